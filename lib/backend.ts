@@ -1,0 +1,77 @@
+/**
+ * Engine choice, made once at first use: the native engine when the addon loads and provides kernels, otherwise
+ * the reference engine, with the reason kept (shown by `backend.reason` and `modprop info`).
+ * `MODPROP_BACKEND=reference|native` forces one; forcing one that is not available is an error, not a fallback.
+ */
+import { referenceEngine } from './backends/reference';
+import { loadNativeEngine, type NativeCandidate } from './backends/native';
+import type { Engine, EngineName } from './backends/engine';
+import { ModpropError, describe } from './validate';
+
+interface Resolution {
+  engine: Engine;
+  reason?: string;
+  native: NativeCandidate;
+}
+
+let resolution: Resolution | undefined;
+let native: NativeCandidate | undefined;
+
+function nativeCandidate(): NativeCandidate {
+  native ??= loadNativeEngine();
+  return native;
+}
+
+function resolve(): Resolution {
+  if (resolution) return resolution;
+  const forced = process.env.MODPROP_BACKEND;
+  const cand = nativeCandidate();
+  if (forced !== undefined && forced !== '' && forced !== 'native' && forced !== 'reference') {
+    throw new ModpropError(`Expected 'native' or 'reference' for the environment variable MODPROP_BACKEND but received ${describe(forced)}`);
+  }
+  if (forced === 'reference') {
+    resolution = { engine: referenceEngine, reason: 'forced by MODPROP_BACKEND=reference', native: cand };
+  } else if (forced === 'native') {
+    if (!cand.engine) {
+      throw new ModpropError(`MODPROP_BACKEND=native was requested but the native engine is not available: ${cand.reason}`);
+    }
+    resolution = { engine: cand.engine, native: cand };
+  } else {
+    resolution = cand.engine ? { engine: cand.engine, native: cand } : { engine: referenceEngine, reason: cand.reason, native: cand };
+  }
+  return resolution;
+}
+
+/** The engine for one call: the resolved default, or the one the caller asks for in `options.backend`. */
+export function engineFor(requested: EngineName | undefined): Engine {
+  if (requested === undefined) return resolve().engine;
+  if (requested === 'reference') return referenceEngine;
+  if (requested === 'native') {
+    const cand = nativeCandidate();
+    if (!cand.engine) throw new ModpropError(`Expected an available engine for options.backend but received 'native' (not available: ${cand.reason})`);
+    return cand.engine;
+  }
+  throw new ModpropError(`Expected 'native' or 'reference' for options.backend but received ${describe(requested)}`);
+}
+
+export interface BackendInfo {
+  /** The engine in use. */
+  readonly name: EngineName;
+  /** Why the other engine is not the one in use (absent when the native engine is in use). */
+  readonly reason?: string;
+  /** What the native addon reports about itself (SIMD level, threads), when it loaded. */
+  readonly native?: Record<string, unknown>;
+}
+
+/** Which engine is in use and why. Property reads resolve the choice on first use. */
+export const backend: BackendInfo = Object.freeze({
+  get name(): EngineName { return resolve().engine.name; },
+  get reason(): string | undefined { return resolve().reason; },
+  get native(): Record<string, unknown> | undefined { return resolve().native.info; },
+  toJSON(): object { const r = resolve(); return { name: r.engine.name, reason: r.reason, native: r.native.info }; },
+});
+
+/** For tests: forget the resolved choice so a changed MODPROP_BACKEND takes effect. */
+export function resetBackendForTests(): void {
+  resolution = undefined;
+}

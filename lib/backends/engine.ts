@@ -1,0 +1,35 @@
+/**
+ * The interface every engine implements. Engines receive validated, normalised input only (lib/validate.ts ran
+ * first) and a network snapshot that is plain data, so it can cross to a worker thread.
+ */
+import type { LossName } from '../contract';
+import type { NetworkLike } from '../reference/model';
+import type { Batch, ForwardResult, GradientResult } from '../types';
+import type { NormalizedRule } from '../validate';
+
+export type EngineName = 'native' | 'reference';
+
+export interface Engine {
+  readonly name: EngineName;
+  forward(net: NetworkLike, batch: Batch): ForwardResult;
+  gradients(net: NetworkLike, batch: Batch, rule: NormalizedRule, loss: LossName): GradientResult;
+  gradientsAsync(net: NetworkLike, batch: Batch, rule: NormalizedRule, loss: LossName, signal?: AbortSignal): Promise<GradientResult>;
+}
+
+/** A plain-data copy of what an engine reads from a network (safe to post to a worker). */
+export function snapshot(net: NetworkLike): NetworkLike {
+  const p = net.params;
+  return {
+    nIn: net.nIn, nRec: net.nRec, nOut: net.nOut, nTypes: net.nTypes, alpha: net.alpha,
+    types: net.types.slice(), randomFeedback: net.randomFeedback.slice(),
+    config: { threshold: net.config.threshold },
+    params: { win: p.win.slice(), wrec: p.wrec.slice(), wout: p.wout.slice(), bout: p.bout.slice() },
+  };
+}
+
+export function abortError(signal: AbortSignal): Error {
+  if (signal.reason instanceof Error) return signal.reason;
+  const err = new Error(signal.reason === undefined ? 'The operation was aborted' : String(signal.reason));
+  err.name = 'AbortError';
+  return err;
+}

@@ -1,0 +1,50 @@
+/**
+ * The one description of what crosses the TypeScript ↔ C++ boundary: enum ids and the addon's ABI version.
+ * `native/core/contract.h` mirrors these numbers and the addon exports its own copy as `contract`; the native
+ * backend refuses to load when the two disagree, so a drift is a load-time reason, never wrong numbers.
+ */
+export const ABI_VERSION = 1;
+
+export const RULE_IDS = { bptt: 0, tbptt: 1, rtrl: 2, eprop: 3, mdgl: 4, modprop: 5 } as const;
+export const LOSS_IDS = { 'xent-last': 0, mse: 1 } as const;
+export const FEEDBACK_IDS = { type: 0, cell: 1 } as const;
+export const LEARNING_SIGNAL_IDS = { symmetric: 0, random: 1 } as const;
+
+export type RuleName = keyof typeof RULE_IDS;
+export type LossName = keyof typeof LOSS_IDS;
+export type FeedbackName = keyof typeof FEEDBACK_IDS;
+export type LearningSignalName = keyof typeof LEARNING_SIGNAL_IDS;
+
+export const RULE_NAMES = Object.keys(RULE_IDS) as RuleName[];
+export const LOSS_NAMES = Object.keys(LOSS_IDS) as LossName[];
+
+/** The shape the addon reports for its contract; compared field by field with the tables above. */
+export interface NativeContract {
+  abiVersion: number;
+  rules: Record<string, number>;
+  losses: Record<string, number>;
+  feedback: Record<string, number>;
+  learningSignals: Record<string, number>;
+}
+
+export const CONTRACT: NativeContract = {
+  abiVersion: ABI_VERSION,
+  rules: RULE_IDS,
+  losses: LOSS_IDS,
+  feedback: FEEDBACK_IDS,
+  learningSignals: LEARNING_SIGNAL_IDS,
+};
+
+/** Differences between the addon's contract and ours, as readable lines (empty when they agree). */
+export function contractMismatches(native: NativeContract): string[] {
+  const out: string[] = [];
+  if (native.abiVersion !== ABI_VERSION) out.push(`abiVersion ${native.abiVersion} (expected ${ABI_VERSION})`);
+  for (const key of ['rules', 'losses', 'feedback', 'learningSignals'] as const) {
+    const ours = CONTRACT[key];
+    const theirs = native[key] ?? {};
+    for (const name of new Set([...Object.keys(ours), ...Object.keys(theirs)])) {
+      if (ours[name] !== theirs[name]) out.push(`${key}.${name} = ${theirs[name]} (expected ${ours[name]})`);
+    }
+  }
+  return out;
+}

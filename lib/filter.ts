@@ -1,0 +1,128 @@
+/**
+ * Cell-type quantities shared by ModProp's offline rule, its online filter, `filterTaps` and the stability check
+ * (SPEC §3 "type average", SPEC §4 Φ, Ψ, K_s). Everything here is float64 and C×C or N×C, so it is cheap to
+ * recompute at every call — which matters because the weights change during training.
+ */
+import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
+import { ModpropError } from './validate';
+
+/** Ω[c][d] = mean of Wrec over the block (type c pre, type d post), zeros and the diagonal counted. Empty blocks give 0. */
+export function typeBlockMeans(wrec: ArrayLike<number>, types: ArrayLike<number>, nTypes: number): Float64Array {
+  const n = types.length;
+  const sums = new Float64Array(nTypes * nTypes);
+  const counts = typeCounts(types, nTypes);
+  for (let p = 0; p < n; p++) {
+    const row = types[p] * nTypes;
+    for (let j = 0; j < n; j++) sums[row + types[j]] += wrec[p * n + j];
+  }
+  for (let c = 0; c < nTypes; c++) {
+    for (let d = 0; d < nTypes; d++) {
+      const cells = counts[c] * counts[d];
+      sums[c * nTypes + d] = cells > 0 ? sums[c * nTypes + d] / cells : 0;
+    }
+  }
+  return sums;
+}
+
+export function typeCounts(types: ArrayLike<number>, nTypes: number): Float64Array {
+  const counts = new Float64Array(nTypes);
+  for (let i = 0; i < types.length; i++) counts[types[i]] += 1;
+  return counts;
+}
+
+/** The N×N type-averaged feedback Wab[i][j] = Ω[type(i)][type(j)] (SPEC §3, feedback 'type'). */
+export function typeAverage(wrec: ArrayLike<number>, types: ArrayLike<number>, nTypes: number): Float64Array {
+  const n = types.length;
+  const omega = typeBlockMeans(wrec, types, nTypes);
+  const out = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) out[i * n + j] = omega[types[i] * nTypes + types[j]];
+  }
+  return out;
+}
+
+export interface FilterMatrices {
+  nTypes: number;
+  /** Φ = α I + μ(1-α) diag(n) Ω, C×C row-major. */
+  phi: Float64Array;
+  /** Ψ = μ(1-α) Ω, C×C row-major. */
+  psi: Float64Array;
+}
+
+export function filterMatrices(wrec: ArrayLike<number>, types: ArrayLike<number>, nTypes: number, alpha: number, mu: number): FilterMatrices {
+  const omega = typeBlockMeans(wrec, types, nTypes);
+  const counts = typeCounts(types, nTypes);
+  const phi = new Float64Array(nTypes * nTypes);
+  const psi = new Float64Array(nTypes * nTypes);
+  const gain = mu * (1 - alpha);
+  for (let c = 0; c < nTypes; c++) {
+    for (let d = 0; d < nTypes; d++) {
+      const k = c * nTypes + d;
+      psi[k] = gain * omega[k];
+      phi[k] = (c === d ? alpha : 0) + gain * counts[c] * omega[k];
+    }
+  }
+  return { nTypes, phi, psi };
+}
+
+/** Largest eigenvalue modulus of an n×n row-major matrix (real or complex eigenvalues). */
+export function spectralRadius(m: ArrayLike<number>, n: number): number {
+  if (n === 1) return Math.abs(m[0]);
+  const rows: number[][] = [];
+  for (let i = 0; i < n; i++) rows.push(Array.from({ length: n }, (_, j) => m[i * n + j]));
+  const eig = new EigenvalueDecomposition(new Matrix(rows), { assumeSymmetric: false });
+  const re = eig.realEigenvalues;
+  const im = eig.imaginaryEigenvalues;
+  let rho = 0;
+  for (let i = 0; i < re.length; i++) rho = Math.max(rho, Math.hypot(re[i], im[i]));
+  return rho;
+}
+
+/**
+ * Throws when ModProp's type filter diverges: ρ(Φ) ≥ 1 (SPEC §4 "Stability"). Returns ρ otherwise.
+ * The offline rule computes the same quantity as the online filter, so both are refused.
+ */
+export function checkFilterStability(f: FilterMatrices, mu: number, name: string): number {
+  const rho = spectralRadius(f.phi, f.nTypes);
+  if (!(rho < 1)) {
+    throw new ModpropError(
+      `Expected a stable ModProp filter (spectral radius of Φ < 1) for ${name} but received mu = ${mu}, ` +
+      `which gives spectral radius ${rho.toPrecision(6)}; lower mu`,
+    );
+  }
+  return rho;
+}
+
+/** K_s = Σ_{k=0}^{s-1} α^{s-1-k} Ψ Φ^k for s = 1..length, as [length][C][C] (SPEC §4). */
+export function filterTapsOf(f: FilterMatrices, alpha: number, length: number): Float64Array {
+  const c = f.nTypes;
+  const cc = c * c;
+  const out = new Float64Array(length * cc);
+  let power = identity(c); // Φ^{s-1}
+  let tap = new Float64Array(cc); // K_s
+  for (let s = 1; s <= length; s++) {
+    const term = matmul(f.psi, power, c); // Ψ Φ^{s-1}
+    for (let k = 0; k < cc; k++) tap[k] = alpha * tap[k] + term[k]; // K_s = α K_{s-1} + Ψ Φ^{s-1}
+    out.set(tap, (s - 1) * cc);
+    power = matmul(power, f.phi, c);
+  }
+  return out;
+}
+
+export function identity(n: number): Float64Array {
+  const m = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) m[i * n + i] = 1;
+  return m;
+}
+
+export function matmul(a: ArrayLike<number>, b: ArrayLike<number>, n: number): Float64Array {
+  const out = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let k = 0; k < n; k++) {
+      const aik = a[i * n + k];
+      if (aik === 0) continue;
+      for (let j = 0; j < n; j++) out[i * n + j] += aik * b[k * n + j];
+    }
+  }
+  return out;
+}

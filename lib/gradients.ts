@@ -1,0 +1,114 @@
+/** The gradient-level public API (SPEC §6): gradients, gradientsAsync, alignment, filterTaps. */
+import { engineFor } from './backend';
+import type { Engine } from './backends/engine';
+import { checkFilterStability, filterMatrices, filterTapsOf } from './filter';
+import { Network } from './network';
+import type { AsyncGradientOptions, Batch, GradientOptions, GradientResult, Params, RuleConfig } from './types';
+import * as validate from './validate';
+import type { LossName } from './contract';
+
+interface Prepared {
+  engine: Engine;
+  batch: Batch;
+  rule: validate.NormalizedRule;
+  loss: LossName;
+}
+
+export function network(value: unknown, name = 'net'): Network {
+  if (!(value instanceof Network)) validate.fail('a Network (from Network.create or Network.fromParams)', name, value);
+  validate.params(value.params, value, `${name}.params`);
+  return value;
+}
+
+/** Throws for an unstable ModProp type filter; a no-op for other rules. */
+export function checkRuleStability(net: Network, rule: validate.NormalizedRule, name = 'rule.mu'): void {
+  if (rule.rule !== 'modprop' || rule.feedback !== 'type') return;
+  checkFilterStability(filterMatrices(net.params.wrec, net.types, net.nTypes, net.alpha, rule.mu), rule.mu, name);
+}
+
+function prepare(net: unknown, batch: unknown, rule: unknown, options: unknown, keys: readonly string[]): Prepared {
+  const n = network(net);
+  const o = options === undefined ? {} : validate.plainObject(options, 'options');
+  validate.knownKeys(o, 'options', keys);
+  const r = validate.rule(rule);
+  const b = validate.batch(batch, n, o.loss as LossName | undefined);
+  checkRuleStability(n, r);
+  const requested = o.backend === undefined ? undefined : validate.oneOf(o.backend, 'options.backend', ['native', 'reference'] as const);
+  return { engine: engineFor(requested), batch: b.batch, rule: r, loss: b.loss };
+}
+
+/**
+ * The loss of `net` on `batch` and the gradient of every parameter under a learning rule (SPEC §3–4).
+ * Exact rules (`bptt`, `rtrl`, `tbptt` with a window ≥ T) give dE/dθ; the others give their approximation.
+ *
+ * @example
+ * const g = gradients(net, batch, { rule: 'modprop', mu: 0.25 });
+ * console.log(g.loss, g.grads.wrec);
+ */
+export function gradients(net: Network, batch: Batch, rule: RuleConfig, options?: GradientOptions): GradientResult {
+  const p = prepare(net, batch, rule, options, ['loss', 'backend']);
+  return p.engine.gradients(net, p.batch, p.rule, p.loss);
+}
+
+/** `gradients` on a worker thread; rejects with an AbortError when `options.signal` aborts. */
+export async function gradientsAsync(net: Network, batch: Batch, rule: RuleConfig, options?: AsyncGradientOptions): Promise<GradientResult> {
+  const p = prepare(net, batch, rule, options, ['loss', 'backend', 'signal']);
+  const signal = (options as AsyncGradientOptions | undefined)?.signal;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) validate.fail('an AbortSignal', 'options.signal', signal);
+  return p.engine.gradientsAsync(net, p.batch, p.rule, p.loss, signal);
+}
+
+export interface Alignment {
+  /** A short label, e.g. "modprop (type, μ=0.25)". */
+  label: string;
+  rule: validate.NormalizedRule;
+  /** Cosine similarity with bptt's gradient per matrix, and over all of Win, Wrec and Wout together. NaN where either norm is 0. */
+  cosine: { win: number; wrec: number; wout: number; all: number };
+}
+
+/** Cosine similarity of each rule's gradient with bptt's, per matrix (SPEC §6). */
+export function alignment(net: Network, batch: Batch, rules: RuleConfig[], options?: GradientOptions): Alignment[] {
+  if (!Array.isArray(rules) || rules.length === 0) validate.fail('a non-empty array of rule configs', 'rules', rules);
+  const normalized = rules.map((r, i) => validate.rule(r, `rules[${i}]`));
+  const reference = gradients(net, batch, { rule: 'bptt' }, options).grads;
+  return normalized.map((r, i) => {
+    const g = gradients(net, batch, rules[i], options).grads;
+    return { label: validate.ruleLabel(r), rule: r, cosine: cosineByMatrix(g, reference) };
+  });
+}
+
+export function cosineByMatrix(a: Params, b: Params): Alignment['cosine'] {
+  const parts = (['win', 'wrec', 'wout'] as const).map((k) => dots(a[k], b[k]));
+  const cos = (d: number[]): number => (d[1] > 0 && d[2] > 0 ? d[0] / Math.sqrt(d[1] * d[2]) : NaN);
+  const sum = parts.reduce((s, d) => [s[0] + d[0], s[1] + d[1], s[2] + d[2]], [0, 0, 0]);
+  return { win: cos(parts[0]), wrec: cos(parts[1]), wout: cos(parts[2]), all: cos(sum) };
+}
+
+function dots(a: Float32Array, b: Float32Array): number[] {
+  let ab = 0;
+  let aa = 0;
+  let bb = 0;
+  for (let i = 0; i < a.length; i++) {
+    ab += a[i] * b[i];
+    aa += a[i] * a[i];
+    bb += b[i] * b[i];
+  }
+  return [ab, aa, bb];
+}
+
+/**
+ * ModProp's causal filter taps K_1..K_length as [length][C][C] (SPEC §4): K_s[a][c] weighs the neuromodulator
+ * released by type c, s steps after a unit presynaptic trace increment, onto a synapse whose postsynaptic unit has
+ * type a. Throws when the filter is unstable (ρ(Φ) ≥ 1).
+ */
+export function filterTaps(net: Network, options: { mu?: number; length: number }): Float32Array {
+  const n = network(net);
+  const o = validate.plainObject(options, 'options');
+  validate.knownKeys(o, 'options', ['mu', 'length']);
+  const mu = o.mu === undefined ? 0.25 : validate.finiteNumber(o.mu, 'options.mu');
+  if (mu < 0) validate.fail('a finite number ≥ 0', 'options.mu', mu);
+  const length = validate.integer(o.length, 'options.length', 1, 1_000_000);
+  const f = filterMatrices(n.params.wrec, n.types, n.nTypes, n.alpha, mu);
+  checkFilterStability(f, mu, 'options.mu');
+  return Float32Array.from(filterTapsOf(f, n.alpha, length));
+}

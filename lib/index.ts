@@ -1,0 +1,21 @@
+/**
+ * modprop — recurrent networks trained with ModProp and the rules it is measured against (SPEC §6).
+ *
+ * @example
+ * import { Network, tasks, gradients, alignment } from 'modprop';
+ * const task = tasks.delayedXor({ delaySteps: 100 });
+ * const net = Network.create({ nIn: task.nIn, nRec: 60, nOut: task.nOut, seed: 1 });
+ * const batch = task.sample(8, 1);
+ * const { loss, grads } = gradients(net, batch, { rule: 'modprop', mu: 0.25 });
+ */
+export { Network } from './network';
+export { gradients, gradientsAsync, alignment, filterTaps, type Alignment } from './gradients';
+export { backend, type BackendInfo } from './backend';
+export { ModpropError } from './validate';
+export * as tasks from './tasks/index';
+export type { Task, DelayedXorOptions } from './tasks/index';
+export type {
+  NetworkConfig, Params, Batch, RuleConfig, ForwardResult, GradientOptions, AsyncGradientOptions, GradientResult,
+  RuleName, LossName, FeedbackName, LearningSignalName,
+} from './types';
+export const version = '0.1.0';

@@ -1,0 +1,150 @@
+/**
+ * The leaky-ReLU rate RNN of SPEC §1: configuration, seeded initialisation and the stateful object users hold.
+ * The arithmetic lives in the engines; this file only builds and owns the parameters.
+ */
+import { Random, STREAMS } from './random';
+import { spectralRadius } from './filter';
+import * as validate from './validate';
+import type { NormalizedNetworkConfig } from './validate';
+import type { Batch, ForwardResult, NetworkConfig, Params } from './types';
+import { engineFor } from './backend';
+
+export class Network {
+  /** The normalised configuration (defaults filled in). */
+  readonly config: Readonly<NormalizedNetworkConfig>;
+  /** The trainable parameters; training updates these arrays in place. */
+  readonly params: Params;
+  /** Type id of each recurrent unit. */
+  readonly types: Int32Array;
+  /** Fixed random feedback matrix (nRec × nOut) of the `random` learning signal, drawn N(0, 1/nRec) from the seed. */
+  readonly randomFeedback: Float32Array;
+  /** exp(-dt / tau) */
+  readonly alpha: number;
+
+  private constructor(config: NormalizedNetworkConfig, params: Params) {
+    this.config = Object.freeze(config);
+    this.params = params;
+    this.types = config.types;
+    this.alpha = Math.exp(-config.dt / config.tau);
+    this.randomFeedback = randomFeedback(config);
+  }
+
+  get nIn(): number { return this.config.nIn; }
+  get nRec(): number { return this.config.nRec; }
+  get nOut(): number { return this.config.nOut; }
+  /** Number of cell types C. */
+  get nTypes(): number { return this.config.nTypes; }
+
+  /** A new network with the seeded initialisation of SPEC §1. */
+  static create(config: NetworkConfig): Network {
+    const c = validate.networkConfig(config);
+    return new Network(c, initialParams(c));
+  }
+
+  /** A network with the given parameters (copied and checked: sizes, finiteness, zero diagonal, Dale signs). */
+  static fromParams(config: NetworkConfig, params: Params): Network {
+    const c = validate.networkConfig(config);
+    const p = validate.params(params, c);
+    const copy: Params = { win: p.win.slice(), wrec: p.wrec.slice(), wout: p.wout.slice(), bout: p.bout.slice() };
+    if (c.dale && c.typeSigns) checkDaleSigns(copy, c);
+    return new Network(c, copy);
+  }
+
+  /** A deep copy (parameters copied, same configuration). */
+  clone(): Network {
+    const p = this.params;
+    return new Network({ ...this.config }, { win: p.win.slice(), wrec: p.wrec.slice(), wout: p.wout.slice(), bout: p.bout.slice() });
+  }
+
+  /** Runs the network on a batch: v, z ([B][T][nRec]) and y ([B][T][nOut]). */
+  forward(batch: Batch): ForwardResult {
+    const b = validate.batchInputs(batch, this.config);
+    return engineFor(undefined).forward(this, b);
+  }
+}
+
+/** Throws when a weight's sign disagrees with its presynaptic type under Dale's law. */
+function checkDaleSigns(p: Params, c: NormalizedNetworkConfig): void {
+  const signs = c.typeSigns!;
+  const check = (m: Float32Array, cols: number, name: string): void => {
+    for (let pre = 0; pre < c.nRec; pre++) {
+      const s = signs[c.types[pre]];
+      for (let j = 0; j < cols; j++) {
+        const w = m[pre * cols + j];
+        if (w * s < 0) {
+          validate.fail(`weights with the sign of their presynaptic type (${s > 0 ? '≥ 0' : '≤ 0'} for unit ${pre}, Dale's law)`,
+            `params.${name}`, `${w} at [${pre}][${j}]`, true);
+        }
+      }
+    }
+  };
+  check(p.wrec, c.nRec, 'wrec');
+  check(p.wout, c.nOut, 'wout');
+}
+
+function randomFeedback(c: NormalizedNetworkConfig): Float32Array {
+  const rng = new Random(c.seed, STREAMS.randomFeedback);
+  const out = new Float32Array(c.nRec * c.nOut);
+  const sd = 1 / Math.sqrt(c.nRec);
+  for (let i = 0; i < out.length; i++) out[i] = rng.normal() * sd;
+  return out;
+}
+
+/** The recipe of SPEC §1, computed in float64 and stored as float32. */
+export function initialParams(c: NormalizedNetworkConfig): Params {
+  const { nIn, nRec: n, nOut } = c;
+  const signs = c.dale ? c.typeSigns : null;
+  const rowSign = (p: number): number => (signs ? signs[c.types[p]] : 1);
+
+  // Wrec: magnitudes |N(0,1)| (N(0,1) without Dale), zero diagonal, signs by presynaptic type.
+  const rng = new Random(c.seed, STREAMS.wrec);
+  const w = new Float64Array(n * n);
+  for (let p = 0; p < n; p++) {
+    for (let j = 0; j < n; j++) {
+      const g = rng.normal();
+      w[p * n + j] = p === j ? 0 : signs ? rowSign(p) * Math.abs(g) : g;
+    }
+  }
+  // Total inhibition equals total excitation: scale the negative rows.
+  if (signs) {
+    let pos = 0;
+    let neg = 0;
+    for (let k = 0; k < w.length; k++) (w[k] > 0 ? (pos += w[k]) : (neg -= w[k]));
+    if (pos > 0 && neg > 0) {
+      for (let p = 0; p < n; p++) {
+        if (rowSign(p) < 0) for (let j = 0; j < n; j++) w[p * n + j] *= pos / neg;
+      }
+    }
+  }
+  // Each column sums to 0: rescale its negative entries (or its positive ones when it has no negative entry).
+  for (let j = 0; j < n; j++) {
+    let pos = 0;
+    let neg = 0;
+    for (let p = 0; p < n; p++) {
+      const v = w[p * n + j];
+      if (v > 0) pos += v;
+      else neg -= v;
+    }
+    if (pos === 0 || neg === 0) continue;
+    const scaleNeg = pos / neg;
+    for (let p = 0; p < n; p++) if (w[p * n + j] < 0) w[p * n + j] *= scaleNeg;
+  }
+  const rho = spectralRadius(w, n);
+  if (rho > 1e-12) for (let k = 0; k < w.length; k++) w[k] /= rho;
+
+  const win = new Float32Array(nIn * n);
+  const rngIn = new Random(c.seed, STREAMS.win);
+  const sdIn = Math.sqrt(2 / nIn);
+  for (let k = 0; k < win.length; k++) win[k] = rngIn.normal() * sdIn;
+
+  const wout = new Float32Array(n * nOut);
+  const rngOut = new Random(c.seed, STREAMS.wout);
+  const sdOut = 1 / Math.sqrt(n);
+  for (let p = 0; p < n; p++) {
+    for (let k = 0; k < nOut; k++) {
+      const g = rngOut.normal();
+      wout[p * nOut + k] = (signs ? rowSign(p) * Math.abs(g) : g) * sdOut;
+    }
+  }
+  return { win, wrec: Float32Array.from(w), wout, bout: new Float32Array(nOut) };
+}

@@ -1,0 +1,2 @@
+export { delayedXor, type DelayedXorOptions } from './delayedXor';
+export type { Task } from './task';

@@ -1,0 +1,317 @@
+/**
+ * The one place where user input is checked, before any engine runs. Every message has one shape:
+ * "Expected <what> for <name> but received <value>", and tests assert the exact text.
+ */
+import { LOSS_NAMES, RULE_NAMES, type LossName, type RuleName } from './contract';
+import type { Batch, NetworkConfig, Params, RuleConfig } from './types';
+
+export class ModpropError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ModpropError';
+  }
+}
+
+/** A short, readable rendering of what the caller passed. */
+export function describe(value: unknown): string {
+  if (value === undefined) return 'undefined';
+  if (value === null) return 'null';
+  if (typeof value === 'number') return Number.isNaN(value) ? 'NaN' : String(value);
+  if (typeof value === 'string') return `'${value.length > 40 ? value.slice(0, 40) + '…' : value}'`;
+  if (typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  if (ArrayBuffer.isView(value)) {
+    const name = value.constructor.name;
+    return 'length' in value ? `${name} of length ${(value as unknown as { length: number }).length}` : name;
+  }
+  if (Array.isArray(value)) return `an Array of length ${value.length}`;
+  if (typeof value === 'function') return 'a function';
+  return `an object`;
+}
+
+export function fail(what: string, name: string, received: unknown, raw = false): never {
+  throw new ModpropError(`Expected ${what} for ${name} but received ${raw ? String(received) : describe(received)}`);
+}
+
+export function integer(value: unknown, name: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    const what = max === Number.MAX_SAFE_INTEGER ? `an integer ≥ ${min}` : `an integer between ${min} and ${max}`;
+    fail(what, name, value);
+  }
+  return value;
+}
+
+export function finiteNumber(value: unknown, name: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value)) fail('a finite number', name, value);
+  return value;
+}
+
+export function positiveNumber(value: unknown, name: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) fail('a positive finite number', name, value);
+  return value;
+}
+
+export function numberInRange(value: unknown, name: string, lo: number, hi: number, what: string): number {
+  if (typeof value !== 'number' || !(value >= lo && value <= hi)) fail(what, name, value);
+  return value;
+}
+
+export function boolean(value: unknown, name: string): boolean {
+  if (typeof value !== 'boolean') fail('a boolean', name, value);
+  return value;
+}
+
+export function oneOf<T extends string>(value: unknown, name: string, options: readonly T[]): T {
+  if (typeof value !== 'string' || !options.includes(value as T)) {
+    fail(`one of ${options.map((o) => `'${o}'`).join(', ')}`, name, value);
+  }
+  return value as T;
+}
+
+export function plainObject(value: unknown, name: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || ArrayBuffer.isView(value)) {
+    fail('an object', name, value);
+  }
+  return value as Record<string, unknown>;
+}
+
+/** Throws for keys the caller passed that this option object does not know (a typo would otherwise be ignored). */
+export function knownKeys(obj: Record<string, unknown>, name: string, keys: readonly string[]): void {
+  for (const key of Object.keys(obj)) {
+    if (!keys.includes(key) && obj[key] !== undefined) {
+      fail(`only the options ${keys.join(', ')}`, name, `unknown option '${key}'`, true);
+    }
+  }
+}
+
+type TypedArrayCtor = Float32ArrayConstructor | Int32ArrayConstructor | Float64ArrayConstructor;
+
+/** A typed array of the given constructor and length, backed by a usable (non-detached) buffer. */
+export function typedArray<C extends TypedArrayCtor>(
+  value: unknown, name: string, ctor: C, length: number, lengthWhat: string,
+): InstanceType<C> {
+  const kind = ctor.name;
+  if (!(value instanceof ctor)) fail(`a ${kind} of length ${length} (${lengthWhat})`, name, value);
+  const arr = value as InstanceType<C>;
+  if (arr.buffer.byteLength === 0 && length > 0) fail(`a ${kind} with a live (not detached) buffer`, name, 'a detached buffer', true);
+  if (arr.length !== length) fail(`a ${kind} of length ${length} (${lengthWhat})`, name, value);
+  return arr;
+}
+
+/** Every value finite; the message names the first offending index. */
+export function allFinite(arr: ArrayLike<number>, name: string): void {
+  for (let i = 0; i < arr.length; i++) {
+    const v = arr[i];
+    if (!Number.isFinite(v)) fail('finite values', name, `${describe(v)} at index ${i}`, true);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Network configuration
+
+export interface NormalizedNetworkConfig {
+  nIn: number;
+  nRec: number;
+  nOut: number;
+  tau: number;
+  dt: number;
+  threshold: number;
+  dale: boolean;
+  excitatoryFraction: number;
+  /** Type id of each recurrent unit. */
+  types: Int32Array;
+  nTypes: number;
+  /** Sign (±1) of each type's outgoing weights; null when Dale's law is off and none were given. */
+  typeSigns: Int8Array | null;
+  seed: number;
+}
+
+const NETWORK_KEYS = ['nIn', 'nRec', 'nOut', 'tau', 'dt', 'threshold', 'dale', 'excitatoryFraction', 'cellTypes',
+  'typeSigns', 'seed'] as const;
+
+/** Largest layer size accepted: keeps N² matrices and their products far from memory and index overflow. */
+export const MAX_UNITS = 16384;
+
+export function networkConfig(value: unknown): NormalizedNetworkConfig {
+  const c = plainObject(value, 'config');
+  knownKeys(c, 'config', NETWORK_KEYS);
+  const nIn = integer(c.nIn, 'config.nIn', 1, MAX_UNITS);
+  const nRec = integer(c.nRec, 'config.nRec', 1, MAX_UNITS);
+  const nOut = integer(c.nOut, 'config.nOut', 1, MAX_UNITS);
+  const tau = c.tau === undefined ? 100 : positiveNumber(c.tau, 'config.tau');
+  const dt = c.dt === undefined ? 1 : positiveNumber(c.dt, 'config.dt');
+  const threshold = c.threshold === undefined ? 0 : finiteNumber(c.threshold, 'config.threshold');
+  const dale = c.dale === undefined ? true : boolean(c.dale, 'config.dale');
+  const excitatoryFraction = c.excitatoryFraction === undefined ? 0.8
+    : numberInRange(c.excitatoryFraction, 'config.excitatoryFraction', 0, 1, 'a number between 0 and 1');
+  const seed = c.seed === undefined ? 0 : integer(c.seed, 'config.seed', 0);
+
+  let types: Int32Array;
+  let typeSigns: Int8Array | null = null;
+  if (c.cellTypes === undefined) {
+    const nInh = nRec - Math.round(excitatoryFraction * nRec);
+    types = new Int32Array(nRec);
+    for (let i = nInh; i < nRec; i++) types[i] = 1;
+    if (c.typeSigns !== undefined) fail('no typeSigns without cellTypes (the default types are inhibitory 0, excitatory 1)', 'config.typeSigns', c.typeSigns);
+    typeSigns = Int8Array.from([-1, 1]);
+  } else {
+    const ct = c.cellTypes as ArrayLike<number>;
+    if (typeof ct !== 'object' || ct === null || typeof ct.length !== 'number' || ct.length !== nRec) {
+      fail(`an array of ${nRec} type ids (one per recurrent unit)`, 'config.cellTypes', c.cellTypes);
+    }
+    types = new Int32Array(nRec);
+    for (let i = 0; i < nRec; i++) {
+      const id = ct[i];
+      if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id >= nRec) {
+        fail(`integer type ids between 0 and ${nRec - 1}`, 'config.cellTypes', `${describe(id)} at index ${i}`, true);
+      }
+      types[i] = id;
+    }
+    if (c.excitatoryFraction !== undefined) fail('no excitatoryFraction together with cellTypes', 'config.excitatoryFraction', c.excitatoryFraction);
+  }
+  let nTypes = 0;
+  for (let i = 0; i < nRec; i++) nTypes = Math.max(nTypes, types[i] + 1);
+  if (c.cellTypes === undefined) nTypes = 2;
+
+  if (c.typeSigns !== undefined) {
+    const ts = c.typeSigns as ArrayLike<number>;
+    if (typeof ts !== 'object' || ts === null || typeof ts.length !== 'number' || ts.length !== nTypes) {
+      fail(`an array of ${nTypes} signs (one ±1 per cell type)`, 'config.typeSigns', c.typeSigns);
+    }
+    typeSigns = new Int8Array(nTypes);
+    for (let k = 0; k < nTypes; k++) {
+      if (ts[k] !== 1 && ts[k] !== -1) fail('signs of +1 or -1', 'config.typeSigns', `${describe(ts[k])} at index ${k}`, true);
+      typeSigns[k] = ts[k];
+    }
+  } else if (c.cellTypes !== undefined && dale) {
+    fail(`an array of ${nTypes} signs (one ±1 per cell type) when cellTypes are given with Dale's law`, 'config.typeSigns', undefined);
+  }
+  return { nIn, nRec, nOut, tau, dt, threshold, dale, excitatoryFraction, types, nTypes, typeSigns, seed };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Parameters and batches
+
+export interface Shape {
+  nIn: number;
+  nRec: number;
+  nOut: number;
+}
+
+export function params(value: unknown, shape: Shape, name = 'params'): Params {
+  const p = plainObject(value, name);
+  const { nIn, nRec, nOut } = shape;
+  const win = typedArray(p.win, `${name}.win`, Float32Array, nIn * nRec, `nIn × nRec = ${nIn} × ${nRec}`);
+  const wrec = typedArray(p.wrec, `${name}.wrec`, Float32Array, nRec * nRec, `nRec × nRec = ${nRec} × ${nRec}`);
+  const wout = typedArray(p.wout, `${name}.wout`, Float32Array, nRec * nOut, `nRec × nOut = ${nRec} × ${nOut}`);
+  const bout = typedArray(p.bout, `${name}.bout`, Float32Array, nOut, `nOut = ${nOut}`);
+  for (const [key, arr] of [['win', win], ['wrec', wrec], ['wout', wout], ['bout', bout]] as const) {
+    allFinite(arr, `${name}.${key}`);
+  }
+  for (let i = 0; i < nRec; i++) {
+    if (wrec[i * nRec + i] !== 0) fail('a zero diagonal (self-connections do not exist)', `${name}.wrec`, `${wrec[i * nRec + i]} at [${i}][${i}]`, true);
+  }
+  return { win, wrec, wout, bout };
+}
+
+/** Upper bound on B·T·max(nIn, nOut) elements of a batch (2^31 - 1: what typed arrays and the addon index). */
+const MAX_ELEMENTS = 2 ** 31 - 1;
+
+/** The inputs of a batch (x, batchSize, steps), as `forward` needs them; labels and targets are not looked at. */
+export function batchInputs(value: unknown, shape: Shape, name = 'batch'): Batch {
+  const b = plainObject(value, name);
+  knownKeys(b, name, ['x', 'batchSize', 'steps', 'labels', 'targets']);
+  const batchSize = integer(b.batchSize, `${name}.batchSize`, 1);
+  const steps = integer(b.steps, `${name}.steps`, 1);
+  if (batchSize * steps * Math.max(shape.nIn, shape.nOut, shape.nRec) > MAX_ELEMENTS) {
+    fail(`batchSize × steps × max(nIn, nRec, nOut) ≤ ${MAX_ELEMENTS}`, name,
+      `${batchSize} × ${steps} × ${Math.max(shape.nIn, shape.nOut, shape.nRec)}`, true);
+  }
+  const x = typedArray(b.x, `${name}.x`, Float32Array, batchSize * steps * shape.nIn,
+    `batchSize × steps × nIn = ${batchSize} × ${steps} × ${shape.nIn}`);
+  allFinite(x, `${name}.x`);
+  return { x, batchSize, steps };
+}
+
+export function batch(value: unknown, shape: Shape, loss: LossName | undefined, name = 'batch'): { batch: Batch; loss: LossName } {
+  const out = batchInputs(value, shape, name);
+  const { batchSize, steps } = out;
+  const b = value as Record<string, unknown>;
+  let resolved: LossName;
+  if (loss !== undefined) resolved = oneOf(loss, 'options.loss', LOSS_NAMES);
+  else if (b.labels !== undefined) resolved = 'xent-last';
+  else if (b.targets !== undefined) resolved = 'mse';
+  else fail('labels (for xent-last) or targets (for mse)', name, 'neither', true);
+  if (resolved === 'xent-last') {
+    if (b.labels === undefined) fail(`an Int32Array of ${batchSize} labels (the loss is 'xent-last')`, `${name}.labels`, undefined);
+    const labels = typedArray(b.labels, `${name}.labels`, Int32Array, batchSize, `batchSize = ${batchSize}`);
+    for (let i = 0; i < batchSize; i++) {
+      if (labels[i] < 0 || labels[i] >= shape.nOut) fail(`labels between 0 and ${shape.nOut - 1} (nOut = ${shape.nOut})`, `${name}.labels`, `${labels[i]} at index ${i}`, true);
+    }
+    out.labels = labels;
+  } else {
+    if (b.targets === undefined) fail(`a Float32Array of targets (the loss is 'mse')`, `${name}.targets`, undefined);
+    const targets = typedArray(b.targets, `${name}.targets`, Float32Array, batchSize * steps * shape.nOut,
+      `batchSize × steps × nOut = ${batchSize} × ${steps} × ${shape.nOut}`);
+    allFinite(targets, `${name}.targets`);
+    out.targets = targets;
+  }
+  return { batch: out, loss: resolved };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Rules
+
+export interface NormalizedRule {
+  rule: RuleName;
+  feedback: 'type' | 'cell';
+  mu: number;
+  online: boolean;
+  window: number;
+  learningSignal: 'symmetric' | 'random';
+}
+
+const RULE_KEYS = ['rule', 'feedback', 'mu', 'online', 'window', 'learningSignal'] as const;
+const APPROXIMATE: readonly RuleName[] = ['eprop', 'mdgl', 'modprop'];
+
+export function rule(value: unknown, name = 'rule'): NormalizedRule {
+  const r = plainObject(value, name);
+  knownKeys(r, name, RULE_KEYS);
+  const ruleName = oneOf(r.rule, `${name}.rule`, RULE_NAMES);
+  const notFor = (key: string, what: string): never =>
+    fail(`no ${key} option for rule '${ruleName}' (${what})`, `${name}.${key}`, r[key]);
+
+  if (r.feedback !== undefined && ruleName !== 'mdgl' && ruleName !== 'modprop') notFor('feedback', "it applies to 'mdgl' and 'modprop'");
+  if (r.mu !== undefined && ruleName !== 'modprop') notFor('mu', "it applies to 'modprop'");
+  if (r.window !== undefined && ruleName !== 'tbptt') notFor('window', "it applies to 'tbptt'");
+  if (r.learningSignal !== undefined && !APPROXIMATE.includes(ruleName)) notFor('learningSignal', "exact gradients always feed back through Wout");
+  if (r.online !== undefined && boolean(r.online, `${name}.online`) && ruleName !== 'eprop' && ruleName !== 'modprop') {
+    notFor('online', "online forms exist for 'eprop' and for 'modprop' with type feedback");
+  }
+
+  const feedback = r.feedback === undefined ? 'type' : oneOf(r.feedback, `${name}.feedback`, ['type', 'cell'] as const);
+  const mu = r.mu === undefined ? 0.25 : finiteNumber(r.mu, `${name}.mu`);
+  if (mu < 0) fail('a finite number ≥ 0', `${name}.mu`, mu);
+  const online = r.online === true;
+  if (online && ruleName === 'modprop' && feedback !== 'type') {
+    fail("feedback 'type' with online: true (the causal filter needs type-averaged feedback)", `${name}.feedback`, feedback);
+  }
+  let window = 0;
+  if (ruleName === 'tbptt') {
+    if (r.window === undefined) fail('an integer ≥ 1 (the truncation window of tbptt)', `${name}.window`, undefined);
+    window = integer(r.window, `${name}.window`, 1);
+  }
+  const learningSignal = r.learningSignal === undefined ? 'symmetric'
+    : oneOf(r.learningSignal, `${name}.learningSignal`, ['symmetric', 'random'] as const);
+  return { rule: ruleName, feedback, mu, online, window, learningSignal };
+}
+
+/** A short label for tables: "modprop (type, μ=0.25, online)". */
+export function ruleLabel(r: NormalizedRule): string {
+  const parts: string[] = [];
+  if (r.rule === 'mdgl' || r.rule === 'modprop') parts.push(r.feedback);
+  if (r.rule === 'modprop') parts.push(`μ=${r.mu}`);
+  if (r.rule === 'tbptt') parts.push(`W=${r.window}`);
+  if (r.online) parts.push('online');
+  if (r.learningSignal === 'random') parts.push('random signal');
+  return parts.length ? `${r.rule} (${parts.join(', ')})` : r.rule;
+}

@@ -69,7 +69,9 @@ export interface Alignment {
 /** Cosine similarity of each rule's gradient with bptt's, per matrix (SPEC §6). */
 export function alignment(net: Network, batch: Batch, rules: RuleConfig[], options?: GradientOptions): Alignment[] {
   if (!Array.isArray(rules) || rules.length === 0) validate.fail('a non-empty array of rule configs', 'rules', rules);
+  const n = network(net);
   const normalized = rules.map((r, i) => validate.rule(r, `rules[${i}]`));
+  normalized.forEach((r, i) => checkRuleStability(n, r, `rules[${i}].mu`));
   const reference = gradients(net, batch, { rule: 'bptt' }, options).grads;
   return normalized.map((r, i) => {
     const g = gradients(net, batch, rules[i], options).grads;

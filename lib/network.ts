@@ -116,7 +116,8 @@ export function initialParams(c: NormalizedNetworkConfig): Params {
       }
     }
   }
-  // Each column sums to 0: rescale its negative entries (or its positive ones when it has no negative entry).
+  // Each column sums to 0: rescale its negative entries. A column without entries of both signs (e.g. the column of
+  // the only inhibitory unit, or every column when C = 1) cannot be balanced and is left as it is.
   for (let j = 0; j < n; j++) {
     let pos = 0;
     let neg = 0;

@@ -3,7 +3,7 @@
  * "Expected <what> for <name> but received <value>", and tests assert the exact text.
  */
 import { LOSS_NAMES, RULE_NAMES, type LossName, type RuleName } from './contract';
-import type { Batch, NetworkConfig, Params, RuleConfig } from './types';
+import type { Batch, Params } from './types';
 
 export class ModpropError extends Error {
   constructor(message: string) {
@@ -89,11 +89,11 @@ type TypedArrayCtor = Float32ArrayConstructor | Int32ArrayConstructor | Float64A
 export function typedArray<C extends TypedArrayCtor>(
   value: unknown, name: string, ctor: C, length: number, lengthWhat: string,
 ): InstanceType<C> {
-  const kind = ctor.name;
-  if (!(value instanceof ctor)) fail(`a ${kind} of length ${length} (${lengthWhat})`, name, value);
+  const kind = `${/^[AEIOU]/.test(ctor.name) ? 'an' : 'a'} ${ctor.name}`;
+  if (!(value instanceof ctor)) fail(`${kind} of length ${length} (${lengthWhat})`, name, value);
   const arr = value as InstanceType<C>;
-  if (arr.buffer.byteLength === 0 && length > 0) fail(`a ${kind} with a live (not detached) buffer`, name, 'a detached buffer', true);
-  if (arr.length !== length) fail(`a ${kind} of length ${length} (${lengthWhat})`, name, value);
+  if (arr.buffer.byteLength === 0 && length > 0) fail(`${kind} with a live (not detached) buffer`, name, 'a detached buffer', true);
+  if (arr.length !== length) fail(`${kind} of length ${length} (${lengthWhat})`, name, value);
   return arr;
 }
 

@@ -42,19 +42,18 @@ export interface ReferenceJob {
   loss: LossName;
 }
 
-function workerScript(): { file: string; execArgv?: string[] } {
+/** The worker entry; under tsx (tests, development) it is a .ts file, so the worker registers tsx first. */
+function startWorker(job: ReferenceJob): Worker {
   const ext = path.extname(__filename);
-  // Under tsx (tests, dev) the worker is a .ts file and needs the same loader.
-  return ext === '.ts'
-    ? { file: path.join(__dirname, 'referenceWorker.ts'), execArgv: ['--import', 'tsx'] }
-    : { file: path.join(__dirname, 'referenceWorker.js') };
+  const file = path.join(__dirname, `referenceWorker${ext}`);
+  if (ext !== '.ts') return new Worker(file, { workerData: job });
+  return new Worker(`require('tsx/cjs'); require(${JSON.stringify(file)});`, { eval: true, workerData: job });
 }
 
 function runOnWorker(job: ReferenceJob, signal?: AbortSignal): Promise<GradientResult> {
   if (signal?.aborted) return Promise.reject(abortError(signal));
   return new Promise((resolve, reject) => {
-    const { file, execArgv } = workerScript();
-    const worker = new Worker(file, { workerData: job, execArgv });
+    const worker = startWorker(job);
     let settled = false;
     const finish = (fn: () => void): void => {
       if (settled) return;

@@ -25,7 +25,7 @@ export function delayedXor(options: DelayedXorOptions = {}): Task {
   validate.knownKeys(o, 'options', ['cueSteps', 'delaySteps', 'noise']);
   const cue = o.cueSteps === undefined ? 100 : validate.integer(o.cueSteps, 'options.cueSteps', 1, 1_000_000);
   const delay = o.delaySteps === undefined ? 700 : validate.integer(o.delaySteps, 'options.delaySteps', 0, 100_000_000);
-  const noise = o.noise === undefined ? 0.01 : validate.numberInRange(o.noise, 'options.noise', 0, Infinity, 'a number ≥ 0');
+  const noise = o.noise === undefined ? 0.01 : validate.numberInRange(o.noise, 'options.noise', 0, Number.MAX_VALUE, 'a finite number ≥ 0');
   const steps = 2 * cue + delay;
   const bump = new Float64Array(cue);
   const width = cue / 4;

@@ -1,0 +1,115 @@
+/**
+ * Finds and loads the compiled addon (`modprop.node`) and checks it against lib/contract.ts. Never throws: a missing
+ * or mismatched addon is a readable reason that the backend resolver keeps and `modprop info` shows.
+ *
+ * Looked up, relative to the package root: `MODPROP_ADDON_PATH` when set (and then only it, so a test of a particular
+ * binary cannot silently pass on another one), else build/Release (node-gyp, `npm install`), else
+ * build-cmake/Release (`npm run build:cmake`).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { contractMismatches, type NativeContract } from '../contract';
+
+/** What `info()` reports about the binary. */
+export interface NativeInfo {
+  /** The widest SIMD the compiler was allowed to emit (from -march, not a CPU probe). */
+  simd: 'avx512' | 'avx2' | 'sse2' | 'neon' | 'scalar';
+  /** std::thread::hardware_concurrency(), at least 1. */
+  hardwareThreads: number;
+  /** e.g. "gcc 12.2.0". */
+  compiler: string;
+  /** Built with MODPROP_PORTABLE=1 (no -march=native). */
+  portable: boolean;
+}
+
+/** The addon's exports, written down once (native/binding/*.cc implements them). */
+export interface NativeAddon {
+  contract: NativeContract;
+  info(): NativeInfo;
+  // The kernel entry points arrive with the kernel bindings (native/binding/); until then an addon without them is
+  // "loaded but provides no kernels". Whoever adds them replaces these `unknown`s with their real signatures.
+  forward?: unknown;
+  gradients?: unknown;
+  gradientsAsync?: unknown;
+}
+
+export type LoadedAddon = { addon: NativeAddon; path: string } | { error: string };
+
+const PACKAGE_NAME = 'modprop';
+
+/** Where the addon may have been built, relative to the package root, in the order they are tried. */
+export const ADDON_CANDIDATES = ['build/Release/modprop.node', 'build-cmake/Release/modprop.node'] as const;
+
+/** The folder of modprop's own package.json, walking up from this file (lib/native under tsx, dist/native when built). */
+export function packageRoot(from: string = __dirname): string | undefined {
+  for (let dir = path.resolve(from); ; dir = path.dirname(dir)) {
+    const manifest = path.join(dir, 'package.json');
+    try {
+      if (fs.existsSync(manifest) && JSON.parse(fs.readFileSync(manifest, 'utf8')).name === PACKAGE_NAME) return dir;
+    } catch {
+      // An unreadable package.json on the way up is not ours; keep walking.
+    }
+    if (path.dirname(dir) === dir) return undefined;
+  }
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function checkShape(candidate: unknown): string | undefined {
+  const a = candidate as Partial<NativeAddon> | null;
+  if (a === null || typeof a !== 'object') return 'it exports no object';
+  if (typeof a.contract !== 'object' || a.contract === null) return 'it exports no `contract`';
+  if (typeof a.info !== 'function') return 'it exports no `info()`';
+  return undefined;
+}
+
+function loadFrom(file: string): LoadedAddon {
+  let exports: unknown;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    exports = require(file);
+  } catch (err) {
+    return { error: `native addon ${file} failed to load: ${messageOf(err)}` };
+  }
+  const badShape = checkShape(exports);
+  if (badShape) return { error: `native addon ${file} is not modprop's: ${badShape}` };
+  const addon = exports as NativeAddon;
+  const mismatches = contractMismatches(addon.contract);
+  if (mismatches.length > 0) {
+    return {
+      error: `native addon ${file} does not match lib/contract.ts (rebuild it: npm run build:native): ${mismatches.join('; ')}`,
+    };
+  }
+  return { addon, path: file };
+}
+
+export function loadAddon(): LoadedAddon {
+  try {
+    const override = process.env.MODPROP_ADDON_PATH;
+    if (override) {
+      const file = path.resolve(override);
+      if (!fs.existsSync(file)) return { error: `native addon not found: MODPROP_ADDON_PATH=${override} does not exist` };
+      return loadFrom(file);
+    }
+    const root = packageRoot();
+    if (root === undefined) {
+      return { error: `native addon not found: no package.json named "${PACKAGE_NAME}" above ${__dirname}` };
+    }
+    const present = ADDON_CANDIDATES.map((rel) => path.join(root, rel)).filter((file) => fs.existsSync(file));
+    if (present.length === 0) {
+      const dirs = ADDON_CANDIDATES.map((rel) => path.dirname(rel)).join(' or ');
+      return { error: `native addon not built: no modprop.node under ${dirs} in ${root} (run npm install)` };
+    }
+    const failures: string[] = [];
+    for (const file of present) {
+      const loaded = loadFrom(file);
+      if ('addon' in loaded) return loaded;
+      failures.push(loaded.error);
+    }
+    return { error: failures.join('; ') };
+  } catch (err) {
+    return { error: `native addon could not be loaded: ${messageOf(err)}` };
+  }
+}

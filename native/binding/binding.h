@@ -1,0 +1,16 @@
+// What each binding file adds to the module's exports. Every file under native/binding/ registers its own members
+// here, so addon.cc stays a list and the kernel bindings can sit beside contract.cc and info.cc.
+#pragma once
+#include <napi.h>
+
+namespace modprop {
+namespace binding {
+
+// `contract`: the enum ids of native/core/contract.h, compared by lib/native/addon.ts with lib/contract.ts.
+void registerContract(Napi::Env env, Napi::Object exports);
+
+// `info()`: how this binary was built (SIMD level, compiler, portable build) and the machine's thread count.
+void registerInfo(Napi::Env env, Napi::Object exports);
+
+}  // namespace binding
+}  // namespace modprop

@@ -1,0 +1,56 @@
+// SPEC §4, online e-prop: forward in time, no reverse pass, memory independent of T.
+//   ε_t = α ε_{t-1} + (1-α) z_{t-1},   ε^in_t = α ε^in_{t-1} + (1-α) x_t
+//   dWrec += ε_tᵀ ℓ_t,   dWin += ε^inᵀ_t ℓ_t   at every step where ℓ_t ≠ 0 (xent-last: only the last)
+// Equals offline eprop. Online ModProp is this plus the type filter of modprop_online.cc, which advances its state R
+// before ε at every step and adds its own accumulation where ℓ_t ≠ 0.
+#include <utility>
+
+#include "kernels.h"
+#include "modprop_online.h"
+#include "step.h"
+
+namespace modprop {
+
+template <typename Real>
+double onlineChunk(const Model<Real>& m, const BatchView<Real>& batch, ModpropFilter<Real>* filter, int first,
+                   int rows, const GradAccumulator<Real>& acc) {
+  const int steps = m.d.steps, n = m.d.nRec, nIn = m.d.nIn, k = m.d.nOut;
+  const std::ptrdiff_t block = std::ptrdiff_t(rows) * n;
+  std::vector<Real> vA(block), vB(block), zA(block), zB(block), eps(block), epsIn(std::ptrdiff_t(rows) * nIn),
+      ell(block), y(std::ptrdiff_t(rows) * k), delta(std::ptrdiff_t(rows) * k);
+  const std::ptrdiff_t ldx = std::ptrdiff_t(steps) * nIn;
+  const Real alpha = m.alpha, leak = m.leak;
+  Real *vPrev = vA.data(), *vCur = vB.data(), *zPrev = zA.data(), *zCur = zB.data();
+  double loss = 0;
+  for (int t = 0; t < steps; t++) {
+    const Real* xt = batch.x + (std::ptrdiff_t(first) * steps + t) * nIn;
+    networkStep(m, rows, xt, ldx, t > 0 ? vPrev : nullptr, t > 0 ? zPrev : nullptr, n, vCur, zCur, n);
+    if (filter != nullptr) filter->advance(rows, eps.data(), epsIn.data());
+    if (t > 0)  // z_0 = 0
+      for (std::ptrdiff_t i = 0; i < block; i++) eps[i] = alpha * eps[i] + leak * zPrev[i];
+    for (int r = 0; r < rows; r++) {
+      Real* er = epsIn.data() + std::ptrdiff_t(r) * nIn;
+      const Real* xr = xt + r * ldx;
+      for (int i = 0; i < nIn; i++) er[i] = alpha * er[i] + leak * xr[i];
+    }
+    if (hasOutputError(batch.loss, t, steps)) {
+      loss += outputError(m, batch, first, rows, t, zCur, n, y.data(), delta.data());
+      accumulateReadout(m, rows, zCur, n, delta.data(), acc.wout, acc.bout);
+      learningSignal(m, rows, delta.data(), zCur, n, ell.data());
+      kernels::matmulTransA<Real>(rows, n, n, eps.data(), n, ell.data(), n, acc.wrec, n);
+      kernels::matmulTransA<Real>(rows, nIn, n, epsIn.data(), nIn, ell.data(), n, acc.win, n);
+      if (filter != nullptr) filter->accumulate(rows, ell.data());
+    }
+    std::swap(vPrev, vCur);
+    std::swap(zPrev, zCur);
+  }
+  if (filter != nullptr) filter->finish(acc.wrec, acc.win);
+  return loss;
+}
+
+template double onlineChunk<float>(const Model<float>&, const BatchView<float>&, ModpropFilter<float>*, int, int,
+                                   const GradAccumulator<float>&);
+template double onlineChunk<double>(const Model<double>&, const BatchView<double>&, ModpropFilter<double>*, int, int,
+                                    const GradAccumulator<double>&);
+
+}  // namespace modprop

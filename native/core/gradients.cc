@@ -1,0 +1,131 @@
+// SPEC §3–4: the one entry point for every rule. Validates the call, derives what the rule needs once, splits the
+// batch into min(threads, B) chunks with their own accumulators, and reduces them in chunk order so that a given
+// thread count always gives bit-identical results.
+#include <algorithm>
+#include <new>
+#include <sstream>
+
+#include "modprop_online.h"
+#include "rules.h"
+
+namespace modprop {
+
+namespace {
+
+bool usesTypes(const RuleSpec& r) {
+  return (r.rule == Rule::Mdgl || r.rule == Rule::Modprop) && r.feedback == Feedback::Type;
+}
+
+std::string num(double v, int precision) {
+  std::ostringstream o;
+  o.precision(precision);
+  o << v;
+  return o.str();
+}
+
+}  // namespace
+
+template <typename Real>
+double filterSpectralRadius(const Dims& dims, const ModelView<Real>& model, double mu) {
+  validateDims(dims, true);
+  validateModel(dims, model, true);
+  const TypeFilter f =
+      typeFilter(typeBlockMeans(dims, model), typeCounts(dims, model.types), dims.nTypes, model.alpha, mu);
+  return spectralRadius(f.phi, dims.nTypes);
+}
+
+template <typename Real>
+double gradients(const Dims& dims, const ModelView<Real>& view, const BatchView<Real>& batch, const RuleSpec& rule,
+                 GradView<Real>& grads, ThreadPool& pool) {
+  validateRule(rule);
+  const bool needTypes = usesTypes(rule);
+  const Sizes sizes = validateDims(dims, needTypes);
+  validateModel(dims, view, needTypes);
+  validateBatch(dims, sizes, batch);
+  if (grads.win == nullptr || grads.wrec == nullptr || grads.wout == nullptr || grads.bout == nullptr)
+    throw Error("Expected arrays for the gradients win, wrec, wout and bout but received null");
+  const bool exact = rule.rule == Rule::Bptt || rule.rule == Rule::Tbptt;
+  if (!exact && rule.signal == LearningSignal::Random) {
+    if (view.randomFeedback == nullptr)
+      throw Error("Expected an array for randomFeedback (learning signal 'random') but received null");
+    requireFinite(view.randomFeedback, std::ptrdiff_t(dims.nRec) * dims.nOut, "randomFeedback");
+  }
+
+  try {
+    const Model<Real> m = buildModel(dims, view, rule);
+    TypeFilter filter;
+    if (rule.rule == Rule::Modprop && rule.feedback == Feedback::Type) {
+      filter = typeFilter(m.omega, typeCounts(dims, view.types), dims.nTypes, view.alpha, rule.mu);
+      const double rho = spectralRadius(filter.phi, dims.nTypes);
+      if (!(rho < 1))
+        throw Error("Expected a stable ModProp filter (spectral radius of Φ < 1) for rule.mu but received mu = " +
+                    num(rule.mu, 17) + ", which gives spectral radius " + num(rho, 6) + "; lower mu");
+    }
+
+    const int n = dims.nRec, nIn = dims.nIn, k = dims.nOut;
+    const std::ptrdiff_t sWin = std::ptrdiff_t(nIn) * n, sWrec = std::ptrdiff_t(n) * n, sWout = std::ptrdiff_t(n) * k;
+    const std::ptrdiff_t per = sWin + sWrec + sWout + k;
+    const int chunks = std::min(pool.size(), int(dims.batch));
+    std::vector<Real> acc(per * chunks, Real(0));
+    std::vector<double> losses(chunks, 0.0);
+    auto accumulatorOf = [&](int c) {
+      Real* base = acc.data() + per * c;
+      return GradAccumulator<Real>{base, base + sWin, base + sWin + sWrec, base + sWin + sWrec + sWout};
+    };
+
+    pool.parallelFor(chunks, [&](int c) {
+      const int first = int(int64_t(dims.batch) * c / chunks);
+      const int rows = int(int64_t(dims.batch) * (c + 1) / chunks) - first;
+      const GradAccumulator<Real> a = accumulatorOf(c);
+      if (rule.online) {
+        std::unique_ptr<ModpropFilter<Real>> f;
+        if (rule.rule == Rule::Modprop) f = std::make_unique<ModpropFilter<Real>>(m, filter, rows);
+        losses[c] = onlineChunk(m, batch, f.get(), first, rows, a);
+        return;
+      }
+      std::unique_ptr<RecurrentCredit<Real>> credit;
+      switch (rule.rule) {
+        case Rule::Bptt: credit = bpttCredit(m, 0); break;
+        case Rule::Tbptt: credit = bpttCredit(m, rule.window < dims.steps ? rule.window : 0); break;
+        case Rule::Eprop: credit = epropCredit(m); break;
+        case Rule::Mdgl: credit = mdglCredit(m, rule.feedback); break;
+        case Rule::Modprop: credit = modpropCredit(m, rule.feedback, rule.mu); break;
+        default: throw Error("unsupported rule");  // unreachable after validateRule
+      }
+      losses[c] = offlineChunk(m, batch, *credit, first, rows, a);
+    });
+
+    double loss = 0;
+    for (int c = 0; c < chunks; c++) loss += losses[c];
+    Real* outs[4] = {grads.win, grads.wrec, grads.wout, grads.bout};
+    const std::ptrdiff_t sizes4[4] = {sWin, sWrec, sWout, k};
+    std::ptrdiff_t offset = 0;
+    for (int part = 0; part < 4; offset += sizes4[part], part++) {
+      Real* out = outs[part];
+      std::copy(acc.data() + offset, acc.data() + offset + sizes4[part], out);
+      for (int c = 1; c < chunks; c++) {
+        const Real* src = acc.data() + per * c + offset;
+        for (std::ptrdiff_t i = 0; i < sizes4[part]; i++) out[i] += src[i];
+      }
+    }
+    // The offline recursion leaves the (1-α) of dWrec and dWin to be applied once here; online traces include it.
+    if (!rule.online) {
+      for (std::ptrdiff_t i = 0; i < sWin; i++) grads.win[i] *= m.leak;
+      for (std::ptrdiff_t i = 0; i < sWrec; i++) grads.wrec[i] *= m.leak;
+    }
+    for (int i = 0; i < n; i++) grads.wrec[std::ptrdiff_t(i) * n + i] = Real(0);  // no self-connections
+    return loss;
+  } catch (const std::bad_alloc&) {
+    throw Error("Expected a problem that fits in memory but allocating the workspace for batch × steps × nRec = " +
+                std::to_string(sizes.state) + " failed");
+  }
+}
+
+template double gradients<float>(const Dims&, const ModelView<float>&, const BatchView<float>&, const RuleSpec&,
+                                 GradView<float>&, ThreadPool&);
+template double gradients<double>(const Dims&, const ModelView<double>&, const BatchView<double>&, const RuleSpec&,
+                                  GradView<double>&, ThreadPool&);
+template double filterSpectralRadius<float>(const Dims&, const ModelView<float>&, double);
+template double filterSpectralRadius<double>(const Dims&, const ModelView<double>&, double);
+
+}  // namespace modprop

@@ -1,0 +1,62 @@
+// Internal: a validated call (dims, weights, batch, rule) plus the quantities derived once per call and shared
+// read-only by all threads (transposed matrices, type averages, the ModProp filter). Not part of the public API.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "modprop.h"
+
+namespace modprop {
+
+// Element counts of every buffer, checked against overflow by validateDims.
+struct Sizes {
+  std::ptrdiff_t state;   // B·T·N
+  std::ptrdiff_t input;   // B·T·I
+  std::ptrdiff_t output;  // B·T·K
+};
+
+Sizes validateDims(const Dims& d, bool needTypes);
+void validateRule(const RuleSpec& rule);
+template <typename Real>
+void validateModel(const Dims& d, const ModelView<Real>& m, bool needTypes);
+template <typename Real>
+void validateBatch(const Dims& d, const Sizes& s, const BatchView<Real>& b);
+template <typename Real>
+void requireFinite(const Real* data, std::ptrdiff_t count, const char* name);
+
+// Ω[c][d]: mean of Wrec over the block (type c pre, type d post), zeros and the diagonal counted; empty blocks 0.
+template <typename Real>
+std::vector<double> typeBlockMeans(const Dims& d, const ModelView<Real>& m);
+std::vector<double> typeCounts(const Dims& d, const int32_t* types);
+// Φ = α I + μ(1-α) diag(n) Ω and Ψ = μ(1-α) Ω (SPEC §4), C×C row-major.
+struct TypeFilter {
+  std::vector<double> phi, psi;
+};
+TypeFilter typeFilter(const std::vector<double>& omega, const std::vector<double>& counts, int c, double alpha,
+                      double mu);
+double spectralRadius(const std::vector<double>& m, int n);
+
+// Everything a rule reads; built once per gradients() call.
+template <typename Real>
+struct Model {
+  Dims d;
+  const Real* win;
+  const Real* wrec;
+  const Real* wout;
+  const Real* bout;
+  const int32_t* types;
+  Real alpha, leak, threshold;  // leak = 1 - α
+  std::vector<Real> wrecT;      // Wrecᵀ (bptt, tbptt; and Wfbᵀ for feedback Cell)
+  std::vector<Real> feedbackT;  // Fᵀ, K×N: ℓ = relu' ⊙ (δ @ Fᵀ)
+  std::vector<double> omega;    // Ω, C×C, for feedback Type
+  std::vector<Real> typeMask;   // [C][N]: 1 where unit i has type c, for feedback Type
+};
+
+template <typename Real>
+Model<Real> buildModel(const Dims& d, const ModelView<Real>& m, const RuleSpec& rule);
+
+template <typename Real>
+std::vector<Real> transpose(const Real* a, int rows, int cols);
+
+}  // namespace modprop

@@ -1,0 +1,77 @@
+// The public C++ core of modprop: the leaky ReLU rate network of SPEC §1 and the learning rules of SPEC §3–4.
+// Knows nothing of Node. Every entry point validates its arguments and throws modprop::Error instead of crashing
+// or returning garbage. Instantiated for float (what the addon uses) and double (tests against finite differences).
+#pragma once
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+#include "contract.h"
+#include "thread_pool.h"
+
+namespace modprop {
+
+class Error : public std::invalid_argument {
+ public:
+  explicit Error(const std::string& message) : std::invalid_argument(message) {}
+};
+
+struct Dims {
+  int32_t batch, steps, nIn, nRec, nOut, nTypes;
+};
+
+// Row-major; weight matrices are [pre][post], so a product is z @ W.
+template <typename Real>
+struct ModelView {
+  const Real* win;             // nIn×nRec
+  const Real* wrec;            // nRec×nRec (diagonal is 0)
+  const Real* wout;            // nRec×nOut
+  const Real* bout;            // nOut
+  const Real* randomFeedback;  // nRec×nOut; replaces wout in the learning signal when signal == Random (else may be null)
+  const int32_t* types;        // nRec ids in 0..nTypes-1 (forward() does not need them; may be null there)
+  double alpha;                // exp(-dt/tau), in [0, 1]
+  double threshold;
+};
+
+struct RuleSpec {
+  Rule rule;
+  Feedback feedback;      // mdgl, modprop
+  LearningSignal signal;  // eprop, mdgl, modprop (bptt/tbptt always use wout)
+  double mu;              // modprop
+  bool online;            // eprop, modprop with Feedback::Type
+  int32_t window;         // tbptt, ≥ 1
+};
+
+template <typename Real>
+struct BatchView {
+  const Real* x;           // [B][T][nIn]
+  const int32_t* labels;   // [B], Loss::XentLast (else may be null)
+  const Real* targets;     // [B][T][nOut], Loss::Mse (else may be null)
+  Loss loss;
+};
+
+// Outputs, overwritten (not accumulated into).
+template <typename Real>
+struct GradView {
+  Real* win;   // nIn×nRec
+  Real* wrec;  // nRec×nRec, diagonal set to 0
+  Real* wout;  // nRec×nOut
+  Real* bout;  // nOut
+};
+
+// SPEC §1. v, z: [B][T][nRec]; y: [B][T][nOut]. The batch is split over the pool.
+template <typename Real>
+void forward(const Dims& dims, const ModelView<Real>& model, const Real* x, Real* v, Real* z, Real* y,
+             ThreadPool& pool);
+
+// SPEC §2–4: the loss (returned) and the gradients of the rule, summed over the batch. The batch is split into
+// min(pool.size(), batch) chunks reduced in a fixed order: the same pool size gives bit-identical results.
+template <typename Real>
+double gradients(const Dims& dims, const ModelView<Real>& model, const BatchView<Real>& batch, const RuleSpec& rule,
+                 GradView<Real>& grads, ThreadPool& pool);
+
+// ρ(Φ) of ModProp's type filter (SPEC §4); gradients() refuses modprop with type feedback when it is ≥ 1.
+template <typename Real>
+double filterSpectralRadius(const Dims& dims, const ModelView<Real>& model, double mu);
+
+}  // namespace modprop

@@ -1,0 +1,141 @@
+// SPEC §1–2: the leaky ReLU rate network, its readout and output error, and the public forward().
+//   v_t = α v_{t-1} + (1-α)(x_t @ Win + z_{t-1} @ Wrec),  z_t = relu(v_t − thr),  y_t = z_t @ Wout + bout
+//   xent-last: E = mean_b CE(softmax(y_T), label), δ_T = (softmax(y_T) − onehot)/B, δ_t = 0 for t < T
+//   mse:       E = 0.5/(B·T) Σ (y − target)²,     δ_t = (y_t − target_t)/(B·T)
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "kernels.h"
+#include "step.h"
+
+namespace modprop {
+
+template <typename Real>
+void networkStep(const Model<Real>& m, int rows, const Real* x, std::ptrdiff_t ldx, const Real* vPrev,
+                 const Real* zPrev, std::ptrdiff_t ldPrev, Real* v, Real* z, std::ptrdiff_t ld) {
+  const int n = m.d.nRec;
+  if (zPrev != nullptr) {
+    kernels::matmul<Real>(rows, n, n, zPrev, ldPrev, m.wrec, n, v, ld, false);
+    kernels::matmul<Real>(rows, n, m.d.nIn, x, ldx, m.win, n, v, ld, true);
+  } else {
+    kernels::matmul<Real>(rows, n, m.d.nIn, x, ldx, m.win, n, v, ld, false);
+  }
+  const Real alpha = m.alpha, leak = m.leak, thr = m.threshold;
+  for (int r = 0; r < rows; r++) {
+    Real* vr = v + r * ld;
+    Real* zr = z + r * ld;
+    if (vPrev != nullptr) {
+      const Real* pr = vPrev + r * ldPrev;
+      for (int i = 0; i < n; i++) vr[i] = alpha * pr[i] + leak * vr[i];
+    } else {
+      for (int i = 0; i < n; i++) vr[i] = leak * vr[i];
+    }
+    for (int i = 0; i < n; i++) zr[i] = std::max(vr[i] - thr, Real(0));
+  }
+}
+
+template <typename Real>
+double outputError(const Model<Real>& m, const BatchView<Real>& batch, int first, int rows, int t, const Real* z,
+                   std::ptrdiff_t ldz, Real* y, Real* delta) {
+  const int k = m.d.nOut, n = m.d.nRec;
+  const int steps = m.d.steps;
+  const double b = m.d.batch;
+  kernels::matmul<Real>(rows, k, n, z, ldz, m.wout, k, y, k, false);
+  double loss = 0;
+  for (int r = 0; r < rows; r++) {
+    Real* yr = y + r * k;
+    Real* dr = delta + r * k;
+    for (int o = 0; o < k; o++) yr[o] += m.bout[o];
+    if (batch.loss == Loss::XentLast) {
+      double top = yr[0];
+      for (int o = 1; o < k; o++) top = std::max(top, double(yr[o]));
+      double sum = 0;
+      for (int o = 0; o < k; o++) sum += std::exp(double(yr[o]) - top);
+      const int label = batch.labels[first + r];
+      for (int o = 0; o < k; o++)
+        dr[o] = Real((std::exp(double(yr[o]) - top) / sum - (o == label ? 1.0 : 0.0)) / b);
+      loss += (std::log(sum) + top - double(yr[label])) / b;
+    } else {
+      const double scale = 1.0 / (b * steps);
+      const Real* target = batch.targets + (std::ptrdiff_t(first + r) * steps + t) * k;
+      for (int o = 0; o < k; o++) {
+        const double e = double(yr[o]) - double(target[o]);
+        dr[o] = Real(e * scale);
+        loss += 0.5 * e * e * scale;
+      }
+    }
+  }
+  return loss;
+}
+
+template <typename Real>
+void learningSignal(const Model<Real>& m, int rows, const Real* delta, const Real* z, std::ptrdiff_t ldz, Real* ell) {
+  const int n = m.d.nRec, k = m.d.nOut;
+  kernels::matmul<Real>(rows, n, k, delta, k, m.feedbackT.data(), n, ell, n, false);
+  for (int r = 0; r < rows; r++) {
+    Real* er = ell + r * n;
+    const Real* zr = z + r * ldz;
+    for (int i = 0; i < n; i++) er[i] = zr[i] > Real(0) ? er[i] : Real(0);
+  }
+}
+
+template <typename Real>
+void accumulateReadout(const Model<Real>& m, int rows, const Real* z, std::ptrdiff_t ldz, const Real* delta,
+                       Real* dWout, Real* dbout) {
+  const int k = m.d.nOut;
+  kernels::matmulTransA<Real>(rows, m.d.nRec, k, z, ldz, delta, k, dWout, k);
+  for (int r = 0; r < rows; r++)
+    for (int o = 0; o < k; o++) dbout[o] += delta[r * k + o];
+}
+
+template <typename Real>
+void forward(const Dims& dims, const ModelView<Real>& view, const Real* x, Real* v, Real* z, Real* y,
+             ThreadPool& pool) {
+  const Sizes sizes = validateDims(dims, false);
+  validateModel(dims, view, false);
+  if (x == nullptr || v == nullptr || z == nullptr || y == nullptr)
+    throw Error("Expected arrays for x, v, z and y but received null");
+  requireFinite(x, sizes.input, "x");
+  RuleSpec none{Rule::Eprop, Feedback::Type, LearningSignal::Symmetric, 0.0, false, 1};
+  const Model<Real> m = buildModel(dims, view, none);
+  const int steps = dims.steps, n = dims.nRec, k = dims.nOut, nIn = dims.nIn;
+  const int chunks = std::min(pool.size(), int(dims.batch));
+  // Layout [B][T][·]: the rows of one step are one sequence apart.
+  const std::ptrdiff_t ld = std::ptrdiff_t(steps) * n, ldx = std::ptrdiff_t(steps) * nIn;
+  pool.parallelFor(chunks, [&](int c) {
+    const int b0 = int(std::int64_t(dims.batch) * c / chunks), b1 = int(std::int64_t(dims.batch) * (c + 1) / chunks);
+    const int rows = b1 - b0;
+    const std::ptrdiff_t base = std::ptrdiff_t(b0) * steps;
+    for (int t = 0; t < steps; t++) {
+      Real* vt = v + (base + t) * n;
+      Real* zt = z + (base + t) * n;
+      const Real* xt = x + (base + t) * nIn;
+      if (t == 0)
+        networkStep(m, rows, xt, ldx, (const Real*)nullptr, (const Real*)nullptr, ld, vt, zt, ld);
+      else
+        networkStep(m, rows, xt, ldx, vt - n, zt - n, ld, vt, zt, ld);
+      Real* yt = y + (base + t) * k;
+      for (int r = 0; r < rows; r++) {
+        Real* yr = yt + std::ptrdiff_t(r) * steps * k;
+        kernels::matmul<Real>(1, k, n, zt + r * ld, ld, m.wout, k, yr, k, false);
+        for (int o = 0; o < k; o++) yr[o] += m.bout[o];
+      }
+    }
+  });
+}
+
+#define MODPROP_INSTANTIATE(Real)                                                                                  \
+  template void networkStep<Real>(const Model<Real>&, int, const Real*, std::ptrdiff_t, const Real*, const Real*, \
+                                  std::ptrdiff_t, Real*, Real*, std::ptrdiff_t);                                  \
+  template double outputError<Real>(const Model<Real>&, const BatchView<Real>&, int, int, int, const Real*,       \
+                                    std::ptrdiff_t, Real*, Real*);                                                \
+  template void learningSignal<Real>(const Model<Real>&, int, const Real*, const Real*, std::ptrdiff_t, Real*);   \
+  template void accumulateReadout<Real>(const Model<Real>&, int, const Real*, std::ptrdiff_t, const Real*, Real*, \
+                                        Real*);                                                                   \
+  template void forward<Real>(const Dims&, const ModelView<Real>&, const Real*, Real*, Real*, Real*, ThreadPool&);
+MODPROP_INSTANTIATE(float)
+MODPROP_INSTANTIATE(double)
+#undef MODPROP_INSTANTIATE
+
+}  // namespace modprop

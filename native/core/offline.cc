@@ -1,0 +1,147 @@
+// SPEC §3: the reverse-time recursion shared by every offline rule.
+//   forward:  store z_t for t = 1..T (v is not needed: relu'(v_t − thr) = [z_t > 0]), δ_t where it can be non-zero
+//   reverse:  g_t = α g_{t+1} + ℓ_t + (1-α) R_t from t = T down to 1 (R_t from the rule's RecurrentCredit)
+//   then      dWrec = (1-α) Σ_t z_{t-1}ᵀ g_t,  dWin = (1-α) Σ_t x_tᵀ g_t  (as two long matrix products),
+//             dWout = Σ_t z_tᵀ δ_t,  dbout = Σ_t δ_t  (accumulated during the forward pass)
+// A chunk's buffers are laid out [T][rows][·], so each step's block is contiguous and the whole history is one
+// matrix of T·rows rows. They come from the thread's reusable Workspace, never from inside the time loop.
+#include <algorithm>
+#include <utility>
+
+#include "kernels.h"
+#include "rules.h"
+#include "step.h"
+#include "workspace.h"
+
+namespace modprop {
+
+template <typename Real>
+void leakyCombine(std::ptrdiff_t count, Real alpha, const Real* gNext, const Real* ell, Real* g) {
+  if (gNext != nullptr && ell != nullptr)
+    for (std::ptrdiff_t i = 0; i < count; i++) g[i] = (alpha * gNext[i] + ell[i]) + g[i];
+  else if (gNext != nullptr)
+    for (std::ptrdiff_t i = 0; i < count; i++) g[i] = alpha * gNext[i] + g[i];
+  else if (ell != nullptr)
+    for (std::ptrdiff_t i = 0; i < count; i++) g[i] = ell[i] + g[i];
+}
+
+namespace {
+
+// Σ_j a[j] b[j] with eight independent partial sums, so it vectorises without reassociation flags.
+template <typename Real>
+Real dot(const Real* a, const Real* b, int n) {
+  Real part[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int j = 0;
+  for (; j + 8 <= n; j += 8)
+    for (int l = 0; l < 8; l++) part[l] += a[j + l] * b[j + l];
+  Real s = ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
+  for (; j < n; j++) s += a[j] * b[j];
+  return s;
+}
+
+}  // namespace
+
+template <typename Real>
+void feedbackProduct(const Model<Real>& m, Feedback feedback, int rows, const Real* h, Real* out,
+                     std::vector<double>& scratch) {
+  const int n = m.d.nRec;
+  if (feedback == Feedback::Cell) {
+    kernels::matmul<Real>(rows, n, n, h, n, m.wrecT.data(), n, out, n, false);
+    return;
+  }
+  // Type masks turn the per-type sums and the expansion back to units into dot products and axpys over units.
+  const int c = m.d.nTypes;
+  scratch.resize(2 * std::size_t(c));
+  double* sums = scratch.data();
+  double* perType = sums + c;
+  for (int r = 0; r < rows; r++) {
+    const Real* hr = h + std::ptrdiff_t(r) * n;
+    Real* outr = out + std::ptrdiff_t(r) * n;
+    for (int d = 0; d < c; d++) sums[d] = double(dot(hr, m.typeMask.data() + std::ptrdiff_t(d) * n, n));
+    for (int a = 0; a < c; a++) {
+      double s = 0;
+      for (int d = 0; d < c; d++) s += m.omega[a * c + d] * sums[d];
+      perType[a] = s;
+    }
+    if (c == 1) {
+      std::fill(outr, outr + n, Real(perType[0]));
+      continue;
+    }
+    for (int i = 0; i < n; i++) outr[i] = Real(0);
+    for (int a = 0; a < c; a++) {
+      const Real q = Real(perType[a]);
+      const Real* mask = m.typeMask.data() + std::ptrdiff_t(a) * n;
+      for (int i = 0; i < n; i++) outr[i] += q * mask[i];
+    }
+  }
+}
+
+template <typename Real>
+double offlineChunk(const Model<Real>& m, const BatchView<Real>& batch, RecurrentCredit<Real>& credit, int first,
+                    int rows, const GradAccumulator<Real>& acc) {
+  const int steps = m.d.steps, n = m.d.nRec, nIn = m.d.nIn, k = m.d.nOut;
+  const std::ptrdiff_t block = std::ptrdiff_t(rows) * n;  // one step of state
+  const std::size_t nState = std::size_t(block) * steps, nX = std::size_t(rows) * nIn * steps,
+                    nDelta = std::size_t(rows) * k * steps, nY = std::size_t(rows) * k;
+  Workspace ws(sizeof(Real) * 2 * nState + Workspace::round(sizeof(Real) * nX) +
+               Workspace::round(sizeof(Real) * nDelta) + 4 * Workspace::round(sizeof(Real) * block) +
+               Workspace::round(sizeof(Real) * nY) + 64 * 8);
+  Real* const z = ws.take<Real>(nState);
+  Real* const g = ws.take<Real>(nState);
+  Real* const x = ws.take<Real>(nX);
+  Real* const delta = ws.take<Real>(nDelta);
+  Real* const y = ws.take<Real>(nY);
+  Real* vPrev = ws.take<Real>(block);
+  Real* vCur = ws.take<Real>(block);
+  Real* ellCur = ws.take<Real>(block);
+  Real* ellSpare = ws.take<Real>(block);
+
+  for (int t = 0; t < steps; t++)
+    for (int r = 0; r < rows; r++) {
+      const Real* src = batch.x + (std::ptrdiff_t(first + r) * steps + t) * nIn;
+      std::copy(src, src + nIn, x + (std::ptrdiff_t(t) * rows + r) * nIn);
+    }
+
+  double loss = 0;
+  for (int t = 0; t < steps; t++) {
+    Real* zt = z + t * block;
+    const Real* xt = x + std::ptrdiff_t(t) * rows * nIn;
+    networkStep(m, rows, xt, nIn, t > 0 ? vPrev : nullptr, t > 0 ? zt - block : nullptr, n, vCur, zt, n);
+    std::swap(vPrev, vCur);
+    if (hasOutputError(batch.loss, t, steps)) {
+      Real* dt = delta + std::ptrdiff_t(t) * rows * k;
+      loss += outputError(m, batch, first, rows, t, zt, n, y, dt);
+      accumulateReadout(m, rows, zt, n, dt, acc.wout, acc.bout);
+    }
+  }
+
+  const Real* ellNext = nullptr;
+  for (int t = steps - 1; t >= 0; t--) {
+    const Real* zt = z + t * block;
+    const Real* ell = nullptr;
+    if (hasOutputError(batch.loss, t, steps)) {
+      learningSignal(m, rows, delta + std::ptrdiff_t(t) * rows * k, zt, n, ellCur);
+      ell = ellCur;
+      std::swap(ellCur, ellSpare);  // keep ℓ_t alive as the next iteration's ℓ_{t+1}
+    }
+    credit.step(t, rows, t + 1 < steps ? g + (t + 1) * block : nullptr, ell, ellNext, zt, g + t * block);
+    ellNext = ell;
+  }
+
+  // z_0 = 0, so step 1 contributes nothing to dWrec: pair z_1..z_{T-1} with g_2..g_T.
+  if (steps > 1)
+    kernels::matmulTransA<Real>(std::ptrdiff_t(steps - 1) * rows, n, n, z, n, g + block, n, acc.wrec, n);
+  kernels::matmulTransA<Real>(std::ptrdiff_t(steps) * rows, nIn, n, x, nIn, g, n, acc.win, n);
+  return loss;
+}
+
+#define MODPROP_INSTANTIATE(Real)                                                                                   \
+  template void leakyCombine<Real>(std::ptrdiff_t, Real, const Real*, const Real*, Real*);                         \
+  template void feedbackProduct<Real>(const Model<Real>&, Feedback, int, const Real*, Real*, std::vector<double>&); \
+  template double offlineChunk<Real>(const Model<Real>&, const BatchView<Real>&, RecurrentCredit<Real>&, int, int, \
+                                     const GradAccumulator<Real>&);
+MODPROP_INSTANTIATE(float)
+MODPROP_INSTANTIATE(double)
+#undef MODPROP_INSTANTIATE
+
+}  // namespace modprop

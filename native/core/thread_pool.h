@@ -1,0 +1,51 @@
+// A persistent pool of std::threads running one parallel-for at a time. Results never depend on which thread runs
+// a task: callers give every task its own accumulator and reduce them in task order, so the same task count gives
+// bit-identical results.
+#pragma once
+#include <condition_variable>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace modprop {
+
+class ThreadPool {
+ public:
+  // threads = 0 means std::thread::hardware_concurrency() (at least 1). The calling thread counts as one of them.
+  explicit ThreadPool(int threads = 0);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  int size() const { return size_; }
+
+  // Runs body(task) for task = 0..tasks-1 and returns when all are done. Concurrent calls from different threads
+  // are serialised; a call from inside a task runs inline. If tasks throw, the exception of the lowest task index
+  // is rethrown after all tasks have finished.
+  void parallelFor(int tasks, const std::function<void(int)>& body);
+
+ private:
+  void workerLoop();
+  void drain();
+
+  int size_;
+  std::vector<std::thread> workers_;
+  std::mutex callMutex_;  // one parallelFor at a time
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::condition_variable done_;
+  uint64_t generation_ = 0;
+  bool stopping_ = false;
+  int busy_ = 0;  // workers still inside the current generation
+  // The current job (valid while a parallelFor runs).
+  const std::function<void(int)>* body_ = nullptr;
+  int tasks_ = 0;
+  int next_ = 0;  // guarded by mutex_
+  int failedTask_ = -1;
+  std::exception_ptr failure_;
+};
+
+}  // namespace modprop

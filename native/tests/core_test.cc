@@ -1,0 +1,420 @@
+// Checks of the C++ core against SPEC §1–4: finite differences, a literal transcription of the equations
+// (harness.cc), the identities between rules, float vs double, determinism across threads, and error handling.
+// Prints one line per check and ends with "N passed, M failed". `core_test --bench` runs bench_core.cc instead.
+#include <cstring>
+#include <functional>
+#include <mutex>
+#include <stdexcept>
+
+#include "../core/kernels.h"
+#include "../core/model.h"
+#include "harness.h"
+
+using namespace harness;
+using modprop::ThreadPool;
+
+int runBench(int argc, char** argv);
+
+namespace {
+
+const char* lossName(Loss l) { return l == Loss::XentLast ? "xent-last" : "mse"; }
+
+std::string ruleLabel(const RuleSpec& r) {
+  static const char* names[] = {"bptt", "tbptt", "rtrl", "eprop", "mdgl", "modprop"};
+  std::string s = names[int(r.rule)];
+  if (r.rule == Rule::Tbptt) s += "(W=" + std::to_string(r.window) + ")";
+  if (r.rule == Rule::Mdgl || r.rule == Rule::Modprop) s += r.feedback == Feedback::Type ? "/type" : "/cell";
+  if (r.rule == Rule::Modprop) s += "(mu=" + fmt(r.mu) + ")";
+  if (r.online) s += "/online";
+  if (r.signal == LearningSignal::Random) s += "/random";
+  return s;
+}
+
+std::string configLabel(const Dims& d, Loss loss, uint64_t seed) {
+  return std::string(lossName(loss)) + " B" + std::to_string(d.batch) + " T" + std::to_string(d.steps) + " N" +
+         std::to_string(d.nRec) + " C" + std::to_string(d.nTypes) + " seed" + std::to_string(seed);
+}
+
+std::vector<RuleSpec> allRules(int steps) {
+  return {spec(Rule::Bptt),
+          spec(Rule::Tbptt, Feedback::Type, 0, false, 3),
+          spec(Rule::Tbptt, Feedback::Type, 0, false, 1),
+          spec(Rule::Tbptt, Feedback::Type, 0, false, steps),
+          spec(Rule::Eprop),
+          spec(Rule::Eprop, Feedback::Type, 0, true),
+          spec(Rule::Eprop, Feedback::Type, 0, false, 1, LearningSignal::Random),
+          spec(Rule::Eprop, Feedback::Type, 0, true, 1, LearningSignal::Random),
+          spec(Rule::Mdgl, Feedback::Type),
+          spec(Rule::Mdgl, Feedback::Cell),
+          spec(Rule::Mdgl, Feedback::Cell, 0, false, 1, LearningSignal::Random),
+          spec(Rule::Modprop, Feedback::Type, 0.25),
+          spec(Rule::Modprop, Feedback::Cell, 0.25),
+          spec(Rule::Modprop, Feedback::Type, 0.25, true),
+          spec(Rule::Modprop, Feedback::Type, 0.25, true, 1, LearningSignal::Random),
+          spec(Rule::Bptt, Feedback::Type, 0, false, 1, LearningSignal::Random)};
+}
+
+// Fraction of (b, t, i) with z > 0, from the core's own forward pass.
+double activeFraction(const Net& net, const Data& data, ThreadPool& pool, Checks* checks = nullptr) {
+  const Dims& d = net.d;
+  const std::size_t s = std::size_t(d.batch) * d.steps;
+  std::vector<double> v(s * d.nRec), z(s * d.nRec), y(s * d.nOut);
+  modprop::ModelView<double> m{net.win.data(), net.wrec.data(), net.wout.data(), net.bout.data(),
+                               nullptr,        nullptr,         net.alpha,       net.threshold};
+  modprop::forward(d, m, data.x.data(), v.data(), z.data(), y.data(), pool);
+  double active = 0, worst = 0;
+  const int N = d.nRec, I = d.nIn, K = d.nOut, T = d.steps;
+  for (int b = 0; b < d.batch; b++)
+    for (int t = 0; t < T; t++) {
+      const std::size_t at = std::size_t(b) * T + t;
+      for (int i = 0; i < N; i++) {
+        double u = 0;
+        for (int q = 0; q < I; q++) u += data.x[at * I + q] * net.win[q * N + i];
+        if (t > 0)
+          for (int j = 0; j < N; j++) u += z[(at - 1) * N + j] * net.wrec[j * N + i];
+        const double expect = (t > 0 ? net.alpha * v[(at - 1) * N + i] : 0.0) + (1 - net.alpha) * u;
+        worst = std::max(worst, std::fabs(expect - v[at * N + i]));
+        worst = std::max(worst, std::fabs(std::max(v[at * N + i] - net.threshold, 0.0) - z[at * N + i]));
+        active += z[at * N + i] > 0;
+      }
+      for (int k = 0; k < K; k++) {
+        double o = net.bout[k];
+        for (int i = 0; i < N; i++) o += z[at * N + i] * net.wout[i * K + k];
+        worst = std::max(worst, std::fabs(o - y[at * K + k]));
+      }
+    }
+  if (checks) checks->check("forward follows SPEC §1 (" + configLabel(d, data.loss, 0) + ")", worst < 1e-12,
+                            "max abs error " + fmt(worst));
+  return active / double(s * N);
+}
+
+void finiteDifferences(Checks& c, ThreadPool& pool) {
+  for (Loss loss : {Loss::XentLast, Loss::Mse})
+    for (uint64_t seed : {1, 2, 3}) {
+      Dims d{3, 12, 3, 7, 2, 2};
+      const double thr = seed == 3 ? 0.1 : 0.0;
+      Net net = randomNet(d, seed, 0.7, 1.5, thr);
+      const Data data = randomData(d, loss, seed);
+      const Grads<double> g = run<double>(net, data, spec(Rule::Bptt), pool);
+      double worst = 0;
+      int checked = 0;
+      const double h = 1e-5;
+      auto probe = [&](std::vector<double>& param, const std::vector<double>& grad, bool skipDiagonal) {
+        double top = 0;
+        for (double x : grad) top = std::max(top, std::fabs(x));
+        for (std::size_t i = 0; i < param.size(); i++) {
+          if (skipDiagonal && i / d.nRec == i % d.nRec) continue;
+          const double keep = param[i];
+          param[i] = keep + h;
+          const double up = run<double>(net, data, spec(Rule::Bptt), pool).loss;
+          param[i] = keep - h;
+          const double down = run<double>(net, data, spec(Rule::Bptt), pool).loss;
+          param[i] = keep;
+          const double fd = (up - down) / (2 * h);
+          worst = std::max(worst, std::fabs(fd - grad[i]) / std::max(std::fabs(grad[i]), 1e-2 * top));
+          checked++;
+        }
+      };
+      probe(net.win, g.win, false);
+      probe(net.wrec, g.wrec, true);
+      probe(net.wout, g.wout, false);
+      probe(net.bout, g.bout, false);
+      c.check("bptt == central finite differences (" + configLabel(d, loss, seed) + ", thr " + fmt(thr) + ", " +
+                  std::to_string(checked) + " entries)",
+              worst <= 1e-6, "max rel error " + fmt(worst));
+    }
+}
+
+void againstTranscription(Checks& c, ThreadPool& pool) {
+  for (Loss loss : {Loss::XentLast, Loss::Mse})
+    for (int types : {1, 2, 3})
+      for (uint64_t seed : {11, 12}) {
+        Dims d{3, 12, 3, 7, 2, types};
+        const Net net = randomNet(d, seed * 10 + types);
+        const Data data = randomData(d, loss, seed);
+        const double active = activeFraction(net, data, pool, seed == 11 && types == 1 ? &c : nullptr);
+        c.check("some units active, some silent (" + configLabel(d, loss, seed) + ")", active > 0.1 && active < 0.9,
+                "active fraction " + fmt(active));
+        for (const RuleSpec& r : allRules(d.steps)) {
+          const Grads<double> got = run<double>(net, data, r, pool);
+          const Grads<double> want = naive(net, data, r);
+          const double err = std::max(maxRelDiff(got, want), std::fabs(got.loss - want.loss) / want.loss);
+          c.check(ruleLabel(r) + " == SPEC transcription (" + configLabel(d, loss, seed) + ")", err <= 1e-10,
+                  "rel error " + fmt(err));
+        }
+      }
+}
+
+void identities(Checks& c, ThreadPool& pool) {
+  for (Loss loss : {Loss::XentLast, Loss::Mse})
+    for (uint64_t seed : {21, 22}) {
+      Dims d{3, 12, 3, 7, 2, 2};
+      const Net net = randomNet(d, seed);
+      const Data data = randomData(d, loss, seed);
+      const std::string cfg = " (" + configLabel(d, loss, seed) + ")";
+      const auto eprop = run<double>(net, data, spec(Rule::Eprop), pool);
+      const auto bptt = run<double>(net, data, spec(Rule::Bptt), pool);
+      for (Feedback f : {Feedback::Type, Feedback::Cell}) {
+        const auto m0 = run<double>(net, data, spec(Rule::Modprop, f, 0.0), pool);
+        c.check(std::string("modprop mu=0 == eprop, feedback ") + (f == Feedback::Type ? "type" : "cell") + cfg,
+                maxRelDiff(m0, eprop) <= 1e-12, fmt(maxRelDiff(m0, eprop)));
+      }
+      const auto m0online = run<double>(net, data, spec(Rule::Modprop, Feedback::Type, 0.0, true), pool);
+      c.check("modprop online mu=0 == eprop" + cfg, maxRelDiff(m0online, eprop) <= 1e-12,
+              fmt(maxRelDiff(m0online, eprop)));
+      for (const RuleSpec& online : {spec(Rule::Eprop, Feedback::Type, 0, true),
+                                     spec(Rule::Modprop, Feedback::Type, 0.25, true)}) {
+        RuleSpec offline = online;
+        offline.online = false;
+        const double e = maxRelDiff(run<double>(net, data, online, pool), run<double>(net, data, offline, pool));
+        c.check(ruleLabel(online) + " == offline" + cfg, e <= 1e-10, fmt(e));
+      }
+      {
+        Net flat = net;
+        std::fill(flat.wrec.begin(), flat.wrec.end(), 0.0);
+        for (Feedback f : {Feedback::Type, Feedback::Cell}) {
+          const double e =
+              maxRelDiff(run<double>(flat, data, spec(Rule::Mdgl, f), pool), run<double>(flat, data, spec(Rule::Eprop), pool));
+          c.check(std::string("mdgl with Wrec = 0 == eprop, feedback ") + (f == Feedback::Type ? "type" : "cell") + cfg,
+                  e <= 1e-12, fmt(e));
+        }
+      }
+      for (int w : {d.steps, d.steps + 5}) {
+        const auto t = run<double>(net, data, spec(Rule::Tbptt, Feedback::Type, 0, false, w), pool);
+        const bool same = std::memcmp(t.wrec.data(), bptt.wrec.data(), t.wrec.size() * sizeof(double)) == 0 &&
+                          std::memcmp(t.win.data(), bptt.win.data(), t.win.size() * sizeof(double)) == 0;
+        c.check("tbptt window " + std::to_string(w) + " ≥ T == bptt (bit-identical)" + cfg, same);
+      }
+      {
+        const auto t3 = run<double>(net, data, spec(Rule::Tbptt, Feedback::Type, 0, false, 3), pool);
+        c.check("tbptt window 3 < T differs from bptt" + cfg, maxRelDiff(t3, bptt) > 1e-6, fmt(maxRelDiff(t3, bptt)));
+        const auto t1 = run<double>(net, data, spec(Rule::Tbptt, Feedback::Type, 0, false, 1), pool);
+        c.check("tbptt window 1 differs from eprop (g_t = ℓ_t vs α g_{t+1} + ℓ_t)" + cfg,
+                maxRelDiff(t1, eprop) > 1e-6, fmt(maxRelDiff(t1, eprop)));
+      }
+      for (double mu : {0.1, 0.25}) {
+        const auto m = run<double>(net, data, spec(Rule::Modprop, Feedback::Type, mu), pool);
+        c.check("modprop mu=" + fmt(mu) + " differs from eprop" + cfg, relDiff(m.wrec, eprop.wrec) > 1e-6,
+                fmt(relDiff(m.wrec, eprop.wrec)));
+      }
+      const auto mdgl = run<double>(net, data, spec(Rule::Mdgl, Feedback::Cell), pool);
+      c.check("mdgl differs from eprop" + cfg, relDiff(mdgl.wrec, eprop.wrec) > 1e-6, fmt(relDiff(mdgl.wrec, eprop.wrec)));
+      const auto rnd = run<double>(net, data, spec(Rule::Eprop, Feedback::Type, 0, false, 1, LearningSignal::Random), pool);
+      c.check("random learning signal changes eprop" + cfg, relDiff(rnd.wrec, eprop.wrec) > 1e-6);
+      const auto bpttRnd = run<double>(net, data, spec(Rule::Bptt, Feedback::Type, 0, false, 1, LearningSignal::Random), pool);
+      c.check("bptt ignores the learning-signal option" + cfg, maxRelDiff(bpttRnd, bptt) == 0);
+      for (const RuleSpec& r : allRules(d.steps)) {
+        const auto g = run<double>(net, data, r, pool);
+        bool diagonalZero = true;
+        for (int i = 0; i < d.nRec; i++) diagonalZero = diagonalZero && g.wrec[i * d.nRec + i] == 0;
+        c.check(ruleLabel(r) + ": every gradient non-zero, diagonal of dWrec zero" + cfg,
+                norm(g.win) > 0 && norm(g.wrec) > 0 && norm(g.wout) > 0 && norm(g.bout) > 0 && diagonalZero);
+      }
+      // tbptt window 1, xent-last: g_t = 0 before T and g_T = ℓ_T, so dWrec = (1-α) z_{T-1}ᵀ ℓ_T — checked against
+      // the transcription's bptt pieces computed independently here.
+      if (loss == Loss::XentLast) {
+        const auto t1 = run<double>(net, data, spec(Rule::Tbptt, Feedback::Type, 0, false, 1), pool);
+        Net withT = net;
+        const auto e1 = naive(withT, data, spec(Rule::Tbptt, Feedback::Type, 0, false, 1));
+        c.check("tbptt window 1 == transcription" + cfg, maxRelDiff(t1, e1) <= 1e-10);
+      }
+    }
+}
+
+void precision(Checks& c, ThreadPool& pool) {
+  struct Case { Dims d; uint64_t seed; };
+  for (const Case& k : {Case{{3, 12, 3, 7, 2, 2}, 31}, Case{{4, 30, 3, 21, 3, 3}, 32}, Case{{5, 40, 4, 40, 2, 2}, 33}})
+    for (Loss loss : {Loss::XentLast, Loss::Mse}) {
+      const Net net = randomNet(k.d, k.seed);
+      const Data data = randomData(k.d, loss, k.seed);
+      for (const RuleSpec& r : allRules(k.d.steps)) {
+        const double e = maxRelDiff(run<float>(net, data, r, pool), run<double>(net, data, r, pool));
+        c.check("float ≈ double, " + ruleLabel(r) + " (" + configLabel(k.d, loss, k.seed) + ")", e <= 1e-4, fmt(e));
+      }
+    }
+}
+
+void threads(Checks& c) {
+  ThreadPool one(1), two(2), three(3);
+  for (Loss loss : {Loss::XentLast, Loss::Mse}) {
+    Dims d{8, 40, 3, 40, 2, 2};
+    const Net net = randomNet(d, 41);
+    const Data data = randomData(d, loss, 41);
+    for (const RuleSpec& r : {spec(Rule::Bptt), spec(Rule::Modprop, Feedback::Type, 0.25),
+                              spec(Rule::Modprop, Feedback::Type, 0.25, true), spec(Rule::Eprop, Feedback::Type, 0, true),
+                              spec(Rule::Mdgl, Feedback::Cell)}) {
+      const auto a = run<float>(net, data, r, two), b = run<float>(net, data, r, two);
+      const bool same = a.loss == b.loss && a.win == b.win && a.wrec == b.wrec && a.wout == b.wout && a.bout == b.bout;
+      c.check("2 threads twice: bit-identical, " + ruleLabel(r) + " " + lossName(loss), same);
+      const double e = maxRelDiff(run<float>(net, data, r, one), a);
+      c.check("1 vs 2 threads agree, " + ruleLabel(r) + " " + lossName(loss), e <= 1e-5, fmt(e));
+      const double e3 = maxRelDiff(run<double>(net, data, r, three), naive(net, data, r));
+      c.check("3 threads over batch 8 == transcription, " + ruleLabel(r) + " " + lossName(loss), e3 <= 1e-10, fmt(e3));
+    }
+  }
+  Dims d{1, 10, 2, 9, 2, 2};
+  const Net net = randomNet(d, 42);
+  const Data data = randomData(d, Loss::Mse, 42);
+  const double e = maxRelDiff(run<double>(net, data, spec(Rule::Bptt), two), naive(net, data, spec(Rule::Bptt)));
+  c.check("more threads than sequences (B = 1, 2 threads)", e <= 1e-10, fmt(e));
+  // Exceptions inside tasks reach the caller and leave the pool usable.
+  bool threw = false;
+  try {
+    two.parallelFor(4, [](int t) {
+      if (t == 2) throw std::runtime_error("boom");
+    });
+  } catch (const std::runtime_error&) {
+    threw = true;
+  }
+  int count = 0;
+  std::mutex mu;
+  two.parallelFor(5, [&](int) {
+    std::lock_guard<std::mutex> l(mu);
+    count++;
+  });
+  c.check("thread pool rethrows task exceptions and stays usable", threw && count == 5);
+}
+
+void errors(Checks& c, ThreadPool& pool) {
+  Dims d{3, 12, 3, 7, 2, 2};
+  const Net net = randomNet(d, 51);
+  const Data data = randomData(d, Loss::XentLast, 51);
+  auto expectError = [&](const std::string& name, const std::function<void()>& f, const std::string& contains) {
+    std::string msg;
+    bool ok = false;
+    try {
+      f();
+    } catch (const modprop::Error& e) {
+      msg = e.what();
+      ok = msg.find(contains) != std::string::npos;
+    } catch (const std::exception& e) {
+      msg = std::string("wrong exception type: ") + e.what();
+    }
+    c.check("throws modprop::Error: " + name, ok, msg);
+  };
+  auto withDims = [&](Dims bad) {
+    Net n = net;
+    n.d = bad;
+    return [n, &data, &pool] { run<double>(n, data, spec(Rule::Bptt), pool); };
+  };
+  expectError("batch 0", withDims({0, 12, 3, 7, 2, 2}), "dims.batch");
+  expectError("steps -1", withDims({3, -1, 3, 7, 2, 2}), "dims.steps");
+  expectError("nRec 0", withDims({3, 12, 3, 0, 2, 2}), "dims.nRec");
+  expectError("nTypes 0 with type feedback",
+              [&] {
+                Net n = net;
+                n.d.nTypes = 0;
+                run<double>(n, data, spec(Rule::Modprop), pool);
+              },
+              "dims.nTypes");
+  expectError("overflowing dims", withDims({2000000000, 2000000000, 3, 2000000000, 2, 2}), "overflows");
+  expectError("rtrl", [&] { run<double>(net, data, spec(Rule::Rtrl), pool); },
+              "rule 'rtrl' is only available in the reference engine");
+  expectError("rule id 9", [&] { run<double>(net, data, spec(Rule(9)), pool); }, "rule id");
+  expectError("online bptt", [&] { run<double>(net, data, spec(Rule::Bptt, Feedback::Type, 0, true), pool); }, "online");
+  expectError("online mdgl", [&] { run<double>(net, data, spec(Rule::Mdgl, Feedback::Type, 0, true), pool); }, "online");
+  expectError("online modprop with cell feedback",
+              [&] { run<double>(net, data, spec(Rule::Modprop, Feedback::Cell, 0.25, true), pool); }, "feedback 'cell'");
+  expectError("tbptt window 0", [&] { run<double>(net, data, spec(Rule::Tbptt, Feedback::Type, 0, false, 0), pool); },
+              "window");
+  expectError("label out of range",
+              [&] {
+                Data bad = data;
+                bad.labels[1] = 2;
+                run<double>(net, bad, spec(Rule::Bptt), pool);
+              },
+              "labels[1]");
+  expectError("negative label",
+              [&] {
+                Data bad = data;
+                bad.labels[0] = -1;
+                run<double>(net, bad, spec(Rule::Eprop, Feedback::Type, 0, true), pool);
+              },
+              "labels[0]");
+  expectError("missing labels",
+              [&] {
+                Data bad = data;
+                bad.labels.clear();
+                run<double>(net, bad, spec(Rule::Bptt), pool);
+              },
+              "labels");
+  expectError("missing targets for mse",
+              [&] {
+                Data bad = data;
+                bad.loss = Loss::Mse;
+                run<double>(net, bad, spec(Rule::Bptt), pool);
+              },
+              "targets");
+  expectError("type id out of range",
+              [&] {
+                Net bad = net;
+                bad.types[3] = 2;
+                run<double>(bad, data, spec(Rule::Modprop), pool);
+              },
+              "types[3]");
+  expectError("NaN in x",
+              [&] {
+                Data bad = data;
+                bad.x[5] = std::nan("");
+                run<double>(net, bad, spec(Rule::Bptt), pool);
+              },
+              "x");
+  expectError("Inf in wrec",
+              [&] {
+                Net bad = net;
+                bad.wrec[4] = INFINITY;
+                run<double>(bad, data, spec(Rule::Bptt), pool);
+              },
+              "wrec");
+  expectError("unstable ModProp filter",
+              [&] {
+                Net bad = net;
+                for (int i = 0; i < 7; i++)
+                  for (int j = 0; j < 7; j++) bad.wrec[i * 7 + j] = i == j ? 0 : 1.0;
+                run<float>(bad, data, spec(Rule::Modprop, Feedback::Type, 1.0, true), pool);
+              },
+              "spectral radius");
+  expectError("alpha outside [0, 1]",
+              [&] {
+                Net bad = net;
+                bad.alpha = 1.5;
+                run<double>(bad, data, spec(Rule::Bptt), pool);
+              },
+              "alpha");
+}
+
+void spectralRadius(Checks& c) {
+  // Gelfand's formula (C ≥ 3) against the closed form on block-diagonal matrices with a known radius.
+  std::mt19937_64 rng(61);
+  std::normal_distribution<double> normal(0, 1);
+  double worst = 0;
+  for (int trial = 0; trial < 50; trial++) {
+    std::vector<double> a2 = {normal(rng), normal(rng), normal(rng), normal(rng)};
+    const double s = normal(rng);
+    std::vector<double> m3 = {a2[0], a2[1], 0, a2[2], a2[3], 0, 0, 0, s};
+    const double want = std::max(modprop::spectralRadius(a2, 2), std::fabs(s));
+    worst = std::max(worst, std::fabs(modprop::spectralRadius(m3, 3) - want) / want);
+  }
+  c.check("spectral radius, C = 3 (squaring) == closed form", worst <= 1e-9, fmt(worst));
+  // A rotation by 90° scaled by 0.5 (complex pair) and a Jordan block.
+  c.check("spectral radius of a complex pair", std::fabs(modprop::spectralRadius({0, -0.5, 0.5, 0}, 2) - 0.5) < 1e-15);
+  const double jordan = modprop::spectralRadius({0.9, 1, 0, 0, 0.9, 1, 0, 0, 0.9}, 3);
+  c.check("spectral radius of a Jordan block", std::fabs(jordan - 0.9) < 1e-9, fmt(jordan));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc > 1 && std::strcmp(argv[1], "--bench") == 0) return runBench(argc, argv);
+  Checks checks;
+  ThreadPool pool(2);
+  std::printf("core_test: SIMD kernels %s\n", modprop::kernels::simdEnabled() ? "on (AVX2/FMA)" : "off");
+  finiteDifferences(checks, pool);
+  againstTranscription(checks, pool);
+  identities(checks, pool);
+  precision(checks, pool);
+  threads(checks);
+  errors(checks, pool);
+  spectralRadius(checks);
+  return checks.finish();
+}

@@ -6,7 +6,7 @@
 import { referenceEngine } from './backends/reference';
 import { loadNativeEngine, type NativeCandidate } from './backends/native';
 import type { Engine, EngineName } from './backends/engine';
-import { ModpropError, describe } from './validate';
+import { ModpropError, describe, integer } from './validate';
 
 interface Resolution {
   engine: Engine;
@@ -67,9 +67,36 @@ export interface BackendInfo {
 export const backend: BackendInfo = Object.freeze({
   get name(): EngineName { return resolve().engine.name; },
   get reason(): string | undefined { return resolve().reason; },
-  get native(): Record<string, unknown> | undefined { return resolve().native.info; },
-  toJSON(): object { const r = resolve(); return { name: r.engine.name, reason: r.reason, native: r.native.info }; },
+  get native(): Record<string, unknown> | undefined { return nativeInfo(); },
+  toJSON(): object { const r = resolve(); return { name: r.engine.name, reason: r.reason, native: nativeInfo() }; },
 });
+
+function nativeInfo(): Record<string, unknown> | undefined {
+  const cand = nativeCandidate();
+  if (!cand.info) return undefined;
+  return cand.kernels ? { ...cand.info, threads: cand.kernels.getThreads() } : cand.info;
+}
+
+/** Largest thread count accepted by `setThreads`. */
+export const MAX_THREADS = 1024;
+
+/**
+ * Sets the native engine's thread count (default: all cores) for the calls that start from now on. Results are
+ * bit-identical for a given thread count. The reference engine is single-threaded; with it this is an error, so a
+ * setting never silently does nothing.
+ */
+export function setThreads(threads: number): void {
+  const n = integer(threads, 'threads', 1, MAX_THREADS);
+  const cand = nativeCandidate();
+  if (!cand.kernels) throw new ModpropError(`Expected the native engine for setThreads but it is not available: ${cand.reason}`);
+  cand.kernels.setThreads(n);
+}
+
+/** The native engine's thread count (1 when only the reference engine is available). */
+export function getThreads(): number {
+  const cand = nativeCandidate();
+  return cand.kernels ? cand.kernels.getThreads() : 1;
+}
 
 /** For tests: forget the resolved choice so a changed MODPROP_BACKEND takes effect. */
 export function resetBackendForTests(): void {

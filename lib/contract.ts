@@ -18,6 +18,17 @@ export type LearningSignalName = keyof typeof LEARNING_SIGNAL_IDS;
 export const RULE_NAMES = Object.keys(RULE_IDS) as RuleName[];
 export const LOSS_NAMES = Object.keys(LOSS_IDS) as LossName[];
 
+/**
+ * Positional layout of a native call (index of each field). The binding reads its Int32Array / Float64Array headers
+ * and its array list by these indices only, so a renamed option cannot silently fall back to a default.
+ */
+export const JOB_INTS = { batch: 0, steps: 1, nIn: 2, nRec: 3, nOut: 4, nTypes: 5, rule: 6, feedback: 7, learningSignal: 8,
+  online: 9, window: 10, loss: 11 } as const;
+export const JOB_FLOATS = { alpha: 0, threshold: 1, mu: 2 } as const;
+export const GRADIENT_ARRAYS = { win: 0, wrec: 1, wout: 2, bout: 3, randomFeedback: 4, types: 5, x: 6, labels: 7, targets: 8,
+  gradWin: 9, gradWrec: 10, gradWout: 11, gradBout: 12 } as const;
+export const FORWARD_ARRAYS = { win: 0, wrec: 1, wout: 2, bout: 3, x: 4, v: 5, z: 6, y: 7 } as const;
+
 /** The shape the addon reports for its contract; compared field by field with the tables above. */
 export interface NativeContract {
   abiVersion: number;
@@ -25,6 +36,10 @@ export interface NativeContract {
   losses: Record<string, number>;
   feedback: Record<string, number>;
   learningSignals: Record<string, number>;
+  jobInts: Record<string, number>;
+  jobFloats: Record<string, number>;
+  gradientArrays: Record<string, number>;
+  forwardArrays: Record<string, number>;
 }
 
 export const CONTRACT: NativeContract = {
@@ -33,13 +48,17 @@ export const CONTRACT: NativeContract = {
   losses: LOSS_IDS,
   feedback: FEEDBACK_IDS,
   learningSignals: LEARNING_SIGNAL_IDS,
+  jobInts: JOB_INTS,
+  jobFloats: JOB_FLOATS,
+  gradientArrays: GRADIENT_ARRAYS,
+  forwardArrays: FORWARD_ARRAYS,
 };
 
 /** Differences between the addon's contract and ours, as readable lines (empty when they agree). */
 export function contractMismatches(native: NativeContract): string[] {
   const out: string[] = [];
   if (native.abiVersion !== ABI_VERSION) out.push(`abiVersion ${native.abiVersion} (expected ${ABI_VERSION})`);
-  for (const key of ['rules', 'losses', 'feedback', 'learningSignals'] as const) {
+  for (const key of ['rules', 'losses', 'feedback', 'learningSignals', 'jobInts', 'jobFloats', 'gradientArrays', 'forwardArrays'] as const) {
     const ours = CONTRACT[key];
     const theirs = native[key] ?? {};
     for (const name of new Set([...Object.keys(ours), ...Object.keys(theirs)])) {

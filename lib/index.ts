@@ -10,7 +10,7 @@
  */
 export { Network } from './network';
 export { gradients, gradientsAsync, alignment, filterTaps, type Alignment } from './gradients';
-export { backend, type BackendInfo } from './backend';
+export { backend, setThreads, getThreads, type BackendInfo } from './backend';
 export { ModpropError } from './validate';
 export * as tasks from './tasks/index';
 export type { Task, DelayedXorOptions } from './tasks/index';

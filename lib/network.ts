@@ -57,9 +57,13 @@ export class Network {
   }
 
   /** Runs the network on a batch: v, z ([B][T][nRec]) and y ([B][T][nOut]). */
-  forward(batch: Batch): ForwardResult {
+  forward(batch: Batch, options?: { backend?: 'native' | 'reference' }): ForwardResult {
     const b = validate.batchInputs(batch, this.config);
-    return engineFor(undefined).forward(this, b);
+    validate.params(this.params, this.config, 'net.params');
+    const o = options === undefined ? {} : validate.plainObject(options, 'options');
+    validate.knownKeys(o, 'options', ['backend']);
+    const requested = o.backend === undefined ? undefined : validate.oneOf(o.backend, 'options.backend', ['native', 'reference'] as const);
+    return engineFor(requested).forward(this, b);
   }
 }
 

@@ -1,9 +1,20 @@
 /**
  * The native engine: the C++ kernels of native/core behind the `Engine` interface. Available only when the addon
- * loads, its contract matches lib/contract.ts, and it provides the kernels.
+ * loads, its contract matches lib/contract.ts, and it provides the kernels. Arguments are packed positionally by the
+ * tables of lib/contract.ts; input errors from the core come back with code MODPROP_INVALID and become ModpropError.
  */
-import { loadAddon } from '../native/addon';
-import type { Engine } from './engine';
+import {
+  FEEDBACK_IDS, FORWARD_ARRAYS, GRADIENT_ARRAYS, JOB_FLOATS, JOB_INTS, LEARNING_SIGNAL_IDS, LOSS_IDS, RULE_IDS,
+  type LossName,
+} from '../contract';
+import { loadAddon, type NativeAddon } from '../native/addon';
+import type { NetworkLike } from '../reference/model';
+import type { Batch, ForwardResult, GradientResult, Params } from '../types';
+import { ModpropError, type NormalizedRule } from '../validate';
+import { abortError, type Engine } from './engine';
+
+type Kernels = Required<Pick<NativeAddon, 'forward' | 'gradients' | 'gradientsAsync' | 'setThreads' | 'getThreads'>>;
+type ArrayArg = Float32Array | Int32Array | null;
 
 export interface NativeCandidate {
   engine?: Engine;
@@ -11,14 +22,131 @@ export interface NativeCandidate {
   reason?: string;
   /** What the addon reports about itself, when it loaded. */
   info?: Record<string, unknown>;
+  /** The loaded kernels (for the thread-count settings). */
+  kernels?: Kernels;
+}
+
+function header(net: NetworkLike, batch: Batch, rule: NormalizedRule | null, loss: LossName): { ints: Int32Array; floats: Float64Array } {
+  const ints = new Int32Array(Object.keys(JOB_INTS).length);
+  ints[JOB_INTS.batch] = batch.batchSize;
+  ints[JOB_INTS.steps] = batch.steps;
+  ints[JOB_INTS.nIn] = net.nIn;
+  ints[JOB_INTS.nRec] = net.nRec;
+  ints[JOB_INTS.nOut] = net.nOut;
+  ints[JOB_INTS.nTypes] = net.nTypes;
+  ints[JOB_INTS.loss] = LOSS_IDS[loss];
+  const floats = new Float64Array(Object.keys(JOB_FLOATS).length);
+  floats[JOB_FLOATS.alpha] = net.alpha;
+  floats[JOB_FLOATS.threshold] = net.config.threshold;
+  if (rule) {
+    ints[JOB_INTS.rule] = RULE_IDS[rule.rule];
+    ints[JOB_INTS.feedback] = FEEDBACK_IDS[rule.feedback];
+    ints[JOB_INTS.learningSignal] = LEARNING_SIGNAL_IDS[rule.learningSignal];
+    ints[JOB_INTS.online] = rule.online ? 1 : 0;
+    ints[JOB_INTS.window] = rule.window;
+    floats[JOB_FLOATS.mu] = rule.mu;
+  }
+  return { ints, floats };
+}
+
+function emptyGrads(net: NetworkLike): Params {
+  return {
+    win: new Float32Array(net.nIn * net.nRec), wrec: new Float32Array(net.nRec * net.nRec),
+    wout: new Float32Array(net.nRec * net.nOut), bout: new Float32Array(net.nOut),
+  };
+}
+
+function gradientArrays(net: NetworkLike, batch: Batch, grads: Params): ArrayArg[] {
+  const a: ArrayArg[] = new Array(Object.keys(GRADIENT_ARRAYS).length).fill(null);
+  const p = net.params;
+  a[GRADIENT_ARRAYS.win] = p.win;
+  a[GRADIENT_ARRAYS.wrec] = p.wrec;
+  a[GRADIENT_ARRAYS.wout] = p.wout;
+  a[GRADIENT_ARRAYS.bout] = p.bout;
+  a[GRADIENT_ARRAYS.randomFeedback] = net.randomFeedback;
+  a[GRADIENT_ARRAYS.types] = net.types;
+  a[GRADIENT_ARRAYS.x] = batch.x;
+  a[GRADIENT_ARRAYS.labels] = batch.labels ?? null;
+  a[GRADIENT_ARRAYS.targets] = batch.targets ?? null;
+  a[GRADIENT_ARRAYS.gradWin] = grads.win;
+  a[GRADIENT_ARRAYS.gradWrec] = grads.wrec;
+  a[GRADIENT_ARRAYS.gradWout] = grads.wout;
+  a[GRADIENT_ARRAYS.gradBout] = grads.bout;
+  return a;
+}
+
+/** Input errors found by the C++ core become ModpropError; internal errors pass through unchanged. */
+function translate(err: unknown): unknown {
+  if (err instanceof Error && (err as { code?: string }).code === 'MODPROP_INVALID') return new ModpropError(err.message);
+  return err;
+}
+
+function nativeEngine(k: Kernels): Engine {
+  return {
+    name: 'native',
+    forward(net, batch): ForwardResult {
+      const size = batch.batchSize * batch.steps;
+      const out = { v: new Float32Array(size * net.nRec), z: new Float32Array(size * net.nRec), y: new Float32Array(size * net.nOut) };
+      const { ints, floats } = header(net, batch, null, 'xent-last');
+      const a: ArrayArg[] = new Array(Object.keys(FORWARD_ARRAYS).length).fill(null);
+      a[FORWARD_ARRAYS.win] = net.params.win;
+      a[FORWARD_ARRAYS.wrec] = net.params.wrec;
+      a[FORWARD_ARRAYS.wout] = net.params.wout;
+      a[FORWARD_ARRAYS.bout] = net.params.bout;
+      a[FORWARD_ARRAYS.x] = batch.x;
+      a[FORWARD_ARRAYS.v] = out.v;
+      a[FORWARD_ARRAYS.z] = out.z;
+      a[FORWARD_ARRAYS.y] = out.y;
+      try {
+        k.forward(ints, floats, a);
+      } catch (err) {
+        throw translate(err);
+      }
+      return out;
+    },
+    gradients(net, batch, rule, loss): GradientResult {
+      const grads = emptyGrads(net);
+      const { ints, floats } = header(net, batch, rule, loss);
+      try {
+        return { loss: k.gradients(ints, floats, gradientArrays(net, batch, grads)), grads };
+      } catch (err) {
+        throw translate(err);
+      }
+    },
+    gradientsAsync(net, batch, rule, loss, signal): Promise<GradientResult> {
+      if (signal?.aborted) return Promise.reject(abortError(signal));
+      const grads = emptyGrads(net);
+      const { ints, floats } = header(net, batch, rule, loss);
+      // The parameters are copied so that a caller updating the network while the call runs cannot race with it;
+      // the batch is read in place (the addon keeps it alive until the call settles).
+      const p = net.params;
+      const frozen: NetworkLike = { ...net, params: { win: p.win.slice(), wrec: p.wrec.slice(), wout: p.wout.slice(), bout: p.bout.slice() } };
+      let running: Promise<number>;
+      try {
+        running = k.gradientsAsync(ints, floats, gradientArrays(frozen, batch, grads));
+      } catch (err) {
+        return Promise.reject(translate(err));
+      }
+      const result = running.then((l) => ({ loss: l, grads }), (err) => Promise.reject(translate(err)));
+      if (!signal) return result;
+      // The kernel cannot be interrupted mid-call; an abort settles the promise at once and its result is dropped.
+      return new Promise((resolve, reject) => {
+        const onAbort = (): void => reject(abortError(signal));
+        signal.addEventListener('abort', onAbort, { once: true });
+        result.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+      });
+    },
+  };
 }
 
 export function loadNativeEngine(): NativeCandidate {
   const loaded = loadAddon();
   if ('error' in loaded) return { reason: loaded.error };
-  const info = loaded.addon.info() as unknown as Record<string, unknown>;
-  if (typeof (loaded.addon as { gradients?: unknown }).gradients !== 'function') {
-    return { reason: `the native addon (${loaded.path}) loaded but provides no kernels`, info };
-  }
-  return { reason: 'native kernels are not wired to the engine interface yet', info };
+  const addon = loaded.addon;
+  const info = { ...addon.info(), path: loaded.path } as Record<string, unknown>;
+  const needed = ['forward', 'gradients', 'gradientsAsync', 'setThreads', 'getThreads'] as const;
+  const missing = needed.filter((name) => typeof addon[name] !== 'function');
+  if (missing.length) return { reason: `the native addon (${loaded.path}) loaded but lacks the kernels ${missing.join(', ')}`, info };
+  const kernels = addon as unknown as Kernels;
+  return { engine: nativeEngine(kernels), info, kernels };
 }

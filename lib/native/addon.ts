@@ -26,11 +26,14 @@ export interface NativeInfo {
 export interface NativeAddon {
   contract: NativeContract;
   info(): NativeInfo;
-  // The kernel entry points arrive with the kernel bindings (native/binding/); until then an addon without them is
-  // "loaded but provides no kernels". Whoever adds them replaces these `unknown`s with their real signatures.
-  forward?: unknown;
-  gradients?: unknown;
-  gradientsAsync?: unknown;
+  // The kernels (native/binding/kernels.cc). Arguments are positional: `ints` and `floats` are laid out by
+  // JOB_INTS / JOB_FLOATS and `arrays` by GRADIENT_ARRAYS / FORWARD_ARRAYS of lib/contract.ts. Outputs are written
+  // in place. An addon without them (an older build) is "loaded but provides no kernels".
+  forward?: (ints: Int32Array, floats: Float64Array, arrays: (Float32Array | Int32Array | null)[]) => void;
+  gradients?: (ints: Int32Array, floats: Float64Array, arrays: (Float32Array | Int32Array | null)[]) => number;
+  gradientsAsync?: (ints: Int32Array, floats: Float64Array, arrays: (Float32Array | Int32Array | null)[]) => Promise<number>;
+  setThreads?: (threads: number) => void;
+  getThreads?: () => number;
 }
 
 export type LoadedAddon = { addon: NativeAddon; path: string } | { error: string };

@@ -6,6 +6,7 @@ namespace {
 Napi::Object init(Napi::Env env, Napi::Object exports) {
   modprop::binding::registerContract(env, exports);
   modprop::binding::registerInfo(env, exports);
+  modprop::binding::registerKernels(env, exports);
   return exports;
 }
 

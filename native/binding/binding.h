@@ -12,5 +12,9 @@ void registerContract(Napi::Env env, Napi::Object exports);
 // `info()`: how this binary was built (SIMD level, compiler, portable build) and the machine's thread count.
 void registerInfo(Napi::Env env, Napi::Object exports);
 
+// forward, gradients, gradientsAsync, setThreads, getThreads: the core kernels behind the positional layout of
+// contract.h.
+void registerKernels(Napi::Env env, Napi::Object exports);
+
 }  // namespace binding
 }  // namespace modprop

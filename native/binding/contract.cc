@@ -27,6 +27,10 @@ void registerContract(Napi::Env env, Napi::Object exports) {
   contract.Set("losses", table(env, kLossNames));
   contract.Set("feedback", table(env, kFeedbackNames));
   contract.Set("learningSignals", table(env, kLearningSignalNames));
+  contract.Set("jobInts", table(env, kJobIntNames));
+  contract.Set("jobFloats", table(env, kJobFloatNames));
+  contract.Set("gradientArrays", table(env, kGradientArrayNames));
+  contract.Set("forwardArrays", table(env, kForwardArrayNames));
   contract.Freeze();
   exports.Set("contract", contract);
 }

@@ -1,0 +1,273 @@
+// forward, gradients, gradientsAsync, setThreads/getThreads: unpack positional arguments (the layout of
+// native/core/contract.h) into plain core structs on the JS thread, then run the core. Typed arrays are read in
+// place; an async call keeps references to every array it reads or writes until it settles, so the buffers stay
+// alive, and Execute() never touches JS. Errors of the caller's input (modprop::Error) carry code MODPROP_INVALID so
+// the TypeScript side can raise them as ModpropError; anything else is an internal error.
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "binding.h"
+#include "modprop.h"
+
+namespace modprop {
+namespace binding {
+
+namespace {
+
+// ---- the shared thread pool ---------------------------------------------------------------------------------------
+
+std::mutex gPoolMutex;
+std::shared_ptr<ThreadPool> gPool;  // replaced by setThreads; running jobs keep their own reference
+
+std::shared_ptr<ThreadPool> pool() {
+  std::lock_guard<std::mutex> lock(gPoolMutex);
+  if (!gPool) gPool = std::make_shared<ThreadPool>(0);
+  return gPool;
+}
+
+// ---- errors -------------------------------------------------------------------------------------------------------
+
+Napi::Error invalid(Napi::Env env, const std::string& message) {
+  Napi::Error e = Napi::Error::New(env, message);
+  e.Set("code", Napi::String::New(env, "MODPROP_INVALID"));
+  return e;
+}
+
+// ---- argument unpacking -------------------------------------------------------------------------------------------
+
+template <typename Header>
+Header headerArg(const Napi::CallbackInfo& cb, size_t index, size_t count, const char* name) {
+  if (cb.Length() <= index || !cb[index].IsTypedArray())
+    throw invalid(cb.Env(), std::string("Expected a typed array for the native argument ") + name);
+  Napi::TypedArray t = cb[index].As<Napi::TypedArray>();
+  Header h = cb[index].As<Header>();
+  if (t.TypedArrayType() != h.TypedArrayType() || h.ElementLength() != count)
+    throw invalid(cb.Env(), std::string("Expected ") + std::to_string(count) + " entries for the native argument " + name);
+  return h;
+}
+
+struct ArraySpec {
+  const char* name;
+  napi_typedarray_type type;
+  int64_t length;
+  bool optional;
+};
+
+// Checks one entry of the array list and returns its data pointer (null for an absent optional array).
+void* arrayData(Napi::Env env, Napi::Array list, uint32_t index, const ArraySpec& spec, std::vector<Napi::ObjectReference>* keep) {
+  Napi::Value v = list.Get(index);
+  if (v.IsNull() || v.IsUndefined()) {
+    if (spec.optional) return nullptr;
+    throw invalid(env, std::string("Expected a typed array for ") + spec.name + " but received " +
+                           (v.IsNull() ? "null" : "undefined"));
+  }
+  if (!v.IsTypedArray()) throw invalid(env, std::string("Expected a typed array for ") + spec.name);
+  Napi::TypedArray t = v.As<Napi::TypedArray>();
+  if (t.TypedArrayType() != spec.type) throw invalid(env, std::string("Expected another typed array type for ") + spec.name);
+  Napi::Value buffer = t.Get("buffer");
+  if (buffer.IsArrayBuffer() && buffer.As<Napi::ArrayBuffer>().IsDetached())
+    throw invalid(env, std::string("Expected a live (not detached) buffer for ") + spec.name);
+  if (static_cast<int64_t>(t.ElementLength()) != spec.length)
+    throw invalid(env, std::string("Expected length ") + std::to_string(spec.length) + " for " + spec.name +
+                           " but received " + std::to_string(t.ElementLength()));
+  // Straight from the typed array: works for ArrayBuffer and SharedArrayBuffer backing alike.
+  void* data = nullptr;
+  size_t length = 0;
+  napi_typedarray_type type;
+  napi_value backing;
+  size_t offset = 0;
+  if (napi_get_typedarray_info(env, t, &type, &length, &data, &backing, &offset) != napi_ok)
+    throw invalid(env, std::string("Expected a readable typed array for ") + spec.name);
+  if (keep) keep->push_back(Napi::Persistent(t.As<Napi::Object>()));
+  return data;
+}
+
+Dims dimsOf(Napi::Env env, const int32_t* ints) {
+  Dims d{ints[kBatch], ints[kSteps], ints[kNIn], ints[kNRec], ints[kNOut], ints[kNTypes]};
+  const int32_t all[] = {d.batch, d.steps, d.nIn, d.nRec, d.nOut, d.nTypes};
+  for (int32_t v : all)
+    if (v < 1) throw invalid(env, "Expected positive dimensions for the native call but received " + std::to_string(v));
+  return d;
+}
+
+int64_t product(int64_t a, int64_t b, int64_t c = 1) { return a * b * c; }  // each ≤ 2^31, so no int64 overflow
+
+// Everything a gradient call needs, as plain data: built on the JS thread, read by the core on any thread.
+struct GradientJob {
+  Dims dims{};
+  ModelView<float> model{};
+  RuleSpec rule{};
+  BatchView<float> batch{};
+  GradView<float> grads{};
+};
+
+GradientJob gradientJob(const Napi::CallbackInfo& cb, std::vector<Napi::ObjectReference>* keep) {
+  Napi::Env env = cb.Env();
+  Napi::Int32Array ints = headerArg<Napi::Int32Array>(cb, 0, kJobInts, "ints");
+  Napi::Float64Array floats = headerArg<Napi::Float64Array>(cb, 1, kJobFloats, "floats");
+  if (cb.Length() < 3 || !cb[2].IsArray() || cb[2].As<Napi::Array>().Length() != kGradientArrays)
+    throw invalid(env, "Expected a list of " + std::to_string(kGradientArrays) + " arrays for the native argument arrays");
+  Napi::Array list = cb[2].As<Napi::Array>();
+  const int32_t* in = ints.Data();
+  const double* fl = floats.Data();
+  GradientJob job;
+  job.dims = dimsOf(env, in);
+  const Dims& d = job.dims;
+  const int64_t B = d.batch, T = d.steps, I = d.nIn, N = d.nRec, K = d.nOut;
+  const Loss loss = static_cast<Loss>(in[kLossId]);
+  const ArraySpec specs[kGradientArrays] = {
+      {"params.win", napi_float32_array, I * N, false},
+      {"params.wrec", napi_float32_array, N * N, false},
+      {"params.wout", napi_float32_array, N * K, false},
+      {"params.bout", napi_float32_array, K, false},
+      {"randomFeedback", napi_float32_array, N * K, true},
+      {"types", napi_int32_array, N, false},
+      {"batch.x", napi_float32_array, product(B, T, I), false},
+      {"batch.labels", napi_int32_array, B, loss != Loss::XentLast},
+      {"batch.targets", napi_float32_array, product(B, T, K), loss != Loss::Mse},
+      {"grads.win", napi_float32_array, I * N, false},
+      {"grads.wrec", napi_float32_array, N * N, false},
+      {"grads.wout", napi_float32_array, N * K, false},
+      {"grads.bout", napi_float32_array, K, false},
+  };
+  void* p[kGradientArrays];
+  for (uint32_t i = 0; i < kGradientArrays; i++) p[i] = arrayData(env, list, i, specs[i], keep);
+  job.model = ModelView<float>{static_cast<const float*>(p[kWin]), static_cast<const float*>(p[kWrec]),
+                               static_cast<const float*>(p[kWout]), static_cast<const float*>(p[kBout]),
+                               static_cast<const float*>(p[kRandomFeedback]), static_cast<const int32_t*>(p[kTypes]),
+                               fl[kAlpha], fl[kThreshold]};
+  job.rule = RuleSpec{static_cast<Rule>(in[kRuleId]), static_cast<Feedback>(in[kFeedbackId]),
+                      static_cast<LearningSignal>(in[kSignalId]), fl[kMu], in[kOnline] != 0, in[kWindow]};
+  job.batch = BatchView<float>{static_cast<const float*>(p[kX]), static_cast<const int32_t*>(p[kLabels]),
+                               static_cast<const float*>(p[kTargets]), loss};
+  job.grads = GradView<float>{static_cast<float*>(p[kGradWin]), static_cast<float*>(p[kGradWrec]),
+                              static_cast<float*>(p[kGradWout]), static_cast<float*>(p[kGradBout])};
+  return job;
+}
+
+// ---- the calls ----------------------------------------------------------------------------------------------------
+
+// gradients(ints, floats, arrays) → loss; writes the four gradient arrays in place.
+Napi::Value gradientsSync(const Napi::CallbackInfo& cb) {
+  GradientJob job = gradientJob(cb, nullptr);
+  std::shared_ptr<ThreadPool> threads = pool();
+  try {
+    return Napi::Number::New(cb.Env(), gradients(job.dims, job.model, job.batch, job.rule, job.grads, *threads));
+  } catch (const Error& e) {
+    throw invalid(cb.Env(), e.what());
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(cb.Env(), std::string("modprop native engine: ") + e.what());
+  }
+}
+
+class GradientWorker : public Napi::AsyncWorker {
+ public:
+  GradientWorker(Napi::Env env, GradientJob job, std::vector<Napi::ObjectReference> keep)
+      : Napi::AsyncWorker(env, "modprop.gradients"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        job_(job),
+        keep_(std::move(keep)),
+        pool_(pool()) {}
+
+  Napi::Promise promise() { return deferred_.Promise(); }
+
+  void Execute() override {
+    try {
+      loss_ = gradients(job_.dims, job_.model, job_.batch, job_.rule, job_.grads, *pool_);
+    } catch (const Error& e) {
+      invalidInput_ = true;
+      SetError(e.what());
+    } catch (const std::exception& e) {
+      SetError(std::string("modprop native engine: ") + e.what());
+    }
+  }
+
+  void OnOK() override { deferred_.Resolve(Napi::Number::New(Env(), loss_)); }
+
+  void OnError(const Napi::Error& e) override {
+    Napi::Error out = invalidInput_ ? invalid(Env(), e.Message()) : Napi::Error::New(Env(), e.Message());
+    deferred_.Reject(out.Value());
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  GradientJob job_;
+  std::vector<Napi::ObjectReference> keep_;  // the typed arrays the job points into
+  std::shared_ptr<ThreadPool> pool_;
+  double loss_ = 0;
+  bool invalidInput_ = false;
+};
+
+// gradientsAsync(ints, floats, arrays) → Promise<loss>; the same job on a libuv worker thread.
+Napi::Value gradientsAsync(const Napi::CallbackInfo& cb) {
+  std::vector<Napi::ObjectReference> keep;
+  GradientJob job = gradientJob(cb, &keep);
+  auto* worker = new GradientWorker(cb.Env(), job, std::move(keep));
+  Napi::Promise promise = worker->promise();
+  worker->Queue();
+  return promise;
+}
+
+// forward(ints, floats, arrays) → undefined; writes v, z, y in place.
+Napi::Value forwardSync(const Napi::CallbackInfo& cb) {
+  Napi::Env env = cb.Env();
+  Napi::Int32Array ints = headerArg<Napi::Int32Array>(cb, 0, kJobInts, "ints");
+  Napi::Float64Array floats = headerArg<Napi::Float64Array>(cb, 1, kJobFloats, "floats");
+  if (cb.Length() < 3 || !cb[2].IsArray() || cb[2].As<Napi::Array>().Length() != kForwardArrays)
+    throw invalid(env, "Expected a list of " + std::to_string(kForwardArrays) + " arrays for the native argument arrays");
+  Napi::Array list = cb[2].As<Napi::Array>();
+  const Dims d = dimsOf(env, ints.Data());
+  const int64_t B = d.batch, T = d.steps, I = d.nIn, N = d.nRec, K = d.nOut;
+  const ArraySpec specs[kForwardArrays] = {
+      {"params.win", napi_float32_array, I * N, false},  {"params.wrec", napi_float32_array, N * N, false},
+      {"params.wout", napi_float32_array, N * K, false}, {"params.bout", napi_float32_array, K, false},
+      {"batch.x", napi_float32_array, product(B, T, I), false}, {"v", napi_float32_array, product(B, T, N), false},
+      {"z", napi_float32_array, product(B, T, N), false},       {"y", napi_float32_array, product(B, T, K), false},
+  };
+  void* p[kForwardArrays];
+  for (uint32_t i = 0; i < kForwardArrays; i++) p[i] = arrayData(env, list, i, specs[i], nullptr);
+  const double* fl = floats.Data();
+  ModelView<float> model{static_cast<const float*>(p[kFwdWin]), static_cast<const float*>(p[kFwdWrec]),
+                         static_cast<const float*>(p[kFwdWout]), static_cast<const float*>(p[kFwdBout]),
+                         nullptr, nullptr, fl[kAlpha], fl[kThreshold]};
+  std::shared_ptr<ThreadPool> threads = pool();
+  try {
+    forward(d, model, static_cast<const float*>(p[kFwdX]), static_cast<float*>(p[kFwdV]), static_cast<float*>(p[kFwdZ]),
+            static_cast<float*>(p[kFwdY]), *threads);
+  } catch (const Error& e) {
+    throw invalid(env, e.what());
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(env, std::string("modprop native engine: ") + e.what());
+  }
+  return env.Undefined();
+}
+
+// setThreads(n): a new pool of n threads for the calls that start from now on; running calls finish on theirs.
+Napi::Value setThreads(const Napi::CallbackInfo& cb) {
+  if (cb.Length() < 1 || !cb[0].IsNumber()) throw invalid(cb.Env(), "Expected a number of threads");
+  const int32_t n = cb[0].As<Napi::Number>().Int32Value();
+  if (n < 1 || n > 1024) throw invalid(cb.Env(), "Expected between 1 and 1024 threads");
+  auto next = std::make_shared<ThreadPool>(n);
+  std::lock_guard<std::mutex> lock(gPoolMutex);
+  gPool = std::move(next);
+  return cb.Env().Undefined();
+}
+
+Napi::Value getThreads(const Napi::CallbackInfo& cb) { return Napi::Number::New(cb.Env(), pool()->size()); }
+
+}  // namespace
+
+void registerKernels(Napi::Env env, Napi::Object exports) {
+  exports.Set("forward", Napi::Function::New(env, forwardSync, "forward"));
+  exports.Set("gradients", Napi::Function::New(env, gradientsSync, "gradients"));
+  exports.Set("gradientsAsync", Napi::Function::New(env, gradientsAsync, "gradientsAsync"));
+  exports.Set("setThreads", Napi::Function::New(env, setThreads, "setThreads"));
+  exports.Set("getThreads", Napi::Function::New(env, getThreads, "getThreads"));
+}
+
+}  // namespace binding
+}  // namespace modprop

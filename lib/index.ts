@@ -12,6 +12,9 @@ export { Network } from './network';
 export { gradients, gradientsAsync, alignment, filterTaps, type Alignment } from './gradients';
 export { backend, setThreads, getThreads, type BackendInfo } from './backend';
 export { ModpropError } from './validate';
+export { train, type TrainCallOptions } from './train';
+export { loadCheckpoint, saveCheckpoint, type Checkpoint, type TrainingPosition } from './checkpoint';
+export type { TrainOptions, TrainResult, TrainProgress, CurvePoint } from './trainTypes';
 export * as tasks from './tasks/index';
 export type { Task, DelayedXorOptions } from './tasks/index';
 export type {

@@ -83,3 +83,15 @@ export const STREAMS = {
   taskNoise: 11,
   taskFrozen: 12,
 } as const;
+
+/**
+ * A seed for item `index` of stream `stream` under a run seed: training batch i and evaluation batch i of a run
+ * get fixed, distinct seeds, so a resumed run draws exactly the batches the uninterrupted run would have.
+ */
+export function deriveSeed(seed: number, stream: number, index: number): number {
+  const rng = new Random(seed, stream * 1_000_003 + 7);
+  let h = rng.nextUint32() ^ Math.imul(index + 1, 0x9e3779b1);
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}

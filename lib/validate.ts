@@ -3,7 +3,7 @@
  * "Expected <what> for <name> but received <value>", and tests assert the exact text.
  */
 import { LOSS_NAMES, RULE_NAMES, type LossName, type RuleName } from './contract';
-import type { Batch, Params } from './types';
+import type { Batch, Params, RuleConfig } from './types';
 
 export class ModpropError extends Error {
   constructor(message: string) {
@@ -303,6 +303,17 @@ export function rule(value: unknown, name = 'rule'): NormalizedRule {
   const learningSignal = r.learningSignal === undefined ? 'symmetric'
     : oneOf(r.learningSignal, `${name}.learningSignal`, ['symmetric', 'random'] as const);
   return { rule: ruleName, feedback, mu, online, window, learningSignal };
+}
+
+/** The RuleConfig that normalises to `r`, with only the options that apply to its rule (so it validates again). */
+export function ruleConfigOf(r: NormalizedRule): RuleConfig {
+  const out: RuleConfig = { rule: r.rule };
+  if (r.rule === 'mdgl' || r.rule === 'modprop') out.feedback = r.feedback;
+  if (r.rule === 'modprop') out.mu = r.mu;
+  if (r.rule === 'tbptt') out.window = r.window;
+  if (r.online) out.online = true;
+  if (APPROXIMATE.includes(r.rule)) out.learningSignal = r.learningSignal;
+  return out;
 }
 
 /** A short label for tables: "modprop (type, μ=0.25, online)". */

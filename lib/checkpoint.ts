@@ -1,0 +1,139 @@
+/**
+ * Checkpoints: a network, its optimizer state and the training position, in a versioned text format
+ *
+ *   line 1: {"format":"modprop-checkpoint","version":1,"sha256":"<hex of the payload>","bytes":<payload length>}
+ *   line 2: the payload, JSON; float arrays as base64 of their little-endian bytes (exact round trip)
+ *
+ * written atomically (a temporary file in the same folder, fsync, then rename), so a crash mid-write leaves the
+ * previous checkpoint intact. Loading checks the header, the length and the checksum before it parses anything.
+ */
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Network } from './network';
+import { PARAM_KEYS, type OptimizerState, type ParamKey } from './optimizer';
+import type { CurvePoint } from './trainTypes';
+import type { NetworkConfig, Params } from './types';
+import { ModpropError } from './validate';
+
+export const CHECKPOINT_FORMAT = 'modprop-checkpoint';
+export const CHECKPOINT_VERSION = 1;
+
+/** Where a run stands, as saved in (and restored from) a checkpoint. */
+export interface TrainingPosition {
+  /** Iterations completed. */
+  iteration: number;
+  /** Task name the run trains on. */
+  task: string;
+  curve: CurvePoint[];
+  /** Training time before this point, so a resumed curve continues its elapsedMs. */
+  elapsedMs: number;
+  /** Sum of training losses since the last evaluation point and their count. */
+  pendingLoss: number;
+  pendingCount: number;
+  /** The normalised options of the run (JSON data). */
+  options: Record<string, unknown>;
+}
+
+export interface Checkpoint {
+  network: Network;
+  optimizer: OptimizerState;
+  position: TrainingPosition;
+}
+
+function encode(a: Float32Array | Float64Array | Int32Array): string {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
+}
+
+function decode<T extends Float32Array | Float64Array | Int32Array>(
+  s: unknown, ctor: { new (b: ArrayBuffer): T; BYTES_PER_ELEMENT: number }, length: number, what: string, file: string,
+): T {
+  if (typeof s !== 'string') throw corrupt(file, `${what} is missing`);
+  const bytes = Buffer.from(s, 'base64');
+  if (bytes.length !== length * ctor.BYTES_PER_ELEMENT) throw corrupt(file, `${what} has ${bytes.length} bytes, expected ${length * ctor.BYTES_PER_ELEMENT}`);
+  const out = new ctor(new ArrayBuffer(bytes.length));
+  new Uint8Array(out.buffer).set(bytes);
+  return out;
+}
+
+function corrupt(file: string, why: string): ModpropError {
+  return new ModpropError(`Expected a valid modprop checkpoint for ${file} but received a file where ${why}`);
+}
+
+/** The user-facing configuration that recreates `net` (types and signs spelled out). */
+export function networkConfigOf(net: Network): NetworkConfig & { cellTypes: number[] } {
+  const c = net.config;
+  return {
+    nIn: c.nIn, nRec: c.nRec, nOut: c.nOut, tau: c.tau, dt: c.dt, threshold: c.threshold, dale: c.dale,
+    cellTypes: Array.from(c.types), typeSigns: c.typeSigns ? Array.from(c.typeSigns) : undefined, seed: c.seed,
+  };
+}
+
+export function saveCheckpoint(file: string, cp: Checkpoint): void {
+  const p = cp.network.params;
+  const o = cp.optimizer;
+  const moments = (r: Record<ParamKey, Float64Array> | undefined): Record<string, string> | null =>
+    r ? Object.fromEntries(PARAM_KEYS.map((k) => [k, encode(r[k])])) : null;
+  const payload = JSON.stringify({
+    network: networkConfigOf(cp.network),
+    params: Object.fromEntries(PARAM_KEYS.map((k) => [k, encode(p[k])])),
+    optimizer: { kind: o.kind, step: o.step, m: moments(o.m), v: moments(o.v) },
+    position: cp.position,
+  });
+  const header = JSON.stringify({
+    format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION,
+    sha256: createHash('sha256').update(payload).digest('hex'), bytes: Buffer.byteLength(payload),
+  });
+  const dir = path.dirname(path.resolve(file));
+  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
+  const fd = fs.openSync(tmp, 'w');
+  try {
+    fs.writeSync(fd, `${header}\n${payload}`);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  try {
+    fs.renameSync(tmp, file);
+  } catch (err) {
+    fs.rmSync(tmp, { force: true });
+    throw err;
+  }
+}
+
+export function loadCheckpoint(file: string): Checkpoint {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ModpropError(`Expected a readable checkpoint file for ${file} but received ${(err as NodeJS.ErrnoException).code ?? 'an unreadable path'}`);
+  }
+  const newline = text.indexOf('\n');
+  if (newline < 0) throw corrupt(file, 'the header line is missing (truncated?)');
+  let header: { format?: unknown; version?: unknown; sha256?: unknown; bytes?: unknown };
+  try {
+    header = JSON.parse(text.slice(0, newline));
+  } catch {
+    throw corrupt(file, 'the header is not JSON');
+  }
+  if (header.format !== CHECKPOINT_FORMAT) throw corrupt(file, `the format is ${JSON.stringify(header.format)}, not '${CHECKPOINT_FORMAT}'`);
+  if (header.version !== CHECKPOINT_VERSION) throw corrupt(file, `the version is ${JSON.stringify(header.version)} (this modprop reads version ${CHECKPOINT_VERSION})`);
+  const payload = text.slice(newline + 1);
+  if (Buffer.byteLength(payload) !== header.bytes) throw corrupt(file, `the payload has ${Buffer.byteLength(payload)} bytes, the header says ${String(header.bytes)} (truncated?)`);
+  if (createHash('sha256').update(payload).digest('hex') !== header.sha256) throw corrupt(file, 'the checksum does not match (the file was modified or damaged)');
+  const data = JSON.parse(payload) as {
+    network: NetworkConfig; params: Record<string, string>;
+    optimizer: { kind: 'adam' | 'sgd'; step: number; m: Record<string, string> | null; v: Record<string, string> | null };
+    position: TrainingPosition;
+  };
+  const c = data.network;
+  const sizes: Record<ParamKey, number> = { win: c.nIn * c.nRec, wrec: c.nRec * c.nRec, wout: c.nRec * c.nOut, bout: c.nOut };
+  const params = Object.fromEntries(PARAM_KEYS.map((k) => [k, decode(data.params[k], Float32Array, sizes[k], `params.${k}`, file)])) as unknown as Params;
+  const network = Network.fromParams(c, params);
+  const moments = (r: Record<string, string> | null, name: string): Record<ParamKey, Float64Array> | undefined =>
+    r ? (Object.fromEntries(PARAM_KEYS.map((k) => [k, decode(r[k], Float64Array, sizes[k], `optimizer.${name}.${k}`, file)])) as Record<ParamKey, Float64Array>) : undefined;
+  const o = data.optimizer;
+  const optimizer: OptimizerState = { kind: o.kind, step: o.step, m: moments(o.m, 'm'), v: moments(o.v, 'v') };
+  if (optimizer.kind === 'adam' && (!optimizer.m || !optimizer.v)) throw corrupt(file, "the Adam moments are missing");
+  return { network, optimizer, position: data.position };
+}

@@ -1,0 +1,209 @@
+/**
+ * `train(net, task, options)`: minibatch training with any rule (SPEC §6). The loop runs on the main thread but
+ * every gradient is computed off it (`gradientsAsync`: the native engine on a libuv worker, the reference engine on
+ * a worker thread), so the event loop stays free. Batches are drawn from seeds derived from (seed, iteration), so a
+ * run is reproducible and a resumed run continues exactly the curve the uninterrupted one would have drawn.
+ */
+import { abortError } from './backends/engine';
+import { loadCheckpoint, saveCheckpoint, type TrainingPosition } from './checkpoint';
+import { metricsOf } from './evaluate';
+import { checkRuleStability, gradientsAsync, network } from './gradients';
+import type { Network } from './network';
+import { PARAM_KEYS, addL2, createOptimizer, project, step, type OptimizerState } from './optimizer';
+import type { Params } from './types';
+import { deriveSeed } from './random';
+import type { Task } from './tasks/task';
+import type { CurvePoint, TrainOptions, TrainResult } from './trainTypes';
+import * as validate from './validate';
+
+const TRAIN_STREAM = 1;
+const EVAL_STREAM = 2;
+
+const OPTION_KEYS = ['rule', 'feedback', 'mu', 'online', 'window', 'learningSignal', 'optimizer', 'lr', 'lrDecay',
+  'lrDecayEvery', 'l2', 'iterations', 'batchSize', 'evalEvery', 'evalBatchSize', 'seed', 'backend', 'signal',
+  'onProgress', 'checkpoint', 'checkpointEvery', 'resume'] as const;
+
+export interface TrainCallOptions extends TrainOptions {
+  /** Continue from this checkpoint file: its parameters, optimizer state and position replace the network's. */
+  resume?: string;
+}
+
+interface Normalized {
+  rule: validate.NormalizedRule;
+  optimizer: 'adam' | 'sgd';
+  lr: number;
+  lrDecay: number;
+  lrDecayEvery: number;
+  l2: number;
+  iterations: number;
+  batchSize: number;
+  evalEvery: number;
+  evalBatchSize: number;
+  seed: number;
+  backend?: 'native' | 'reference';
+  checkpoint?: string;
+  checkpointEvery: number;
+}
+
+function normalize(value: unknown): Normalized {
+  const o = validate.plainObject(value, 'options');
+  validate.knownKeys(o, 'options', OPTION_KEYS);
+  const ruleFields: Record<string, unknown> = {};
+  for (const k of ['rule', 'feedback', 'mu', 'online', 'window', 'learningSignal']) if (o[k] !== undefined) ruleFields[k] = o[k];
+  const rule = validate.rule(ruleFields, 'options');
+  const num = (key: string, dflt: number, check: (v: unknown, name: string) => number): number =>
+    o[key] === undefined ? dflt : check(o[key], `options.${key}`);
+  const positive = validate.positiveNumber;
+  const nonNegative = (v: unknown, name: string): number => validate.numberInRange(v, name, 0, Number.MAX_VALUE, 'a finite number ≥ 0');
+  const int = (v: unknown, name: string): number => validate.integer(v, name, 1, 100_000_000);
+  const batchSize = num('batchSize', 32, int);
+  const evalEvery = num('evalEvery', 20, int);
+  if (o.checkpoint !== undefined && (typeof o.checkpoint !== 'string' || o.checkpoint === '')) validate.fail('a file path', 'options.checkpoint', o.checkpoint);
+  if (o.resume !== undefined && (typeof o.resume !== 'string' || o.resume === '')) validate.fail('a checkpoint file path', 'options.resume', o.resume);
+  if (o.onProgress !== undefined && typeof o.onProgress !== 'function') validate.fail('a function', 'options.onProgress', o.onProgress);
+  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) validate.fail('an AbortSignal', 'options.signal', o.signal);
+  return {
+    rule,
+    optimizer: o.optimizer === undefined ? 'adam' : validate.oneOf(o.optimizer, 'options.optimizer', ['adam', 'sgd'] as const),
+    lr: num('lr', 5e-4, positive),
+    lrDecay: num('lrDecay', 0.8, positive),
+    lrDecayEvery: num('lrDecayEvery', 300, int),
+    l2: num('l2', 5e-4, nonNegative),
+    iterations: num('iterations', 1000, (v, n) => validate.integer(v, n, 0, 100_000_000)),
+    batchSize,
+    evalEvery,
+    evalBatchSize: num('evalBatchSize', batchSize, int),
+    seed: num('seed', 0, (v, n) => validate.integer(v, n, 0)),
+    backend: o.backend === undefined ? undefined : validate.oneOf(o.backend, 'options.backend', ['native', 'reference'] as const),
+    checkpoint: o.checkpoint as string | undefined,
+    checkpointEvery: num('checkpointEvery', evalEvery, int),
+  };
+}
+
+function checkTask(task: unknown, net: Network): Task {
+  const t = validate.plainObject(task, 'task');
+  if (typeof t.sample !== 'function') validate.fail('a task with a sample(batchSize, seed) function', 'task', task);
+  if (t.nIn !== net.nIn) validate.fail(`a task with nIn = ${net.nIn} (the network's)`, 'task.nIn', t.nIn);
+  if (t.nOut !== net.nOut) validate.fail(`a task with nOut = ${net.nOut} (the network's)`, 'task.nOut', t.nOut);
+  validate.oneOf(t.loss, 'task.loss', ['xent-last', 'mse'] as const);
+  return task as Task;
+}
+
+/** JSON-able record of the run's settings, for `TrainResult.config` and checkpoints. */
+function describeRun(o: Normalized, net: Network, task: Task): Record<string, unknown> {
+  const { rule, ...rest } = o;
+  return { ...rule, ...rest, task: task.name, network: { nIn: net.nIn, nRec: net.nRec, nOut: net.nOut, nTypes: net.nTypes, seed: net.config.seed, tau: net.config.tau, dale: net.config.dale } };
+}
+
+/**
+ * Trains `net` in place on `task` and resolves with the learning curve (SPEC §6 format). Rejects with a ModpropError
+ * on bad options, a non-finite loss, or an unstable ModProp filter (ρ(Φ) ≥ 1, at the start or when the weights
+ * drift there) — the network then keeps its last good parameters — and with an AbortError (whose `result` holds
+ * the curve so far) when `options.signal` aborts.
+ *
+ * @example
+ * const task = tasks.delayedXor();
+ * const net = Network.create({ nIn: 2, nRec: 120, nOut: 2, seed: 1 });
+ * const run = await train(net, task, { rule: 'modprop', mu: 0.25, iterations: 400, seed: 1 });
+ * console.log(run.final.accuracy);
+ */
+export async function train(net: Network, task: Task, options: TrainCallOptions): Promise<TrainResult> {
+  network(net);
+  const o = normalize(options);
+  const t = checkTask(task, net);
+  const rule = validate.ruleConfigOf(o.rule);
+  const config = describeRun(o, net, t);
+
+  let optimizer: OptimizerState = createOptimizer(o.optimizer, net.params);
+  let position: TrainingPosition = { iteration: 0, task: t.name, curve: [], elapsedMs: 0, pendingLoss: 0, pendingCount: 0, options: config };
+  if (options.resume !== undefined) {
+    const cp = loadCheckpoint(options.resume);
+    const mismatch = (['nIn', 'nRec', 'nOut', 'nTypes'] as const).find((k) => cp.network[k] !== net[k]);
+    if (mismatch) validate.fail(`a checkpoint of a network with ${mismatch} = ${net[mismatch]}`, 'options.resume', `${mismatch} = ${cp.network[mismatch]} in ${options.resume}`, true);
+    if (cp.position.task !== t.name) validate.fail(`a checkpoint of task '${t.name}'`, 'options.resume', `task '${cp.position.task}' in ${options.resume}`, true);
+    if (cp.optimizer.kind !== o.optimizer) validate.fail(`a checkpoint made with optimizer '${o.optimizer}'`, 'options.resume', `'${cp.optimizer.kind}' in ${options.resume}`, true);
+    for (const k of ['win', 'wrec', 'wout', 'bout'] as const) net.params[k].set(cp.network.params[k]);
+    optimizer = cp.optimizer;
+    position = { ...cp.position, options: config };
+  }
+  checkRuleStability(net, o.rule, 'options.mu');
+
+  const started = Date.now() - position.elapsedMs;
+  const elapsed = (): number => Date.now() - started;
+  const signSource = net.config.dale ? net.config.typeSigns : null;
+  const result = (): TrainResult => ({ config, curve: position.curve, final: position.curve[position.curve.length - 1] });
+  const save = (): void => {
+    if (o.checkpoint) saveCheckpoint(o.checkpoint, { network: net, optimizer, position: { ...position, elapsedMs: elapsed() } });
+  };
+
+  const evaluate = (iteration: number, lr: number): void => {
+    const batch = t.sample(o.evalBatchSize, deriveSeed(o.seed, EVAL_STREAM, iteration));
+    const m = metricsOf(net.forward(batch, { backend: o.backend }).y, batch, net.nOut, t.loss);
+    const point: CurvePoint = {
+      iteration, loss: m.loss, ...(m.accuracy !== undefined ? { accuracy: m.accuracy } : {}),
+      ...(m.nmse !== undefined ? { nmse: m.nmse } : {}),
+      elapsedMs: elapsed(),
+    };
+    if (position.pendingCount > 0) point.trainLoss = position.pendingLoss / position.pendingCount;
+    if (t.heldOut) {
+      const held = t.heldOut();
+      const h = metricsOf(net.forward(held, { backend: o.backend }).y, held, net.nOut, t.loss);
+      point.testLoss = h.loss;
+      if (h.accuracy !== undefined) point.testAccuracy = h.accuracy;
+    }
+    position.curve.push(point);
+    position.pendingLoss = 0;
+    position.pendingCount = 0;
+    options.onProgress?.({ ...point, iterations: o.iterations, lr, final: iteration === o.iterations });
+  };
+
+  const lrAt = (iteration: number): number => o.lr * o.lrDecay ** Math.floor((iteration - 1) / o.lrDecayEvery);
+  if (position.iteration === 0 && position.curve.length === 0) evaluate(0, lrAt(1));
+
+  for (let it = position.iteration + 1; it <= o.iterations; it++) {
+    if (options.signal?.aborted) throw Object.assign(abortError(options.signal), { result: result() });
+    const lr = lrAt(it);
+    const batch = t.sample(o.batchSize, deriveSeed(o.seed, TRAIN_STREAM, it));
+    let g;
+    try {
+      checkRuleStability(net, o.rule, 'options.mu');
+      g = await gradientsAsync(net, batch, rule, { backend: o.backend, signal: options.signal });
+    } catch (err) {
+      if ((err as Error).name === 'AbortError') throw Object.assign(err as Error, { result: result() });
+      if (err instanceof validate.ModpropError) throw new validate.ModpropError(`${err.message} (at iteration ${it}; the network keeps the parameters of iteration ${it - 1})`);
+      throw err;
+    }
+    if (!Number.isFinite(g.loss)) {
+      throw new validate.ModpropError(`Expected a finite loss at iteration ${it} but received ${g.loss} (training diverged: lower lr; the network keeps the parameters of iteration ${it - 1}${o.checkpoint ? `, and ${o.checkpoint} the last checkpoint` : ''})`);
+    }
+    addL2(g.grads, net.params, o.l2);
+    const before = snapshotParams(net);
+    step(optimizer, net.params, g.grads, lr);
+    project(net.params, net.types, signSource, net.nOut);
+    const broken = firstNonFinite(net);
+    if (broken) {
+      for (const k of PARAM_KEYS) net.params[k].set(before[k]);
+      throw new validate.ModpropError(`Expected finite parameters after the step of iteration ${it} but ${broken} became non-finite (training diverged: lower lr; the network keeps the parameters of iteration ${it - 1})`);
+    }
+    position.pendingLoss += g.loss;
+    position.pendingCount += 1;
+    position.iteration = it;
+    if (it % o.evalEvery === 0 || it === o.iterations) evaluate(it, lr);
+    if (o.checkpoint && (it % o.checkpointEvery === 0 || it === o.iterations)) save();
+  }
+  if (o.iterations === 0 || position.iteration < o.iterations) save();
+  return result();
+}
+
+function snapshotParams(net: Network): Params {
+  const p = net.params;
+  return { win: p.win.slice(), wrec: p.wrec.slice(), wout: p.wout.slice(), bout: p.bout.slice() };
+}
+
+function firstNonFinite(net: Network): string | undefined {
+  for (const k of PARAM_KEYS) {
+    const a = net.params[k];
+    for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) return `params.${k}[${i}]`;
+  }
+  return undefined;
+}

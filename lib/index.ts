@@ -16,7 +16,9 @@ export { train, type TrainCallOptions } from './train';
 export { loadCheckpoint, saveCheckpoint, type Checkpoint, type TrainingPosition } from './checkpoint';
 export type { TrainOptions, TrainResult, TrainProgress, CurvePoint } from './trainTypes';
 export * as tasks from './tasks/index';
-export type { Task, DelayedXorOptions } from './tasks/index';
+export type {
+  Task, TaskMetric, DelayedXorOptions, PatternGenerationOptions, PatternGenerationTask, PatternComponents, SeqMnistOptions, SeqMnistTask,
+} from './tasks/index';
 export type {
   NetworkConfig, Params, Batch, RuleConfig, ForwardResult, GradientOptions, AsyncGradientOptions, GradientResult,
   RuleName, LossName, FeedbackName, LearningSignalName,

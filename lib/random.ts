@@ -82,6 +82,9 @@ export const STREAMS = {
   taskBits: 10,
   taskNoise: 11,
   taskFrozen: 12,
+  taskTarget: 13,
+  taskSplit: 14,
+  taskDigits: 15,
 } as const;
 
 /**

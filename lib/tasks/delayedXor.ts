@@ -38,6 +38,7 @@ export function delayedXor(options: DelayedXorOptions = {}): Task {
     nIn: 2,
     nOut: 2,
     loss: 'xent-last',
+    metric: 'accuracy',
     steps,
     sample(batchSize: number, seed: number) {
       validate.integer(batchSize, 'batchSize', 1, 1_000_000);

@@ -1,2 +1,6 @@
 export { delayedXor, type DelayedXorOptions } from './delayedXor';
-export type { Task } from './task';
+export {
+  patternGeneration, PATTERN_PERIODS, type PatternGenerationOptions, type PatternGenerationTask, type PatternComponents,
+} from './patternGeneration';
+export { seqMnist, type SeqMnistOptions, type SeqMnistTask } from './seqMnist';
+export type { Task, TaskMetric } from './task';

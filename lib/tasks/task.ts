@@ -10,4 +10,10 @@ export interface Task {
   steps: number;
   /** A batch of `batchSize` sequences; the same seed gives the same batch. */
   sample(batchSize: number, seed: number): Batch;
+  /** A fixed held-out evaluation set (e.g. seq-MNIST's test split), the same object on every call: do not modify it. */
+  heldOut?: () => Batch;
+  /** What the task reports beside the loss: accuracy (classification) or NMSE, MSE / variance of the target (regression). */
+  metric?: TaskMetric;
 }
+
+export type TaskMetric = 'accuracy' | 'nmse';

@@ -17,6 +17,13 @@ interface Prepared {
 export function network(value: unknown, name = 'net'): Network {
   if (!(value instanceof Network)) validate.fail('a Network (from Network.create or Network.fromParams)', name, value);
   validate.params(value.params, value, `${name}.params`);
+  // The other arrays a network exposes are public too, so they are checked like its parameters.
+  const fb = validate.typedArray(value.randomFeedback, `${name}.randomFeedback`, Float32Array, value.nRec * value.nOut, `nRec × nOut = ${value.nRec} × ${value.nOut}`);
+  validate.allFinite(fb, `${name}.randomFeedback`);
+  const types = validate.typedArray(value.types, `${name}.types`, Int32Array, value.nRec, `nRec = ${value.nRec}`);
+  for (let i = 0; i < types.length; i++) {
+    if (types[i] < 0 || types[i] >= value.nTypes) validate.fail(`type ids between 0 and ${value.nTypes - 1}`, `${name}.types`, `${types[i]} at index ${i}`, true);
+  }
   return value;
 }
 
@@ -34,7 +41,26 @@ function prepare(net: unknown, batch: unknown, rule: unknown, options: unknown, 
   const b = validate.batch(batch, n, o.loss as LossName | undefined);
   checkRuleStability(n, r);
   const requested = o.backend === undefined ? undefined : validate.oneOf(o.backend, 'options.backend', ['native', 'reference'] as const);
-  return { engine: engineFor(requested), batch: b.batch, rule: r, loss: b.loss };
+  const engine = engineFor(requested);
+  if (r.rule === 'rtrl' && engine.name === 'native') {
+    validate.fail("a rule the native engine implements ('rtrl' is reference-only: pass { backend: 'reference' })", 'rule.rule', 'rtrl');
+  }
+  return { engine, batch: b.batch, rule: r, loss: b.loss };
+}
+
+/**
+ * Float32 can overflow on finite but extreme input (huge inputs or weights); such a result is an error, never a
+ * silently returned Infinity or NaN.
+ */
+function checkFinite(result: GradientResult): GradientResult {
+  if (!Number.isFinite(result.loss)) validate.fail('a finite loss (inputs or weights too large for float32?)', 'the result of gradients', result.loss);
+  for (const k of ['win', 'wrec', 'wout', 'bout'] as const) {
+    const g = result.grads[k];
+    for (let i = 0; i < g.length; i++) {
+      if (!Number.isFinite(g[i])) validate.fail('finite gradients (inputs or weights too large for float32?)', 'the result of gradients', `${g[i]} at grads.${k}[${i}]`, true);
+    }
+  }
+  return result;
 }
 
 /**
@@ -47,7 +73,7 @@ function prepare(net: unknown, batch: unknown, rule: unknown, options: unknown, 
  */
 export function gradients(net: Network, batch: Batch, rule: RuleConfig, options?: GradientOptions): GradientResult {
   const p = prepare(net, batch, rule, options, ['loss', 'backend']);
-  return p.engine.gradients(net, p.batch, p.rule, p.loss);
+  return checkFinite(p.engine.gradients(net, p.batch, p.rule, p.loss));
 }
 
 /** `gradients` on a worker thread; rejects with an AbortError when `options.signal` aborts. */
@@ -55,7 +81,7 @@ export async function gradientsAsync(net: Network, batch: Batch, rule: RuleConfi
   const p = prepare(net, batch, rule, options, ['loss', 'backend', 'signal']);
   const signal = (options as AsyncGradientOptions | undefined)?.signal;
   if (signal !== undefined && !(signal instanceof AbortSignal)) validate.fail('an AbortSignal', 'options.signal', signal);
-  return p.engine.gradientsAsync(net, p.batch, p.rule, p.loss, signal);
+  return checkFinite(await p.engine.gradientsAsync(net, p.batch, p.rule, p.loss, signal));
 }
 
 export interface Alignment {

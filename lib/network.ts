@@ -53,7 +53,8 @@ export class Network {
   /** A deep copy (parameters copied, same configuration). */
   clone(): Network {
     const p = this.params;
-    return new Network({ ...this.config }, { win: p.win.slice(), wrec: p.wrec.slice(), wout: p.wout.slice(), bout: p.bout.slice() });
+    const c = this.config;
+    return new Network({ ...c, types: c.types.slice(), typeSigns: c.typeSigns ? c.typeSigns.slice() : null }, { win: p.win.slice(), wrec: p.wrec.slice(), wout: p.wout.slice(), bout: p.bout.slice() });
   }
 
   /** Runs the network on a batch: v, z ([B][T][nRec]) and y ([B][T][nOut]). */

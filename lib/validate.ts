@@ -90,11 +90,19 @@ export function typedArray<C extends TypedArrayCtor>(
   value: unknown, name: string, ctor: C, length: number, lengthWhat: string,
 ): InstanceType<C> {
   const kind = `${/^[AEIOU]/.test(ctor.name) ? 'an' : 'a'} ${ctor.name}`;
-  if (!(value instanceof ctor)) fail(`${kind} of length ${length} (${lengthWhat})`, name, value);
+  // isView rejects proxies and objects that only inherit from the prototype (reading their .buffer would throw).
+  if (!ArrayBuffer.isView(value) || !(value instanceof ctor)) fail(`${kind} of length ${length} (${lengthWhat})`, name, describeNonView(value), true);
   const arr = value as InstanceType<C>;
   if (arr.buffer.byteLength === 0 && length > 0) fail(`${kind} with a live (not detached) buffer`, name, 'a detached buffer', true);
   if (arr.length !== length) fail(`${kind} of length ${length} (${lengthWhat})`, name, value);
   return arr;
+}
+
+function describeNonView(value: unknown): string {
+  if (ArrayBuffer.isView(value)) return describe(value);
+  // A proxy of a typed array, or an object inheriting from one's prototype: reading its length would throw.
+  return value !== null && typeof value === 'object' && !Array.isArray(value) && Symbol.toStringTag in Object(value)
+    ? 'an object that is not a typed array' : describe(value);
 }
 
 /** Every value finite; the message names the first offending index. */

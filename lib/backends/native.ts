@@ -11,7 +11,7 @@ import { loadAddon, type NativeAddon } from '../native/addon';
 import type { NetworkLike } from '../reference/model';
 import type { Batch, ForwardResult, GradientResult, Params } from '../types';
 import { ModpropError, type NormalizedRule } from '../validate';
-import { abortError, type Engine } from './engine';
+import { abortError, snapshot, type Engine } from './engine';
 
 type Kernels = Required<Pick<NativeAddon, 'forward' | 'gradients' | 'gradientsAsync' | 'setThreads' | 'getThreads'>>;
 type ArrayArg = Float32Array | Int32Array | null;
@@ -117,13 +117,17 @@ function nativeEngine(k: Kernels): Engine {
       if (signal?.aborted) return Promise.reject(abortError(signal));
       const grads = emptyGrads(net);
       const { ints, floats } = header(net, batch, rule, loss);
-      // The parameters are copied so that a caller updating the network while the call runs cannot race with it;
-      // the batch is read in place (the addon keeps it alive until the call settles).
-      const p = net.params;
-      const frozen: NetworkLike = { ...net, params: { win: p.win.slice(), wrec: p.wrec.slice(), wout: p.wout.slice(), bout: p.bout.slice() } };
+      // Everything the worker reads is copied first (one memcpy per array, small next to the compute): a reference
+      // keeps a typed array object alive but not the memory of a buffer the caller detaches or refills meanwhile,
+      // and the caller may update the network while the call runs.
+      const frozenNet = snapshot(net);
+      const frozenBatch: Batch = {
+        x: batch.x.slice(), batchSize: batch.batchSize, steps: batch.steps,
+        labels: batch.labels?.slice(), targets: batch.targets?.slice(),
+      };
       let running: Promise<number>;
       try {
-        running = k.gradientsAsync(ints, floats, gradientArrays(frozen, batch, grads));
+        running = k.gradientsAsync(ints, floats, gradientArrays(frozenNet, frozenBatch, grads));
       } catch (err) {
         return Promise.reject(translate(err));
       }

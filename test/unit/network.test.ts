@@ -357,3 +357,15 @@ describe('Network.forward (SPEC §1)', () => {
     assert.ok(!sameBits(src.forward(batch).y, fromCopy.y), 'the mutated source now differs');
   });
 });
+
+describe('Network.clone', () => {
+  it('copies parameters and cell types: changing the clone leaves the original alone', () => {
+    const a = Network.create({ nIn: 2, nRec: 6, nOut: 2, seed: 1 });
+    const b = a.clone();
+    const typesBefore = a.types.slice();
+    b.types[0] = 1 - b.types[0];
+    b.params.wrec[1] += 1;
+    assert.deepEqual(a.types, typesBefore);
+    assert.notEqual(a.params.wrec[1], b.params.wrec[1]);
+  });
+});

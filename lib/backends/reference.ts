@@ -47,7 +47,8 @@ function startWorker(job: ReferenceJob): Worker {
   const ext = path.extname(__filename);
   const file = path.join(__dirname, `referenceWorker${ext}`);
   if (ext !== '.ts') return new Worker(file, { workerData: job });
-  return new Worker(`require('tsx/cjs'); require(${JSON.stringify(file)});`, { eval: true, workerData: job });
+  const loader = require.resolve('tsx/cjs'); // resolved here: the worker's own lookup starts from the cwd
+  return new Worker(`require(${JSON.stringify(loader)}); require(${JSON.stringify(file)});`, { eval: true, workerData: job });
 }
 
 function runOnWorker(job: ReferenceJob, signal?: AbortSignal): Promise<GradientResult> {

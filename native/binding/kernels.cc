@@ -188,6 +188,16 @@ class GradientWorker : public Napi::AsyncWorker {
 
   void OnOK() override { deferred_.Resolve(Napi::Number::New(Env(), loss_)); }
 
+  // When the environment is being torn down (a worker thread terminated mid-call), opening a handle scope or
+  // settling the promise fails and node-addon-api throws from a callback that must not throw, which aborts the
+  // whole process. There is nobody left to tell, so the result is dropped.
+  void OnWorkComplete(Napi::Env env, napi_status status) override {
+    try {
+      Napi::AsyncWorker::OnWorkComplete(env, status);
+    } catch (...) {
+    }
+  }
+
   void OnError(const Napi::Error& e) override {
     Napi::Error out = invalidInput_ ? invalid(Env(), e.Message()) : Napi::Error::New(Env(), e.Message());
     deferred_.Reject(out.Value());

@@ -1,0 +1,366 @@
+/**
+ * `modprop compare`: rules × seeds on one task, each run on a worker thread (a pool of --jobs), then one plot of
+ * mean and spread per rule and a table of final loss / accuracy and iterations to 95 % accuracy.
+ */
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { Command, Option } from 'commander';
+import { backend } from '../backend';
+import { version } from '../index';
+import { figureSvg } from '../plot';
+import type { CurvePoint } from '../trainTypes';
+import type { RuleConfig } from '../types';
+import { ModpropError, ruleLabel, rule as normalizeRule } from '../validate';
+import { anchorCurves, anchorLabel, loadAnchor } from './anchor';
+import {
+  UsageError, addRuleOptions, checkWritable, addTaskOptions, applyEngineFlags, formatSeconds, intArg, json, listArg,
+  messageStream, metricOf, numberArg, parseRuleSpec, taskFromFlags, writeOutput,
+  type EngineFlags, type RuleFlags, type TaskFlags,
+} from './common';
+import type { CompareControl, CompareJob, CompareMessage } from './compareWorker';
+import { compareFigure } from './figures';
+import { Progress, progressMode } from './progress';
+import { markdownTable, meanSd, medianIterationsTo, spread, type Band } from './stats';
+
+interface CompareFlags extends EngineFlags, RuleFlags, TaskFlags {
+  rules: string[];
+  seeds: number;
+  iterations: number;
+  batchSize?: number;
+  lr?: number;
+  lrDecay?: number;
+  lrDecayEvery?: number;
+  l2?: number;
+  optimizer?: 'adam' | 'sgd';
+  evalEvery: number;
+  nRec: number;
+  tau?: number;
+  threadsPerRun: number;
+  jobs: number;
+  out?: string;
+  plot?: string;
+  table?: string;
+  anchor?: boolean;
+  band: Band;
+  alignEvery?: number;
+  alignBatchSize?: number;
+  quiet?: boolean;
+}
+
+interface RunRecord {
+  spec: string;
+  label: string;
+  seed: number;
+  curve: CurvePoint[];
+  final?: CurvePoint;
+  alignment?: { iteration: number; cosine: { win: number; wrec: number; wout: number; all: number } }[];
+  error?: string;
+  status: 'pending' | 'running' | 'done' | 'failed' | 'interrupted';
+}
+
+const EXAMPLES = `
+Runs go to a pool of --jobs worker threads; each run uses --threads-per-run native threads. Seeds 1..S set both the
+network and the data. Iterations to 95 %: the first evaluation point with accuracy ≥ 0.95, median over seeds
+("—" when the median run never got there).
+
+Examples:
+  # the delayed-XOR study of the ModProp paper, beside the public reference runs
+  $ modprop compare --task delayed-xor --rules bptt,modprop,mdgl,eprop --seeds 8 --iterations 1000 \\
+      --plot compare.svg --table compare.md --out compare.json --anchor
+
+  # a quick look: short delay, small network, alignment with bptt every 20 iterations
+  $ modprop compare --task delayed-xor --delay 50 --n-rec 40 --seeds 3 --iterations 200 --eval-every 10 \\
+      --rules bptt,modprop,modprop:online,eprop --align-every 20 --plot quick.svg
+
+With --align-every, the table and plot show the cosine between each rule's Wrec gradient and bptt's (Wout's gradient
+is the same for every rule, so it would only dilute the comparison); --out has Win, Wrec, Wout and all.`;
+
+export function compareCommand(): Command {
+  const cmd = new Command('compare').description('train several rules × seeds on one task in parallel; one plot (mean and spread per rule) and a table');
+  addTaskOptions(cmd);
+  cmd
+    .addOption(new Option('--rules <list>', 'rules, each name[:modifier…] (modifiers: online, cell, type, random, mu=<μ>, window=<W>)')
+      .argParser(listArg).default(['bptt', 'modprop', 'mdgl', 'eprop'], 'bptt,modprop,mdgl,eprop'))
+    .option('--seeds <S>', 'seeds 1..S per rule', intArg(1, 10_000), 8)
+    .option('--iterations <n>', 'training iterations per run', intArg(1), 1000);
+  addRuleOptions(cmd, true);
+  cmd
+    .option('--batch-size <n>', 'sequences per batch (default: 32)', intArg(1))
+    .option('--lr <rate>', 'learning rate (default: 5e-4)', numberArg('positive'))
+    .option('--lr-decay <factor>', 'multiply the learning rate by this … (default: 0.8)', numberArg('positive'))
+    .option('--lr-decay-every <n>', '… every n iterations (default: 300)', intArg(1))
+    .option('--l2 <coef>', 'L2 coefficient on Win, Wrec, Wout (default: 5e-4)', numberArg('non-negative'))
+    .addOption(new Option('--optimizer <name>', 'optimizer (default: adam)').choices(['adam', 'sgd']))
+    .option('--eval-every <n>', 'evaluate on a fresh batch every n iterations', intArg(1), 20)
+    .option('--n-rec <n>', 'recurrent units', intArg(1, 16384), 120)
+    .option('--tau <steps>', 'membrane time constant in steps (default: 100)', numberArg('positive'))
+    .option('--threads-per-run <n>', 'native threads per run', intArg(1, 1024), 1)
+    .addOption(new Option('--jobs <n>', 'runs at a time (worker threads)').argParser(intArg(1, 1024)).default(os.availableParallelism(), 'the number of CPUs'))
+    .addOption(new Option('--backend <engine>', 'force an engine (default: native when the addon loads)').choices(['native', 'reference']))
+    .option('--out <file>', "write every run and the summary as JSON ('-': stdout)")
+    .option('--plot <file>', 'write an SVG: loss and accuracy (or NMSE) per rule, mean and spread over seeds')
+    .option('--table <file>', 'write the summary table as markdown')
+    .option('--anchor', 'draw (and tabulate) the public reference runs beside ours (delayed-xor only)')
+    .addOption(new Option('--band <kind>', 'spread drawn around each mean: ±1 s.d. or min–max over seeds').choices(['sd', 'minmax']).default('sd'))
+    .option('--align-every <k>', "every k iterations record each rule's cosine alignment with bptt (a multiple of --eval-every)", intArg(1))
+    .option('--align-batch-size <n>', 'sequences in each alignment batch (default: --batch-size)', intArg(1))
+    .option('-q, --quiet', 'no progress output')
+    .addHelpText('after', EXAMPLES)
+    .action(async (f: CompareFlags) => {
+      process.exitCode = await runCompare(f);
+    });
+  return cmd;
+}
+
+/** The worker script: the .ts source under tsx (tests, development), else the compiled .js. */
+function startWorker(job: CompareJob): Worker {
+  const ext = path.extname(__filename);
+  const file = path.join(__dirname, `compareWorker${ext}`);
+  if (ext !== '.ts') return new Worker(file, { workerData: job });
+  // tsx is resolved here, not in the worker: an eval'd worker resolves modules from the current directory.
+  const tsx = require.resolve('tsx/cjs');
+  return new Worker(`require(${JSON.stringify(tsx)}); require(${JSON.stringify(file)});`, { eval: true, workerData: job });
+}
+
+async function runCompare(f: CompareFlags): Promise<number> {
+  if (f.anchor && f.task !== 'delayed-xor') throw new UsageError(`--anchor draws the reference runs of delayed-xor; it does not apply to ${f.task}`);
+  if (f.alignEvery !== undefined && f.alignEvery % f.evalEvery !== 0) {
+    throw new UsageError(`--align-every (${f.alignEvery}) must be a multiple of --eval-every (${f.evalEvery}): alignment is measured at evaluation points`);
+  }
+  if ([f.out, f.plot, f.table].filter((x) => x === '-').length > 1) throw new UsageError('only one of --out, --plot and --table can be - (stdout)');
+  checkWritable([f.out, f.plot, f.table]);
+  applyEngineFlags({ backend: f.backend });
+  // Fail here, once, rather than in every worker: the task, the rules and the engine must all be valid.
+  const { task, options: taskOptions } = taskFromFlags(f, 1);
+  const metric = metricOf(task);
+  const specs = f.rules.map((s) => parseRuleSpec(s, f));
+  const labels = specs.map((s) => ruleLabel(normalizeRule(s.config, `rule '${s.spec}'`)));
+  const duplicate = labels.find((l, i) => labels.indexOf(l) !== i);
+  if (duplicate) throw new UsageError(`the rule ${duplicate} is listed twice in --rules`);
+  const engine = backend.name;
+  if (f.threadsPerRun > 1 && engine !== 'native') throw new UsageError('--threads-per-run applies to the native engine, which is not in use');
+
+  const trainOptions: CompareJob['train'] = { iterations: f.iterations, evalEvery: f.evalEvery };
+  for (const k of ['batchSize', 'lr', 'lrDecay', 'lrDecayEvery', 'l2', 'optimizer'] as const) {
+    if (f[k] !== undefined) (trainOptions as Record<string, unknown>)[k] = f[k];
+  }
+  const runs: RunRecord[] = [];
+  const jobs: CompareJob[] = [];
+  for (let seed = 1; seed <= f.seeds; seed++) {
+    specs.forEach((s, i) => {
+      runs.push({ spec: s.spec, label: labels[i], seed, curve: [], status: 'pending', ...(f.alignEvery !== undefined && s.config.rule !== 'bptt' ? { alignment: [] } : {}) });
+      jobs.push({
+        kind: 'modprop-compare', task: { task: f.task, delay: f.delay, cue: f.cue }, seed, rule: s.config, nRec: f.nRec, tau: f.tau,
+        threads: f.threadsPerRun, backend: f.backend, train: trainOptions, alignEvery: f.alignEvery,
+        alignBatchSize: f.alignBatchSize ?? f.batchSize ?? 32,
+      });
+    });
+  }
+
+  const total = jobs.length * f.iterations;
+  const progress = new Progress(progressMode(f.quiet), total, `${jobs.length} runs`);
+  const done = new Array<number>(jobs.length).fill(0);
+  const live = new Set<Worker>();
+  let interrupted = false;
+  let interrupts = 0;
+  const onSigint = (): void => {
+    interrupts += 1;
+    if (interrupts > 1) process.exit(130);
+    interrupted = true;
+    for (const w of live) w.postMessage({ type: 'abort' } satisfies CompareControl);
+  };
+  process.on('SIGINT', onSigint);
+  const started = Date.now();
+  let lastLine = started;
+
+  const runOne = (index: number): Promise<void> => new Promise((resolve) => {
+    const rec = runs[index];
+    rec.status = 'running';
+    const worker = startWorker(jobs[index]);
+    live.add(worker);
+    const end = (): void => worker.postMessage({ type: 'exit' } satisfies CompareControl);
+    const finish = (): void => {
+      live.delete(worker);
+      if (rec.status === 'running') rec.status = interrupted ? 'interrupted' : 'failed';
+      if (rec.status === 'failed' && rec.error === undefined) rec.error = 'the worker stopped without a result';
+      resolve();
+    };
+    worker.on('message', (m: CompareMessage) => {
+      if (m.type === 'point') {
+        rec.curve.push(m.point);
+        done[index] = m.point.iteration;
+        const sum = done.reduce((s, x) => s + x, 0);
+        const status = `${runs.filter((r) => r.status === 'done').length}/${runs.length} runs done, ${formatSeconds(Date.now() - started)}`;
+        // Without a terminal, a line at most every 30 s, so a long study still shows that it moves.
+        const now = Date.now();
+        const line = now - lastLine >= 30_000 ? `${(100 * sum / total).toFixed(1)} % of all iterations, ${status}` : undefined;
+        if (line) lastLine = now;
+        progress.update(sum, status, line);
+      } else if (m.type === 'alignment') {
+        rec.alignment?.push({ iteration: m.iteration, cosine: m.cosine });
+      } else if (m.type === 'done') {
+        rec.status = 'done';
+        rec.final = m.result.final;
+        rec.curve = m.result.curve;
+        const fin = rec.final;
+        const value = metric === 'accuracy' ? `accuracy ${(100 * (fin.accuracy ?? NaN)).toFixed(1)} %` : `nmse ${fin.nmse?.toFixed(4)}`;
+        progress.update(done.reduce((s, x) => s + x, 0), `${runs.filter((r) => r.status === 'done').length}/${runs.length} done`,
+          `${rec.label}, seed ${rec.seed}: loss ${fin.loss.toFixed(4)}, ${value} (${formatSeconds(fin.elapsedMs)})`);
+        end();
+      } else if (m.type === 'aborted') {
+        rec.status = 'interrupted';
+        if (m.result) rec.curve = m.result.curve;
+        end();
+      } else {
+        rec.status = 'failed';
+        rec.error = m.message;
+        progress.update(done.reduce((s, x) => s + x, 0), 'a run failed', `${rec.label}, seed ${rec.seed}: failed: ${m.message}`);
+        end();
+      }
+    });
+    worker.on('error', (err) => {
+      if (rec.status === 'running') {
+        rec.status = 'failed';
+        rec.error = err.message;
+      }
+    });
+    worker.on('exit', finish);
+  });
+
+  let nextJob = 0;
+  const lane = async (): Promise<void> => {
+    while (!interrupted && nextJob < jobs.length) await runOne(nextJob++);
+  };
+  await Promise.all(Array.from({ length: Math.min(f.jobs, jobs.length) }, lane));
+  progress.stop();
+  process.off('SIGINT', onSigint);
+  const elapsedMs = Date.now() - started;
+
+  // ------------------------------------------------------------------------------------------------- outputs
+  const groups = specs.map((s, i) => ({ spec: s.spec, label: labels[i], config: s.config, runs: runs.filter((r) => r.label === labels[i] && r.curve.length > 0) }));
+  const summary = groups.map((g) => summarize(g.label, g.spec, g.runs, metric, f.iterations));
+  const anchorRow = f.anchor ? anchorSummary(f.iterations) : undefined;
+  const config = {
+    task: task.name, taskOptions, steps: task.steps, rules: groups.map((g) => ({ spec: g.spec, label: g.label, config: g.config as RuleConfig })),
+    seeds: f.seeds, iterations: f.iterations, evalEvery: f.evalEvery, ...trainOptions, nRec: f.nRec, ...(f.tau !== undefined ? { tau: f.tau } : {}),
+    engine, threadsPerRun: f.threadsPerRun, jobs: f.jobs, band: f.band, ...(f.alignEvery !== undefined ? { alignEvery: f.alignEvery } : {}),
+    modprop: version, elapsedMs, ...(interrupted ? { interrupted: true } : {}),
+  };
+  const title = `${task.name}: ${labels.join(' vs ')} — ${f.seeds} seed${f.seeds > 1 ? 's' : ''} × ${f.iterations} iterations`;
+  const table = summaryTable(summary, metric, anchorRow);
+  const dataOnStdout = f.out === '-';
+  const written: string[] = [];
+  if (f.out !== undefined) {
+    writeOutput(f.out, json({
+      config,
+      summary: anchorRow ? [...summary, anchorRow] : summary,
+      runs: runs.map(({ status, ...r }) => ({ ...r, status })),
+    }));
+    if (!dataOnStdout) written.push(f.out);
+  }
+  if (f.table !== undefined) {
+    writeOutput(f.table, `## ${title}\n\nN = ${f.nRec}, T = ${task.steps}, ${engine} engine. ${describeColumns(metric)}\n\n${table}`);
+    if (f.table !== '-') written.push(f.table);
+  }
+  if (f.plot !== undefined) {
+    const figure = compareFigure(groups.map((g) => ({
+      label: g.label,
+      curves: g.runs.map((r) => r.curve),
+      alignment: g.runs.filter((r) => r.alignment).map((r) => r.alignment!.map((a) => ({ iteration: a.iteration, cosine: a.cosine.wrec }))),
+    })), {
+      title, metric, band: f.band, anchor: f.anchor === true, iterations: f.iterations,
+      subtitle: [`N = ${f.nRec}, T = ${task.steps}, batch ${f.batchSize ?? 32}, evaluation on a fresh batch every ${f.evalEvery} iterations; ${engine} engine`],
+    });
+    writeOutput(f.plot, await figureSvg(figure));
+    if (f.plot !== '-') written.push(f.plot);
+  }
+
+  const say = messageStream(dataOnStdout || f.table === '-' || f.plot === '-');
+  const failed = runs.filter((r) => r.status === 'failed');
+  const lines = [`${title} (${engine} engine, ${f.jobs} job${f.jobs > 1 ? 's' : ''} × ${f.threadsPerRun} thread${f.threadsPerRun > 1 ? 's' : ''}, ${formatSeconds(elapsedMs)})`, '', table.trimEnd()];
+  if (interrupted) lines.push('', `interrupted: ${runs.filter((r) => r.status === 'done').length} of ${runs.length} runs finished; unfinished runs are in the output with their curves so far`);
+  for (const r of failed) lines.push(`failed: ${r.label}, seed ${r.seed}: ${r.error}`);
+  if (written.length) lines.push('', `wrote ${written.join(', ')}`);
+  if (!(f.quiet && say === process.stderr)) say.write(lines.join('\n') + '\n');
+  if (interrupted) return 130;
+  if (failed.length > 0) {
+    throw new ModpropError(`${failed.length} of ${runs.length} runs failed (first: ${failed[0].label}, seed ${failed[0].seed}: ${failed[0].error})`);
+  }
+  return 0;
+}
+
+interface RuleSummary {
+  rule: string;
+  spec: string;
+  runs: number;
+  finalIteration?: number;
+  finalLoss?: ReturnType<typeof spread>;
+  finalAccuracy?: ReturnType<typeof spread>;
+  /** On the task's held-out set (seq-mnist), when it has one. */
+  finalTestAccuracy?: ReturnType<typeof spread>;
+  finalNmse?: ReturnType<typeof spread>;
+  iterationsTo95?: { median: number | null; reached: number; runs: number };
+  alignment?: ReturnType<typeof spread>;
+  msPerIteration?: ReturnType<typeof spread>;
+}
+
+function summarize(label: string, spec: string, runs: RunRecord[], metric: 'accuracy' | 'nmse', iterations: number): RuleSummary {
+  const finished = runs.filter((r) => r.status === 'done' && r.final);
+  const finals = finished.map((r) => r.final!);
+  const out: RuleSummary = { rule: label, spec, runs: finished.length, finalIteration: iterations, finalLoss: spread(finals.map((p) => p.loss)) };
+  if (metric === 'accuracy') {
+    out.finalAccuracy = spread(finals.map((p) => p.accuracy));
+    if (finals.some((p) => p.testAccuracy !== undefined)) out.finalTestAccuracy = spread(finals.map((p) => p.testAccuracy));
+    const t = medianIterationsTo(finished.map((r) => r.curve));
+    out.iterationsTo95 = { median: Number.isFinite(t.median) ? t.median : null, reached: t.reached, runs: t.runs };
+  } else {
+    out.finalNmse = spread(finals.map((p) => p.nmse));
+  }
+  const cos = runs.flatMap((r) => (r.alignment ?? []).map((a) => a.cosine.wrec));
+  if (cos.length) out.alignment = spread(cos);
+  out.msPerIteration = spread(finals.map((p) => p.elapsedMs / Math.max(1, p.iteration)));
+  return out;
+}
+
+/** The public reference runs at our last iteration (their grid is every 20 iterations up to 2980). */
+function anchorSummary(iterations: number): RuleSummary {
+  const curves = anchorCurves();
+  const at = curves.map((c) => [...c].reverse().find((p) => p.iteration <= iterations) ?? c[0]);
+  const t = medianIterationsTo(curves.map((c) => c.filter((p) => p.iteration <= iterations)));
+  return {
+    rule: anchorLabel(), spec: 'anchor', runs: curves.length, finalIteration: at[0].iteration,
+    finalLoss: spread(at.map((p) => p.loss)), finalAccuracy: spread(at.map((p) => p.accuracy)),
+    iterationsTo95: { median: Number.isFinite(t.median) ? t.median : null, reached: t.reached, runs: t.runs },
+    msPerIteration: spread(loadAnchor().runs.map((r) => (r.secondsPerIteration ?? NaN) * 1000)),
+  };
+}
+
+function describeColumns(metric: 'accuracy' | 'nmse'): string {
+  const m = metric === 'accuracy' ? 'accuracy' : 'NMSE';
+  return `Final loss and ${m}: on a fresh batch at the last iteration, mean ± s.d. over seeds.` +
+    (metric === 'accuracy' ? ' Iterations to 95 %: first evaluation with accuracy ≥ 0.95, median over seeds ("—": the median run never got there).' : '');
+}
+
+function summaryTable(rows: RuleSummary[], metric: 'accuracy' | 'nmse', anchor?: RuleSummary): string {
+  const header = ['rule', 'runs', 'final loss', metric === 'accuracy' ? 'final accuracy (%)' : 'final NMSE'];
+  const withTest = rows.some((r) => r.finalTestAccuracy);
+  if (withTest) header.push('final test accuracy (%)');
+  if (metric === 'accuracy') header.push('iterations to 95 % (median)', 'reached 95 %');
+  const withAlignment = rows.some((r) => r.alignment);
+  if (withAlignment) header.push('Wrec alignment with bptt (mean cosine)');
+  header.push('ms / iteration');
+  const line = (r: RuleSummary, isAnchor: boolean): string[] => {
+    const cells = [isAnchor ? `${r.rule} at iteration ${r.finalIteration}` : r.rule, String(r.runs), meanSd(r.finalLoss, 1, 4),
+      metric === 'accuracy' ? meanSd(r.finalAccuracy, 100, 1) : meanSd(r.finalNmse, 1, 4)];
+    if (withTest) cells.push(meanSd(r.finalTestAccuracy, 100, 1));
+    if (metric === 'accuracy') {
+      const t = r.iterationsTo95!;
+      cells.push(t.median === null ? '—' : String(t.median), `${t.reached}/${t.runs}`);
+    }
+    if (withAlignment) cells.push(r.alignment ? meanSd(r.alignment, 1, 3) : isAnchor ? '' : '1 (exact)');
+    cells.push(r.msPerIteration ? `${r.msPerIteration.mean.toFixed(1)}${isAnchor ? ' (TF)' : ''}` : '—');
+    return cells;
+  };
+  return markdownTable(header, [...rows.map((r) => line(r, false)), ...(anchor ? [line(anchor, true)] : [])]);
+}

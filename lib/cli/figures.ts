@@ -1,0 +1,68 @@
+/** The CLI's figures: learning curves of one run (`train --plot`) or of rules × seeds (`compare --plot`). */
+import type { Figure, Panel, Series } from '../plot';
+import type { CurvePoint } from '../trainTypes';
+import { anchorCurves, anchorLabel } from './anchor';
+import { bandLabel, bandOver, type Band } from './stats';
+
+export interface RuleCurves {
+  label: string;
+  curves: CurvePoint[][];
+  /** Per run: cosine alignment with bptt over iterations (compare --align-every). */
+  alignment?: { iteration: number; cosine: number }[][];
+}
+
+function lossPanel(series: Series[]): Panel {
+  return { title: 'loss (fresh batch)', yTitle: 'loss', log: true, series };
+}
+
+function metricPanel(metric: 'accuracy' | 'nmse', series: Series[]): Panel {
+  return metric === 'accuracy'
+    ? { title: 'accuracy (fresh batch)', yTitle: 'accuracy', domain: [0, 1], series }
+    : { title: 'normalised MSE (fresh batch)', yTitle: 'NMSE', log: true, series };
+}
+
+/** Anchor series (delayed XOR only), optionally limited to the iterations we ran. */
+function anchorSeries(what: 'accuracy' | 'loss', band: Band, upTo?: number): Series {
+  const curves = anchorCurves().map((c) => (upTo === undefined ? c : c.filter((p) => p.iteration <= upTo)));
+  return { name: anchorLabel(), reference: true, points: bandOver(curves, (p) => (what === 'accuracy' ? p.accuracy : p.loss), band) };
+}
+
+export function runFigure(curve: CurvePoint[], o: { title: string; subtitle: string[]; metric: 'accuracy' | 'nmse'; label: string; anchor: boolean }): Figure {
+  const point = (value: (p: CurvePoint) => number | undefined): Series['points'] =>
+    curve.filter((p) => value(p) !== undefined).map((p) => ({ iteration: p.iteration, mean: value(p)! }));
+  const loss: Series[] = [{ name: o.label, points: point((p) => p.loss) }];
+  const metric: Series[] = [{ name: o.label, points: point((p) => (o.metric === 'accuracy' ? p.accuracy : p.nmse)) }];
+  if (curve.some((p) => p.testAccuracy !== undefined)) {
+    metric.push({ name: `${o.label} — held-out test set`, points: point((p) => p.testAccuracy) });
+    loss.push({ name: `${o.label} — held-out test set`, points: point((p) => p.testLoss) });
+  }
+  const subtitle = [...o.subtitle];
+  if (o.anchor) {
+    const last = curve.length ? curve[curve.length - 1].iteration : 0;
+    const upTo = Math.max(last, 20);
+    loss.push(anchorSeries('loss', 'sd', upTo));
+    metric.push(anchorSeries('accuracy', 'sd', upTo));
+    subtitle.push(`grey dashed: public reference runs, mean with a ±1 s.d. band over ${anchorCurves().length} runs`);
+  }
+  return { title: o.title, subtitle, panels: [lossPanel(loss), metricPanel(o.metric, metric)] };
+}
+
+export function compareFigure(rules: RuleCurves[], o: { title: string; subtitle: string[]; metric: 'accuracy' | 'nmse'; band: Band; anchor: boolean; iterations: number }): Figure {
+  const loss: Series[] = rules.map((r) => ({ name: r.label, points: bandOver(r.curves, (p) => p.loss, o.band) }));
+  const metric: Series[] = rules.map((r) => ({ name: r.label, points: bandOver(r.curves, (p) => (o.metric === 'accuracy' ? p.accuracy : p.nmse), o.band) }));
+  const subtitle = [...o.subtitle, `${bandLabel(o.band)} (clipped to the axis)`];
+  if (o.anchor) {
+    loss.push(anchorSeries('loss', o.band, o.iterations));
+    metric.push(anchorSeries('accuracy', o.band, o.iterations));
+    subtitle.push('grey dashed: public reference runs (same band statistic)');
+  }
+  const panels = [lossPanel(loss), metricPanel(o.metric, metric)];
+  const aligned = rules.filter((r) => r.alignment && r.alignment.some((a) => a.length > 0));
+  if (aligned.length > 0) {
+    panels.push({
+      title: 'alignment with bptt (cosine of the Wrec gradients)', yTitle: 'cosine', bounds: [-1, 1],
+      series: aligned.map((r) => ({ name: r.label, points: bandOver(r.alignment!, (p) => p.cosine, o.band) })),
+    });
+  }
+  return { title: o.title, subtitle, panels };
+}

@@ -1,0 +1,197 @@
+/** `modprop train`: one network, one rule, one task; the run as JSON (SPEC §6), a summary, optionally a plot. */
+import { Command, Option } from 'commander';
+import { backend, getThreads } from '../backend';
+import { Network } from '../network';
+import { train, type TrainCallOptions } from '../train';
+import type { RuleName } from '../contract';
+import type { TrainResult } from '../trainTypes';
+import { ruleLabel, rule as normalizeRule } from '../validate';
+import { version } from '../index';
+import {
+  TRAINABLE_RULES, UsageError, addEngineOptions, checkWritable, addRuleOptions, addTaskOptions, applyEngineFlags, formatSeconds, intArg,
+  json, messageStream, metricOf, numberArg, percent, ruleFromFlags, taskFromFlags, writeOutput,
+  type EngineFlags, type RuleFlags, type TaskFlags,
+} from './common';
+import { figureSvg } from '../plot';
+import { runFigure } from './figures';
+import { Progress, progressMode } from './progress';
+import { iterationsTo } from './stats';
+
+export interface TrainFlags extends EngineFlags, RuleFlags, TaskFlags {
+  rule: RuleName;
+  iterations?: number;
+  batchSize?: number;
+  lr?: number;
+  lrDecay?: number;
+  lrDecayEvery?: number;
+  l2?: number;
+  optimizer?: 'adam' | 'sgd';
+  evalEvery?: number;
+  nRec: number;
+  tau?: number;
+  seed: number;
+  out?: string;
+  plot?: string;
+  anchor?: boolean;
+  checkpoint?: string;
+  checkpointEvery?: number;
+  resume?: string;
+  quiet?: boolean;
+}
+
+const EXAMPLES = `
+Examples:
+  # the paper's delayed-XOR run with ModProp (μ = 0.25, type feedback), curve and plot beside the reference runs
+  $ modprop train --task delayed-xor --rule modprop --iterations 1000 --out run.json --plot run.svg --anchor
+
+  # a quick run: short delay, small network
+  $ modprop train --task delayed-xor --delay 20 --n-rec 30 --iterations 200 --eval-every 10 --rule eprop --online
+
+  # the JSON on stdout (the summary then goes to stderr)
+  $ modprop train --task pattern-generation --rule bptt --iterations 300 --out - --quiet | jq .final
+
+  # checkpoint every 100 iterations; continue later (iterations count the whole run)
+  $ modprop train --task seq-mnist --rule modprop --checkpoint ck.json --checkpoint-every 100
+  $ modprop train --task seq-mnist --rule modprop --resume ck.json --iterations 2000
+
+Ctrl-C stops training, writes --out with the curve so far and exits with code 130.`;
+
+export function trainCommand(): Command {
+  const cmd = new Command('train')
+    .description('train one network with one learning rule; write the learning curve (JSON), a summary and a plot');
+  addTaskOptions(cmd);
+  cmd.addOption(new Option('--rule <rule>', 'learning rule').choices(TRAINABLE_RULES).default('modprop'));
+  addRuleOptions(cmd, false);
+  cmd
+    .option('--iterations <n>', 'training iterations, counting those of a resumed run (default: 1000)', intArg(0))
+    .option('--batch-size <n>', 'sequences per batch (default: 32)', intArg(1))
+    .option('--lr <rate>', 'learning rate (default: 5e-4)', numberArg('positive'))
+    .option('--lr-decay <factor>', 'multiply the learning rate by this … (default: 0.8)', numberArg('positive'))
+    .option('--lr-decay-every <n>', '… every n iterations (default: 300)', intArg(1))
+    .option('--l2 <coef>', 'L2 coefficient on Win, Wrec, Wout (default: 5e-4)', numberArg('non-negative'))
+    .addOption(new Option('--optimizer <name>', 'optimizer (default: adam)').choices(['adam', 'sgd']))
+    .option('--eval-every <n>', 'evaluate on a fresh batch every n iterations (default: 20)', intArg(1))
+    .option('--n-rec <n>', 'recurrent units', intArg(1, 16384), 120)
+    .option('--tau <steps>', 'membrane time constant in steps (default: 100)', numberArg('positive'))
+    .option('--seed <s>', 'seed of the network and of the data', intArg(0), 1);
+  addEngineOptions(cmd);
+  return cmd
+    .option('--out <file>', "write the run as JSON { config, curve, final } ('-': stdout)")
+    .option('--plot <file>', 'write an SVG of loss and accuracy (or NMSE) against iteration')
+    .option('--anchor', 'draw the public reference runs beside ours (delayed-xor only)')
+    .option('--checkpoint <file>', 'write a checkpoint here every --checkpoint-every iterations and at the end')
+    .option('--checkpoint-every <n>', 'default: --eval-every', intArg(1))
+    .option('--resume <file>', 'continue from a checkpoint')
+    .option('-q, --quiet', 'no progress output')
+    .addHelpText('after', EXAMPLES)
+    .action(async (flags: TrainFlags) => {
+      process.exitCode = await runTrain(flags);
+    });
+}
+
+async function runTrain(f: TrainFlags): Promise<number> {
+  if (f.anchor && f.task !== 'delayed-xor') throw new UsageError('--anchor draws the reference runs of delayed-xor; it does not apply to ' + f.task);
+  if (f.anchor && !f.plot) throw new UsageError('--anchor needs --plot <file>');
+  if (f.plot === '-' && f.out === '-') throw new UsageError('only one of --out and --plot can be - (stdout)');
+  checkWritable([f.out, f.plot, f.checkpoint]);
+  applyEngineFlags(f);
+  const { task, options: taskOptions } = taskFromFlags(f, f.seed);
+  const rule = ruleFromFlags(f.rule, f, false);
+  const label = ruleLabel(normalizeRule(rule, 'options'));
+  const net = Network.create({ nIn: task.nIn, nRec: f.nRec, nOut: task.nOut, seed: f.seed, ...(f.tau !== undefined ? { tau: f.tau } : {}) });
+  const metric = metricOf(task);
+  const iterations = f.iterations ?? 1000;
+  const dataOnStdout = f.out === '-' || f.plot === '-';
+  const say = messageStream(dataOnStdout);
+  const quietSummary = dataOnStdout && f.quiet;
+
+  const progress = new Progress(progressMode(f.quiet), iterations, label);
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSigint = (): void => {
+    interrupts += 1;
+    if (interrupts > 1) process.exit(130);
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+
+  const options: TrainCallOptions = {
+    ...rule, iterations, seed: f.seed, signal: controller.signal,
+    onProgress: (p) => {
+      const m = metric === 'accuracy' ? `accuracy ${percent(p.accuracy)}` : `nmse ${p.nmse?.toFixed(4) ?? '—'}`;
+      const status = `loss ${p.loss.toFixed(4)} ${m}`;
+      progress.update(p.iteration, status, `iteration ${String(p.iteration).padStart(String(p.iterations).length)}/${p.iterations}  ${status}  ${formatSeconds(p.elapsedMs)}`);
+    },
+  };
+  const pass = <K extends keyof TrainCallOptions>(key: K, value: TrainCallOptions[K] | undefined): void => {
+    if (value !== undefined) options[key] = value;
+  };
+  pass('batchSize', f.batchSize);
+  pass('lr', f.lr);
+  pass('lrDecay', f.lrDecay);
+  pass('lrDecayEvery', f.lrDecayEvery);
+  pass('l2', f.l2);
+  pass('optimizer', f.optimizer);
+  pass('evalEvery', f.evalEvery);
+  pass('backend', f.backend);
+  pass('checkpoint', f.checkpoint);
+  pass('checkpointEvery', f.checkpointEvery);
+  pass('resume', f.resume);
+
+  let result: TrainResult;
+  let aborted = false;
+  try {
+    result = await train(net, task, options);
+  } catch (err) {
+    const partial = (err as { result?: TrainResult }).result;
+    if ((err as Error).name !== 'AbortError' || !partial) throw err;
+    result = partial;
+    aborted = true;
+  } finally {
+    progress.stop();
+    process.off('SIGINT', onSigint);
+  }
+
+  const engine = backend.name;
+  const threads = engine === 'native' ? getThreads() : 1;
+  const run = {
+    config: { ...result.config, taskOptions, engine, threads, modprop: version, ...(aborted ? { aborted: true } : {}) },
+    curve: result.curve,
+    final: result.final,
+  };
+  const written: string[] = [];
+  if (f.out !== undefined) {
+    writeOutput(f.out, json(run));
+    if (f.out !== '-') written.push(f.out);
+  }
+  if (f.plot !== undefined) {
+    const figure = runFigure(result.curve, {
+      title: `${label} on ${task.name}`,
+      subtitle: [`N = ${net.nRec}, T = ${task.steps}, batch ${options.batchSize ?? 32}, seed ${f.seed}, ${engine} engine${aborted ? ' — interrupted' : ''}`],
+      metric, label, anchor: f.anchor === true,
+    });
+    writeOutput(f.plot, await figureSvg(figure));
+    if (f.plot !== '-') written.push(f.plot);
+  }
+
+  if (!quietSummary) {
+    const fin = result.final;
+    const done = fin ? fin.iteration : 0;
+    const lines = [`${label} on ${task.name} (T = ${task.steps}, N = ${net.nRec}, seed ${f.seed}) — ${engine} engine, ${threads} thread${threads > 1 ? 's' : ''}`];
+    if (aborted) lines.push(`interrupted (Ctrl-C) before iteration ${iterations}; the curve ends at iteration ${done}`);
+    if (fin) {
+      const perIt = done > 0 ? `, ${(fin.elapsedMs / done).toFixed(1)} ms/iteration` : '';
+      lines.push(`${done} iterations in ${formatSeconds(fin.elapsedMs)}${perIt}`);
+      const m = metric === 'accuracy' ? `accuracy ${percent(fin.accuracy)}` : `nmse ${fin.nmse?.toFixed(4) ?? '—'}`;
+      const test = fin.testAccuracy !== undefined ? `, test accuracy ${percent(fin.testAccuracy)}` : '';
+      lines.push(`final (iteration ${fin.iteration}): loss ${fin.loss.toFixed(4)}, ${m}${test}`);
+      if (metric === 'accuracy') {
+        const hit = iterationsTo(result.curve);
+        lines.push(Number.isFinite(hit) ? `first ≥ 95 % accuracy at iteration ${hit}` : 'never reached 95 % accuracy');
+      }
+    }
+    if (written.length) lines.push(`wrote ${written.join(', ')}`);
+    say.write(lines.join('\n') + '\n');
+  }
+  return aborted ? 130 : 0;
+}

@@ -62,6 +62,36 @@ template <int MR, int NV>
 __attribute__((target("avx2,fma"))) inline void matmulTile(int k, const float* a, std::ptrdiff_t lda,
                                                            const float* w, std::ptrdiff_t ldw, float* c,
                                                            std::ptrdiff_t ldc, bool accumulate) {
+  if constexpr (MR == 6 && NV == 2) {
+    __m256 c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+    if (accumulate) {
+      c00 = _mm256_loadu_ps(c + 0 * ldc); c01 = _mm256_loadu_ps(c + 0 * ldc + 8);
+      c10 = _mm256_loadu_ps(c + 1 * ldc); c11 = _mm256_loadu_ps(c + 1 * ldc + 8);
+      c20 = _mm256_loadu_ps(c + 2 * ldc); c21 = _mm256_loadu_ps(c + 2 * ldc + 8);
+      c30 = _mm256_loadu_ps(c + 3 * ldc); c31 = _mm256_loadu_ps(c + 3 * ldc + 8);
+      c40 = _mm256_loadu_ps(c + 4 * ldc); c41 = _mm256_loadu_ps(c + 4 * ldc + 8);
+      c50 = _mm256_loadu_ps(c + 5 * ldc); c51 = _mm256_loadu_ps(c + 5 * ldc + 8);
+    } else {
+      c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = c40 = c41 = c50 = c51 = _mm256_setzero_ps();
+    }
+    for (int q = 0; q < k; q++) {
+      const __m256 w0 = _mm256_loadu_ps(w + q * ldw), w1 = _mm256_loadu_ps(w + q * ldw + 8);
+      __m256 s;
+      s = _mm256_broadcast_ss(a + 0 * lda + q); c00 = _mm256_fmadd_ps(s, w0, c00); c01 = _mm256_fmadd_ps(s, w1, c01);
+      s = _mm256_broadcast_ss(a + 1 * lda + q); c10 = _mm256_fmadd_ps(s, w0, c10); c11 = _mm256_fmadd_ps(s, w1, c11);
+      s = _mm256_broadcast_ss(a + 2 * lda + q); c20 = _mm256_fmadd_ps(s, w0, c20); c21 = _mm256_fmadd_ps(s, w1, c21);
+      s = _mm256_broadcast_ss(a + 3 * lda + q); c30 = _mm256_fmadd_ps(s, w0, c30); c31 = _mm256_fmadd_ps(s, w1, c31);
+      s = _mm256_broadcast_ss(a + 4 * lda + q); c40 = _mm256_fmadd_ps(s, w0, c40); c41 = _mm256_fmadd_ps(s, w1, c41);
+      s = _mm256_broadcast_ss(a + 5 * lda + q); c50 = _mm256_fmadd_ps(s, w0, c50); c51 = _mm256_fmadd_ps(s, w1, c51);
+    }
+    _mm256_storeu_ps(c + 0 * ldc, c00); _mm256_storeu_ps(c + 0 * ldc + 8, c01);
+    _mm256_storeu_ps(c + 1 * ldc, c10); _mm256_storeu_ps(c + 1 * ldc + 8, c11);
+    _mm256_storeu_ps(c + 2 * ldc, c20); _mm256_storeu_ps(c + 2 * ldc + 8, c21);
+    _mm256_storeu_ps(c + 3 * ldc, c30); _mm256_storeu_ps(c + 3 * ldc + 8, c31);
+    _mm256_storeu_ps(c + 4 * ldc, c40); _mm256_storeu_ps(c + 4 * ldc + 8, c41);
+    _mm256_storeu_ps(c + 5 * ldc, c50); _mm256_storeu_ps(c + 5 * ldc + 8, c51);
+    return;
+  }
   __m256 acc[MR][NV];
   for (int r = 0; r < MR; r++)
     for (int v = 0; v < NV; v++) acc[r][v] = accumulate ? _mm256_loadu_ps(c + r * ldc + 8 * v) : _mm256_setzero_ps();
@@ -112,6 +142,32 @@ template <int MR, int NV>
 __attribute__((target("avx2,fma"))) inline void transATile(std::ptrdiff_t rows, const float* a, std::ptrdiff_t lda,
                                                            const float* g, std::ptrdiff_t ldg, float* c,
                                                            std::ptrdiff_t ldc) {
+  if constexpr (MR == 6 && NV == 2) {
+    __m256 c00 = _mm256_loadu_ps(c + 0 * ldc), c01 = _mm256_loadu_ps(c + 0 * ldc + 8);
+    __m256 c10 = _mm256_loadu_ps(c + 1 * ldc), c11 = _mm256_loadu_ps(c + 1 * ldc + 8);
+    __m256 c20 = _mm256_loadu_ps(c + 2 * ldc), c21 = _mm256_loadu_ps(c + 2 * ldc + 8);
+    __m256 c30 = _mm256_loadu_ps(c + 3 * ldc), c31 = _mm256_loadu_ps(c + 3 * ldc + 8);
+    __m256 c40 = _mm256_loadu_ps(c + 4 * ldc), c41 = _mm256_loadu_ps(c + 4 * ldc + 8);
+    __m256 c50 = _mm256_loadu_ps(c + 5 * ldc), c51 = _mm256_loadu_ps(c + 5 * ldc + 8);
+    for (std::ptrdiff_t r = 0; r < rows; r++) {
+      const __m256 g0 = _mm256_loadu_ps(g + r * ldg), g1 = _mm256_loadu_ps(g + r * ldg + 8);
+      const float* ar = a + r * lda;
+      __m256 s;
+      s = _mm256_broadcast_ss(ar + 0); c00 = _mm256_fmadd_ps(s, g0, c00); c01 = _mm256_fmadd_ps(s, g1, c01);
+      s = _mm256_broadcast_ss(ar + 1); c10 = _mm256_fmadd_ps(s, g0, c10); c11 = _mm256_fmadd_ps(s, g1, c11);
+      s = _mm256_broadcast_ss(ar + 2); c20 = _mm256_fmadd_ps(s, g0, c20); c21 = _mm256_fmadd_ps(s, g1, c21);
+      s = _mm256_broadcast_ss(ar + 3); c30 = _mm256_fmadd_ps(s, g0, c30); c31 = _mm256_fmadd_ps(s, g1, c31);
+      s = _mm256_broadcast_ss(ar + 4); c40 = _mm256_fmadd_ps(s, g0, c40); c41 = _mm256_fmadd_ps(s, g1, c41);
+      s = _mm256_broadcast_ss(ar + 5); c50 = _mm256_fmadd_ps(s, g0, c50); c51 = _mm256_fmadd_ps(s, g1, c51);
+    }
+    _mm256_storeu_ps(c + 0 * ldc, c00); _mm256_storeu_ps(c + 0 * ldc + 8, c01);
+    _mm256_storeu_ps(c + 1 * ldc, c10); _mm256_storeu_ps(c + 1 * ldc + 8, c11);
+    _mm256_storeu_ps(c + 2 * ldc, c20); _mm256_storeu_ps(c + 2 * ldc + 8, c21);
+    _mm256_storeu_ps(c + 3 * ldc, c30); _mm256_storeu_ps(c + 3 * ldc + 8, c31);
+    _mm256_storeu_ps(c + 4 * ldc, c40); _mm256_storeu_ps(c + 4 * ldc + 8, c41);
+    _mm256_storeu_ps(c + 5 * ldc, c50); _mm256_storeu_ps(c + 5 * ldc + 8, c51);
+    return;
+  }
   __m256 acc[MR][NV];
   for (int i = 0; i < MR; i++)
     for (int v = 0; v < NV; v++) acc[i][v] = _mm256_loadu_ps(c + i * ldc + 8 * v);

@@ -1,0 +1,258 @@
+/**
+ * `npm run bench [-- --quick] [--threads 1,2] [--name NAME] [--skip-reference] [--skip-train] [--no-pin] [--report FILE]`
+ *
+ * The speed numbers of SPEC §7: the delayed-XOR gradient (B = 32, T = 900, N = 120) of every rule on the native
+ * engine at each thread count, its GFLOP/s (FLOP model: bench/flops.ts, bench/README.md) and that as a fraction of
+ * the machine's sgemm rate measured in the same run (bench/gemm.ts), the reference engine at T = 90 scaled ×10, the
+ * end-to-end training iteration, and PASS/MISS for each target. Writes bench/results/<name>.json and, for a full
+ * run, regenerates bench/RESULTS.md.
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { Network, backend, getThreads, setThreads, tasks, type Batch } from '../lib/index';
+import { flops, type Shape } from './flops';
+import { cpuHasAvx512, measureGemm, type GemmReport } from './gemm';
+import { renderMarkdown, writeMarkdown, type Machine, type MeasuredRow, type Results } from './report';
+import { JOBS, callOf, runSuite, trainIteration, type SuiteOptions, type Timing } from './suites';
+import { allowedCpus, canPin, placementProbe, setThreadsPlaced, unpinCaller } from './placement';
+import { judge, nativePhase } from './targets';
+import { CONTENDED, watchLoad, type Load } from './load';
+
+const BENCH = __dirname;
+const ROOT = path.dirname(BENCH);
+const PAPER = { batch: 32, nRec: 120 };
+const REFERENCE_TASK = { cueSteps: 10, delaySteps: 70 };  // T = 90: a tenth of the paper's 900 steps
+
+const USAGE = `usage: npm run bench -- [--quick] [--threads 1,2] [--name NAME] [--skip-reference] [--skip-train] [--no-pin] [--report FILE]
+  --quick           fewer samples (a smoke run, < 1 min); writes bench/results/quick.json, leaves RESULTS.md alone
+  --threads LIST    native thread counts to measure (default: 1 and all cores)
+  --name NAME       results file bench/results/NAME.json (default: from the CPU, core count and Node version)
+  --skip-reference  do not time the TypeScript reference engine
+  --skip-train      do not time the end-to-end training iteration
+  --no-pin          leave thread placement to the OS (default: pin the JS thread and the pool's workers, Linux)
+  --report FILE     regenerate bench/RESULTS.md from a results file and exit`;
+
+interface Settings {
+  native: SuiteOptions; small: SuiteOptions; reference: SuiteOptions; gemmReps: number; placementPools: number;
+  train: { short: number; long: number; repeats: number };
+}
+const FULL: Settings = {
+  native: { minSamples: 20, maxTime: 6 }, small: { minSamples: 10, maxTime: 1 }, reference: { minSamples: 5, maxTime: 5 },
+  gemmReps: 9, placementPools: 8, train: { short: 5, long: 25, repeats: 3 },
+};
+const QUICK: Settings = {
+  native: { minSamples: 3, maxTime: 0.5 }, small: { minSamples: 3, maxTime: 0.2 }, reference: { minSamples: 2, maxTime: 0.3 },
+  gemmReps: 3, placementPools: 4, train: { short: 2, long: 8, repeats: 1 },
+};
+
+function machine(): Machine {
+  let cpu = os.cpus()[0]?.model ?? 'unknown';
+  let avx2 = false;
+  try {
+    const info = fs.readFileSync('/proc/cpuinfo', 'utf8');
+    cpu = /^model name\s*:\s*(.*)$/m.exec(info)?.[1]?.trim() ?? cpu;
+    avx2 = /^flags\s*:.*\bavx2\b/m.test(info);
+  } catch {
+    // Not Linux: the model from os.cpus() will do.
+  }
+  const gxx = spawnSync('g++', ['--version'], { encoding: 'utf8' });
+  return {
+    cpu, cores: os.availableParallelism(), avx2, avx512f: cpuHasAvx512(), memGiB: os.totalmem() / 2 ** 30,
+    os: `${os.type()} ${os.release()} ${os.arch()}`, node: process.version,
+    compiler: gxx.status === 0 ? gxx.stdout.split('\n')[0] : undefined, loadAvgStart: os.loadavg(),
+  };
+}
+
+function gitState(): Results['git'] {
+  // --no-optional-locks: a read that never refreshes the index.
+  const head = spawnSync('git', ['rev-parse', 'HEAD'], { cwd: ROOT, encoding: 'utf8' });
+  const status = spawnSync('git', ['--no-optional-locks', 'status', '--porcelain'], { cwd: ROOT, encoding: 'utf8' });
+  if (head.status !== 0) return undefined;
+  return { commit: head.stdout.trim(), dirty: status.status === 0 && status.stdout.trim() !== '' };
+}
+
+function commandLine(argv: string[]): string {
+  const args = argv.length ? ` -- ${argv.join(' ')}` : '';
+  return process.env.npm_lifecycle_event === 'bench' ? `npm run bench${args}` : `node --require tsx/cjs bench/index.ts${argv.length ? ` ${argv.join(' ')}` : ''}`;
+}
+
+function parseThreads(text: string | undefined, cores: number): number[] {
+  if (text === undefined) return [...new Set([1, cores])];
+  const list = text.split(',').map((s) => Number(s.trim()));
+  if (!list.length || list.some((n) => !Number.isInteger(n) || n < 1 || n > 1024)) {
+    throw new Error(`Expected a comma-separated list of thread counts (1..1024) for --threads but received '${text}'`);
+  }
+  return [...new Set(list)];
+}
+
+function shapeOf(net: Network, batch: Batch): Shape {
+  return { batch: batch.batchSize, steps: batch.steps, nRec: net.nRec, nIn: net.nIn, nOut: net.nOut, nTypes: net.nTypes, errorSteps: 1 };
+}
+
+function measured(timings: Timing[], shape: Shape, gemm: GemmReport, threads: number): MeasuredRow[] {
+  const bptt = timings.find((t) => t.job === 'bptt');
+  return timings.map((t) => {
+    const count = flops(t.job, shape);
+    const gflop = count.total / 1e9;
+    const gflops = gflop / (t.medianMs / 1000);
+    const large = gemm.large[threads]?.gflopsMedian, step = gemm.step[threads]?.gflopsMedian;
+    return {
+      ...t, gflop, flops: count, gflops,
+      fracGemm: large ? gflops / large : undefined, fracStep: step ? gflops / step : undefined,
+      vsBptt: bptt && t.job !== 'forward' ? bptt.medianMs / t.medianMs : undefined,
+    };
+  });
+}
+
+function slug(text: string): string {
+  return text.toLowerCase().replace(/\(r\)|\(tm\)|processor|\d+-core/g, '').replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const { values } = parseArgs({
+    args: argv, strict: true,
+    options: {
+      quick: { type: 'boolean', default: false }, threads: { type: 'string' }, name: { type: 'string' },
+      'skip-reference': { type: 'boolean', default: false }, 'skip-train': { type: 'boolean', default: false },
+      report: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false },
+      'no-pin': { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) return void console.log(USAGE);
+  if (values.report) {
+    const results = JSON.parse(fs.readFileSync(values.report, 'utf8')) as Results;
+    return void console.log(`wrote ${path.relative(process.cwd(), writeMarkdown(results, BENCH))}`);
+  }
+
+  const started = performance.now();
+  const settings = values.quick ? QUICK : FULL;
+  const m = machine();
+  const threadCounts = parseThreads(values.threads, m.cores);
+  const name = values.name ?? (values.quick ? 'quick' : `${slug(m.cpu)}-${m.cores}c-node${process.versions.node.split('.')[0]}`);
+  const log = (line: string): void => console.log(line);
+  log(`modprop bench${values.quick ? ' (quick)' : ''}: ${m.cpu}, ${m.cores} cores, Node ${m.node}; native threads ${threadCounts.join(', ')}`);
+  if (m.loadAvgStart[0] > 0.5) log(`warning: load average ${m.loadAvgStart[0].toFixed(2)}: other processes are running and will skew the timings`);
+
+  let nativeUnavailable: string | undefined;
+  const defaultThreads = getThreads();
+  try {
+    setThreads(defaultThreads);
+  } catch (err) {
+    nativeUnavailable = (err as Error).message;
+    log(`native engine: not available (${nativeUnavailable}); only the reference engine is timed`);
+  }
+  const addon = backend.native ? { ...backend.native } : undefined;
+  if (addon && typeof addon.path === 'string') addon.path = path.relative(ROOT, addon.path);
+
+  const contention: Record<string, Load> = {};
+  const watch = (phase: string): (() => void) => {
+    const stop = watchLoad();
+    return () => {
+      const load = stop();
+      if (!load) return;
+      contention[phase] = load;
+      if (load.othersCores > CONTENDED) log(`  warning: other processes used ${load.othersCores.toFixed(2)} cores during ${phase}`);
+    };
+  };
+  log('\nsgemm rate (OpenBLAS) ...');
+  const endGemm = watch('gemm');
+  const gemm = measureGemm(threadCounts, { size: 1024, batch: PAPER.batch, nRec: PAPER.nRec, reps: settings.gemmReps });
+  for (const line of gemm.available ? gemm.runs.map((r) => `  ${r.m}×${r.k}×${r.n} ×${r.concurrent} thr ${r.openblasThreads} ${r.core}: ${r.gflopsMedian.toFixed(1)} GFLOP/s`) : [`  ${gemm.note}`]) log(line);
+  endGemm();
+
+  const paperTask = tasks.delayedXor();
+  const net = Network.create({ nIn: paperTask.nIn, nRec: PAPER.nRec, nOut: paperTask.nOut, seed: 1 });
+  const batch = paperTask.sample(PAPER.batch, 1);
+  const shape = shapeOf(net, batch);
+  const smallTask = tasks.delayedXor(REFERENCE_TASK);
+  const smallBatch = smallTask.sample(PAPER.batch, 1);
+  const smallShape = shapeOf(net, smallBatch);
+
+  const native: Results['native'] = [];
+  let nativeSmall: Results['nativeSmall'];
+  const placement: Results['placement'] = [];
+  const cpus = allowedCpus(m.cores);
+  const pin = !nativeUnavailable && !values['no-pin'] && canPin() && cpus.length > 1;
+  if (!nativeUnavailable) {
+    const multi = threadCounts.filter((t) => t > 1);
+    if (multi.length) {
+      log('\nthread placement, unpinned: fresh pools, median ms per call and cores busy');
+      for (const rule of JOBS.filter((j) => j.name === 'bptt' || j.name === 'modprop-online').map((j) => j.rule!)) {
+        const probe = placementProbe(net, batch, rule, Math.max(...multi), settings.placementPools, 4);
+        placement.push(probe);
+        log(`  ${probe.rule.padEnd(16)} ${probe.threads} threads: ${probe.pools.map((p) => `${p.ms.toFixed(1)} ms/${p.coresBusy.toFixed(2)}`).join('  ')}`);
+      }
+    }
+    for (const threads of threadCounts) {
+      const pinned = setThreadsPlaced(threads, pin, cpus);
+      log(`\nnative, B=${shape.batch} T=${shape.steps} N=${shape.nRec}, ${threads} thread${threads > 1 ? 's' : ''}` +
+        (pin ? ` (pinned: JS thread to CPU ${cpus[0]}, ${pinned} pool thread${pinned === 1 ? '' : 's'} to the next)` : ' (unpinned)'));
+      const end = watch(nativePhase(threads));
+      const timings = runSuite(`native T=${shape.steps} threads=${threads}`, JOBS, (j) => callOf(j, net, batch, 'native'), settings.native, log);
+      end();
+      native.push({ threads, shape, pinned: pin, rows: measured(timings, shape, gemm, threads) });
+    }
+    const threads = Math.max(...threadCounts);
+    setThreadsPlaced(threads, pin, cpus);
+    log(`\nnative at the reference's size, T=${smallShape.steps}, ${threads} threads`);
+    const end = watch(`native T=${smallShape.steps}`);
+    const timings = runSuite(`native T=${smallShape.steps}`, JOBS, (j) => callOf(j, net, smallBatch, 'native'), settings.small, log);
+    end();
+    nativeSmall = { threads, shape: smallShape, rows: measured(timings, smallShape, gemm, threads) };
+  }
+
+  let reference: Results['reference'];
+  if (!values['skip-reference']) {
+    const scale = shape.steps / smallShape.steps;
+    log(`\nreference (TypeScript, float64), T=${smallShape.steps}, scaled ×${scale}`);
+    const end = watch('reference');
+    const timings = runSuite(`reference T=${smallShape.steps}`, JOBS, (j) => callOf(j, net, smallBatch, 'reference'), settings.reference, log);
+    end();
+    reference = { shape: smallShape, scale, rows: timings.map((t) => ({ ...t, scaledMs: t.medianMs * scale })) };
+  }
+
+  const train: Results['train'] = [];
+  if (!nativeUnavailable && !values['skip-train']) {
+    const threads = Math.max(...threadCounts);
+    // The gradients of train() run on a libuv thread, not the JS thread: let that one and the JS thread go anywhere.
+    setThreadsPlaced(threads, pin, cpus);
+    if (pin) unpinCaller(cpus);
+    log(`\nend-to-end training iteration, ${threads} threads`);
+    const end = watch('training iteration');
+    for (const job of JOBS.filter((j) => j.name === 'bptt' || j.name === 'modprop-online')) {
+      const t = await trainIteration(paperTask, job, { nRec: PAPER.nRec, batch: PAPER.batch, ...settings.train });
+      train.push({ ...t, threads });
+      log(`  ${job.label.padEnd(24)} ${t.medianMs.toFixed(2).padStart(9)} ms / iteration`);
+    }
+    end();
+  }
+  if (!nativeUnavailable) setThreads(defaultThreads);
+  if (pin) unpinCaller(cpus);
+
+  const targets = judge(native, reference?.rows ?? [], gemm, m.cores, contention);
+  const results: Results = {
+    name, date: new Date().toISOString(), command: commandLine(argv), quick: values.quick ?? false,
+    machine: { ...m, loadAvgEnd: os.loadavg() }, git: gitState(), addon, nativeUnavailable, gemm,
+    flopModel: 'bench/README.md#flop-model (bench/flops.ts)', pinned: pin, contention, placement, native, nativeSmall, reference, train, targets,
+    durationSec: (performance.now() - started) / 1000,
+  };
+  const dir = path.join(BENCH, 'results');
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${name}.json`);
+  fs.writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+
+  const md = renderMarkdown(results, undefined);
+  log(`\n${md.slice(md.indexOf('## Targets'), md.indexOf('## GEMM rate'))}`);
+  log(`wrote ${path.relative(process.cwd(), file)}`);
+  if (!values.quick) log(`wrote ${path.relative(process.cwd(), writeMarkdown(results, BENCH))}`);
+  log(`done in ${Math.round(results.durationSec!)} s`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.stack ?? err.message : err);
+  process.exitCode = 1;
+});

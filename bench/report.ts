@@ -1,0 +1,210 @@
+/**
+ * The results of one run (written as bench/results/<name>.json) and their rendering: the console tables and
+ * bench/RESULTS.md. RESULTS.md is generated from the JSON alone, so `--report <file>` can redo it without re-running;
+ * its "Where the time goes" section is bench/profile.md, included verbatim (it comes from a profiler, not this run).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { FlopCount, Shape } from './flops';
+import type { GemmRate, GemmReport } from './gemm';
+import type { Load } from './load';
+import type { PlacementProbe } from './placement';
+import type { Timing, TrainTiming } from './suites';
+import type { Row, TargetResult } from './targets';
+
+export interface Machine {
+  cpu: string; cores: number; avx2: boolean; avx512f: boolean; memGiB: number; os: string; node: string;
+  compiler?: string; loadAvgStart: number[]; loadAvgEnd?: number[];
+}
+
+export type MeasuredRow = Row & Timing & { gflop: number; flops: FlopCount; vsBptt?: number };
+
+export interface Results {
+  name: string;
+  date: string;
+  command: string;
+  quick: boolean;
+  durationSec?: number;
+  machine: Machine;
+  git?: { commit: string; dirty: boolean };
+  /** backend.native: what the addon reports about itself (absent when it did not load). */
+  addon?: Record<string, unknown>;
+  /** Why there is no native engine, when there is none. */
+  nativeUnavailable?: string;
+  gemm: GemmReport;
+  flopModel: string;
+  native: { threads: number; shape: Shape; pinned: boolean; rows: MeasuredRow[] }[];
+  /** Whether the native suites pinned the JS thread and the pool's workers to distinct CPUs. */
+  pinned: boolean;
+  /** Per phase: CPU used by other processes (and steal) while it ran, in cores. */
+  contention?: Record<string, Load>;
+  /** Unpinned fresh pools: how often the OS let the pool's threads share one core. */
+  placement: PlacementProbe[];
+  /** Native at the reference's size, for a same-size ratio. */
+  nativeSmall?: { threads: number; shape: Shape; rows: MeasuredRow[] };
+  reference?: { shape: Shape; scale: number; rows: (Timing & { scaledMs: number })[] };
+  train: (TrainTiming & { threads: number })[];
+  targets: TargetResult[];
+}
+
+const f = (x: number | undefined, digits = 1): string => (x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(digits));
+const pct = (x: number | undefined): string => (x === undefined ? '—' : `${(100 * x).toFixed(1)} %`);
+const shapeText = (s: Shape): string => `B = ${s.batch}, T = ${s.steps}, N = ${s.nRec}, I = ${s.nIn}, K = ${s.nOut}, C = ${s.nTypes}`;
+
+function gemmLine(r: GemmRate): string {
+  const how = r.concurrent > 1 ? `${r.concurrent} products at once, 1 thread each` : `${r.openblasThreads} OpenBLAS thread${r.openblasThreads > 1 ? 's' : ''}`;
+  return `| ${r.m}×${r.k}×${r.n} | ${how} | ${r.core}${r.coretype ? ' (forced)' : ''} | ${f(r.gflopsMedian)} | ${f(r.gflopsMin)}–${f(r.gflopsMax)} |`;
+}
+
+export function gemmTable(g: GemmReport): string[] {
+  if (!g.available) return [`**No GEMM rate:** ${g.note}. The "% of GEMM" columns and the first target are left empty.`];
+  return [
+    '| product (m×k×n) | threads | OpenBLAS kernel | GFLOP/s (median) | range |',
+    '|---|---|---|---:|---|',
+    ...g.runs.map(gemmLine),
+  ];
+}
+
+function nativeTable(r: Results): string[] {
+  const lines = [
+    '| rule | threads | ms / call (median) | IQR | cores busy | GFLOP / call | GFLOP/s | % of sgemm (large) | % of sgemm (step shape) | speed-up vs bptt |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const run of r.native)
+    for (const row of run.rows)
+      lines.push(`| ${row.label} | ${run.threads} | ${f(row.medianMs, 2)} | ±${f(row.iqrPct / 2)} % | ${f(row.coresBusy, 2)} | ${f(row.gflop, 3)} | ${f(row.gflops)} | ` +
+        `${pct(row.fracGemm)} | ${pct(row.fracStep)} | ${row.vsBptt === undefined ? '—' : `${f(row.vsBptt, 2)}×`} |`);
+  return lines;
+}
+
+function referenceTable(r: Results): string[] {
+  if (!r.reference) return ['The reference engine was not measured (`--skip-reference`).'];
+  const ref = r.reference;
+  const full = r.native.length ? r.native.reduce((a, b) => (b.threads > a.threads ? b : a)) : undefined;
+  const lines = [
+    `Reference (pure TypeScript, float64, one thread) at ${shapeText(ref.shape)}, scaled ×${ref.scale} to T = ${ref.shape.steps * ref.scale}` +
+      ` (every rule's cost is linear in T). "same size" divides by the native engine at the reference's T.`,
+    '',
+    `| rule | reference ms @ T = ${ref.shape.steps} | ×${ref.scale} → T = ${ref.shape.steps * ref.scale} | native ms @ T = ${full?.shape.steps ?? '—'} (${full?.threads ?? '—'} threads) | native speed-up | native ms @ T = ${r.nativeSmall?.shape.steps ?? '—'} | speed-up, same size |`,
+    '|---|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const row of ref.rows) {
+    const n = full?.rows.find((x) => x.job === row.job);
+    const s = r.nativeSmall?.rows.find((x) => x.job === row.job);
+    lines.push(`| ${row.label} | ${f(row.medianMs, 1)} | ${f(row.scaledMs, 0)} | ${f(n?.medianMs, 2)} | ${n ? `${f(row.scaledMs / n.medianMs)}×` : '—'} | ` +
+      `${f(s?.medianMs, 3)} | ${s ? `${f(row.medianMs / s.medianMs)}×` : '—'} |`);
+  }
+  return lines;
+}
+
+function placementLines(r: Results): string[] {
+  if (!r.placement?.length) return [];
+  const lines = [
+    '## Thread placement (unpinned)',
+    '',
+    'Fresh pools with the OS left to place the threads (no pinning), 4 calls each: median ms / cores busy per pool.',
+    'A pool at ≈ 1.0 cores busy had its two threads on one core (see bench/README.md, "Thread placement").',
+    '',
+    '| rule | threads | per pool: ms / cores busy | pools with < 1.5 cores busy |',
+    '|---|---:|---|---:|',
+  ];
+  for (const p of r.placement)
+    lines.push(`| ${p.rule} | ${p.threads} | ${p.pools.map((x) => `${f(x.ms, 1)} / ${f(x.coresBusy, 2)}`).join(', ')} | ` +
+      `${p.pools.filter((x) => x.coresBusy < 1.5).length} of ${p.pools.length} |`);
+  return [...lines, ''];
+}
+
+function trainTable(r: Results): string[] {
+  if (!r.train.length) return ['Not measured.'];
+  return [
+    '| rule | threads | ms / training iteration (median) | runs |',
+    '|---|---:|---:|---|',
+    ...r.train.map((t) => `| ${t.label} | ${t.threads} | ${f(t.medianMs, 2)} | ${t.runsMs.map((x) => f(x, 1)).join(', ')} |`),
+  ];
+}
+
+export function targetLines(targets: TargetResult[]): string[] {
+  return [
+    '| target (SPEC §7) | result | value | detail |',
+    '|---|---|---:|---|',
+    ...targets.map((t) => `| ${t.target} | **${t.status}** | ${t.value === undefined ? '—' : t.id === 'bptt-gemm-fraction' ? pct(t.value) : `${f(t.value, 2)}×`} | ${t.detail} |`),
+  ];
+}
+
+function machineLines(r: Results): string[] {
+  const m = r.machine;
+  const addon = r.addon
+    ? `${r.addon.compiler ?? '?'}, SIMD ${r.addon.simd ?? '?'}, portable ${r.addon.portable ?? '?'}, ${r.addon.hardwareThreads ?? '?'} hardware threads`
+    : `not loaded (${r.nativeUnavailable ?? 'unknown reason'})`;
+  return [
+    `- CPU: ${m.cpu}, ${m.cores} cores (AVX2 ${m.avx2 ? 'yes' : 'no'}, AVX-512F ${m.avx512f ? 'yes' : 'no'}), ${f(m.memGiB, 0)} GiB`,
+    `- ${m.os}; Node ${m.node}; ${m.compiler ?? 'no g++'}`,
+    `- addon: ${addon}`,
+    `- load average at start ${m.loadAvgStart.map((x) => x.toFixed(2)).join(' ')}${m.loadAvgEnd ? `, at end ${m.loadAvgEnd.map((x) => x.toFixed(2)).join(' ')}` : ''}`,
+    ...(r.contention ? [`- CPU used by other processes while each phase ran (cores; steal in brackets): ${Object.entries(r.contention)
+      .map(([phase, l]) => `${phase} ${l.othersCores.toFixed(2)} (${l.stealCores.toFixed(2)})`).join(', ')}`] : []),
+    `- commit ${r.git ? `${r.git.commit.slice(0, 12)}${r.git.dirty ? ' (with uncommitted changes)' : ''}` : 'unknown'}; ${r.date}${r.durationSec ? `; the run took ${Math.round(r.durationSec)} s` : ''}`,
+  ];
+}
+
+export function renderMarkdown(r: Results, profile: string | undefined): string {
+  const full = r.native[0]?.shape;
+  const lines = [
+    '# Benchmark results',
+    '',
+    `Generated by \`${r.command}\` (bench/index.ts; results in \`bench/results/${r.name}.json\`). Timings on a shared 2-core VM are`,
+    'noisy: compare the ratios within one run, not across runs. Each number is a median; IQR is ± half the interquartile',
+    'range of the samples. The FLOP model (what "GFLOP / call" counts) is in [bench/README.md](README.md#flop-model).',
+    '',
+    '## Machine',
+    '',
+    ...machineLines(r),
+    '',
+    '## Targets',
+    '',
+    ...targetLines(r.targets),
+    '',
+    `## Native engine, delayed XOR at the paper's size${full ? ` (${shapeText(full)})` : ''}`,
+    '',
+    ...(r.native.length ? [
+      r.pinned ? 'Threads pinned: the JS thread to the first CPU, the pool\'s worker(s) to the next (see "Thread placement").'
+        : 'Threads not pinned (`--no-pin`, or no taskset here): the OS placed them.',
+      '',
+      ...nativeTable(r),
+      '',
+      '"% of sgemm (large)" divides by the OpenBLAS rate at 1024³ with the same number of threads; "step shape" by the',
+      'rate of the products the kernel is made of, (B / threads) × N × N, one per thread at once. "cores busy" is the',
+      'process\'s CPU time over wall time while the job ran (≈ threads when every thread worked).',
+    ] : [`No native engine: ${r.nativeUnavailable}.`]),
+    '',
+    '## Native vs reference',
+    '',
+    ...referenceTable(r),
+    '',
+    ...placementLines(r),
+    '## End-to-end training iteration',
+    '',
+    'train() on delayed XOR at the paper\'s size: batch sampling, gradientsAsync, L2, Adam, Dale projection; the marginal',
+    'cost per iteration (two runs differing only in their number of iterations, so evaluations and set-up cancel).',
+    '',
+    ...trainTable(r),
+    '',
+    '## GEMM rate (same run)',
+    '',
+    ...gemmTable(r.gemm),
+    '',
+  ];
+  if (r.gemm.available && r.gemm.runs.some((x) => x.coretype))
+    lines.push('Kernel "(forced)": run with OPENBLAS_CORETYPE set (inherited from the environment, or SkylakeX on an AVX-512',
+      'CPU); the others use OpenBLAS\'s own choice. The fractions use the fastest run per thread count.', '');
+  if (profile) lines.push('## Where the time goes', '', profile.trim(), '');
+  return lines.join('\n');
+}
+
+export function writeMarkdown(r: Results, benchDir: string): string {
+  const profileFile = path.join(benchDir, 'profile.md');
+  const profile = fs.existsSync(profileFile) ? fs.readFileSync(profileFile, 'utf8') : undefined;
+  const out = path.join(benchDir, 'RESULTS.md');
+  fs.writeFileSync(out, renderMarkdown(r, profile));
+  return out;
+}

@@ -1,0 +1,145 @@
+/**
+ * benchmark.js suites: one per engine, size and thread count, one benchmark per job (forward and each rule), and
+ * the end-to-end training iteration (train(): batch sampling, gradients on the worker thread, Adam, Dale projection).
+ * Each job is called once before it is timed, so a failing rule is an error here rather than a silent zero.
+ */
+import Benchmark from 'benchmark';
+import { Network, gradients, train, type Batch, type RuleConfig, type Task } from '../lib/index';
+import type { JobName } from './flops';
+
+export interface Job {
+  name: JobName;
+  label: string;
+  /** Absent for forward. */
+  rule?: RuleConfig;
+}
+
+/** The jobs of every suite, in table order. */
+export const JOBS: readonly Job[] = [
+  { name: 'forward', label: 'forward' },
+  { name: 'bptt', label: 'bptt', rule: { rule: 'bptt' } },
+  { name: 'tbptt', label: 'tbptt (window 50)', rule: { rule: 'tbptt', window: 50 } },
+  { name: 'eprop-online', label: 'eprop online', rule: { rule: 'eprop', online: true } },
+  { name: 'eprop', label: 'eprop offline', rule: { rule: 'eprop' } },
+  { name: 'mdgl', label: 'mdgl (type)', rule: { rule: 'mdgl', feedback: 'type' } },
+  { name: 'modprop', label: 'modprop offline (type)', rule: { rule: 'modprop', mu: 0.25, feedback: 'type' } },
+  { name: 'modprop-online', label: 'modprop online (type)', rule: { rule: 'modprop', mu: 0.25, feedback: 'type', online: true } },
+];
+
+export interface Timing {
+  job: JobName;
+  label: string;
+  /** ms per call, median over benchmark.js's samples (each sample is the mean of one cycle of calls). */
+  medianMs: number;
+  p25Ms: number;
+  p75Ms: number;
+  minMs: number;
+  maxMs: number;
+  /** Interquartile range as a percentage of the median. */
+  iqrPct: number;
+  /** benchmark.js's relative margin of error of the mean (95 %). */
+  rmePct: number;
+  samples: number;
+  /** Timed calls in all. */
+  calls: number;
+  /** ms per call of every sample, in the order taken. */
+  sampleMs: number[];
+  /** CPU time of the process over wall time while this job ran: about the thread count when every thread worked. */
+  coresBusy?: number;
+}
+
+export interface SuiteOptions {
+  /** benchmark.js: least samples per job, and the time after which it stops sampling (seconds). */
+  minSamples: number;
+  maxTime: number;
+}
+
+function quantile(sorted: number[], q: number): number {
+  const at = (sorted.length - 1) * q;
+  const lo = Math.floor(at), hi = Math.ceil(at);
+  return sorted[lo] + (sorted[hi] - sorted[lo]) * (at - lo);
+}
+
+export function summarize(job: Job, sampleMs: number[], rmePct: number, calls: number): Timing {
+  const sorted = [...sampleMs].sort((a, b) => a - b);
+  const median = quantile(sorted, 0.5);
+  const p25 = quantile(sorted, 0.25), p75 = quantile(sorted, 0.75);
+  return {
+    job: job.name, label: job.label, medianMs: median, p25Ms: p25, p75Ms: p75, minMs: sorted[0],
+    maxMs: sorted[sorted.length - 1], iqrPct: (100 * (p75 - p25)) / median, rmePct, samples: sorted.length, calls, sampleMs,
+  };
+}
+
+/** The function a benchmark calls: one forward pass or one gradient evaluation. */
+export function callOf(job: Job, net: Network, batch: Batch, backend: 'native' | 'reference'): () => number {
+  if (!job.rule) return () => net.forward(batch, { backend }).y.length;
+  const rule = job.rule;
+  return () => gradients(net, batch, rule, { backend }).loss;
+}
+
+/** Runs one benchmark.js suite synchronously; `log` gets one line per finished job. */
+export function runSuite(title: string, jobs: readonly Job[], call: (job: Job) => () => number, opts: SuiteOptions,
+  log: (line: string) => void): Timing[] {
+  const suite = new Benchmark.Suite(title);
+  let sink = 0;
+  for (const job of jobs) {
+    const fn = call(job);
+    const check = fn();
+    if (!Number.isFinite(check)) throw new Error(`${title}: ${job.label} returned ${check}`);
+    const usage = { cpu: process.cpuUsage(), wall: 0 };
+    suite.add(job.label, () => { sink += fn(); }, {
+      minSamples: opts.minSamples, maxTime: opts.maxTime, initCount: 1,
+      onStart: () => { usage.cpu = process.cpuUsage(); usage.wall = performance.now(); },
+      onComplete: () => {
+        const c = process.cpuUsage(usage.cpu);
+        busy.set(job.label, (c.user + c.system) / 1000 / (performance.now() - usage.wall));
+      },
+    });
+  }
+  const busy = new Map<string, number>();
+  const timings: Timing[] = [];
+  suite.on('cycle', (event: Benchmark.Event) => {
+    const b = event.target as unknown as Benchmark;
+    const job = jobs.find((j) => j.label === b.name);
+    if (!job) return;
+    if (b.error) throw new Error(`${title}: ${job.label} failed: ${String(b.error)}`);
+    const t = { ...summarize(job, b.stats.sample.map((s) => s * 1000), b.stats.rme, b.count * b.stats.sample.length), coresBusy: busy.get(job.label) };
+    timings.push(t);
+    log(`  ${job.label.padEnd(24)} ${t.medianMs.toFixed(2).padStart(9)} ms  (IQR ±${(t.iqrPct / 2).toFixed(1)} %, ${t.samples} samples, ${t.coresBusy?.toFixed(2) ?? '?'} cores busy)`);
+  });
+  suite.run({ async: false });
+  if (!Number.isFinite(sink)) log('  (a job returned a non-finite value)');
+  return timings;
+}
+
+export interface TrainTiming {
+  job: JobName;
+  label: string;
+  /** Marginal ms per training iteration: (time for `long` iterations − time for `short`) / (long − short). */
+  medianMs: number;
+  runsMs: number[];
+  short: number;
+  long: number;
+}
+
+/**
+ * ms per training iteration at the paper's setting, as the difference of two train() runs that differ only in their
+ * number of iterations, so the fixed costs (the two evaluations, set-up) cancel. Median of `repeats` differences.
+ */
+export async function trainIteration(task: Task, job: Job, opts: { nRec: number; batch: number; short: number; long: number; repeats: number }): Promise<TrainTiming> {
+  const run = async (iterations: number): Promise<number> => {
+    const net = Network.create({ nIn: task.nIn, nRec: opts.nRec, nOut: task.nOut, seed: 1 });
+    const t0 = performance.now();
+    await train(net, task, { ...job.rule!, iterations, evalEvery: iterations, batchSize: opts.batch, backend: 'native', seed: 1 });
+    return performance.now() - t0;
+  };
+  await run(1);  // warm-up
+  const perIteration: number[] = [];
+  for (let r = 0; r < opts.repeats; r++) {
+    const a = await run(opts.short);
+    const b = await run(opts.long);
+    perIteration.push((b - a) / (opts.long - opts.short));
+  }
+  const sorted = [...perIteration].sort((x, y) => x - y);
+  return { job: job.name, label: job.label, medianMs: quantile(sorted, 0.5), runsMs: perIteration, short: opts.short, long: opts.long };
+}

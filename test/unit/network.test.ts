@@ -7,6 +7,7 @@ process.env.MODPROP_BACKEND = 'reference';
 import assert from 'node:assert/strict';
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import { Network, type Batch, type NetworkConfig, type Params } from '../../lib/index';
+import { relMaxError } from '../helpers';
 
 function spectralRadius(w: ArrayLike<number>, n: number): number {
   const m = new Matrix(n, n);
@@ -30,15 +31,6 @@ function meanVar(a: ArrayLike<number>): { mean: number; variance: number } {
   return { mean, variance: v / (a.length - 1) };
 }
 
-function relMaxError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < b.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return diff / Math.max(scale, 1e-300);
-}
 
 /** Checks shared by every Dale network: zero diagonal, signs by presynaptic type, spectral radius 1, finite. */
 function checkDaleNetwork(net: Network, signOf: (type: number) => number): void {

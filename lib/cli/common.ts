@@ -119,6 +119,28 @@ export function metricOf(task: Task): 'accuracy' | 'nmse' {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// Optimizer (shared by train and compare)
+
+export interface OptimizerFlags {
+  batchSize?: number;
+  lr?: number;
+  lrDecay?: number;
+  lrDecayEvery?: number;
+  l2?: number;
+  optimizer?: 'adam' | 'sgd';
+}
+
+export function addOptimizerOptions(cmd: Command): void {
+  cmd
+    .option('--batch-size <n>', 'sequences per batch (default: 32)', intArg(1))
+    .option('--lr <rate>', 'learning rate (default: 5e-4)', numberArg('positive'))
+    .option('--lr-decay <factor>', 'multiply the learning rate by this … (default: 0.8)', numberArg('positive'))
+    .option('--lr-decay-every <n>', '… every n iterations (default: 300)', intArg(1))
+    .option('--l2 <coef>', 'L2 coefficient on Win, Wrec, Wout (default: 5e-4)', numberArg('non-negative'))
+    .addOption(new Option('--optimizer <name>', 'optimizer (default: adam)').choices(['adam', 'sgd']));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // Rules
 
 export interface RuleFlags {

@@ -16,23 +16,17 @@ import { anchorCurves, anchorLabel, loadAnchor } from './anchor';
 import {
   UsageError, addRuleOptions, checkWritable, addTaskOptions, applyEngineFlags, formatSeconds, intArg, json, listArg,
   messageStream, metricOf, numberArg, parseRuleSpec, taskFromFlags, writeOutput,
-  type EngineFlags, type RuleFlags, type TaskFlags,
+  addOptimizerOptions, type EngineFlags, type OptimizerFlags, type RuleFlags, type TaskFlags,
 } from './common';
 import type { CompareControl, CompareJob, CompareMessage } from './compareWorker';
 import { compareFigure } from './figures';
 import { Progress, progressMode } from './progress';
 import { markdownTable, meanSd, medianIterationsTo, spread, type Band } from './stats';
 
-interface CompareFlags extends EngineFlags, RuleFlags, TaskFlags {
+interface CompareFlags extends EngineFlags, RuleFlags, TaskFlags, OptimizerFlags {
   rules: string[];
   seeds: number;
   iterations: number;
-  batchSize?: number;
-  lr?: number;
-  lrDecay?: number;
-  lrDecayEvery?: number;
-  l2?: number;
-  optimizer?: 'adam' | 'sgd';
   evalEvery: number;
   nRec: number;
   tau?: number;
@@ -85,13 +79,8 @@ export function compareCommand(): Command {
     .option('--seeds <S>', 'seeds 1..S per rule', intArg(1, 10_000), 8)
     .option('--iterations <n>', 'training iterations per run', intArg(1), 1000);
   addRuleOptions(cmd, true);
+  addOptimizerOptions(cmd);
   cmd
-    .option('--batch-size <n>', 'sequences per batch (default: 32)', intArg(1))
-    .option('--lr <rate>', 'learning rate (default: 5e-4)', numberArg('positive'))
-    .option('--lr-decay <factor>', 'multiply the learning rate by this … (default: 0.8)', numberArg('positive'))
-    .option('--lr-decay-every <n>', '… every n iterations (default: 300)', intArg(1))
-    .option('--l2 <coef>', 'L2 coefficient on Win, Wrec, Wout (default: 5e-4)', numberArg('non-negative'))
-    .addOption(new Option('--optimizer <name>', 'optimizer (default: adam)').choices(['adam', 'sgd']))
     .option('--eval-every <n>', 'evaluate on a fresh batch every n iterations', intArg(1), 20)
     .option('--n-rec <n>', 'recurrent units', intArg(1, 16384), 120)
     .option('--tau <steps>', 'membrane time constant in steps (default: 100)', numberArg('positive'))

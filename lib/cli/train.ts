@@ -10,22 +10,16 @@ import { version } from '../index';
 import {
   TRAINABLE_RULES, UsageError, addEngineOptions, checkWritable, addRuleOptions, addTaskOptions, applyEngineFlags, formatSeconds, intArg,
   json, messageStream, metricOf, numberArg, percent, ruleFromFlags, taskFromFlags, writeOutput,
-  type EngineFlags, type RuleFlags, type TaskFlags,
+  addOptimizerOptions, type EngineFlags, type OptimizerFlags, type RuleFlags, type TaskFlags,
 } from './common';
 import { figureSvg } from '../plot';
 import { runFigure } from './figures';
 import { Progress, progressMode } from './progress';
 import { iterationsTo } from './stats';
 
-export interface TrainFlags extends EngineFlags, RuleFlags, TaskFlags {
+export interface TrainFlags extends EngineFlags, RuleFlags, TaskFlags, OptimizerFlags {
   rule: RuleName;
   iterations?: number;
-  batchSize?: number;
-  lr?: number;
-  lrDecay?: number;
-  lrDecayEvery?: number;
-  l2?: number;
-  optimizer?: 'adam' | 'sgd';
   evalEvery?: number;
   nRec: number;
   tau?: number;
@@ -63,13 +57,9 @@ export function trainCommand(): Command {
   cmd.addOption(new Option('--rule <rule>', 'learning rule').choices(TRAINABLE_RULES).default('modprop'));
   addRuleOptions(cmd, false);
   cmd
-    .option('--iterations <n>', 'training iterations, counting those of a resumed run (default: 1000)', intArg(0))
-    .option('--batch-size <n>', 'sequences per batch (default: 32)', intArg(1))
-    .option('--lr <rate>', 'learning rate (default: 5e-4)', numberArg('positive'))
-    .option('--lr-decay <factor>', 'multiply the learning rate by this … (default: 0.8)', numberArg('positive'))
-    .option('--lr-decay-every <n>', '… every n iterations (default: 300)', intArg(1))
-    .option('--l2 <coef>', 'L2 coefficient on Win, Wrec, Wout (default: 5e-4)', numberArg('non-negative'))
-    .addOption(new Option('--optimizer <name>', 'optimizer (default: adam)').choices(['adam', 'sgd']))
+    .option('--iterations <n>', 'training iterations, counting those of a resumed run (default: 1000)', intArg(0));
+  addOptimizerOptions(cmd);
+  cmd
     .option('--eval-every <n>', 'evaluate on a fresh batch every n iterations (default: 20)', intArg(1))
     .option('--n-rec <n>', 'recurrent units', intArg(1, 16384), 120)
     .option('--tau <steps>', 'membrane time constant in steps (default: 100)', numberArg('positive'))

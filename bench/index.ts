@@ -1,11 +1,12 @@
 /**
- * `npm run bench [-- --quick] [--threads 1,2] [--name NAME] [--skip-reference] [--skip-train] [--no-pin] [--report FILE]`
+ * `npm run bench [-- --quick] [--phases LIST] [--threads 1,2] [--name NAME] [--out DIR] [--skip-reference] [--skip-train]
+ *  [--no-pin] [--memory-limit-gb GB] [--report FILE]`
  *
- * The speed numbers of SPEC §7: the delayed-XOR gradient (B = 32, T = 900, N = 120) of every rule on the native
- * engine at each thread count, its GFLOP/s (FLOP model: bench/flops.ts, bench/README.md) and that as a fraction of
- * the machine's sgemm rate measured in the same run (bench/gemm.ts), the reference engine at T = 90 scaled ×10, the
- * end-to-end training iteration, and PASS/MISS for each target. Writes bench/results/<name>.json and, for a full
- * run, regenerates bench/RESULTS.md.
+ * The speed and memory numbers of SPEC §7: the delayed-XOR gradient (B = 32, T = 900, N = 120) of every rule on the
+ * native engine at each thread count, its GFLOP/s (FLOP model: bench/flops.ts, bench/README.md) and that as a
+ * fraction of the machine's sgemm rate measured in the same run (bench/gemm.ts), the reference engine at T = 90
+ * scaled ×10, the end-to-end training iteration, the peak RSS of one gradient at T = 10³ … 10⁶ (bench/memory.ts),
+ * and PASS/MISS for each target. Writes bench/results/<name>.json and, for a full run, regenerates bench/RESULTS.md.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -15,10 +16,11 @@ import { parseArgs } from 'node:util';
 import { Network, backend, getThreads, setThreads, tasks, type Batch } from '../lib/index';
 import { flops, type Shape } from './flops';
 import { cpuHasAvx512, measureGemm, type GemmReport } from './gemm';
+import { MEMORY_STEPS, runMemory } from './memory';
 import { renderMarkdown, writeMarkdown, type Machine, type MeasuredRow, type Results } from './report';
 import { JOBS, callOf, runSuite, trainIteration, type SuiteOptions, type Timing } from './suites';
 import { allowedCpus, canPin, placementProbe, setThreadsPlaced, unpinCaller } from './placement';
-import { judge, nativePhase } from './targets';
+import { judge, judgeMemory, nativePhase } from './targets';
 import { CONTENDED, watchLoad, type Load } from './load';
 
 const BENCH = __dirname;
@@ -26,14 +28,23 @@ const ROOT = path.dirname(BENCH);
 const PAPER = { batch: 32, nRec: 120 };
 const REFERENCE_TASK = { cueSteps: 10, delaySteps: 70 };  // T = 90: a tenth of the paper's 900 steps
 
-const USAGE = `usage: npm run bench -- [--quick] [--threads 1,2] [--name NAME] [--skip-reference] [--skip-train] [--no-pin] [--report FILE]
-  --quick           fewer samples (a smoke run, < 1 min); writes bench/results/quick.json, leaves RESULTS.md alone
+const PHASES = ['gemm', 'native', 'reference', 'train', 'memory'] as const;
+type Phase = (typeof PHASES)[number];
+
+const USAGE = `usage: npm run bench -- [--quick] [--phases LIST] [--threads 1,2] [--name NAME] [--out DIR] [--skip-reference]
+       [--skip-train] [--no-pin] [--memory-limit-gb GB] [--report FILE]
+  --quick           fewer samples, memory up to T = 10⁵ (a smoke run, ≈ 1 min); writes bench/results/quick.json,
+                    leaves RESULTS.md alone
+  --phases LIST     the phases to run, comma-separated, of ${PHASES.join(', ')} (default: all). A run without
+                    all of them writes bench/results/partial-<phases>.json and leaves RESULTS.md alone
   --threads LIST    native thread counts to measure (default: 1 and all cores)
-  --name NAME       results file bench/results/NAME.json (default: from the CPU, core count and Node version)
-  --skip-reference  do not time the TypeScript reference engine
-  --skip-train      do not time the end-to-end training iteration
+  --name NAME       results file NAME.json (default: from the CPU, core count and Node version)
+  --out DIR         write NAME.json and RESULTS.md (always) into DIR instead of bench/results/ and bench/
+  --skip-reference  do not time the TypeScript reference engine (the same as leaving 'reference' out of --phases)
+  --skip-train      do not time the end-to-end training iteration (the same as leaving 'train' out of --phases)
   --no-pin          leave thread placement to the OS (default: pin the JS thread and the pool's workers, Linux)
-  --report FILE     regenerate bench/RESULTS.md from a results file and exit`;
+  --memory-limit-gb GB  do not run bptt in the memory phase where its estimated memory exceeds GB (default 3)
+  --report FILE     regenerate bench/RESULTS.md (or DIR/RESULTS.md with --out) from a results file and exit`;
 
 interface Settings {
   native: SuiteOptions; small: SuiteOptions; reference: SuiteOptions; gemmReps: number; placementPools: number;
@@ -88,6 +99,22 @@ function parseThreads(text: string | undefined, cores: number): number[] {
   return [...new Set(list)];
 }
 
+function parsePhases(text: string | undefined, skip: { reference: boolean; train: boolean }): Phase[] {
+  const list = text === undefined ? [...PHASES] : text.split(',').map((s) => s.trim()).filter(Boolean);
+  const unknown = list.filter((p) => !(PHASES as readonly string[]).includes(p));
+  if (!list.length || unknown.length) {
+    throw new Error(`Expected a comma-separated list of ${PHASES.join(', ')} for --phases but received '${text}'`);
+  }
+  return PHASES.filter((p) => list.includes(p) && !(p === 'reference' && skip.reference) && !(p === 'train' && skip.train));
+}
+
+function positiveNumber(text: string | undefined, name: string, fallback: number): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!(n > 0) || !Number.isFinite(n)) throw new Error(`Expected a positive number for ${name} but received '${text}'`);
+  return n;
+}
+
 function shapeOf(net: Network, batch: Batch): Shape {
   return { batch: batch.batchSize, steps: batch.steps, nRec: net.nRec, nIn: net.nIn, nOut: net.nOut, nTypes: net.nTypes, errorSteps: 1 };
 }
@@ -119,22 +146,29 @@ async function main(): Promise<void> {
       quick: { type: 'boolean', default: false }, threads: { type: 'string' }, name: { type: 'string' },
       'skip-reference': { type: 'boolean', default: false }, 'skip-train': { type: 'boolean', default: false },
       report: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false },
-      'no-pin': { type: 'boolean', default: false },
+      'no-pin': { type: 'boolean', default: false }, phases: { type: 'string' }, out: { type: 'string' },
+      'memory-limit-gb': { type: 'string' },
     },
   });
   if (values.help) return void console.log(USAGE);
+  const outDir = values.out === undefined ? undefined : path.resolve(values.out);
+  if (outDir) fs.mkdirSync(outDir, { recursive: true });
   if (values.report) {
     const results = JSON.parse(fs.readFileSync(values.report, 'utf8')) as Results;
-    return void console.log(`wrote ${path.relative(process.cwd(), writeMarkdown(results, BENCH))}`);
+    return void console.log(`wrote ${path.relative(process.cwd(), writeMarkdown(results, BENCH, outDir))}`);
   }
+  const phases = parsePhases(values.phases, { reference: values['skip-reference'] ?? false, train: values['skip-train'] ?? false });
+  const run = (p: Phase): boolean => phases.includes(p);
+  const memoryLimitGB = positiveNumber(values['memory-limit-gb'], '--memory-limit-gb', 3);
+  const complete = !values.quick && phases.length === PHASES.length;
 
   const started = performance.now();
   const settings = values.quick ? QUICK : FULL;
   const m = machine();
   const threadCounts = parseThreads(values.threads, m.cores);
-  const name = values.name ?? (values.quick ? 'quick' : `${slug(m.cpu)}-${m.cores}c-node${process.versions.node.split('.')[0]}`);
+  const name = values.name ?? (values.quick ? 'quick' : complete ? `${slug(m.cpu)}-${m.cores}c-node${process.versions.node.split('.')[0]}` : `partial-${phases.join('-')}`);
   const log = (line: string): void => console.log(line);
-  log(`modprop bench${values.quick ? ' (quick)' : ''}: ${m.cpu}, ${m.cores} cores, Node ${m.node}; native threads ${threadCounts.join(', ')}`);
+  log(`modprop bench${values.quick ? ' (quick)' : ''}: ${m.cpu}, ${m.cores} cores, Node ${m.node}; native threads ${threadCounts.join(', ')}; phases ${phases.join(', ')}`);
   if (m.loadAvgStart[0] > 0.5) log(`warning: load average ${m.loadAvgStart[0].toFixed(2)}: other processes are running and will skew the timings`);
 
   let nativeUnavailable: string | undefined;
@@ -158,11 +192,14 @@ async function main(): Promise<void> {
       if (load.othersCores > CONTENDED) log(`  warning: other processes used ${load.othersCores.toFixed(2)} cores during ${phase}`);
     };
   };
-  log('\nsgemm rate (OpenBLAS) ...');
-  const endGemm = watch('gemm');
-  const gemm = measureGemm(threadCounts, { size: 1024, batch: PAPER.batch, nRec: PAPER.nRec, reps: settings.gemmReps });
-  for (const line of gemm.available ? gemm.runs.map((r) => `  ${r.m}×${r.k}×${r.n} ×${r.concurrent} thr ${r.openblasThreads} ${r.core}: ${r.gflopsMedian.toFixed(1)} GFLOP/s`) : [`  ${gemm.note}`]) log(line);
-  endGemm();
+  let gemm: GemmReport = { available: false, note: 'not measured in this run (--phases)', runs: [], large: {}, step: {} };
+  if (run('gemm')) {
+    log('\nsgemm rate (OpenBLAS) ...');
+    const endGemm = watch('gemm');
+    gemm = measureGemm(threadCounts, { size: 1024, batch: PAPER.batch, nRec: PAPER.nRec, reps: settings.gemmReps });
+    for (const line of gemm.available ? gemm.runs.map((r) => `  ${r.m}×${r.k}×${r.n} ×${r.concurrent} thr ${r.openblasThreads} ${r.core}: ${r.gflopsMedian.toFixed(1)} GFLOP/s`) : [`  ${gemm.note}`]) log(line);
+    endGemm();
+  }
 
   const paperTask = tasks.delayedXor();
   const net = Network.create({ nIn: paperTask.nIn, nRec: PAPER.nRec, nOut: paperTask.nOut, seed: 1 });
@@ -176,8 +213,8 @@ async function main(): Promise<void> {
   let nativeSmall: Results['nativeSmall'];
   const placement: Results['placement'] = [];
   const cpus = allowedCpus(m.cores);
-  const pin = !nativeUnavailable && !values['no-pin'] && canPin() && cpus.length > 1;
-  if (!nativeUnavailable) {
+  const pin = !nativeUnavailable && !values['no-pin'] && (run('native') || run('train')) && canPin() && cpus.length > 1;
+  if (!nativeUnavailable && run('native')) {
     const multi = threadCounts.filter((t) => t > 1);
     if (multi.length) {
       log('\nthread placement, unpinned: fresh pools, median ms per call and cores busy');
@@ -206,7 +243,7 @@ async function main(): Promise<void> {
   }
 
   let reference: Results['reference'];
-  if (!values['skip-reference']) {
+  if (run('reference')) {
     const scale = shape.steps / smallShape.steps;
     log(`\nreference (TypeScript, float64), T=${smallShape.steps}, scaled ×${scale}`);
     const end = watch('reference');
@@ -216,7 +253,7 @@ async function main(): Promise<void> {
   }
 
   const train: Results['train'] = [];
-  if (!nativeUnavailable && !values['skip-train']) {
+  if (!nativeUnavailable && run('train')) {
     const threads = Math.max(...threadCounts);
     // The gradients of train() run on a libuv thread, not the JS thread: let that one and the JS thread go anywhere.
     setThreadsPlaced(threads, pin, cpus);
@@ -233,14 +270,26 @@ async function main(): Promise<void> {
   if (!nativeUnavailable) setThreads(defaultThreads);
   if (pin) unpinCaller(cpus);
 
-  const targets = judge(native, reference?.rows ?? [], gemm, m.cores, contention);
+  let memory: Results['memory'];
+  if (run('memory')) {
+    const steps = values.quick ? MEMORY_STEPS.quick : MEMORY_STEPS.full;
+    log(`\nmemory: peak RSS of a fresh process per rule and T (B = 1), bptt up to an estimated ${memoryLimitGB} GB`);
+    memory = runMemory({ steps, limitGB: memoryLimitGB, threads: defaultThreads }, log);
+  }
+
+  const noNative = nativeUnavailable ? 'no native engine' : 'native phase not run (--phases)';
+  const targets = [
+    ...judge(native, reference?.rows ?? [], gemm, m.cores, contention, noNative),
+    judgeMemory(memory, 'memory phase not run (--phases)'),
+  ];
   const results: Results = {
-    name, date: new Date().toISOString(), command: commandLine(argv), quick: values.quick ?? false,
+    name, date: new Date().toISOString(), command: commandLine(argv), quick: values.quick ?? false, phases,
     machine: { ...m, loadAvgEnd: os.loadavg() }, git: gitState(), addon, nativeUnavailable, gemm,
-    flopModel: 'bench/README.md#flop-model (bench/flops.ts)', pinned: pin, contention, placement, native, nativeSmall, reference, train, targets,
+    flopModel: 'bench/README.md#flop-model (bench/flops.ts)', pinned: pin, contention, placement, native, nativeSmall, reference, train,
+    memory, targets,
     durationSec: (performance.now() - started) / 1000,
   };
-  const dir = path.join(BENCH, 'results');
+  const dir = outDir ?? path.join(BENCH, 'results');
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${name}.json`);
   fs.writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
@@ -248,7 +297,7 @@ async function main(): Promise<void> {
   const md = renderMarkdown(results, undefined);
   log(`\n${md.slice(md.indexOf('## Targets'), md.indexOf('## GEMM rate'))}`);
   log(`wrote ${path.relative(process.cwd(), file)}`);
-  if (!values.quick) log(`wrote ${path.relative(process.cwd(), writeMarkdown(results, BENCH))}`);
+  if (outDir || complete) log(`wrote ${path.relative(process.cwd(), writeMarkdown(results, BENCH, outDir))}`);
   log(`done in ${Math.round(results.durationSec!)} s`);
 }
 

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import type { FlopCount, Shape } from './flops';
 import type { GemmRate, GemmReport } from './gemm';
 import type { Load } from './load';
+import type { MemoryResults } from './memory';
 import type { PlacementProbe } from './placement';
 import type { Timing, TrainTiming } from './suites';
 import type { Row, TargetResult } from './targets';
@@ -24,6 +25,8 @@ export interface Results {
   date: string;
   command: string;
   quick: boolean;
+  /** The phases run (`--phases`); absent in results from before the option, which ran every phase but memory. */
+  phases?: string[];
   durationSec?: number;
   machine: Machine;
   git?: { commit: string; dirty: boolean };
@@ -44,6 +47,8 @@ export interface Results {
   nativeSmall?: { threads: number; shape: Shape; rows: MeasuredRow[] };
   reference?: { shape: Shape; scale: number; rows: (Timing & { scaledMs: number })[] };
   train: (TrainTiming & { threads: number })[];
+  /** Peak RSS per rule and T (bench/memory.ts). */
+  memory?: MemoryResults;
   targets: TargetResult[];
 }
 
@@ -78,7 +83,7 @@ function nativeTable(r: Results): string[] {
 }
 
 function referenceTable(r: Results): string[] {
-  if (!r.reference) return ['The reference engine was not measured (`--skip-reference`).'];
+  if (!r.reference) return ['The reference engine was not measured in this run (`--skip-reference` or `--phases`).'];
   const ref = r.reference;
   const full = r.native.length ? r.native.reduce((a, b) => (b.threads > a.threads ? b : a)) : undefined;
   const lines = [
@@ -127,8 +132,53 @@ export function targetLines(targets: TargetResult[]): string[] {
   return [
     '| target (SPEC §7) | result | value | detail |',
     '|---|---|---:|---|',
-    ...targets.map((t) => `| ${t.target} | **${t.status}** | ${t.value === undefined ? '—' : t.id === 'bptt-gemm-fraction' ? pct(t.value) : `${f(t.value, 2)}×`} | ${t.detail} |`),
+    ...targets.map((t) => `| ${t.target} | **${t.status}** | ${targetValue(t)} | ${t.detail} |`),
   ];
+}
+
+function targetValue(t: TargetResult): string {
+  if (t.value === undefined) return '—';
+  if (t.id === 'bptt-gemm-fraction') return pct(t.value);
+  if (t.id === 'online-memory') return `${f(t.value)} MB`;
+  return `${f(t.value, 2)}×`;
+}
+
+const stepsText = (t: number): string => t.toLocaleString('en-US').replace(/,/g, ' ');
+
+function memoryLines(r: Results): string[] {
+  const m = r.memory;
+  if (!m) return ['Not measured in this run (`--phases` without memory).'];
+  const s = m.shape;
+  const jobs = [...new Map(m.rows.map((x) => [x.job, x.label])).entries()];
+  const cell = (x: { status?: string; peakMB?: number } | undefined): string =>
+    (!x ? '—' : x.peakMB !== undefined ? f(x.peakMB) : x.status ?? 'failed');
+  const lines = [
+    `Peak RSS (\`process.resourceUsage().maxRSS\`) of a fresh Node process (bench/memoryChild.ts, run with tsx) that builds the`,
+    `delayed-XOR network (N = ${s.nRec}, I = ${s.nIn}, K = ${s.nOut}, default cell types), one batch of B = ${s.batch} × T steps, and calls`,
+    '`gradients()` once on the native engine; "baseline" is the same process without the call (Node, tsx, the addon and',
+    'its thread pool, the network, the batch). Online rules keep O(B·N·C²) state whatever T; bptt stores z and g for',
+    `every step (≈ 8·T·B·N bytes, "estimate" = its native workspace) and is not run where that exceeds ${m.limitGB} GB`,
+    '(`--memory-limit-gb`). "added by the call" is the peak RSS after the call minus the peak before it in the same',
+    'process (a lower bound: start-up may have peaked higher); the baseline is a separate process, and start-up varies',
+    'by a few MB from one process to the next. MB = 10⁶ bytes.',
+    '',
+    `| peak RSS (MB) | ${m.steps.map((t) => `T = ${stepsText(t)}`).join(' | ')} |`,
+    `|---|${m.steps.map(() => '---:').join('|')}|`,
+    `| baseline | ${m.steps.map((t) => cell(m.baselines.find((b) => b.steps === t))).join(' | ')} |`,
+    ...jobs.map(([job, label]) => `| ${label} | ${m.steps.map((t) => cell(m.rows.find((x) => x.job === job && x.steps === t))).join(' | ')} |`),
+    '',
+    '| rule | T | peak RSS (MB) | baseline (MB) | added by the call (MB) | input batch (MB) | bptt estimate (MB) | gradients() (s) | note |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---|',
+  ];
+  const order = (job: string): number => jobs.findIndex(([j]) => j === job);
+  for (const x of [...m.rows].sort((a, b) => order(a.job) - order(b.job) || a.steps - b.steps)) {
+    const extra = x.peakMB !== undefined && x.beforeMB !== undefined ? x.peakMB - x.beforeMB : undefined;
+    lines.push(`| ${x.label} | ${stepsText(x.steps)} | ${f(x.peakMB)} | ${f(x.baselineMB)} | ${f(extra)} | ${f(x.batchMB, 3)} | ` +
+      `${f(x.estimateMB)} | ${f(x.ms === undefined ? undefined : x.ms / 1000, 2)} | ${x.detail ?? ''} |`);
+  }
+  const failedBase = m.baselines.filter((b) => b.detail);
+  if (failedBase.length) lines.push('', ...failedBase.map((b) => `Baseline at T = ${stepsText(b.steps)} failed: ${b.detail}`));
+  return lines;
 }
 
 function machineLines(r: Results): string[] {
@@ -175,7 +225,7 @@ export function renderMarkdown(r: Results, profile: string | undefined): string 
       '"% of sgemm (large)" divides by the OpenBLAS rate at 1024³ with the same number of threads; "step shape" by the',
       'rate of the products the kernel is made of, (B / threads) × N × N, one per thread at once. "cores busy" is the',
       'process\'s CPU time over wall time while the job ran (≈ threads when every thread worked).',
-    ] : [`No native engine: ${r.nativeUnavailable}.`]),
+    ] : [r.nativeUnavailable ? `No native engine: ${r.nativeUnavailable}.` : 'Not measured in this run (`--phases`).']),
     '',
     '## Native vs reference',
     '',
@@ -189,6 +239,10 @@ export function renderMarkdown(r: Results, profile: string | undefined): string 
     '',
     ...trainTable(r),
     '',
+    '## Memory',
+    '',
+    ...memoryLines(r),
+    '',
     '## GEMM rate (same run)',
     '',
     ...gemmTable(r.gemm),
@@ -201,10 +255,11 @@ export function renderMarkdown(r: Results, profile: string | undefined): string 
   return lines.join('\n');
 }
 
-export function writeMarkdown(r: Results, benchDir: string): string {
+/** Writes `outDir`/RESULTS.md (default: `benchDir`, next to profile.md). */
+export function writeMarkdown(r: Results, benchDir: string, outDir = benchDir): string {
   const profileFile = path.join(benchDir, 'profile.md');
   const profile = fs.existsSync(profileFile) ? fs.readFileSync(profileFile, 'utf8') : undefined;
-  const out = path.join(benchDir, 'RESULTS.md');
+  const out = path.join(outDir, 'RESULTS.md');
   fs.writeFileSync(out, renderMarkdown(r, profile));
   return out;
 }

@@ -1,10 +1,11 @@
 /**
- * The speed targets of SPEC §7, judged from one run's numbers. A target that cannot be judged (no OpenBLAS for the
+ * The speed and memory targets of SPEC §7, judged from one run's numbers. A target that cannot be judged (no OpenBLAS for the
  * GEMM rate, no native engine) is 'n/a' with the reason, never a guess.
  */
 import type { GemmReport } from './gemm';
 import type { JobName } from './flops';
 import { CONTENDED, type Load } from './load';
+import type { MemoryResults } from './memory';
 
 export interface Row {
   job: JobName;
@@ -33,7 +34,7 @@ export interface ReferenceRow {
 export type Status = 'PASS' | 'MISS' | 'n/a';
 
 export interface TargetResult {
-  id: 'bptt-gemm-fraction' | 'modprop-online-vs-bptt' | 'native-vs-reference';
+  id: 'bptt-gemm-fraction' | 'modprop-online-vs-bptt' | 'native-vs-reference' | 'online-memory';
   target: string;
   status: Status;
   value?: number;
@@ -48,10 +49,11 @@ const pct = (x: number): string => `${(100 * x).toFixed(1)} %`;
 
 /**
  * `contention`: other processes' CPU use per phase (bench/load.ts). A target whose phases were contended keeps its
- * verdict but says so, since on a small machine a busy neighbour halves the 2-thread numbers.
+ * verdict but says so, since on a small machine a busy neighbour halves the 2-thread numbers. `noNative`: why
+ * `native` is empty, when it is.
  */
 export function judge(native: NativeRun[], reference: ReferenceRow[], gemm: GemmReport, cores: number,
-  contention: Record<string, Load> = {}): TargetResult[] {
+  contention: Record<string, Load> = {}, noNative = 'no native engine'): TargetResult[] {
   const out: TargetResult[] = [];
   const warn = (phases: string[]): string => {
     const busy = phases.flatMap((p) => (contention[p] && contention[p].othersCores > CONTENDED ? [`${p} ${contention[p].othersCores.toFixed(2)}`] : []));
@@ -63,7 +65,7 @@ export function judge(native: NativeRun[], reference: ReferenceRow[], gemm: Gemm
 
   const bptt = find(full, 'bptt');
   const t1 = { id: 'bptt-gemm-fraction' as const, target: 'bptt ≥ 50 % of the machine\'s sgemm rate with both cores', threshold: 0.5 };
-  if (!bptt || !full) out.push({ ...t1, status: 'n/a', detail: 'no native engine' });
+  if (!bptt || !full) out.push({ ...t1, status: 'n/a', detail: noNative });
   else if (!gemm.available || bptt.fracGemm === undefined) out.push({ ...t1, status: 'n/a', detail: gemm.note ?? 'no GEMM rate' });
   else {
     const rate = gemm.large[full.threads];
@@ -76,7 +78,7 @@ export function judge(native: NativeRun[], reference: ReferenceRow[], gemm: Gemm
 
   const mo = find(full, 'modprop-online');
   const t2 = { id: 'modprop-online-vs-bptt' as const, target: 'modprop online ≥ 3× faster than bptt', threshold: 3 };
-  if (!bptt || !mo || !full) out.push({ ...t2, status: 'n/a', detail: 'no native engine' });
+  if (!bptt || !mo || !full) out.push({ ...t2, status: 'n/a', detail: noNative });
   else {
     const speedup = bptt.medianMs / mo.medianMs;
     out.push({
@@ -92,7 +94,7 @@ export function judge(native: NativeRun[], reference: ReferenceRow[], gemm: Gemm
     const ref = reference.find((x) => x.job === r.job);
     return ref ? [{ label: r.label, speedup: ref.scaledMs / r.medianMs }] : [];
   });
-  if (!pairs.length) out.push({ ...t3, status: 'n/a', detail: full ? 'the reference engine was not measured' : 'no native engine' });
+  if (!pairs.length) out.push({ ...t3, status: 'n/a', detail: full ? 'the reference engine was not measured' : noNative });
   else {
     const worst = pairs.reduce((a, b) => (b.speedup < a.speedup ? b : a));
     const misses = pairs.filter((p) => p.speedup < 30).map((p) => `${p.label} ${p.speedup.toFixed(1)}×`);
@@ -104,4 +106,24 @@ export function judge(native: NativeRun[], reference: ReferenceRow[], gemm: Gemm
     });
   }
   return out;
+}
+
+/** The online rules of SPEC §7's memory target, and its T. */
+const ONLINE: readonly JobName[] = ['modprop-online', 'eprop-online'];
+export const MEMORY_TARGET = { steps: 1e6, mb: 200 };
+
+/** "online rules: T = 10⁶ in < 200 MB RSS" from the memory phase (bench/memory.ts); `missing`: why it did not run. */
+export function judgeMemory(memory: MemoryResults | undefined, missing: string): TargetResult {
+  const t = { id: 'online-memory' as const, target: 'online rules: T = 10⁶ in < 200 MB peak RSS', threshold: MEMORY_TARGET.mb };
+  if (!memory) return { ...t, status: 'n/a', detail: missing };
+  const rows = memory.rows.filter((r) => ONLINE.includes(r.job) && r.steps === MEMORY_TARGET.steps);
+  if (!rows.length) return { ...t, status: 'n/a', detail: `T = 10⁶ not measured (largest T = ${Math.max(0, ...memory.steps).toExponential(0)})` };
+  const failed = rows.filter((r) => r.status !== 'ok' || r.peakMB === undefined);
+  if (failed.length) return { ...t, status: 'n/a', detail: failed.map((r) => `${r.label} ${r.detail ?? r.status}`).join('; ') };
+  const worst = Math.max(...rows.map((r) => r.peakMB!));
+  return {
+    ...t, status: worst < MEMORY_TARGET.mb ? 'PASS' : 'MISS', value: worst,
+    detail: `${rows.map((r) => `${r.label} ${r.peakMB!.toFixed(1)} MB`).join(', ')} (baseline without the call ` +
+      `${rows[0].baselineMB === undefined ? '—' : `${rows[0].baselineMB.toFixed(1)} MB`}; B = ${memory.shape.batch}, N = ${memory.shape.nRec})`,
+  };
 }

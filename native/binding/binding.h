@@ -9,7 +9,8 @@ namespace binding {
 // `contract`: the enum ids of native/core/contract.h, compared by lib/native/addon.ts with lib/contract.ts.
 void registerContract(Napi::Env env, Napi::Object exports);
 
-// `info()`: how this binary was built (SIMD level, compiler, portable build) and the machine's thread count.
+// `info()`: the float kernels selected at run time (SIMD level), how this binary was built (compiler, portable build)
+// and the machine's thread count.
 void registerInfo(Napi::Env env, Napi::Object exports);
 
 // forward, gradients, gradientsAsync, setThreads, getThreads: the core kernels behind the positional layout of

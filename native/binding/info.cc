@@ -1,29 +1,16 @@
-// Facts about the build, for `modprop info` and bug reports. The SIMD level is what the compiler was allowed to
-// emit (-march=native, or the baseline of a MODPROP_PORTABLE build), not what the CPU could do.
+// Facts about the build, for `modprop info` and bug reports. `simd` is the level of the float kernels selected at
+// run time (the CPU's best, or lower under MODPROP_SIMD), whatever flags the addon was compiled with.
 #include <algorithm>
 #include <string>
 #include <thread>
 
 #include "binding.h"
+#include "kernels.h"
 
 namespace modprop {
 namespace binding {
 
 namespace {
-
-const char* simdLevel() {
-#if defined(__AVX512F__)
-  return "avx512";
-#elif defined(__AVX2__)
-  return "avx2";
-#elif defined(__SSE2__) || defined(_M_X64) || (defined(_M_IX86_FP) && _M_IX86_FP >= 2)
-  return "sse2";
-#elif defined(__ARM_NEON) || defined(__ARM_NEON__) || defined(_M_ARM64)
-  return "neon";
-#else
-  return "scalar";
-#endif
-}
 
 std::string compilerName() {
 #if defined(__clang__)
@@ -46,7 +33,7 @@ constexpr bool kPortable = false;
 Napi::Value info(const Napi::CallbackInfo& cb) {
   Napi::Env env = cb.Env();
   Napi::Object out = Napi::Object::New(env);
-  out.Set("simd", simdLevel());
+  out.Set("simd", kernels::simdName(kernels::simdLevel()));
   // hardware_concurrency() may answer 0 ("unknown"); one thread is the honest lower bound.
   out.Set("hardwareThreads", Napi::Number::New(env, std::max(1u, std::thread::hardware_concurrency())));
   out.Set("compiler", compilerName());

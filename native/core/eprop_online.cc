@@ -3,6 +3,7 @@
 //   dWrec += ε_tᵀ ℓ_t,   dWin += ε^inᵀ_t ℓ_t   at every step where ℓ_t ≠ 0 (xent-last: only the last)
 // Equals offline eprop. Online ModProp is this plus the type filter of modprop_online.cc, which advances its state R
 // before ε at every step and adds its own accumulation where ℓ_t ≠ 0.
+#include <algorithm>
 #include <utility>
 
 #include "kernels.h"
@@ -25,9 +26,21 @@ double onlineChunk(const Model<Real>& m, const BatchView<Real>& batch, ModpropFi
   for (int t = 0; t < steps; t++) {
     const Real* xt = batch.x + (std::ptrdiff_t(first) * steps + t) * nIn;
     networkStep(m, rows, xt, ldx, t > 0 ? vPrev : nullptr, t > 0 ? zPrev : nullptr, n, vCur, zCur, n);
-    if (filter != nullptr) filter->advance(rows, eps.data(), epsIn.data());
-    if (t > 0)  // z_0 = 0
+    if (filter != nullptr) {  // the filter records ε_{t-1} on the way (one pass over ε rather than a copy)
+      Real* keep = filter->traceSlot();
+      if (t > 0)
+        for (std::ptrdiff_t i = 0; i < block; i++) {
+          const Real e = eps[i];
+          keep[i] = e;
+          eps[i] = alpha * e + leak * zPrev[i];
+        }
+      else
+        std::copy(eps.begin(), eps.end(), keep);
+      std::copy(epsIn.begin(), epsIn.end(), filter->inputTraceSlot());
+      filter->advance();
+    } else if (t > 0) {  // z_0 = 0
       for (std::ptrdiff_t i = 0; i < block; i++) eps[i] = alpha * eps[i] + leak * zPrev[i];
+    }
     for (int r = 0; r < rows; r++) {
       Real* er = epsIn.data() + std::ptrdiff_t(r) * nIn;
       const Real* xr = xt + r * ldx;

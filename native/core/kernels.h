@@ -1,6 +1,7 @@
-// The dense products every rule is made of. float uses AVX2/FMA micro-kernels when the CPU has them (chosen at run
-// time, so the addon is fast without -march=native); double and other CPUs use plain loops that GCC vectorises.
-// -DMODPROP_DISABLE_SIMD forces the plain loops (to test them).
+// The dense products every rule is made of. float uses hand-tiled AVX-512 or AVX2/FMA kernels when the CPU has them
+// (chosen once at load, so the addon is fast without -march=native); double, other CPUs and MODPROP_SIMD=scalar use
+// plain loops that GCC vectorises as the build flags allow. -DMODPROP_DISABLE_SIMD compiles the plain loops only.
+// Every path skips the terms where A is exactly zero (ReLU zeros), which leaves each sum's value unchanged.
 #pragma once
 #include <cstddef>
 
@@ -18,8 +19,31 @@ template <typename Real>
 void matmulTransA(std::ptrdiff_t rows, int n1, int n2, const Real* a, std::ptrdiff_t lda, const Real* g,
                   std::ptrdiff_t ldg, Real* c, std::ptrdiff_t ldc);
 
-// True when the float kernels use AVX2/FMA on this CPU.
-bool simdEnabled();
+// One network step (SPEC §1) for a block of float rows, v = α vPrev + leak (x @ Win + zPrev @ Wrec) and
+// z = relu(v − thr), with the element-wise work done on the product's registers. zPrev and vPrev are null at t = 1.
+struct StepBlock {
+  std::ptrdiff_t rows;
+  int n, nIn;
+  const float* x;  // rows×nIn, row stride ldx
+  std::ptrdiff_t ldx;
+  const float* win;  // nIn×n
+  const float* zPrev;
+  const float* vPrev;  // rows×n, row stride ldPrev
+  std::ptrdiff_t ldPrev;
+  const float* wrec;  // n×n
+  float alpha, leak, threshold;
+  float* v;
+  float* z;  // rows×n, row stride ld
+  std::ptrdiff_t ld;
+};
+// Runs the step with the SIMD kernels and returns true; returns false, doing nothing, where the plain loops are in use.
+bool fusedStep(const StepBlock& b);
+
+// The float kernels in use: the best the CPU supports, lowered by MODPROP_SIMD=avx2|scalar (read once, at the first
+// call). An unknown value, or a level the CPU lacks, leaves the best supported one.
+enum class Simd { Scalar, Avx2, Avx512 };
+Simd simdLevel();
+const char* simdName(Simd level);  // "scalar", "avx2", "avx512"
 
 }  // namespace kernels
 }  // namespace modprop

@@ -11,9 +11,25 @@
 
 namespace modprop {
 
+namespace {
+
+bool fused(const Model<float>& m, int rows, const float* x, std::ptrdiff_t ldx, const float* vPrev, const float* zPrev,
+           std::ptrdiff_t ldPrev, float* v, float* z, std::ptrdiff_t ld) {
+  return kernels::fusedStep(kernels::StepBlock{rows, m.d.nRec, m.d.nIn, x, ldx, m.win, zPrev, vPrev, ldPrev, m.wrec,
+                                               m.alpha, m.leak, m.threshold, v, z, ld});
+}
+
+bool fused(const Model<double>&, int, const double*, std::ptrdiff_t, const double*, const double*, std::ptrdiff_t,
+           double*, double*, std::ptrdiff_t) {
+  return false;
+}
+
+}  // namespace
+
 template <typename Real>
 void networkStep(const Model<Real>& m, int rows, const Real* x, std::ptrdiff_t ldx, const Real* vPrev,
                  const Real* zPrev, std::ptrdiff_t ldPrev, Real* v, Real* z, std::ptrdiff_t ld) {
+  if (fused(m, rows, x, ldx, vPrev, zPrev, ldPrev, v, z, ld)) return;
   const int n = m.d.nRec;
   if (zPrev != nullptr) {
     kernels::matmul<Real>(rows, n, n, zPrev, ldPrev, m.wrec, n, v, ld, false);
@@ -107,6 +123,7 @@ void forward(const Dims& dims, const ModelView<Real>& view, const Real* x, Real*
     const int b0 = int(std::int64_t(dims.batch) * c / chunks), b1 = int(std::int64_t(dims.batch) * (c + 1) / chunks);
     const int rows = b1 - b0;
     const std::ptrdiff_t base = std::ptrdiff_t(b0) * steps;
+    std::vector<Real> yBlock(std::size_t(rows) * k);  // the block's y_t, one product per step rather than one per row
     for (int t = 0; t < steps; t++) {
       Real* vt = v + (base + t) * n;
       Real* zt = z + (base + t) * n;
@@ -115,11 +132,11 @@ void forward(const Dims& dims, const ModelView<Real>& view, const Real* x, Real*
         networkStep(m, rows, xt, ldx, (const Real*)nullptr, (const Real*)nullptr, ld, vt, zt, ld);
       else
         networkStep(m, rows, xt, ldx, vt - n, zt - n, ld, vt, zt, ld);
+      kernels::matmul<Real>(rows, k, n, zt, ld, m.wout, k, yBlock.data(), k, false);
       Real* yt = y + (base + t) * k;
       for (int r = 0; r < rows; r++) {
         Real* yr = yt + std::ptrdiff_t(r) * steps * k;
-        kernels::matmul<Real>(1, k, n, zt + r * ld, ld, m.wout, k, yr, k, false);
-        for (int o = 0; o < k; o++) yr[o] += m.bout[o];
+        for (int o = 0; o < k; o++) yr[o] = yBlock[std::size_t(r) * k + o] + m.bout[o];
       }
     }
   });

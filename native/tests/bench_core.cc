@@ -61,7 +61,7 @@ int runBench(int argc, char** argv) {
   const double bpttFlops = 6.0 * d.batch * d.steps * double(d.nRec) * d.nRec;
 
   std::printf("bench_core: B=%d T=%d N=%d I=%d K=%d, float, SIMD %s, median of %d\n", d.batch, d.steps, d.nRec,
-              d.nIn, d.nOut, modprop::kernels::simdEnabled() ? "AVX2/FMA" : "off", reps);
+              d.nIn, d.nOut, modprop::kernels::simdName(modprop::kernels::simdLevel()), reps);
   struct Job { const char* name; RuleSpec rule; bool forwardOnly; };
   const Job jobs[] = {{"forward", spec(Rule::Bptt), true},
                       {"bptt", spec(Rule::Bptt), false},

@@ -408,7 +408,7 @@ int main(int argc, char** argv) {
   if (argc > 1 && std::strcmp(argv[1], "--bench") == 0) return runBench(argc, argv);
   Checks checks;
   ThreadPool pool(2);
-  std::printf("core_test: SIMD kernels %s\n", modprop::kernels::simdEnabled() ? "on (AVX2/FMA)" : "off");
+  std::printf("core_test: SIMD kernels %s\n", modprop::kernels::simdName(modprop::kernels::simdLevel()));
   finiteDifferences(checks, pool);
   againstTranscription(checks, pool);
   identities(checks, pool);

@@ -1,0 +1,46 @@
+// The float products for AVX-512F: 8×48 tiles (24 zmm accumulators + 3 loads + 1 broadcast of the 32 registers); the
+// last vector of a row is a masked load/store, so N = 120 runs as 48 + 48 + 24 with no scalar remainder.
+#include "kernels_isa.h"
+
+#ifdef MODPROP_X86_SIMD
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx2,fma")
+#include <immintrin.h>
+#define MODPROP_KERNEL_ISA avx512
+
+namespace modprop {
+namespace kernels {
+namespace isa {
+namespace {
+
+struct Avx512 {
+  using V = __m512;
+  using Mask = __mmask16;
+  static constexpr int kWidth = 16, kRows = 8, kCols = 3;
+  static V zero() { return _mm512_setzero_ps(); }
+  static V load(const float* p) { return _mm512_loadu_ps(p); }
+  static V loadTail(const float* p, Mask m) { return _mm512_maskz_loadu_ps(m, p); }
+  static void store(float* p, V v) { _mm512_storeu_ps(p, v); }
+  static void storeTail(float* p, Mask m, V v) { _mm512_mask_storeu_ps(p, m, v); }
+  static V broadcast(const float* p) { return _mm512_set1_ps(*p); }
+  static V set(float x) { return _mm512_set1_ps(x); }
+  static V mul(V a, V b) { return _mm512_mul_ps(a, b); }
+  static V sub(V a, V b) { return _mm512_sub_ps(a, b); }
+  // b where either is NaN. The masked form because GCC 12 warns about _mm512_max_ps's own undefined operand.
+  static V max(V a, V b) { return _mm512_maskz_max_ps(Mask(0xffff), a, b); }
+  static V fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
+  static Mask maskOf(int lanes) { return Mask((1u << lanes) - 1u); }
+  static Mask fullMask() { return Mask(0xffff); }
+};
+
+#include "kernels_tiles.h"
+
+}  // namespace
+
+const Kernels kAvx512 = kernelsOf<Avx512>();
+
+}  // namespace isa
+}  // namespace kernels
+}  // namespace modprop
+#pragma GCC pop_options
+#endif

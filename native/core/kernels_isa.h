@@ -1,0 +1,37 @@
+// Internal: the instruction-set specific float products (kernels_avx2.cc, kernels_avx512.cc), each compiled for its
+// own target with function-level attributes so that the addon needs no -march flag and picks one at run time
+// (kernels.cc). Both take index lists from kernels.cc: `ks` are the columns of A that are not zero on every row
+// (matmul), `is` the output rows whose column of A is not (transA).
+#pragma once
+#include <cstddef>
+#include <type_traits>  // for kernels_tiles.h, which is included after a target pragma
+
+#include "kernels.h"
+
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__)) && \
+    !defined(MODPROP_DISABLE_SIMD)
+#define MODPROP_X86_SIMD 1
+
+namespace modprop {
+namespace kernels {
+namespace isa {
+
+// The three products of one instruction set.
+struct Kernels {
+  // C = (accumulate ? C : 0) + Σ_{p<nk} A[·][ks[p]] W[ks[p]][·].  A: m×k, W: k×n, C: m×n (row strides lda, ldw, ldc).
+  void (*matmul)(std::ptrdiff_t m, int n, const int* ks, int nk, const float* a, std::ptrdiff_t lda, const float* w,
+                 std::ptrdiff_t ldw, float* c, std::ptrdiff_t ldc, bool accumulate);
+  // C[is[i]][·] += Σ_{r<rows} A[r][is[i]] G[r][·] for i < nl.  A: rows×n1, G: rows×n2, C: n1×n2.
+  void (*transA)(std::ptrdiff_t rows, int n2, const int* is, int nl, const float* a, std::ptrdiff_t lda,
+                 const float* g, std::ptrdiff_t ldg, float* c, std::ptrdiff_t ldc);
+  // The step of kernels.h for the columns ks[0..nk) of zPrev that are not all zero; inputs = 0, 1, …, nIn − 1.
+  void (*step)(const StepBlock& b, const int* ks, int nk, const int* inputs);
+};
+
+extern const Kernels kAvx2;
+extern const Kernels kAvx512;
+
+}  // namespace isa
+}  // namespace kernels
+}  // namespace modprop
+#endif

@@ -1,0 +1,237 @@
+// Internal to kernels_avx2.cc and kernels_avx512.cc: the register-tiled float products, written once over a vector
+// type S (S::V, S::kWidth lanes, loads, masked tail loads/stores, broadcast, FMA). Include it only inside the
+// `#pragma GCC target` region of one instruction set, after every standard header: everything here has internal
+// linkage, so no wide-vector copy of a shared inline function can reach code that runs on older CPUs.
+//
+// Accumulators are MR×NV arrays fully unrolled with `#pragma GCC unroll`, which lets GCC (12 included) keep them in
+// registers; without the pragmas it kept them on the stack and stored every one of them on every k-iteration.
+// Both products take index lists (built by kernels.cc) so that ReLU zeros shared by a block of rows are skipped:
+// the terms left out are exact zeros, and the order of the remaining ones is unchanged.
+#ifndef MODPROP_KERNEL_ISA
+#error "kernels_tiles.h is included by the instruction-set files only"
+#endif
+
+namespace {
+
+// acc[r][·] += Σ_{p<nk} A[r][ks[p]] W[ks[p]][·] over NV vectors of columns, the last one masked to `tail` when Tail.
+template <class S, int MR, int NV, bool Tail>
+inline void addProducts(typename S::V (&acc)[MR][NV], int nk, const int* ks, const float* a, std::ptrdiff_t lda,
+                        const float* w, std::ptrdiff_t ldw, typename S::Mask tail) {
+  using V = typename S::V;
+  constexpr int L = S::kWidth;
+  for (int i = 0; i < nk; i++) {
+    const std::ptrdiff_t q = ks[i];
+    const float* wq = w + q * ldw;
+    V wv[NV];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) wv[v] = (Tail && v == NV - 1) ? S::loadTail(wq + L * v, tail) : S::load(wq + L * v);
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; r++) {
+      const V s = S::broadcast(a + r * lda + q);
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; v++) acc[r][v] = S::fma(s, wv[v], acc[r][v]);
+    }
+  }
+}
+
+template <class S, int NV, bool Tail>
+inline typename S::V loadColumns(const float* p, int v, typename S::Mask tail) {
+  return (Tail && v == NV - 1) ? S::loadTail(p + S::kWidth * v, tail) : S::load(p + S::kWidth * v);
+}
+
+template <class S, int NV, bool Tail>
+inline void storeColumns(float* p, int v, typename S::Mask tail, typename S::V x) {
+  if (Tail && v == NV - 1)
+    S::storeTail(p + S::kWidth * v, tail, x);
+  else
+    S::store(p + S::kWidth * v, x);
+}
+
+// C[MR][·] = (accumulate ? C : 0) + Σ_{p<nk} A[·][ks[p]] W[ks[p]][·].
+template <class S, int MR, int NV, bool Tail>
+inline void matmulTile(int nk, const int* ks, const float* a, std::ptrdiff_t lda, const float* w, std::ptrdiff_t ldw,
+                       float* c, std::ptrdiff_t ldc, bool accumulate, typename S::Mask tail) {
+  typename S::V acc[MR][NV];
+#pragma GCC unroll 16
+  for (int r = 0; r < MR; r++)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) acc[r][v] = accumulate ? loadColumns<S, NV, Tail>(c + r * ldc, v, tail) : S::zero();
+  addProducts<S, MR, NV, Tail>(acc, nk, ks, a, lda, w, ldw, tail);
+#pragma GCC unroll 16
+  for (int r = 0; r < MR; r++)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) storeColumns<S, NV, Tail>(c + r * ldc, v, tail, acc[r][v]);
+}
+
+// One network step for MR rows (see StepBlock): both products, the leak and the ReLU while the block is in registers.
+template <class S, int MR, int NV, bool Tail>
+inline void stepTile(const StepBlock& b, std::ptrdiff_t r0, int j, const int* ks, int nk, const int* inputs,
+                     typename S::Mask tail) {
+  using V = typename S::V;
+  V acc[MR][NV];
+#pragma GCC unroll 16
+  for (int r = 0; r < MR; r++)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) acc[r][v] = S::zero();
+  if (b.zPrev != nullptr)
+    addProducts<S, MR, NV, Tail>(acc, nk, ks, b.zPrev + r0 * b.ldPrev, b.ldPrev, b.wrec + j, b.n, tail);
+  addProducts<S, MR, NV, Tail>(acc, b.nIn, inputs, b.x + r0 * b.ldx, b.ldx, b.win + j, b.n, tail);
+  const V alpha = S::set(b.alpha), leak = S::set(b.leak), thr = S::set(b.threshold), zero = S::zero();
+#pragma GCC unroll 16
+  for (int r = 0; r < MR; r++)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) {
+      V x = S::mul(leak, acc[r][v]);
+      if (b.vPrev != nullptr) x = S::fma(alpha, loadColumns<S, NV, Tail>(b.vPrev + (r0 + r) * b.ldPrev + j, v, tail), x);
+      storeColumns<S, NV, Tail>(b.v + (r0 + r) * b.ld + j, v, tail, x);
+      // max(0, u) is u for NaN, as std::max(u, 0) is: a NaN state stays visible.
+      storeColumns<S, NV, Tail>(b.z + (r0 + r) * b.ld + j, v, tail, S::max(zero, S::sub(x, thr)));
+    }
+}
+
+// C[is[m]][·] += Σ_{r<rows} A[r][is[m]] G[r][·] for the MR output rows is[0..MR).
+template <class S, int MR, int NV, bool Tail>
+inline void transATile(std::ptrdiff_t rows, const int* is, const float* a, std::ptrdiff_t lda, const float* g,
+                       std::ptrdiff_t ldg, float* c, std::ptrdiff_t ldc, typename S::Mask tail) {
+  using V = typename S::V;
+  V acc[MR][NV];
+  std::ptrdiff_t col[MR];
+#pragma GCC unroll 16
+  for (int m = 0; m < MR; m++) {
+    col[m] = is[m];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) {
+      acc[m][v] = loadColumns<S, NV, Tail>(c + col[m] * ldc, v, tail);
+    }
+  }
+  for (std::ptrdiff_t r = 0; r < rows; r++) {
+    const float* gr = g + r * ldg;
+    const float* ar = a + r * lda;
+    V gv[NV];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) gv[v] = loadColumns<S, NV, Tail>(gr, v, tail);
+#pragma GCC unroll 16
+    for (int m = 0; m < MR; m++) {
+      const V s = S::broadcast(ar + col[m]);
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; v++) acc[m][v] = S::fma(s, gv[v], acc[m][v]);
+    }
+  }
+#pragma GCC unroll 16
+  for (int m = 0; m < MR; m++)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) storeColumns<S, NV, Tail>(c + col[m] * ldc, v, tail, acc[m][v]);
+}
+
+// One block of columns (NV vectors, the last masked when Tail) over every row: full MR-row tiles, then one edge tile.
+template <class S, int NV, bool Tail>
+void matmulColumns(std::ptrdiff_t m, int nk, const int* ks, const float* a, std::ptrdiff_t lda, const float* w,
+                   std::ptrdiff_t ldw, float* c, std::ptrdiff_t ldc, bool accumulate, typename S::Mask tail) {
+  constexpr int MR = S::kRows;
+  std::ptrdiff_t r = 0;
+  for (; r + MR <= m; r += MR)
+    matmulTile<S, MR, NV, Tail>(nk, ks, a + r * lda, lda, w, ldw, c + r * ldc, ldc, accumulate, tail);
+  const float* ar = a + r * lda;
+  float* cr = c + r * ldc;
+  switch (m - r) {
+#define MODPROP_EDGE(R) \
+  case R: if constexpr (R < MR) matmulTile<S, R, NV, Tail>(nk, ks, ar, lda, w, ldw, cr, ldc, accumulate, tail); break;
+    MODPROP_EDGE(1) MODPROP_EDGE(2) MODPROP_EDGE(3) MODPROP_EDGE(4) MODPROP_EDGE(5) MODPROP_EDGE(6) MODPROP_EDGE(7)
+    MODPROP_EDGE(8) MODPROP_EDGE(9) MODPROP_EDGE(10) MODPROP_EDGE(11)
+#undef MODPROP_EDGE
+    default: break;
+  }
+}
+
+template <class S, int NV, bool Tail>
+void stepColumns(const StepBlock& b, int j, const int* ks, int nk, const int* inputs, typename S::Mask tail) {
+  constexpr int MR = S::kRows;
+  std::ptrdiff_t r = 0;
+  for (; r + MR <= b.rows; r += MR) stepTile<S, MR, NV, Tail>(b, r, j, ks, nk, inputs, tail);
+  switch (b.rows - r) {
+#define MODPROP_EDGE(R) \
+  case R: if constexpr (R < MR) stepTile<S, R, NV, Tail>(b, r, j, ks, nk, inputs, tail); break;
+    MODPROP_EDGE(1) MODPROP_EDGE(2) MODPROP_EDGE(3) MODPROP_EDGE(4) MODPROP_EDGE(5) MODPROP_EDGE(6) MODPROP_EDGE(7)
+    MODPROP_EDGE(8) MODPROP_EDGE(9) MODPROP_EDGE(10) MODPROP_EDGE(11)
+#undef MODPROP_EDGE
+    default: break;
+  }
+}
+
+template <class S, int NV, bool Tail>
+void transAColumns(std::ptrdiff_t rows, int nl, const int* is, const float* a, std::ptrdiff_t lda, const float* g,
+                   std::ptrdiff_t ldg, float* c, std::ptrdiff_t ldc, typename S::Mask tail) {
+  constexpr int MR = S::kRows;
+  int i = 0;
+  for (; i + MR <= nl; i += MR) transATile<S, MR, NV, Tail>(rows, is + i, a, lda, g, ldg, c, ldc, tail);
+  switch (nl - i) {
+#define MODPROP_EDGE(R) \
+  case R: if constexpr (R < MR) transATile<S, R, NV, Tail>(rows, is + i, a, lda, g, ldg, c, ldc, tail); break;
+    MODPROP_EDGE(1) MODPROP_EDGE(2) MODPROP_EDGE(3) MODPROP_EDGE(4) MODPROP_EDGE(5) MODPROP_EDGE(6) MODPROP_EDGE(7)
+    MODPROP_EDGE(8) MODPROP_EDGE(9) MODPROP_EDGE(10) MODPROP_EDGE(11)
+#undef MODPROP_EDGE
+    default: break;
+  }
+}
+
+// Splits the n columns into blocks of S::kCols vectors and calls block(Width<NV>, Masked<Tail>, offset, tail) for
+// each; the last block has as many vectors as the remainder needs, with a masked last vector when the width is not a
+// multiple. The block is a generic lambda that turns the two tags back into template arguments.
+template <int NV>
+using Width = std::integral_constant<int, NV>;
+template <bool Tail>
+using Masked = std::bool_constant<Tail>;
+
+template <class S, class Block>
+inline void forColumnBlocks(int n, Block&& block) {
+  constexpr int L = S::kWidth, NV = S::kCols;
+  int j = 0;
+  for (; j + NV * L <= n; j += NV * L) block(Width<NV>{}, Masked<false>{}, j, S::fullMask());
+  const int rest = n - j;
+  if (rest == 0) return;
+  const int vectors = (rest + L - 1) / L;
+  const bool tail = rest % L != 0;
+  const typename S::Mask mask = S::maskOf(tail ? rest % L : L);
+  static_assert(NV <= 3, "forColumnBlocks: add cases for wider blocks");
+  switch (vectors * 2 + (tail ? 1 : 0)) {
+    case 2: block(Width<1>{}, Masked<false>{}, j, mask); break;
+    case 3: block(Width<1>{}, Masked<true>{}, j, mask); break;
+    case 4: if constexpr (NV >= 2) block(Width<2>{}, Masked<false>{}, j, mask); break;
+    case 5: if constexpr (NV >= 2) block(Width<2>{}, Masked<true>{}, j, mask); break;
+    case 6: if constexpr (NV >= 3) block(Width<3>{}, Masked<false>{}, j, mask); break;
+    case 7: if constexpr (NV >= 3) block(Width<3>{}, Masked<true>{}, j, mask); break;
+    default: break;
+  }
+}
+
+template <class S>
+void stepWith(const StepBlock& b, const int* ks, int nk, const int* inputs) {
+  forColumnBlocks<S>(b.n, [&](auto nv, auto masked, int j, typename S::Mask tail) {
+    stepColumns<S, decltype(nv)::value, decltype(masked)::value>(b, j, ks, nk, inputs, tail);
+  });
+}
+
+template <class S>
+void matmulWith(std::ptrdiff_t m, int n, const int* ks, int nk, const float* a, std::ptrdiff_t lda, const float* w,
+                std::ptrdiff_t ldw, float* c, std::ptrdiff_t ldc, bool accumulate) {
+  forColumnBlocks<S>(n, [&](auto nv, auto masked, int j, typename S::Mask tail) {
+    matmulColumns<S, decltype(nv)::value, decltype(masked)::value>(m, nk, ks, a, lda, w + j, ldw, c + j, ldc,
+                                                                    accumulate, tail);
+  });
+}
+
+template <class S>
+void transAWith(std::ptrdiff_t rows, int n2, const int* is, int nl, const float* a, std::ptrdiff_t lda,
+                const float* g, std::ptrdiff_t ldg, float* c, std::ptrdiff_t ldc) {
+  forColumnBlocks<S>(n2, [&](auto nv, auto masked, int j, typename S::Mask tail) {
+    transAColumns<S, decltype(nv)::value, decltype(masked)::value>(rows, nl, is, a, lda, g + j, ldg, c + j, ldc, tail);
+  });
+}
+
+// The table kernels.cc dispatches through.
+template <class S>
+constexpr Kernels kernelsOf() {
+  return Kernels{matmulWith<S>, transAWith<S>, stepWith<S>};
+}
+
+}  // namespace

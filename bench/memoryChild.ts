@@ -8,6 +8,7 @@
  * once on the native engine. Without --rule it is the baseline: the same process without the call. Prints one JSON
  * line (ChildReport) on stdout; any error is one line on stderr and exit code 1.
  */
+import * as fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Network, getThreads, gradients, setThreads, tasks, type RuleConfig } from '../lib/index';
 
@@ -17,12 +18,27 @@ export const CUE_STEPS = 100;
 export interface ChildReport {
   steps: number;
   threads: number;
-  /** process.resourceUsage().maxRSS after building the network and batch, and at the end (kB). */
+  /** Peak RSS (peakRssKb) after building the network and batch, and at the end (kB). */
   rssBeforeKb: number;
   maxRssKb: number;
   /** Wall time of the gradients() call (absent in the baseline). */
   ms?: number;
   loss?: number;
+}
+
+/**
+ * This process's peak RSS in kB: VmHWM from /proc/self/status, which starts afresh at exec. getrusage's maxRSS
+ * (process.resourceUsage) does not on Linux: a child keeps the peak of the parent it was forked from, so a bench
+ * process holding 200 MB would make every child report at least that. maxRSS is the fallback where /proc is absent.
+ */
+export function peakRssKb(): number {
+  try {
+    const m = /^VmHWM:\s+(\d+)\s+kB/m.exec(fs.readFileSync('/proc/self/status', 'utf8'));
+    if (m) return Number(m[1]);
+  } catch {
+    // no procfs (macOS, Windows)
+  }
+  return process.resourceUsage().maxRSS;
 }
 
 function integerArg(text: string | undefined, name: string, min: number): number {
@@ -43,7 +59,7 @@ function main(): void {
   const task = tasks.delayedXor({ cueSteps: CUE_STEPS, delaySteps: steps - 2 * CUE_STEPS });
   const net = Network.create({ nIn: task.nIn, nRec, nOut: task.nOut, seed: 1 });
   const batch = task.sample(batchSize, 1);
-  const report: ChildReport = { steps, threads: getThreads(), rssBeforeKb: process.resourceUsage().maxRSS, maxRssKb: 0 };
+  const report: ChildReport = { steps, threads: getThreads(), rssBeforeKb: peakRssKb(), maxRssKb: 0 };
   if (values.rule !== undefined) {
     const rule = JSON.parse(values.rule) as RuleConfig;
     const t0 = performance.now();
@@ -52,7 +68,7 @@ function main(): void {
     if (!Number.isFinite(loss)) throw new Error(`gradients() returned the loss ${loss}`);
     report.loss = loss;
   }
-  report.maxRssKb = process.resourceUsage().maxRSS;
+  report.maxRssKb = peakRssKb();
   process.stdout.write(`${JSON.stringify(report)}\n`);
 }
 

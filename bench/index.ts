@@ -119,6 +119,18 @@ function shapeOf(net: Network, batch: Batch): Shape {
   return { batch: batch.batchSize, steps: batch.steps, nRec: net.nRec, nIn: net.nIn, nOut: net.nOut, nTypes: net.nTypes, errorSteps: 1 };
 }
 
+/** The threshold of the dense-activity control: far below any membrane potential of the bench batch. */
+const DENSE_THRESHOLD = -10;
+const DENSE_JOBS = JOBS.filter((j) => j.name === 'bptt' || j.name === 'modprop-online' || j.name === 'eprop-online');
+
+/** Fraction of the (sequence, step, unit) rates z that are non-zero on this batch. */
+function fractionActive(net: Network, batch: Batch): number {
+  const { z } = net.forward(batch);
+  let active = 0;
+  for (let i = 0; i < z.length; i++) if (z[i] > 0) active++;
+  return active / z.length;
+}
+
 function measured(timings: Timing[], shape: Shape, gemm: GemmReport, threads: number): MeasuredRow[] {
   const bptt = timings.find((t) => t.job === 'bptt');
   return timings.map((t) => {
@@ -205,11 +217,17 @@ async function main(): Promise<void> {
   const net = Network.create({ nIn: paperTask.nIn, nRec: PAPER.nRec, nOut: paperTask.nOut, seed: 1 });
   const batch = paperTask.sample(PAPER.batch, 1);
   const shape = shapeOf(net, batch);
+  // The kernels skip units that are silent (ReLU zeros) on every row of a block, so their speed depends on how active
+  // the network is. The control: the same weights with threshold −10, where every unit is active at every step.
+  const activeFraction = fractionActive(net, batch);
+  const denseNet = Network.fromParams({ nIn: net.nIn, nRec: net.nRec, nOut: net.nOut, threshold: DENSE_THRESHOLD }, net.params);
+  const denseActive = fractionActive(denseNet, batch);
   const smallTask = tasks.delayedXor(REFERENCE_TASK);
   const smallBatch = smallTask.sample(PAPER.batch, 1);
   const smallShape = shapeOf(net, smallBatch);
 
   const native: Results['native'] = [];
+  const nativeDense: Results['native'] = [];
   let nativeSmall: Results['nativeSmall'];
   const placement: Results['placement'] = [];
   const cpus = allowedCpus(m.cores);
@@ -232,6 +250,11 @@ async function main(): Promise<void> {
       const timings = runSuite(`native T=${shape.steps} threads=${threads}`, JOBS, (j) => callOf(j, net, batch, 'native'), settings.native, log);
       end();
       native.push({ threads, shape, pinned: pin, rows: measured(timings, shape, gemm, threads) });
+      log(`  control: every unit active (threshold ${DENSE_THRESHOLD}), ${threads} thread${threads > 1 ? 's' : ''}`);
+      const endDense = watch(`${nativePhase(threads)} dense`);
+      const dense = runSuite(`native dense T=${shape.steps} threads=${threads}`, DENSE_JOBS, (j) => callOf(j, denseNet, batch, 'native'), settings.native, log);
+      endDense();
+      nativeDense.push({ threads, shape, pinned: pin, rows: measured(dense, shape, gemm, threads) });
     }
     const threads = Math.max(...threadCounts);
     setThreadsPlaced(threads, pin, cpus);
@@ -286,6 +309,7 @@ async function main(): Promise<void> {
     name, date: new Date().toISOString(), command: commandLine(argv), quick: values.quick ?? false, phases,
     machine: { ...m, loadAvgEnd: os.loadavg() }, git: gitState(), addon, nativeUnavailable, gemm,
     flopModel: 'bench/README.md#flop-model (bench/flops.ts)', pinned: pin, contention, placement, native, nativeSmall, reference, train,
+    activity: { fraction: activeFraction, dense: { threshold: DENSE_THRESHOLD, fraction: denseActive, runs: nativeDense } },
     memory, targets,
     durationSec: (performance.now() - started) / 1000,
   };

@@ -43,6 +43,8 @@ export interface Results {
   contention?: Record<string, Load>;
   /** Unpinned fresh pools: how often the OS let the pool's threads share one core. */
   placement: PlacementProbe[];
+  /** Fraction of non-zero rates on the bench batch, and the same jobs on a network where every unit is active. */
+  activity?: { fraction: number; dense: { threshold: number; fraction: number; runs: Results['native'] } };
   /** Native at the reference's size, for a same-size ratio. */
   nativeSmall?: { threads: number; shape: Shape; rows: MeasuredRow[] };
   reference?: { shape: Shape; scale: number; rows: (Timing & { scaledMs: number })[] };
@@ -70,12 +72,12 @@ export function gemmTable(g: GemmReport): string[] {
   ];
 }
 
-function nativeTable(r: Results): string[] {
+function nativeTable(runs: Results['native']): string[] {
   const lines = [
     '| rule | threads | ms / call (median) | IQR | cores busy | GFLOP / call | GFLOP/s | % of sgemm (large) | % of sgemm (step shape) | speed-up vs bptt |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
-  for (const run of r.native)
+  for (const run of runs)
     for (const row of run.rows)
       lines.push(`| ${row.label} | ${run.threads} | ${f(row.medianMs, 2)} | ±${f(row.iqrPct / 2)} % | ${f(row.coresBusy, 2)} | ${f(row.gflop, 3)} | ${f(row.gflops)} | ` +
         `${pct(row.fracGemm)} | ${pct(row.fracStep)} | ${row.vsBptt === undefined ? '—' : `${f(row.vsBptt, 2)}×`} |`);
@@ -153,7 +155,7 @@ function memoryLines(r: Results): string[] {
   const cell = (x: { status?: string; peakMB?: number } | undefined): string =>
     (!x ? '—' : x.peakMB !== undefined ? f(x.peakMB) : x.status ?? 'failed');
   const lines = [
-    `Peak RSS (\`process.resourceUsage().maxRSS\`) of a fresh Node process (bench/memoryChild.ts, run with tsx) that builds the`,
+    `Peak RSS (VmHWM of \`/proc/self/status\`, which starts afresh at exec, unlike getrusage's maxRSS) of a fresh Node process (bench/memoryChild.ts, run with tsx) that builds the`,
     `delayed-XOR network (N = ${s.nRec}, I = ${s.nIn}, K = ${s.nOut}, default cell types), one batch of B = ${s.batch} × T steps, and calls`,
     '`gradients()` once on the native engine; "baseline" is the same process without the call (Node, tsx, the addon and',
     'its thread pool, the network, the batch). Online rules keep O(B·N·C²) state whatever T; bptt stores z and g for',
@@ -197,6 +199,36 @@ function machineLines(r: Results): string[] {
   ];
 }
 
+/** The speed targets again on the dense-activity control, so a reader sees what the skipped zeros are worth. */
+function controlLines(r: Results): string[] {
+  const runs = r.activity?.dense.runs ?? [];
+  const full = runs.length ? runs.reduce((a, b) => (b.threads > a.threads ? b : a)) : undefined;
+  const bptt = full?.rows.find((x) => x.job === 'bptt');
+  const online = full?.rows.find((x) => x.job === 'modprop-online');
+  if (!full || !bptt || !online) return [];
+  return [
+    `The kernels skip ReLU zeros (${pct(r.activity!.fraction)} of the rates are non-zero on the bench batch). With every unit`,
+    `active (the control under the native table), at ${full.threads} threads: bptt ${f(bptt.gflops)} GFLOP/s = ${pct(bptt.fracGemm)} of the`,
+    `sgemm rate, modprop online ${f(online.vsBptt, 2)}× faster than bptt.`,
+    '',
+  ];
+}
+
+/** How active the bench network is, and the control where no ReLU zero can be skipped. */
+function activityLines(r: Results): string[] {
+  const a = r.activity;
+  if (!a) return [];
+  return [
+    `The kernels skip a unit for a block of rows when its rate is 0 in all of them (exact zeros, so the sums are unchanged).`,
+    `On this batch ${pct(a.fraction)} of the rates z are non-zero, so part of the work is skipped, while "GFLOP / call" counts`,
+    `the dense products. The control below runs the same weights and batch with threshold ${a.dense.threshold}, where`,
+    `${pct(a.dense.fraction)} of the rates are non-zero and nothing can be skipped:`,
+    '',
+    ...nativeTable(a.dense.runs),
+    '',
+  ];
+}
+
 export function renderMarkdown(r: Results, profile: string | undefined): string {
   const full = r.native[0]?.shape;
   const lines = [
@@ -214,14 +246,16 @@ export function renderMarkdown(r: Results, profile: string | undefined): string 
     '',
     ...targetLines(r.targets),
     '',
+    ...controlLines(r),
     `## Native engine, delayed XOR at the paper's size${full ? ` (${shapeText(full)})` : ''}`,
     '',
     ...(r.native.length ? [
       r.pinned ? 'Threads pinned: the JS thread to the first CPU, the pool\'s worker(s) to the next (see "Thread placement").'
         : 'Threads not pinned (`--no-pin`, or no taskset here): the OS placed them.',
       '',
-      ...nativeTable(r),
+      ...nativeTable(r.native),
       '',
+      ...activityLines(r),
       '"% of sgemm (large)" divides by the OpenBLAS rate at 1024³ with the same number of threads; "step shape" by the',
       'rate of the products the kernel is made of, (B / threads) × N × N, one per thread at once. "cores busy" is the',
       'process\'s CPU time over wall time while the job ran (≈ threads when every thread worked).',

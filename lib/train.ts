@@ -10,7 +10,7 @@ import { metricsOf } from './evaluate';
 import { checkRuleStability, gradientsAsync, network } from './gradients';
 import type { Network } from './network';
 import { PARAM_KEYS, addL2, createOptimizer, project, step, type OptimizerState } from './optimizer';
-import type { Params } from './types';
+import type { Batch, Params } from './types';
 import { deriveSeed } from './random';
 import type { Task } from './tasks/task';
 import type { CurvePoint, TrainOptions, TrainResult } from './trainTypes';
@@ -160,14 +160,28 @@ export async function train(net: Network, task: Task, options: TrainCallOptions)
   const lrAt = (iteration: number): number => o.lr * o.lrDecay ** Math.floor((iteration - 1) / o.lrDecayEvery);
   if (position.iteration === 0 && position.curve.length === 0) evaluate(0, lrAt(1));
 
+  // The next training batch is sampled while this iteration's gradient runs off the JS thread (batch seeds depend on
+  // the iteration only, so this changes no number). A sampling error is kept and thrown when its iteration starts.
+  const sampleTrain = (it: number): Batch => t.sample(o.batchSize, deriveSeed(o.seed, TRAIN_STREAM, it));
+  let prefetched: { iteration: number; batch?: Batch; error?: { cause: unknown } } | undefined;
   for (let it = position.iteration + 1; it <= o.iterations; it++) {
     if (options.signal?.aborted) throw Object.assign(abortError(options.signal), { result: result() });
     const lr = lrAt(it);
-    const batch = t.sample(o.batchSize, deriveSeed(o.seed, TRAIN_STREAM, it));
+    if (prefetched?.error) throw prefetched.error.cause;
+    const batch = prefetched?.iteration === it ? prefetched.batch! : sampleTrain(it);
+    prefetched = undefined;
     let g;
     try {
       checkRuleStability(net, o.rule, 'options.mu');
-      g = await gradientsAsync(net, batch, rule, { backend: o.backend, signal: options.signal });
+      const pending = gradientsAsync(net, batch, rule, { backend: o.backend, signal: options.signal });
+      if (it < o.iterations) {
+        try {
+          prefetched = { iteration: it + 1, batch: sampleTrain(it + 1) };
+        } catch (cause) {
+          prefetched = { iteration: it + 1, error: { cause } };
+        }
+      }
+      g = await pending;
     } catch (err) {
       if ((err as Error).name === 'AbortError') throw Object.assign(err as Error, { result: result() });
       if (err instanceof validate.ModpropError) throw new validate.ModpropError(`${err.message} (at iteration ${it}; the network keeps the parameters of iteration ${it - 1})`);

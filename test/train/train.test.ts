@@ -32,6 +32,35 @@ describe('train()', () => {
     });
   }
 
+  it('samples each training batch once, in order, and a failing sample stops training before its iteration', async () => {
+    const seeds: number[] = [];
+    const steps: number[] = [];
+    const failing = {
+      ...task,
+      sample(batchSize: number, seed: number) {
+        if (batchSize === BASE.batchSize) {
+          seeds.push(seed);
+          if (seeds.length === 5) throw new Error('task broke at its fifth training batch');
+        }
+        return task.sample(batchSize, seed);
+      },
+    };
+    const net = small(5);
+    let kept: Float32Array | undefined;
+    await assert.rejects(
+      train(net, failing, { ...BASE, evalEvery: 1, evalBatchSize: 8, onProgress: (p) => { steps.push(p.iteration); kept = net.params.wrec.slice(); } }),
+      /^Error: task broke at its fifth training batch$/,
+    );
+    assert.deepEqual(steps, [0, 1, 2, 3, 4], 'iterations 1–4 finished, 5 never started');
+    assert.equal(new Set(seeds).size, 5, 'no batch sampled twice');
+    assert.deepEqual(net.params.wrec, kept, 'the network keeps the parameters of iteration 4');
+    // The same seeds as a run that never fails: prefetching draws nothing extra and nothing out of order.
+    const plain: number[] = [];
+    await train(small(5), { ...task, sample: (b: number, seed: number) => { if (b === BASE.batchSize) plain.push(seed); return task.sample(b, seed); } },
+      { ...BASE, iterations: 4, evalEvery: 1, evalBatchSize: 8 });
+    assert.deepEqual(seeds.slice(0, 4), plain);
+  });
+
   it('keeps Dale signs and the zero diagonal after every step', async () => {
     const net = small(4);
     await train(net, task, { ...BASE, iterations: 30, lr: 5e-2 });

@@ -145,6 +145,26 @@ describeNative('native vs reference gradients (SPEC §7: 1e-4 relative norm, T �
     }
   });
 
+  it('an unstable ModProp filter is the same ModpropError on both engines (the native engine checks it itself)', () => {
+    const net = makeNet({ nIn: 2, nRec: 20, nOut: 2, seed: 1, tau: 10, layout: LAYOUTS[1] });
+    const batch = makeBatch(net, 2, 10, 'xent-last', 1);
+    const messageOf = (backend: 'native' | 'reference', mu: number): string => {
+      try {
+        gradients(net, batch, { rule: 'modprop', mu }, { backend });
+      } catch (err) {
+        assert.ok(err instanceof ModpropError, `${backend}: expected a ModpropError, got ${String(err)}`);
+        return (err as Error).message;
+      }
+      return 'no error';
+    };
+    for (const mu of [1e4, 5e4]) {
+      const ref = messageOf('reference', mu);
+      assert.match(ref, new RegExp(`^Expected a stable ModProp filter \\(spectral radius of Φ < 1\\) for rule\\.mu but received mu = ${mu}, which gives spectral radius [0-9.]+; lower mu$`));
+      assert.equal(messageOf('native', mu), ref);
+    }
+    assert.equal(messageOf('native', 0.25), 'no error');
+  });
+
   it("rtrl on the native engine is a clear ModpropError saying it is reference-only (and works on 'reference')", () => {
     const net = makeNet({ nIn: 2, nRec: 8, nOut: 2, seed: 3, tau: 10, layout: LAYOUTS[1] });
     const batch = makeBatch(net, 2, 10, 'xent-last', 3);

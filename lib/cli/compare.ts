@@ -249,7 +249,9 @@ async function runCompare(f: CompareFlags): Promise<number> {
     if (!dataOnStdout) written.push(f.out);
   }
   if (f.table !== undefined) {
-    writeOutput(f.table, `## ${title}\n\nN = ${f.nRec}, T = ${task.steps}, ${engine} engine. ${describeColumns(metric)}\n\n${table}`);
+    const failures = runs.filter((r) => r.status === 'failed').map((r) => `\n- failed: ${r.label}, seed ${r.seed}: ${r.error}`).join('');
+    const notes = failures ? `\nRuns that stopped early are left out of the row (their curves up to the failure are in the plot and JSON):\n${failures}\n` : '';
+    writeOutput(f.table, `## ${title}\n\nN = ${f.nRec}, T = ${task.steps}, ${engine} engine. ${describeColumns(metric)}\n\n${table}${notes}`);
     if (f.table !== '-') written.push(f.table);
   }
   if (f.plot !== undefined) {

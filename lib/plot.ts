@@ -18,6 +18,8 @@ export interface Series {
   points: SeriesPoint[];
   /** Drawn dashed and grey: a reference, not one of ours. */
   reference?: boolean;
+  /** Preferred colour (so a rule keeps its colour from figure to figure); ignored if another series took it. */
+  color?: string;
 }
 
 export interface Panel {
@@ -56,12 +58,22 @@ function clip(v: number, p: Panel): number {
 export function figureSpec(f: Figure): Record<string, unknown> {
   const names: string[] = [];
   const references = new Set<string>();
+  const preferred = new Map<string, string>();
   for (const p of f.panels) for (const s of p.series) {
     if (!names.includes(s.name)) names.push(s.name);
     if (s.reference) references.add(s.name);
+    if (s.color && !preferred.has(s.name)) preferred.set(s.name, s.color);
   }
+  const taken = new Set<string>();
+  const wanted = names.map((n) => {
+    const c = references.has(n) ? REFERENCE_COLOR : preferred.get(n);
+    if (c === undefined || taken.has(c)) return undefined;
+    taken.add(c);
+    return c;
+  });
+  const free = PALETTE.filter((c) => !taken.has(c));
   let next = 0;
-  const range = names.map((n) => (references.has(n) ? REFERENCE_COLOR : PALETTE[next++ % PALETTE.length]));
+  const range = wanted.map((c) => c ?? (free.length ? free[next++ % free.length] : PALETTE[next++ % PALETTE.length]));
   const color = { field: 'series', type: 'nominal', title: null, scale: { domain: names, range }, legend: { orient: 'right', labelLimit: 600, symbolType: 'stroke', symbolStrokeWidth: 3, symbolOpacity: 1 } };
   const dash = { field: 'kind', type: 'nominal', scale: { domain: ['ours', 'reference'], range: [[1, 0], [5, 3]] }, legend: null };
   const x = { field: 'iteration', type: 'quantitative', title: f.xTitle ?? 'iteration', ...(f.logX ? { scale: { type: 'log', nice: false } } : {}) };

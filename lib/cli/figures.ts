@@ -47,9 +47,19 @@ export function runFigure(curve: CurvePoint[], o: { title: string; subtitle: str
   return { title: o.title, subtitle, panels: [lossPanel(loss), metricPanel(o.metric, metric)] };
 }
 
+/** One colour per rule family in every figure (bptt blue, modprop orange, mdgl green, eprop red, …). */
+const RULE_COLORS: [RegExp, string][] = [
+  [/^bptt\b/, '#1f77b4'], [/^modprop\b.*\bcell\b/, '#8c564b'], [/^modprop\b/, '#ff7f0e'], [/^mdgl\b/, '#2ca02c'],
+  [/^eprop\b/, '#d62728'], [/^tbptt\b/, '#9467bd'], [/^rtrl\b/, '#17becf'],
+];
+
+export function ruleColor(label: string): string | undefined {
+  return RULE_COLORS.find(([re]) => re.test(label))?.[1];
+}
+
 export function compareFigure(rules: RuleCurves[], o: { title: string; subtitle: string[]; metric: 'accuracy' | 'nmse'; band: Band; anchor: boolean; iterations: number }): Figure {
-  const loss: Series[] = rules.map((r) => ({ name: r.label, points: bandOver(r.curves, (p) => p.loss, o.band) }));
-  const metric: Series[] = rules.map((r) => ({ name: r.label, points: bandOver(r.curves, (p) => (o.metric === 'accuracy' ? p.accuracy : p.nmse), o.band) }));
+  const loss: Series[] = rules.map((r) => ({ name: r.label, color: ruleColor(r.label), points: bandOver(r.curves, (p) => p.loss, o.band) }));
+  const metric: Series[] = rules.map((r) => ({ name: r.label, color: ruleColor(r.label), points: bandOver(r.curves, (p) => (o.metric === 'accuracy' ? p.accuracy : p.nmse), o.band) }));
   const subtitle = [...o.subtitle, `${bandLabel(o.band)} (clipped to the axis)`];
   if (o.anchor) {
     loss.push(anchorSeries('loss', o.band, o.iterations));
@@ -61,7 +71,7 @@ export function compareFigure(rules: RuleCurves[], o: { title: string; subtitle:
   if (aligned.length > 0) {
     panels.push({
       title: 'alignment with bptt (cosine of the Wrec gradients)', yTitle: 'cosine', bounds: [-1, 1],
-      series: aligned.map((r) => ({ name: r.label, points: bandOver(r.alignment!, (p) => p.cosine, o.band) })),
+      series: aligned.map((r) => ({ name: r.label, color: ruleColor(r.label), points: bandOver(r.alignment!, (p) => p.cosine, o.band) })),
     });
   }
   return { title: o.title, subtitle, panels };

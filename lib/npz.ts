@@ -14,6 +14,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { unzipSync, zipSync, type Unzipped } from 'fflate';
 import { decodeNpy, encodeNpy, encodeNpyString, NpyError, type NpyArray } from './npy';
+import { networkRecord } from './runRecord';
 import type { Params } from './types';
 import { MAX_UNITS, ModpropError, type NormalizedNetworkConfig } from './validate';
 
@@ -34,13 +35,9 @@ function bad(file: string, why: string): ModpropError {
   return new ModpropError(`Expected a modprop network (.npz) for ${file} but received a file where ${why}`);
 }
 
-/** The config without its typed arrays (those are entries of their own), as JSON data. */
+/** The config without the arrays that are entries of their own, as JSON. */
 function configJson(c: Readonly<NormalizedNetworkConfig>): string {
-  const rest: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(c)) {
-    if (k === 'types' || k === 'typeSigns') continue;
-    rest[k] = ArrayBuffer.isView(v) ? Array.from(v as unknown as ArrayLike<number>) : v;
-  }
+  const { types: _t, typeSigns: _s, ...rest } = networkRecord(c);
   return JSON.stringify(rest);
 }
 

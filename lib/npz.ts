@@ -20,7 +20,7 @@ import { MAX_UNITS, ModpropError, type NormalizedNetworkConfig } from './validat
 
 const ARRAYS = ['win', 'wrec', 'wout', 'bout', 'types', 'type_signs'] as const;
 const ENTRIES = ['config', ...ARRAYS].map((n) => `${n}.npy`);
-/** The three largest weight matrices at the largest layer size, plus headroom: anything bigger is not a network. */
+/** What one read into a Buffer holds (2 GiB, a 16384-unit Wrec is 1 GiB): bigger files are refused before reading. */
 const MAX_FILE_BYTES = 2 ** 31 - 1;
 const MAX_CONFIG_BYTES = 1 << 20;
 /** Room for a .npy header (numpy's are 128 bytes; version 2 allows more). */

@@ -106,12 +106,13 @@ export function trainCommand(): Command {
 }
 
 async function runTrain(f: TrainFlags): Promise<number> {
+  const rerun = f.rerun !== undefined ? rerunSettings(f.rerun) : undefined;
+  if (rerun) f.task = rerun.task.name as TrainFlags['task'];
   if (f.anchor && f.task !== 'delayed-xor') throw new UsageError('--anchor draws the reference runs of delayed-xor; it does not apply to ' + f.task);
   if (f.anchor && !f.plot) throw new UsageError('--anchor needs --plot <file>');
   if ([f.out, f.plot, f.csv].filter((x) => x === '-').length > 1) throw new UsageError('only one of --out, --plot and --csv can be - (stdout)');
   if (f.saveNetwork === '-') throw new UsageError('--save-network needs a file (a .npz is binary)');
   checkWritable([f.out, f.plot, f.checkpoint, f.saveNetwork, f.csv]);
-  const rerun = f.rerun !== undefined ? rerunSettings(f.rerun) : undefined;
   if (rerun) {
     f.seed = rerun.train.seed as number;
     applyEngineFlags({ backend: f.backend ?? rerun.engine, threads: f.threads ?? (rerun.engine === 'native' ? rerun.threads : undefined) });

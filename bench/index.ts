@@ -22,6 +22,7 @@ import { JOBS, callOf, runSuite, trainIteration, type SuiteOptions, type Timing 
 import { allowedCpus, canPin, placementProbe, setThreadsPlaced, unpinCaller } from './placement';
 import { judge, judgeMemory, nativePhase } from './targets';
 import { CONTENDED, watchLoad, type Load } from './load';
+import { runMetadata } from '../lib/metadata';
 
 const BENCH = __dirname;
 const ROOT = path.dirname(BENCH);
@@ -306,7 +307,7 @@ async function main(): Promise<void> {
     judgeMemory(memory, 'memory phase not run (--phases)'),
   ];
   const results: Results = {
-    name, date: new Date().toISOString(), command: commandLine(argv), quick: values.quick ?? false, phases,
+    name, date: new Date().toISOString(), command: commandLine(argv), quick: values.quick ?? false, phases, metadata: runMetadata(),
     machine: { ...m, loadAvgEnd: os.loadavg() }, git: gitState(), addon, nativeUnavailable, gemm,
     flopModel: 'bench/README.md#flop-model (bench/flops.ts)', pinned: pin, contention, placement, native, nativeSmall, reference, train,
     activity: { fraction: activeFraction, dense: { threshold: DENSE_THRESHOLD, fraction: denseActive, runs: nativeDense } },

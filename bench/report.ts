@@ -12,6 +12,7 @@ import type { MemoryResults } from './memory';
 import type { PlacementProbe } from './placement';
 import type { Timing, TrainTiming } from './suites';
 import type { Row, TargetResult } from './targets';
+import type { RunMetadata } from '../lib/metadata';
 
 export interface Machine {
   cpu: string; cores: number; avx2: boolean; avx512f: boolean; memGiB: number; os: string; node: string;
@@ -27,6 +28,8 @@ export interface Results {
   quick: boolean;
   /** The phases run (`--phases`); absent in results from before the option, which ran every phase but memory. */
   phases?: string[];
+  /** The record every result file carries (lib/metadata.ts); absent in results from before it. */
+  metadata?: RunMetadata;
   durationSec?: number;
   machine: Machine;
   git?: { commit: string; dirty: boolean };

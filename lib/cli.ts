@@ -3,7 +3,7 @@
  * `modprop`, the command line (SPEC §6): train, compare, align, taps, info. Each command lives in lib/cli/.
  *
  * Exit codes: 0 success; 1 an error (printed as `modprop: <message>`, no stack trace for the library's own errors);
- * 2 a usage error (unknown option, bad value, options that do not go together); 130 interrupted (Ctrl-C), after the
+ * 2 a usage error (unknown option, bad value, options that do not go together); 130 interrupted (Ctrl-C) or 143 (SIGTERM), after the
  * outputs were written with what was done so far.
  */
 import { Command, CommanderError } from 'commander';

@@ -14,6 +14,7 @@ export { backend, setThreads, getThreads, type BackendInfo } from './backend';
 export { ModpropError } from './validate';
 export { train, type TrainCallOptions } from './train';
 export { loadCheckpoint, saveCheckpoint, type Checkpoint, type TrainingPosition } from './checkpoint';
+export type { RunMetadata } from './metadata';
 export type { TrainOptions, TrainResult, TrainProgress, CurvePoint } from './trainTypes';
 export * as tasks from './tasks/index';
 export type {

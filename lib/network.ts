@@ -8,6 +8,7 @@ import * as validate from './validate';
 import type { NormalizedNetworkConfig } from './validate';
 import type { Batch, ForwardResult, NetworkConfig, Params } from './types';
 import { engineFor } from './backend';
+import { loadNetworkFile, saveNetworkFile } from './npz';
 
 export class Network {
   /** The normalised configuration (defaults filled in). */
@@ -41,13 +42,32 @@ export class Network {
     return new Network(c, initialParams(c));
   }
 
-  /** A network with the given parameters (copied and checked: sizes, finiteness, zero diagonal, Dale signs). */
-  static fromParams(config: NetworkConfig, params: Params): Network {
+  /**
+   * A network with the given parameters (copied and checked: sizes, finiteness, zero diagonal, Dale signs). `config`
+   * may be another network's normalised `config`.
+   */
+  static fromParams(config: NetworkConfig | Readonly<NormalizedNetworkConfig>, params: Params): Network {
     const c = validate.networkConfig(config);
     const p = validate.params(params, c);
     const copy: Params = { win: p.win.slice(), wrec: p.wrec.slice(), wout: p.wout.slice(), bout: p.bout.slice() };
     if (c.dale && c.typeSigns) checkDaleSigns(copy, c);
     return new Network(c, copy);
+  }
+
+  /** Writes the network to a numpy .npz file (atomically; see lib/npz.ts for the layout). */
+  save(path: string): void {
+    saveNetworkFile(path, this.config, this.params);
+  }
+
+  /** A network read from a .npz file written by `save` or by numpy.savez with the same entries, fully validated. */
+  static load(path: string): Network {
+    const { config, params } = loadNetworkFile(path);
+    try {
+      return Network.fromParams(config as unknown as NetworkConfig, params);
+    } catch (err) {
+      if (err instanceof validate.ModpropError) throw new validate.ModpropError(`${err.message} (in ${path})`);
+      throw err;
+    }
   }
 
   /** A deep copy (parameters copied, same configuration). */

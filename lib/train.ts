@@ -15,6 +15,9 @@ import { deriveSeed } from './random';
 import type { Task } from './tasks/task';
 import type { CurvePoint, TrainOptions, TrainResult } from './trainTypes';
 import * as validate from './validate';
+import { backend } from './backend';
+import { runMetadata } from './metadata';
+import { networkRecord } from './runRecord';
 
 const TRAIN_STREAM = 1;
 const EVAL_STREAM = 2;
@@ -92,14 +95,20 @@ function checkTask(task: unknown, net: Network): Task {
 /** JSON-able record of the run's settings, for `TrainResult.config` and checkpoints. */
 function describeRun(o: Normalized, net: Network, task: Task): Record<string, unknown> {
   const { rule, ...rest } = o;
-  return { ...rule, ...rest, task: task.name, network: { nIn: net.nIn, nRec: net.nRec, nOut: net.nOut, nTypes: net.nTypes, seed: net.config.seed, tau: net.config.tau, dale: net.config.dale } };
+  return { ...rule, ...rest, task: task.name, network: networkRecord(net.config) };
+}
+
+/** The settings `train` resolves from these options, every default spelled out (no network or task), as JSON data. */
+export function resolvedTrainOptions(options: TrainCallOptions): Record<string, unknown> {
+  const { rule, ...rest } = normalize(options);
+  return { ...rule, ...rest };
 }
 
 /**
  * Trains `net` in place on `task` and resolves with the learning curve (SPEC §6 format). Rejects with a ModpropError
  * on bad options, a non-finite loss, or an unstable ModProp filter (ρ(Φ) ≥ 1, at the start or when the weights
- * drift there) — the network then keeps its last good parameters — and with an AbortError (whose `result` holds
- * the curve so far) when `options.signal` aborts.
+ * drift there) — the network then keeps its last good parameters, and the error's `result` holds the curve so far —
+ * and with an AbortError (whose `result` holds the curve so far) when `options.signal` aborts.
  *
  * @example
  * const task = tasks.delayedXor();
@@ -126,12 +135,31 @@ export async function train(net: Network, task: Task, options: TrainCallOptions)
     optimizer = cp.optimizer;
     position = { ...cp.position, options: config };
   }
+  const metadata = runMetadata({ engine: o.backend ?? backend.name });
+  const result = (): TrainResult => ({ config, metadata, curve: position.curve, final: position.curve[position.curve.length - 1] });
+  try {
+    return await trainFrom(net, t, o, options, { rule, optimizer, position, result });
+  } catch (err) {
+    // An unstable filter or a divergence keeps the curve so far, as an abort does, so a caller can still write it.
+    if (err instanceof validate.ModpropError && !('result' in err)) Object.assign(err, { result: result() });
+    throw err;
+  }
+}
+
+interface RunState {
+  rule: ReturnType<typeof validate.ruleConfigOf>;
+  optimizer: OptimizerState;
+  position: TrainingPosition;
+  result: () => TrainResult;
+}
+
+async function trainFrom(net: Network, t: Task, o: Normalized, options: TrainCallOptions, state: RunState): Promise<TrainResult> {
+  const { rule, optimizer, position, result } = state;
   checkRuleStability(net, o.rule, 'options.mu');
 
   const started = Date.now() - position.elapsedMs;
   const elapsed = (): number => Date.now() - started;
   const signSource = net.config.dale ? net.config.typeSigns : null;
-  const result = (): TrainResult => ({ config, curve: position.curve, final: position.curve[position.curve.length - 1] });
   const save = (): void => {
     if (o.checkpoint) saveCheckpoint(o.checkpoint, { network: net, optimizer, position: { ...position, elapsedMs: elapsed() } });
   };

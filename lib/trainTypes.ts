@@ -1,4 +1,5 @@
 /** Options and results of `train` (SPEC §6). The rule fields of `RuleConfig` are given flat, next to the optimizer's. */
+import type { RunMetadata } from './metadata';
 import type { RuleConfig } from './types';
 
 export interface TrainOptions extends RuleConfig {
@@ -60,6 +61,8 @@ export interface TrainProgress extends CurvePoint {
 export interface TrainResult {
   /** The options that produced this run (normalised, without functions and signals), and the network and task. */
   config: Record<string, unknown>;
+  /** Engine, SIMD level, threads, CPU, OS, Node, package version, git commit, command line and date of the run. */
+  metadata: RunMetadata;
   curve: CurvePoint[];
   final: CurvePoint;
 }

@@ -140,7 +140,7 @@ const NETWORK_KEYS = ['nIn', 'nRec', 'nOut', 'tau', 'dt', 'threshold', 'dale', '
 export const MAX_UNITS = 16384;
 
 export function networkConfig(value: unknown): NormalizedNetworkConfig {
-  const c = plainObject(value, 'config');
+  const c = userForm(plainObject(value, 'config'));
   knownKeys(c, 'config', NETWORK_KEYS);
   const nIn = integer(c.nIn, 'config.nIn', 1, MAX_UNITS);
   const nRec = integer(c.nRec, 'config.nRec', 1, MAX_UNITS);
@@ -194,6 +194,37 @@ export function networkConfig(value: unknown): NormalizedNetworkConfig {
     fail(`an array of ${nTypes} signs (one ±1 per cell type) when cellTypes are given with Dale's law`, 'config.typeSigns', undefined);
   }
   return { nIn, nRec, nOut, tau, dt, threshold, dale, excitatoryFraction, types, nTypes, typeSigns, seed };
+}
+
+/**
+ * networkConfig's own output (`types`, `nTypes`, `typeSigns` maybe null) turned back into the form users write, so
+ * `Network.fromParams(net.config, …)` and a config read from a saved network validate again: default E/I types
+ * stay the default (with their excitatoryFraction), any other types become cellTypes with their signs.
+ */
+function userForm(c: Record<string, unknown>): Record<string, unknown> {
+  if (c.types === undefined && c.nTypes === undefined) return c;
+  const { types, nTypes, ...rest } = c;
+  if (rest.cellTypes !== undefined) fail('either cellTypes or types (the normalised form), not both', 'config.types', types);
+  const nRec = rest.nRec;
+  const arr = types as ArrayLike<number> | undefined;
+  if (typeof nRec !== 'number' || typeof arr !== 'object' || arr === null || typeof arr.length !== 'number') {
+    fail('an array of type ids together with nTypes (the normalised form of cellTypes)', 'config.types', types);
+  }
+  if (rest.typeSigns === null) delete rest.typeSigns;
+  const fraction = rest.excitatoryFraction === undefined ? 0.8 : rest.excitatoryFraction;
+  const nInh = typeof fraction === 'number' ? nRec - Math.round(fraction * nRec) : -1;
+  const signs = rest.typeSigns as ArrayLike<number> | undefined;
+  const isDefault = nTypes === 2 && arr.length === nRec && Array.from(arr).every((t, i) => t === (i < nInh ? 0 : 1))
+    && signs !== undefined && signs.length === 2 && signs[0] === -1 && signs[1] === 1;
+  if (isDefault) {
+    delete rest.typeSigns;
+    return rest;
+  }
+  let maxType = -1;
+  for (let i = 0; i < arr.length; i++) maxType = Math.max(maxType, Number(arr[i]));
+  if (nTypes !== undefined && nTypes !== maxType + 1) fail(`nTypes = ${maxType + 1} (one more than the largest type id)`, 'config.nTypes', nTypes);
+  delete rest.excitatoryFraction;
+  return { ...rest, cellTypes: types };
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -11,7 +11,11 @@ import { version } from '../index';
 import { figureSvg } from '../plot';
 import type { CurvePoint } from '../trainTypes';
 import type { RuleConfig } from '../types';
-import { ModpropError, ruleLabel, rule as normalizeRule } from '../validate';
+import { ModpropError, networkConfig, ruleLabel, rule as normalizeRule } from '../validate';
+import { runMetadata } from '../metadata';
+import { networkRecord } from '../runRecord';
+import { resolvedTrainOptions } from '../train';
+import { SIGNAL_EXIT_CODES, curvesCsv, onStopSignals } from './runFiles';
 import { anchorCurves, anchorLabel, loadAnchor } from './anchor';
 import {
   UsageError, addRuleOptions, checkWritable, addTaskOptions, applyEngineFlags, formatSeconds, intArg, json, listArg,
@@ -35,6 +39,7 @@ interface CompareFlags extends EngineFlags, RuleFlags, TaskFlags, OptimizerFlags
   out?: string;
   plot?: string;
   table?: string;
+  csv?: string;
   anchor?: boolean;
   band: Band;
   alignEvery?: number;
@@ -90,6 +95,7 @@ export function compareCommand(): Command {
     .option('--out <file>', "write every run and the summary as JSON ('-': stdout)")
     .option('--plot <file>', 'write an SVG: loss and accuracy (or NMSE) per rule, mean and spread over seeds')
     .option('--table <file>', 'write the summary table as markdown')
+    .option('--csv <file>', "write every run's curve as CSV, one row per point and metric ('-': stdout)")
     .option('--anchor', 'draw (and tabulate) the public reference runs beside ours (delayed-xor only)')
     .addOption(new Option('--band <kind>', 'spread drawn around each mean: ±1 s.d. or min–max over seeds').choices(['sd', 'minmax']).default('sd'))
     .option('--align-every <k>', "every k iterations record each rule's cosine alignment with bptt (a multiple of --eval-every)", intArg(1))
@@ -117,8 +123,8 @@ async function runCompare(f: CompareFlags): Promise<number> {
   if (f.alignEvery !== undefined && f.alignEvery % f.evalEvery !== 0) {
     throw new UsageError(`--align-every (${f.alignEvery}) must be a multiple of --eval-every (${f.evalEvery}): alignment is measured at evaluation points`);
   }
-  if ([f.out, f.plot, f.table].filter((x) => x === '-').length > 1) throw new UsageError('only one of --out, --plot and --table can be - (stdout)');
-  checkWritable([f.out, f.plot, f.table]);
+  if ([f.out, f.plot, f.table, f.csv].filter((x) => x === '-').length > 1) throw new UsageError('only one of --out, --plot, --table and --csv can be - (stdout)');
+  checkWritable([f.out, f.plot, f.table, f.csv]);
   applyEngineFlags({ backend: f.backend });
   // Fail here, once, rather than in every worker: the task, the rules and the engine must all be valid.
   const { task, options: taskOptions } = taskFromFlags(f, 1);
@@ -152,14 +158,10 @@ async function runCompare(f: CompareFlags): Promise<number> {
   const done = new Array<number>(jobs.length).fill(0);
   const live = new Set<Worker>();
   let interrupted = false;
-  let interrupts = 0;
-  const onSigint = (): void => {
-    interrupts += 1;
-    if (interrupts > 1) process.exit(130);
+  const signals = onStopSignals(() => {
     interrupted = true;
     for (const w of live) w.postMessage({ type: 'abort' } satisfies CompareControl);
-  };
-  process.on('SIGINT', onSigint);
+  });
   const started = Date.now();
   let lastLine = started;
 
@@ -223,15 +225,22 @@ async function runCompare(f: CompareFlags): Promise<number> {
   };
   await Promise.all(Array.from({ length: Math.min(f.jobs, jobs.length) }, lane));
   progress.stop();
-  process.off('SIGINT', onSigint);
+  signals.dispose();
   const elapsedMs = Date.now() - started;
 
   // ------------------------------------------------------------------------------------------------- outputs
   const groups = specs.map((s, i) => ({ spec: s.spec, label: labels[i], config: s.config, runs: runs.filter((r) => r.label === labels[i] && r.curve.length > 0) }));
   const summary = groups.map((g) => summarize(g.label, g.spec, g.runs, metric, f.iterations));
   const anchorRow = f.anchor ? anchorSummary(f.iterations) : undefined;
+  // Every setting each run resolved, defaults included; each run's seed (1..S) seeds its network and its data.
+  const settings = (rule: RuleConfig): Record<string, unknown> => {
+    const { seed: _seed, ...rest } = resolvedTrainOptions({ ...rule, ...trainOptions });
+    return rest;
+  };
+  const { seed: _netSeed, ...network } = networkRecord(networkConfig({ nIn: task.nIn, nRec: f.nRec, nOut: task.nOut, ...(f.tau !== undefined ? { tau: f.tau } : {}) }));
   const config = {
-    task: task.name, taskOptions, steps: task.steps, rules: groups.map((g) => ({ spec: g.spec, label: g.label, config: g.config as RuleConfig })),
+    task: task.name, taskOptions, steps: task.steps,
+    rules: groups.map((g) => ({ spec: g.spec, label: g.label, config: g.config as RuleConfig, settings: settings(g.config) })), network,
     seeds: f.seeds, iterations: f.iterations, evalEvery: f.evalEvery, ...trainOptions, nRec: f.nRec, ...(f.tau !== undefined ? { tau: f.tau } : {}),
     engine, threadsPerRun: f.threadsPerRun, jobs: f.jobs, band: f.band, ...(f.alignEvery !== undefined ? { alignEvery: f.alignEvery } : {}),
     modprop: version, elapsedMs, ...(interrupted ? { interrupted: true } : {}),
@@ -243,10 +252,15 @@ async function runCompare(f: CompareFlags): Promise<number> {
   if (f.out !== undefined) {
     writeOutput(f.out, json({
       config,
+      metadata: runMetadata({ engine, threads: engine === 'native' ? f.threadsPerRun : 1 }),
       summary: anchorRow ? [...summary, anchorRow] : summary,
       runs: runs.map(({ status, ...r }) => ({ ...r, status })),
     }));
     if (!dataOnStdout) written.push(f.out);
+  }
+  if (f.csv !== undefined) {
+    writeOutput(f.csv, curvesCsv(runs.map((r) => ({ run: `${r.spec}/${r.seed}`, rule: r.label, seed: r.seed, curve: r.curve }))));
+    if (f.csv !== '-') written.push(f.csv);
   }
   if (f.table !== undefined) {
     const failures = runs.filter((r) => r.status === 'failed').map((r) => `\n- failed: ${r.label}, seed ${r.seed}: ${r.error}`).join('');
@@ -267,14 +281,14 @@ async function runCompare(f: CompareFlags): Promise<number> {
     if (f.plot !== '-') written.push(f.plot);
   }
 
-  const say = messageStream(dataOnStdout || f.table === '-' || f.plot === '-');
+  const say = messageStream(dataOnStdout || f.table === '-' || f.plot === '-' || f.csv === '-');
   const failed = runs.filter((r) => r.status === 'failed');
   const lines = [`${title} (${engine} engine, ${f.jobs} job${f.jobs > 1 ? 's' : ''} × ${f.threadsPerRun} thread${f.threadsPerRun > 1 ? 's' : ''}, ${formatSeconds(elapsedMs)})`, '', table.trimEnd()];
   if (interrupted) lines.push('', `interrupted: ${runs.filter((r) => r.status === 'done').length} of ${runs.length} runs finished; unfinished runs are in the output with their curves so far`);
   for (const r of failed) lines.push(`failed: ${r.label}, seed ${r.seed}: ${r.error}`);
   if (written.length) lines.push('', `wrote ${written.join(', ')}`);
   if (!(f.quiet && say === process.stderr)) say.write(lines.join('\n') + '\n');
-  if (interrupted) return 130;
+  if (interrupted) return SIGNAL_EXIT_CODES[signals.received() ?? 'SIGINT'];
   if (failed.length > 0) {
     throw new ModpropError(`${failed.length} of ${runs.length} runs failed (first: ${failed[0].label}, seed ${failed[0].seed}: ${failed[0].error})`);
   }

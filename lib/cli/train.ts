@@ -5,6 +5,7 @@ import { Network } from '../network';
 import { train, type TrainCallOptions } from '../train';
 import type { RuleName } from '../contract';
 import type { TrainResult } from '../trainTypes';
+import type { NetworkConfig } from '../types';
 import { ruleLabel, rule as normalizeRule } from '../validate';
 import { version } from '../index';
 import {
@@ -16,6 +17,7 @@ import { figureSvg } from '../plot';
 import { runFigure } from './figures';
 import { Progress, progressMode } from './progress';
 import { iterationsTo } from './stats';
+import { SIGNAL_EXIT_CODES, curvesCsv, onStopSignals, rerunSettings } from './runFiles';
 
 export interface TrainFlags extends EngineFlags, RuleFlags, TaskFlags, OptimizerFlags {
   rule: RuleName;
@@ -30,8 +32,15 @@ export interface TrainFlags extends EngineFlags, RuleFlags, TaskFlags, Optimizer
   checkpoint?: string;
   checkpointEvery?: number;
   resume?: string;
+  saveNetwork?: string;
+  csv?: string;
+  rerun?: string;
   quiet?: boolean;
 }
+
+/** The flags that set up a run; --rerun takes all of them from its file. */
+const RUN_SETTINGS = ['task', 'delay', 'cue', 'rule', 'mu', 'feedback', 'online', 'window', 'learningSignal', 'iterations',
+  'batchSize', 'lr', 'lrDecay', 'lrDecayEvery', 'l2', 'optimizer', 'evalEvery', 'nRec', 'tau', 'seed'];
 
 const EXAMPLES = `
 Examples:
@@ -48,12 +57,20 @@ Examples:
   $ modprop train --task seq-mnist --rule modprop --checkpoint ck.json --checkpoint-every 100
   $ modprop train --task seq-mnist --rule modprop --resume ck.json --iterations 2000
 
-Ctrl-C stops training, writes --out with the curve so far and exits with code 130.`;
+  # the trained network for numpy (numpy.load) or Network.load; the curves as CSV for pandas/R
+  $ modprop train --task delayed-xor --rule modprop --save-network net.npz --csv run.csv --out run.json
+  # the same run again, every setting (defaults, seeds, engine, threads) read from its JSON
+  $ modprop train --rerun run.json --out again.json
+
+Ctrl-C (SIGINT) or SIGTERM stops training, writes --out and --csv with the curve so far and exits with code 130 or
+143. An unstable filter or a diverged run also writes them (with the error in config.error) before it fails.`;
 
 export function trainCommand(): Command {
   const cmd = new Command('train')
     .description('train one network with one learning rule; write the learning curve (JSON), a summary and a plot');
   addTaskOptions(cmd);
+  // Checked in runTrain instead: --rerun takes the task from its file.
+  cmd.options.find((o) => o.long === '--task')!.mandatory = false;
   cmd.addOption(new Option('--rule <rule>', 'learning rule').choices(TRAINABLE_RULES).default('modprop'));
   addRuleOptions(cmd, false);
   cmd
@@ -72,41 +89,53 @@ export function trainCommand(): Command {
     .option('--checkpoint <file>', 'write a checkpoint here every --checkpoint-every iterations and at the end')
     .option('--checkpoint-every <n>', 'default: --eval-every', intArg(1))
     .option('--resume <file>', 'continue from a checkpoint')
+    .option('--save-network <file>', 'write the trained network as .npz (numpy.load, Network.load)')
+    .option('--csv <file>', "write the curve as CSV, one row per point and metric ('-': stdout)")
+    .option('--rerun <file>', 'run again with every setting of a train --out file (task, network, rule, optimizer, seeds, engine)')
     .option('-q, --quiet', 'no progress output')
     .addHelpText('after', EXAMPLES)
-    .action(async (flags: TrainFlags) => {
+    .action(async (flags: TrainFlags, command: Command) => {
+      if (flags.rerun !== undefined) {
+        const given = RUN_SETTINGS.filter((k) => command.getOptionValueSource(k) === 'cli');
+        if (given.length) throw new UsageError(`--rerun takes every run setting from ${flags.rerun}; leave out ${given.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')}`);
+      } else if (flags.task === undefined) {
+        throw new UsageError("required option '--task <name>' not specified (or --rerun <file>)");
+      }
       process.exitCode = await runTrain(flags);
     });
 }
 
 async function runTrain(f: TrainFlags): Promise<number> {
+  const rerun = f.rerun !== undefined ? rerunSettings(f.rerun) : undefined;
+  if (rerun) f.task = rerun.task.name as TrainFlags['task'];
   if (f.anchor && f.task !== 'delayed-xor') throw new UsageError('--anchor draws the reference runs of delayed-xor; it does not apply to ' + f.task);
   if (f.anchor && !f.plot) throw new UsageError('--anchor needs --plot <file>');
-  if (f.plot === '-' && f.out === '-') throw new UsageError('only one of --out and --plot can be - (stdout)');
-  checkWritable([f.out, f.plot, f.checkpoint]);
-  applyEngineFlags(f);
-  const { task, options: taskOptions } = taskFromFlags(f, f.seed);
-  const rule = ruleFromFlags(f.rule, f, false);
+  if ([f.out, f.plot, f.csv].filter((x) => x === '-').length > 1) throw new UsageError('only one of --out, --plot and --csv can be - (stdout)');
+  if (f.saveNetwork === '-') throw new UsageError('--save-network needs a file (a .npz is binary)');
+  checkWritable([f.out, f.plot, f.checkpoint, f.saveNetwork, f.csv]);
+  if (rerun) {
+    f.seed = rerun.train.seed as number;
+    applyEngineFlags({ backend: f.backend ?? rerun.engine, threads: f.threads ?? (rerun.engine === 'native' ? rerun.threads : undefined) });
+  } else {
+    applyEngineFlags(f);
+  }
+  const { task, options: taskOptions } = rerun ? { task: rerun.task, options: rerun.taskOptions } : taskFromFlags(f, f.seed);
+  const rule = rerun ? rerun.rule : ruleFromFlags(f.rule, f, false);
   const label = ruleLabel(normalizeRule(rule, 'options'));
-  const net = Network.create({ nIn: task.nIn, nRec: f.nRec, nOut: task.nOut, seed: f.seed, ...(f.tau !== undefined ? { tau: f.tau } : {}) });
+  const net = rerun ? Network.create(rerun.network as unknown as NetworkConfig)
+    : Network.create({ nIn: task.nIn, nRec: f.nRec, nOut: task.nOut, seed: f.seed, ...(f.tau !== undefined ? { tau: f.tau } : {}) });
   const metric = metricOf(task);
-  const iterations = f.iterations ?? 1000;
-  const dataOnStdout = f.out === '-' || f.plot === '-';
+  const iterations = rerun ? rerun.train.iterations as number : f.iterations ?? 1000;
+  const dataOnStdout = f.out === '-' || f.plot === '-' || f.csv === '-';
   const say = messageStream(dataOnStdout);
   const quietSummary = dataOnStdout && f.quiet;
 
   const progress = new Progress(progressMode(f.quiet), iterations, label);
   const controller = new AbortController();
-  let interrupts = 0;
-  const onSigint = (): void => {
-    interrupts += 1;
-    if (interrupts > 1) process.exit(130);
-    controller.abort();
-  };
-  process.on('SIGINT', onSigint);
+  const signals = onStopSignals(() => controller.abort());
 
   const options: TrainCallOptions = {
-    ...rule, iterations, seed: f.seed, signal: controller.signal,
+    ...rule, ...rerun?.train, iterations, seed: f.seed, signal: controller.signal,
     onProgress: (p) => {
       const m = metric === 'accuracy' ? `accuracy ${percent(p.accuracy)}` : `nmse ${p.nmse?.toFixed(4) ?? '—'}`;
       const status = `loss ${p.loss.toFixed(4)} ${m}`;
@@ -130,22 +159,25 @@ async function runTrain(f: TrainFlags): Promise<number> {
 
   let result: TrainResult;
   let aborted = false;
+  let failure: Error | undefined;
   try {
     result = await train(net, task, options);
   } catch (err) {
     const partial = (err as { result?: TrainResult }).result;
-    if ((err as Error).name !== 'AbortError' || !partial) throw err;
+    if (!partial) throw err;
     result = partial;
-    aborted = true;
+    if ((err as Error).name === 'AbortError') aborted = true;
+    else failure = err as Error;
   } finally {
     progress.stop();
-    process.off('SIGINT', onSigint);
+    signals.dispose();
   }
 
   const engine = backend.name;
   const threads = engine === 'native' ? getThreads() : 1;
   const run = {
-    config: { ...result.config, taskOptions, engine, threads, modprop: version, ...(aborted ? { aborted: true } : {}) },
+    config: { ...result.config, taskOptions, engine, threads, modprop: version, ...(aborted ? { aborted: true } : {}), ...(failure ? { error: failure.message } : {}) },
+    metadata: result.metadata,
     curve: result.curve,
     final: result.final,
   };
@@ -153,6 +185,16 @@ async function runTrain(f: TrainFlags): Promise<number> {
   if (f.out !== undefined) {
     writeOutput(f.out, json(run));
     if (f.out !== '-') written.push(f.out);
+  }
+  if (f.csv !== undefined) {
+    writeOutput(f.csv, curvesCsv([{ run: `${result.config.rule}/${f.seed}`, rule: label, seed: f.seed, curve: result.curve }]));
+    if (f.csv !== '-') written.push(f.csv);
+  }
+  // The run's error is thrown after the curve is written: the command still fails, and says so.
+  if (failure) throw failure;
+  if (f.saveNetwork !== undefined) {
+    net.save(f.saveNetwork);
+    written.push(f.saveNetwork);
   }
   if (f.plot !== undefined) {
     const figure = runFigure(result.curve, {
@@ -168,7 +210,7 @@ async function runTrain(f: TrainFlags): Promise<number> {
     const fin = result.final;
     const done = fin ? fin.iteration : 0;
     const lines = [`${label} on ${task.name} (T = ${task.steps}, N = ${net.nRec}, seed ${f.seed}) — ${engine} engine, ${threads} thread${threads > 1 ? 's' : ''}`];
-    if (aborted) lines.push(`interrupted (Ctrl-C) before iteration ${iterations}; the curve ends at iteration ${done}`);
+    if (aborted) lines.push(`interrupted (${signals.received() === 'SIGTERM' ? 'SIGTERM' : 'Ctrl-C'}) before iteration ${iterations}; the curve ends at iteration ${done}`);
     if (fin) {
       const perIt = done > 0 ? `, ${(fin.elapsedMs / done).toFixed(1)} ms/iteration` : '';
       lines.push(`${done} iterations in ${formatSeconds(fin.elapsedMs)}${perIt}`);
@@ -183,5 +225,5 @@ async function runTrain(f: TrainFlags): Promise<number> {
     if (written.length) lines.push(`wrote ${written.join(', ')}`);
     say.write(lines.join('\n') + '\n');
   }
-  return aborted ? 130 : 0;
+  return aborted ? SIGNAL_EXIT_CODES[signals.received() ?? 'SIGINT'] : 0;
 }

@@ -144,7 +144,7 @@ describe('modprop CLI', function () {
       const r = await cli([...TRAIN, '--rule', 'modprop', '--out', out, '--plot', plot, '--anchor']);
       assert.equal(r.code, 0, r.stderr);
       const run = JSON.parse(fs.readFileSync(out, 'utf8')) as { config: Record<string, unknown>; curve: Record<string, number>[]; final: Record<string, number> };
-      assert.deepEqual(Object.keys(run), ['config', 'curve', 'final']);
+      assert.deepEqual(Object.keys(run), ['config', 'metadata', 'curve', 'final']);
       assert.deepEqual(run.curve.map((p) => p.iteration), [0, 10, 20, 30, 40]);
       for (const p of run.curve) {
         assert.ok(Number.isFinite(p.loss) && p.loss > 0);
@@ -178,7 +178,7 @@ describe('modprop CLI', function () {
       const quiet = await cli([...TRAIN, '--rule', 'eprop', '--online', '--out', '-', '--quiet']);
       assert.equal(quiet.code, 0);
       assert.equal(quiet.stderr, '');
-      assert.deepEqual(Object.keys(JSON.parse(quiet.stdout)), ['config', 'curve', 'final']);
+      assert.deepEqual(Object.keys(JSON.parse(quiet.stdout)), ['config', 'metadata', 'curve', 'final']);
     });
 
     it('--checkpoint then --resume continues the same run to more iterations', async () => {

@@ -3,8 +3,9 @@
  * prebuilt binary) installs into a fresh project with no compiler on PATH, with or without install scripts, where
  * `require` and `import` see the same exports and `modprop info` reports the native engine.
  *
- * MODPROP_ADDON_PATH=<file> tests that binary (CI uses it for the cmake-js build); MODPROP_PORTABLE=0|1 also checks
- * the binary's `portable` flag; MODPROP_SKIP_PACK=1 skips the (slow) packaging test.
+ * MODPROP_ADDON_PATH=<file> tests that binary (CI uses it for the cmake-js build); MODPROP_NATIVE=0|1 also checks
+ * the binary's `portable` flag (a MODPROP_NATIVE=1 build is not portable); MODPROP_SKIP_PACK=1 skips the (slow)
+ * packaging test.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -39,8 +40,8 @@ describe('native addon of this checkout', () => {
     assert.equal(typeof info.compiler, 'string');
     assert.ok(info.compiler.length > 0);
     assert.equal(typeof info.portable, 'boolean');
-    const portable = process.env.MODPROP_PORTABLE;
-    if (portable === '0' || portable === '1') assert.equal(info.portable, portable === '1');
+    const native = process.env.MODPROP_NATIVE;
+    if (native === '0' || native === '1') assert.equal(info.portable, native === '0');
   });
 
   it('finds the package root from lib/ and from dist/', () => {

@@ -2,6 +2,7 @@
  * Engine choice, made once at first use: the native engine when the addon loads and provides kernels, otherwise
  * the reference engine, with the reason kept (shown by `backend.reason` and `modprop info`).
  * `MODPROP_BACKEND=reference|native` forces one; forcing one that is not available is an error, not a fallback.
+ * Falling back without being asked prints one warning (reason and fix) on stderr.
  */
 import { referenceEngine } from './backends/reference';
 import { loadNativeEngine, type NativeCandidate } from './backends/native';
@@ -16,6 +17,21 @@ interface Resolution {
 
 let resolution: Resolution | undefined;
 let native: NativeCandidate | undefined;
+let warnedFallback = false;
+
+/** How to get the native engine: shown by the fallback warning and by `modprop info`. */
+export const NATIVE_ENGINE_FIX =
+  'build it from source with `npm rebuild modprop --build-from-source` (needs Python 3, make and a C++17 compiler; ' +
+  'prebuilt binaries cover linux-x64 with glibc)';
+
+function warnFallback(reason: string | undefined): void {
+  if (warnedFallback) return;
+  warnedFallback = true;
+  // Plain stderr rather than process.emitWarning: one readable line for CLI users, no Node trace hint.
+  process.stderr.write(`modprop: warning: using the reference engine (pure TypeScript, 60-100x slower) because ${reason}. ` +
+    `For the native engine, ${NATIVE_ENGINE_FIX}; or set MODPROP_BACKEND=reference to choose the reference engine ` +
+    'and silence this warning.\n');
+}
 
 function nativeCandidate(): NativeCandidate {
   native ??= loadNativeEngine();
@@ -38,6 +54,7 @@ function resolve(): Resolution {
     resolution = { engine: cand.engine, native: cand };
   } else {
     resolution = cand.engine ? { engine: cand.engine, native: cand } : { engine: referenceEngine, reason: cand.reason, native: cand };
+    if (!cand.engine) warnFallback(cand.reason);
   }
   return resolution;
 }

@@ -5,6 +5,7 @@
  * A figure is a row of panels (loss, accuracy or NMSE, alignment, …) sharing one colour legend; each series is a
  * mean line with an optional band (whatever the caller computed: ±1 s.d. or min–max, named in the subtitle).
  */
+import { ModpropError } from './validate';
 
 export interface SeriesPoint {
   iteration: number;
@@ -118,9 +119,19 @@ export function figureSpec(f: Figure): Record<string, unknown> {
   };
 }
 
+// Optional peer dependencies (package.json): a library user who never plots does not install them.
+async function loadVega(): Promise<[typeof import('vega'), typeof import('vega-lite')]> {
+  try {
+    return await Promise.all([import('vega'), import('vega-lite')]);
+  } catch (err) {
+    throw new ModpropError('Plots need the npm packages vega and vega-lite (npm install vega@5 vega-lite@5), ' +
+      `which could not be loaded: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
 /** Renders a vega-lite spec to an SVG string, headless. */
 export async function renderSvg(spec: Record<string, unknown>): Promise<string> {
-  const [vega, vl] = await Promise.all([import('vega'), import('vega-lite')]);
+  const [vega, vl] = await loadVega();
   const compiled = vl.compile(spec as unknown as Parameters<typeof vl.compile>[0]).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
   try {

@@ -1,7 +1,7 @@
 /** `modprop info`: which engine is in use and why, what the native addon reports, versions. */
 import * as os from 'node:os';
 import { Command } from 'commander';
-import { backend } from '../backend';
+import { NATIVE_ENGINE_FIX, backend } from '../backend';
 import { version } from '../index';
 import { addEngineOptions, applyEngineFlags, json, type EngineFlags } from './common';
 
@@ -21,6 +21,8 @@ Examples:
       const data = {
         engine: backend.name,
         reason: backend.reason ?? null,
+        // Only when the native engine is missing rather than declined.
+        nativeFix: backend.name === 'reference' && !native ? NATIVE_ENGINE_FIX : null,
         native: native ?? null,
         versions: { modprop: version, node: process.versions.node, napi: process.versions.napi, v8: process.versions.v8 },
         platform: `${os.platform()} ${os.arch()}`,
@@ -42,6 +44,7 @@ Examples:
         );
       } else {
         lines.push('native addon  not loaded');
+        if (data.nativeFix) lines.push(`  to get it    ${data.nativeFix}`);
       }
       lines.push(
         `modprop       ${version}`,

@@ -3,7 +3,8 @@
  * or mismatched addon is a readable reason that the backend resolver keeps and `modprop info` shows.
  *
  * Looked up, relative to the package root: `MODPROP_ADDON_PATH` when set (and then only it, so a test of a particular
- * binary cannot silently pass on another one), else build/Release (node-gyp, `npm install`), else
+ * binary cannot silently pass on another one), else what node-gyp-build picks (build/Release from a source build,
+ * else the prebuilt binary of prebuilds/<platform>-<arch>/ that matches this Node, libc and N-API), else
  * build-cmake/Release (`npm run build:cmake`).
  */
 import * as fs from 'node:fs';
@@ -12,13 +13,13 @@ import { contractMismatches, type NativeContract } from '../contract';
 
 /** What `info()` reports about the binary. */
 export interface NativeInfo {
-  /** The widest SIMD the compiler was allowed to emit (from -march, not a CPU probe). */
+  /** The level of the float kernels chosen at run time: the CPU's best, or lower under MODPROP_SIMD. */
   simd: 'avx512' | 'avx2' | 'sse2' | 'neon' | 'scalar';
   /** std::thread::hardware_concurrency(), at least 1. */
   hardwareThreads: number;
   /** e.g. "gcc 12.2.0". */
   compiler: string;
-  /** Built with MODPROP_PORTABLE=1 (no -march=native). */
+  /** A portable build (x86-64-v2 baseline, kernels per instruction set); false for a MODPROP_NATIVE=1 build. */
   portable: boolean;
 }
 
@@ -40,8 +41,26 @@ export type LoadedAddon = { addon: NativeAddon; path: string } | { error: string
 
 const PACKAGE_NAME = 'modprop';
 
-/** Where the addon may have been built, relative to the package root, in the order they are tried. */
-export const ADDON_CANDIDATES = ['build/Release/modprop.node', 'build-cmake/Release/modprop.node'] as const;
+/** Where `npm run build:cmake` puts the addon, relative to the package root; tried after node-gyp-build's choice. */
+const CMAKE_ADDON = 'build-cmake/Release/modprop.node';
+
+// node-gyp-build ships no types; this is the one function used.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const nodeGypBuild = require('node-gyp-build') as { resolve(dir: string): string };
+
+/** The binaries to try, in order, and why node-gyp-build found none (when it did not). */
+function candidates(root: string): { files: string[]; notFound?: string } {
+  const files: string[] = [];
+  let notFound: string | undefined;
+  try {
+    files.push(nodeGypBuild.resolve(root));
+  } catch (err) {
+    notFound = messageOf(err).split('\n')[0];
+  }
+  const cmake = path.join(root, CMAKE_ADDON);
+  if (fs.existsSync(cmake)) files.push(cmake);
+  return { files, notFound };
+}
 
 /** The folder of modprop's own package.json, walking up from this file (lib/native under tsx, dist/native when built). */
 export function packageRoot(from: string = __dirname): string | undefined {
@@ -100,10 +119,12 @@ export function loadAddon(): LoadedAddon {
     if (root === undefined) {
       return { error: `native addon not found: no package.json named "${PACKAGE_NAME}" above ${__dirname}` };
     }
-    const present = ADDON_CANDIDATES.map((rel) => path.join(root, rel)).filter((file) => fs.existsSync(file));
+    const { files: present, notFound } = candidates(root);
     if (present.length === 0) {
-      const dirs = ADDON_CANDIDATES.map((rel) => path.dirname(rel)).join(' or ');
-      return { error: `native addon not built: no modprop.node under ${dirs} in ${root} (run npm install)` };
+      return {
+        error: `native addon not found: no prebuilt binary for ${process.platform}-${process.arch} under prebuilds/ and ` +
+          `no source build under build/Release or ${path.dirname(CMAKE_ADDON)} in ${root} (node-gyp-build: ${notFound})`,
+      };
     }
     const failures: string[] = [];
     for (const file of present) {

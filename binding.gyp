@@ -7,7 +7,8 @@
   # chosen at run time (native/core/kernels.cc). MODPROP_NATIVE=1 at build time compiles everything with
   # -march=native instead: for this CPU only; never a prebuild (prebuildify sets PREBUILD_PLATFORM).
   # -ffp-contract=off keeps FMA contraction out of the generic code, so both builds give the same results bit for
-  # bit (the kernels use explicit FMA intrinsics either way).
+  # bit (the kernels use explicit FMA intrinsics either way). -fno-trapping-math (no value changes: nothing here
+  # reads floating-point exception flags) lets GCC vectorise selects such as bptt's relu' gate without masked loads.
   "variables": {
     "modprop_native%": "<!(node -p \"process.env.MODPROP_NATIVE === '1' && !process.env.PREBUILD_PLATFORM ? 'yes' : 'no'\")",
     # Each source file is listed once: the kernel files of an instruction set go to their own library.
@@ -19,7 +20,7 @@
       "native/core"
     ],
     "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
-    "cflags": ["-O3", "-fvisibility=hidden", "-pthread", "-ffp-contract=off"],
+    "cflags": ["-O3", "-fvisibility=hidden", "-pthread", "-ffp-contract=off", "-fno-trapping-math"],
     "cflags!": ["-fno-exceptions"],
     "cflags_cc": ["-std=c++17", "-fexceptions"],
     "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],

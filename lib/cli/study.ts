@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { backend } from '../backend';
 import { figureSvg } from '../plot';
 import { mergeResults, mergeStudy, studyCsv, studyJson, studyTable, studyFigure, studyTitle, type StudyResult } from '../study/merge';
@@ -40,11 +40,22 @@ export interface StudyFlags extends Omit<StudyOptions, 'grid' | 'rules' | 'seeds
   shards?: number;
 }
 
+/** commander reports an InvalidArgumentError as a usage error naming the option (exit 2). */
+function asArgError<T>(parse: (text: string) => T): (text: string) => T {
+  return (text) => {
+    try {
+      return parse(text);
+    } catch (err) {
+      throw new InvalidArgumentError((err as Error).message);
+    }
+  };
+}
+
 export function addStudyOptions(cmd: Command): void {
   cmd
     .option('--grid <key=v1,v2,…>', 'cross rules and seeds with these values of an option (repeatable): lr, lrDecay, lrDecayEvery, l2, batchSize, optimizer, mu, feedback, online, window, learningSignal, nRec, tau, delay, cue',
-      (text: string, prev: [string, GridValue[]][] = []) => [...prev, parseGridArg(text)])
-    .option('--shard <K/N>', 'with --out DIR: run only share K of N (1-based) of the runs; merge with modprop merge DIR', parseShard)
+      (text: string, prev: [string, GridValue[]][] = []) => [...prev, asArgError(parseGridArg)(text)])
+    .option('--shard <K/N>', 'with --out DIR: run only share K of N (1-based) of the runs; merge with modprop merge DIR', asArgError(parseShard))
     .option('--slurm', 'with --out DIR: write DIR/study.sbatch (a job array, one task per share, and a dependent merge job) and run nothing')
     .option('--shards <N>', 'with --slurm: array tasks (default: one per run, at most 100)', intArg(1, 100_000))
     .addHelpText('after', `
@@ -200,7 +211,7 @@ export function resumeCommand(): Command {
   return new Command('resume')
     .description("run the runs of a study folder (or of one share) that have no result yet: what each task of compare --slurm's job array runs")
     .argument('<dir>', 'the study folder (compare --out DIR)')
-    .option('--shard <K/N>', 'only share K of N (1-based)', parseShard)
+    .option('--shard <K/N>', 'only share K of N (1-based)', asArgError(parseShard))
     .option('--jobs <n>', 'runs at a time (worker threads)', intArg(1, 1024), 1)
     .option('-q, --quiet', 'no progress output')
     .action(async (dir: string, f: { shard?: StudyFlags['shard']; jobs: number; quiet?: boolean }) => {

@@ -117,4 +117,44 @@ describe('a study on a single-node Slurm cluster (compare --slurm, sbatch, merge
     assert.ok(fs.existsSync(path.join(cluster, 'study.json')), 'merged again');
     assert.deepEqual(reproducible(mergeStudy(cluster)), reproducible(mergeStudy(local)));
   });
+
+  it('a share killed mid-run (scancel) loses only its runs in flight; resubmitting runs just those', async () => {
+    // Runs long enough (~2 s each, 4 per share) that the kill lands while the share is working.
+    const study = ['--task', 'delayed-xor', '--delay', '100', '--cue', '20', '--n-rec', '64', '--rules', 'bptt,modprop', '--seeds', '4',
+      '--iterations', '600', '--eval-every', '100', '--quiet'];
+    const killedDir = path.join(tmp, 'killed');
+    const wholeDir = path.join(tmp, 'killed-local');
+    const wrote = await cli(['compare', ...study, '--out', killedDir, '--slurm', '--shards', '2']);
+    assert.equal(wrote.code, 0, wrote.stderr);
+    const plan = loadPlan(killedDir);
+    const share1 = shardRuns(plan, 1, 2);
+    const file = (id: string): string => path.join(killedDir, 'runs', `${id}.json`);
+    const job = slurm!.run('/usr/bin/sbatch', ['--parsable', path.join(killedDir, 'study.sbatch')]).trim();
+    const until = Date.now() + 60_000;
+    while (!share1.some((r) => fs.existsSync(file(r.id)))) {
+      assert.ok(Date.now() < until, 'share 1 finished a run within a minute');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const t0 = Date.now();
+    slurm!.run('/usr/bin/scancel', [`${job}_1`]);
+    await slurm!.idle(120_000);
+    const t1 = Date.now();
+    const done1 = share1.filter((r) => fs.existsSync(file(r.id)));
+    assert.ok(done1.length >= 1 && done1.length < share1.length, `share 1 was cut short (${done1.length} of ${share1.length} runs done)`);
+    assert.deepEqual(fs.readdirSync(path.join(killedDir, 'runs')).filter((f) => !f.endsWith('.json')), [], 'no temporary file left behind');
+    const merged = fs.readdirSync(path.join(killedDir, 'slurm')).filter((f) => f.startsWith('merge-')).map((f) => fs.readFileSync(path.join(killedDir, 'slurm', f), 'utf8')).join('');
+    assert.match(merged, new RegExp(`${share1.length - done1.length} of 8 runs have no result yet`), 'the merge job ran after the array and named what is missing');
+
+    const again = slurm!.run('/usr/bin/sbatch', ['--parsable', path.join(killedDir, 'study.sbatch')]).trim();
+    await slurm!.idle(120_000);
+    const t2 = Date.now();
+    console.log(`    killed share 1 after ${done1.length} of ${share1.length} runs: ${((t1 - t0) / 1000).toFixed(1)} s from scancel to an idle queue (merge included), ` +
+      `${((t2 - t1) / 1000).toFixed(1)} s for the resubmission`);
+    const logs = logsOf(killedDir, again);
+    assert.match(logs, new RegExp(`share 1/2 of .*: ${share1.length - done1.length} runs ran, ${done1.length} were done already`), logs);
+    assert.match(logs, /share 2\/2 of .*: 0 runs ran, 4 were done already/, logs);
+    const local = await cli(['compare', ...study, '--out', wholeDir, '--jobs', '2']);
+    assert.equal(local.code, 0, local.stderr);
+    assert.deepEqual(reproducible(mergeStudy(killedDir)), reproducible(mergeStudy(wholeDir)));
+  });
 });

@@ -149,11 +149,12 @@ async function writeOutputs(result: StudyResult, f: OutputFlags): Promise<string
   return written;
 }
 
-function report(result: StudyResult, written: string[], quiet: boolean | undefined, dataOnStdout: boolean): number {
+/** `silent`: no summary at all (merge -q); otherwise, like compare, -q only keeps it off stderr. */
+function report(result: StudyResult, written: string[], quiet: boolean | undefined, dataOnStdout: boolean, silent = false): number {
   const say = messageStream(dataOnStdout);
   const lines = [studyTable(result).trimEnd()];
   if (written.length) lines.push('', `wrote ${written.join(', ')}`);
-  if (!(quiet && say === process.stderr)) say.write(lines.join('\n') + '\n');
+  if (!silent && !(quiet && say === process.stderr)) say.write(lines.join('\n') + '\n');
   const failed = result.runs.filter((r) => r.status === 'failed');
   if (failed.length > 0) {
     throw new ModpropError(`${failed.length} of ${result.plan.runs.length} runs failed (first: ${failed[0].group}, seed ${failed[0].seed}: ${failed[0].error})`);
@@ -237,7 +238,7 @@ export function mergeCommand(): Command {
       const result = mergeStudy(dir);
       if (f.anchor && result.plan.options.task !== 'delayed-xor') throw new UsageError(`--anchor draws the reference runs of delayed-xor; it does not apply to ${result.plan.options.task}`);
       const written = await writeOutputs(result, { ...f, out: f.out ?? path.join(dir, 'study.json') });
-      process.exitCode = report(result, written, f.quiet, [f.out, f.table, f.plot, f.csv].includes('-'));
+      process.exitCode = report(result, written, f.quiet, [f.out, f.table, f.plot, f.csv].includes('-'), f.quiet === true);
       if (result.missing.length > 0) {
         process.stderr.write(`modprop: ${result.missing.length} of ${result.plan.runs.length} runs have no result yet (first: ${result.missing[0]}); ` +
           `run them with modprop resume ${dir} (or resubmit the Slurm array), then merge again\n`);

@@ -219,7 +219,10 @@ function pick<T extends object, K extends keyof T>(o: T, keys: K[]): Partial<Pic
   return out;
 }
 
-/** Measured: ~75 ms per delayed-XOR iteration (N=120, T=900, batch 32) on one 2024 x86 core; ×3 for slower nodes. */
+/**
+ * Seconds per unit of cost, from issue 14's figure: the delayed-XOR study (32 runs × 1000 iterations, N = 120,
+ * T ≈ 900, batch 32) takes ~20 min on 2 cores, ~75 ms per iteration and core; ×3 so a slower node still fits.
+ */
 const SECONDS_PER_COST = 3 * 0.075 / (32 * 900 * (120 * 120 + 120 * 4));
 
 export function expectedSeconds(runs: readonly PlannedRun[]): number {

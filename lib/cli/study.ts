@@ -9,7 +9,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { backend } from '../backend';
 import { figureSvg } from '../plot';
 import { mergeResults, mergeStudy, studyCsv, studyJson, studyTable, studyFigure, studyTitle, type StudyResult } from '../study/merge';
-import { parseGridArg, parseShard, planStudy, shardRuns, type GridValue, type StudyOptions, type StudyPlan } from '../study/plan';
+import { OPTION_KEYS, parseGridArg, parseShard, planStudy, shardRuns, type GridValue, type StudyOptions, type StudyPlan } from '../study/plan';
 import { runShard, type ShardOutcome } from '../study/run';
 import { writeSlurm } from '../study/slurm';
 import { loadPlan, savePlan } from '../study/store';
@@ -77,9 +77,7 @@ export function isStudy(f: Pick<StudyFlags, 'out' | 'grid' | 'shard' | 'slurm'>)
 
 function studyOptions(f: StudyFlags): StudyOptions {
   const o: StudyOptions = { task: f.task };
-  const keys = ['delay', 'cue', 'rules', 'seeds', 'iterations', 'evalEvery', 'nRec', 'tau', 'batchSize', 'lr', 'lrDecay', 'lrDecayEvery', 'l2',
-    'optimizer', 'mu', 'feedback', 'online', 'window', 'learningSignal', 'threadsPerRun', 'backend', 'alignEvery', 'alignBatchSize'] as const;
-  for (const k of keys) if (f[k] !== undefined) (o as unknown as Record<string, unknown>)[k] = f[k];
+  for (const k of OPTION_KEYS) if (k !== 'task' && k !== 'grid' && f[k] !== undefined) (o as unknown as Record<string, unknown>)[k] = f[k];
   if (f.grid?.length) {
     const keysSeen = f.grid.map(([k]) => k);
     const twice = keysSeen.find((k, i) => keysSeen.indexOf(k) !== i);

@@ -4,10 +4,10 @@
  * a merge needs: they read it from `plan.json` and never from the command line that made it.
  */
 import { createHash } from 'node:crypto';
-import { parseRuleSpec, taskFromFlags, type OptimizerFlags, type RuleFlags, type TaskFlags, type TaskName } from '../cli/common';
+import { TASK_NAMES, parseRuleSpec, taskFromFlags, type OptimizerFlags, type RuleFlags, type TaskFlags, type TaskName } from '../cli/common';
 import type { CompareJob } from '../cli/compareWorker';
 import type { RuleConfig } from '../types';
-import { ModpropError, ruleLabel, rule as normalizeRule, type NormalizedRule } from '../validate';
+import { fail, knownKeys, oneOf, ruleLabel, rule as normalizeRule, type NormalizedRule } from '../validate';
 
 /** What a study varies and holds fixed; every field but `task` has the `compare` command's default. */
 export interface StudyOptions extends RuleFlags, OptimizerFlags {
@@ -78,12 +78,12 @@ export interface StudyPlan {
   runs: PlannedRun[];
 }
 
+/** The options a study takes: any other key is a typo, reported rather than ignored. */
+export const OPTION_KEYS = ['task', 'delay', 'cue', 'rules', 'seeds', 'iterations', 'evalEvery', 'nRec', 'tau', 'batchSize', 'lr', 'lrDecay',
+  'lrDecayEvery', 'l2', 'optimizer', 'mu', 'feedback', 'online', 'window', 'learningSignal', 'grid', 'threadsPerRun', 'backend', 'alignEvery',
+  'alignBatchSize'] as const satisfies readonly (keyof StudyOptions)[];
 const TRAIN_DEFAULTS = { optimizer: 'adam', lr: 5e-4, lrDecay: 0.8, lrDecayEvery: 300, l2: 5e-4, batchSize: 32 } as const;
 const TAU_DEFAULT = 100;
-
-function fail(what: string, name: string, value: unknown): never {
-  throw new ModpropError(`Expected ${what} for ${name} but received ${JSON.stringify(value)}`);
-}
 
 /** A grid value from the command line (`--grid lr=1e-4,1e-3`) or a script, checked against its key's kind. */
 export function gridValue(key: string, value: unknown): GridValue {
@@ -159,6 +159,8 @@ function runId(spec: string, point: Record<string, GridValue>, seed: number, set
  * Throws a ModpropError naming the option when one is not valid.
  */
 export function planStudy(options: StudyOptions): StudyPlan {
+  knownKeys(options as unknown as Record<string, unknown>, 'options', OPTION_KEYS);
+  oneOf(options.task, 'options.task', TASK_NAMES);
   const o = {
     rules: ['bptt', 'modprop', 'mdgl', 'eprop'], seeds: 8, iterations: 1000, evalEvery: 20, nRec: 120, threadsPerRun: 1,
     ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),

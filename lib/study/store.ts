@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runMetadata, type RunMetadata } from '../metadata';
 import type { CurvePoint } from '../trainTypes';
-import { ModpropError } from '../validate';
+import { fail } from '../validate';
 import type { GridValue, PlannedRun, StudyPlan } from './plan';
 
 export type Cosines = { win: number; wrec: number; wout: number; all: number };
@@ -64,7 +64,7 @@ export function savePlan(dir: string, plan: StudyPlan): void {
   if (fs.existsSync(file)) {
     const old = loadPlan(dir);
     if (planKey(old) !== planKey(plan)) {
-      throw new ModpropError(`Expected the same study as the one in ${file} for --out (to resume it or run another shard) but received different settings; use a new folder`);
+      fail(`the same study as the one in ${file} (to resume it or run another shard)`, '--out', 'different settings; use a new folder', true);
     }
     return;
   }
@@ -77,10 +77,10 @@ export function loadPlan(dir: string): StudyPlan {
   try {
     plan = JSON.parse(fs.readFileSync(file, 'utf8')) as StudyPlan;
   } catch (err) {
-    throw new ModpropError(`Expected a study folder with a readable ${PLAN_FILE} for the study but received ${JSON.stringify(dir)} (${(err as Error).message})`);
+    fail(`a study folder with a readable ${PLAN_FILE} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, 'the study folder', dir);
   }
   if (plan.kind !== 'modprop-study-plan' || plan.version !== 1 || !Array.isArray(plan.runs)) {
-    throw new ModpropError(`Expected a modprop study plan (version 1) for ${file} but received kind ${JSON.stringify(plan.kind)}`);
+    fail('a modprop study plan (version 1)', file, `a file of kind ${JSON.stringify(plan.kind)}, version ${JSON.stringify(plan.version)}`, true);
   }
   return plan;
 }

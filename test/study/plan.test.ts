@@ -66,15 +66,18 @@ describe('study plan', () => {
     assert.deepEqual(parseGridArg('feedback=type,cell'), ['feedback', ['type', 'cell']]);
     assert.deepEqual(parseGridArg('online=true,false'), ['online', [true, false]]);
     assert.deepEqual(parseShard('2/4'), { index: 2, count: 4 });
-    throwsExactly(() => parseGridArg('lr'), 'Expected key=value1,value2,… for --grid but received "lr"');
-    throwsExactly(() => parseGridArg('lr=-1'), 'Expected a positive number for grid.lr but received "-1"');
-    throwsExactly(() => parseGridArg('nRec=12.5'), 'Expected an integer ≥ 1 for grid.nRec but received "12.5"');
-    throwsExactly(() => parseGridArg('feedback=both'), 'Expected one of type, cell for grid.feedback but received "both"');
-    assert.throws(() => parseGridArg('speed=1'), /^ModpropError: Expected one of lr, lrDecay, .* for a grid key but received "speed"$/);
-    throwsExactly(() => parseShard('0/4'), 'Expected K/N with 1 ≤ K ≤ N (e.g. 2/4) for --shard but received "0/4"');
-    throwsExactly(() => parseShard('5/4'), 'Expected K/N with 1 ≤ K ≤ N (e.g. 2/4) for --shard but received "5/4"');
-    throwsExactly(() => planStudy({ ...BASE, grid: { lr: [] } }), 'Expected a non-empty array of values for grid.lr but received []');
-    throwsExactly(() => planStudy({ ...BASE, grid: { lr: [1e-3, 1e-3] } }), 'Expected distinct values for grid.lr but received [0.001,0.001]');
+    throwsExactly(() => parseGridArg('lr'), "Expected key=value1,value2,… for --grid but received 'lr'");
+    throwsExactly(() => parseGridArg('lr=-1'), "Expected a positive number for grid.lr but received '-1'");
+    throwsExactly(() => parseGridArg('nRec=12.5'), "Expected an integer ≥ 1 for grid.nRec but received '12.5'");
+    throwsExactly(() => parseGridArg('feedback=both'), "Expected one of type, cell for grid.feedback but received 'both'");
+    assert.throws(() => parseGridArg('speed=1'), /^ModpropError: Expected one of lr, lrDecay, .* for a grid key but received 'speed'$/);
+    throwsExactly(() => parseShard('0/4'), "Expected K/N with 1 ≤ K ≤ N (e.g. 2/4) for --shard but received '0/4'");
+    throwsExactly(() => parseShard('5/4'), "Expected K/N with 1 ≤ K ≤ N (e.g. 2/4) for --shard but received '5/4'");
+    throwsExactly(() => planStudy({ ...BASE, grid: { lr: [] } }), 'Expected a non-empty array of values for grid.lr but received an Array of length 0');
+    throwsExactly(() => planStudy({ ...BASE, grid: { lr: [1e-3, 1e-3] } }), 'Expected distinct values for grid.lr but received an Array of length 2');
     throwsExactly(() => planStudy({ ...BASE, seeds: 0 }), 'Expected an integer ≥ 1 for options.seeds but received 0');
+    assert.throws(() => planStudy({ ...BASE, lrr: 1e-3 } as StudyOptions), /^ModpropError: Expected only the options task, delay, .* for options but received unknown option 'lrr'$/);
+    throwsExactly(() => planStudy({ ...BASE, task: 'xor' as 'delayed-xor' }),
+      "Expected one of 'delayed-xor', 'pattern-generation', 'seq-mnist' for options.task but received 'xor'");
   });
 });

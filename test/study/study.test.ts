@@ -74,7 +74,7 @@ describe('studies: plan, shards, resume, merge', function () {
 
   it('refuses to mix two studies in one folder, and merge says what is missing', () => {
     assert.throws(() => savePlan(whole, planStudy({ ...STUDY, seeds: 3 })), (err: Error) =>
-      err instanceof ModpropError && err.message.startsWith(`Expected the same study as the one in ${path.join(whole, 'plan.json')} for --out`));
+      err instanceof ModpropError && err.message === `Expected the same study as the one in ${path.join(whole, 'plan.json')} (to resume it or run another shard) for --out but received different settings; use a new folder`);
     const partial = path.join(tmp, 'partial');
     fs.mkdirSync(partial);
     savePlan(partial, planStudy(STUDY));
@@ -145,6 +145,6 @@ describe('studies: plan, shards, resume, merge', function () {
     }
     const other = await cli(['compare', ...FLAGS, '--seeds', '3', '--grid', 'lr=1e-3,1e-2', '--out', dir, '--slurm']);
     assert.equal(other.code, 1);
-    assert.match(other.stderr, /Expected the same study as the one in .*plan\.json for --out/);
+    assert.match(other.stderr, /Expected the same study as the one in .*plan\.json \(to resume it or run another shard\) for --out but received different settings/);
   });
 });

@@ -76,7 +76,7 @@ export async function runShard(plan: StudyPlan, options: RunShardOptions = {}): 
   const runOne = (run: PlannedRun): Promise<void> => new Promise((resolve) => {
     const curve: CurvePoint[] = [];
     const alignment: { iteration: number; cosine: Cosines }[] = [];
-    let outcome: { status: 'done' | 'failed'; final?: CurvePoint; curve?: CurvePoint[]; error?: string } | undefined;
+    let outcome: { status: 'done' | 'failed'; final?: CurvePoint; curve?: CurvePoint[]; error?: string; engine?: string } | undefined;
     let aborted = false;
     const worker = startCompareWorker(run.job);
     live.add(worker);
@@ -88,7 +88,7 @@ export async function runShard(plan: StudyPlan, options: RunShardOptions = {}): 
       } else if (m.type === 'alignment') {
         alignment.push({ iteration: m.iteration, cosine: m.cosine });
       } else {
-        if (m.type === 'done') outcome = { status: 'done', final: m.result.final, curve: m.result.curve };
+        if (m.type === 'done') outcome = { status: 'done', final: m.result.final, curve: m.result.curve, engine: m.engine };
         else if (m.type === 'aborted') aborted = true;
         else outcome = { status: 'failed', error: m.message };
         end();
@@ -110,7 +110,8 @@ export async function runShard(plan: StudyPlan, options: RunShardOptions = {}): 
         ...(outcome.final ? { final: outcome.final } : {}),
         ...(run.settings.alignEvery !== undefined && run.settings.rule.rule !== 'bptt' ? { alignment } : {}),
         ...(outcome.error !== undefined ? { error: outcome.error } : {}),
-        metadata: runMetadata({ threads: run.settings.threads, engine: run.job.backend }),
+        // The worker chose its engine itself (from the job or MODPROP_BACKEND): record that one, not this thread's.
+        metadata: runMetadata({ threads: run.settings.threads, engine: outcome.engine ?? run.job.backend }),
       };
       if (options.dir !== undefined) saveRun(options.dir, result);
       results.set(run.id, result);

@@ -92,7 +92,9 @@ ReturnToService=2
 NodeName=localhost NodeAddr=127.0.0.1 NodeHostname=${os.hostname()} CPUs=${cpus} RealMemory=${memMb} State=UNKNOWN
 PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP
 `);
-  const env = { ...process.env, SLURM_CONF: conf };
+  // Jobs inherit this environment: no engine override that a test file left behind (the engine is the default one).
+  const env: NodeJS.ProcessEnv = { ...process.env, SLURM_CONF: conf };
+  delete env.MODPROP_BACKEND;
   const run = (cmd: string, args: string[]): string => execFileSync(cmd, args, { env, encoding: 'utf8', timeout: 20_000, stdio: ['ignore', 'pipe', 'pipe'] });
   const stop = (): void => {
     spawnSync('/usr/bin/scontrol', ['shutdown'], { env, timeout: 10_000, stdio: 'ignore' });

@@ -79,7 +79,16 @@ export function studyTable(result: StudyResult, options: { anchor?: boolean } = 
   const failures = result.runs.filter((r) => r.status === 'failed').map((r) => `\n- failed: ${r.group}, seed ${r.seed}: ${r.error}`).join('');
   const missing = result.missing.length ? `\n- missing (not run yet): ${result.missing.length} of ${plan.runs.length} runs` : '';
   const notes = failures || missing ? `\nRuns that stopped early or are missing are left out of the rows:\n${failures}${missing}\n` : '';
-  return `## ${studyTitle(plan)}\n\nN = ${nRec}, T = ${steps}, ${engineOf(result)} engine. ${describeColumns(plan.metric)}\n\n${table}${notes}`;
+  // Results are bit-identical only for one engine, SIMD level and thread count: a mixed cluster breaks that.
+  const machines = new Map<string, number>();
+  for (const r of result.runs) {
+    const m = `${r.metadata.engine}${r.metadata.simd ? ` ${r.metadata.simd}` : ''}, ${r.metadata.threads} thread${r.metadata.threads > 1 ? 's' : ''}`;
+    machines.set(m, (machines.get(m) ?? 0) + 1);
+  }
+  const mixed = machines.size > 1
+    ? `\nRuns were computed on different engines or SIMD levels (${[...machines].map(([m, n]) => `${m}: ${n}`).join('; ')}): their curves differ in the last bits from a study run on one kind of machine.\n`
+    : '';
+  return `## ${studyTitle(plan)}\n\nN = ${nRec}, T = ${steps}, ${engineOf(result)} engine. ${describeColumns(plan.metric)}\n\n${table}${notes}${mixed}`;
 }
 
 /**

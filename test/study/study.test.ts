@@ -89,6 +89,10 @@ describe('studies: plan, shards, resume, merge', function () {
     assert.equal(m.runs.length, 0);
     assert.equal(m.missing.length, 8);
     assert.match(studyTable(m), /missing \(not run yet\): 8 of 8 runs/);
+    const whole1 = mergeStudy(whole);
+    assert.doesNotMatch(studyTable(whole1), /different engines/);
+    whole1.runs[3].metadata = { ...whole1.runs[3].metadata, simd: 'avx2-elsewhere' };
+    assert.match(studyTable(whole1), /Runs were computed on different engines or SIMD levels \(.*: 7; .*avx2-elsewhere, 1 thread: 1\)/);
   });
 
   it('the CLI: two shards and merge write what one compare writes; the study runs what plain compare runs', async () => {

@@ -17,6 +17,11 @@ export { loadCheckpoint, saveCheckpoint, type Checkpoint, type TrainingPosition 
 export type { RunMetadata } from './metadata';
 export type { TrainOptions, TrainResult, TrainProgress, CurvePoint } from './trainTypes';
 export * as tasks from './tasks/index';
+export {
+  compare, planStudy, runShard, mergeStudy, mergeResults, studyTable, studyFigure, studyCsv, studyJson, reproducible, shardRuns, writeSlurm,
+  GRID_KEYS, type CompareOptions, type StudyOptions, type StudyPlan, type PlannedRun, type StudyResult, type RunResult, type RunShardOptions,
+  type ShardOutcome, type SlurmOptions,
+} from './study/index';
 export type {
   Task, TaskMetric, DelayedXorOptions, PatternGenerationOptions, PatternGenerationTask, PatternComponents, SeqMnistOptions, SeqMnistTask,
 } from './tasks/index';

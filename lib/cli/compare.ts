@@ -3,8 +3,7 @@
  * mean and spread per rule and a table of final loss / accuracy and iterations to 95 % accuracy.
  */
 import * as os from 'node:os';
-import * as path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { Command, Option } from 'commander';
 import { backend } from '../backend';
 import { version } from '../index';
@@ -26,8 +25,10 @@ import type { CompareControl, CompareJob, CompareMessage } from './compareWorker
 import { compareFigure } from './figures';
 import { Progress, progressMode } from './progress';
 import { markdownTable, meanSd, medianIterationsTo, spread, type Band } from './stats';
+import { addStudyOptions, isStudy, runStudyCompare, type StudyFlags } from './study';
+import { startCompareWorker } from '../study/run';
 
-interface CompareFlags extends EngineFlags, RuleFlags, TaskFlags, OptimizerFlags {
+interface CompareFlags extends EngineFlags, RuleFlags, TaskFlags, OptimizerFlags, Pick<StudyFlags, 'grid' | 'shard' | 'slurm' | 'shards' | 'csv'> {
   rules: string[];
   seeds: number;
   iterations: number;
@@ -47,7 +48,7 @@ interface CompareFlags extends EngineFlags, RuleFlags, TaskFlags, OptimizerFlags
   quiet?: boolean;
 }
 
-interface RunRecord {
+export interface RunRecord {
   spec: string;
   label: string;
   seed: number;
@@ -92,7 +93,7 @@ export function compareCommand(): Command {
     .option('--threads-per-run <n>', 'native threads per run', intArg(1, 1024), 1)
     .addOption(new Option('--jobs <n>', 'runs at a time (worker threads)').argParser(intArg(1, 1024)).default(os.availableParallelism(), 'the number of CPUs'))
     .addOption(new Option('--backend <engine>', 'force an engine (default: native when the addon loads)').choices(['native', 'reference']))
-    .option('--out <file>', "write every run and the summary as JSON ('-': stdout)")
+    .option('--out <file>', "write every run and the summary as JSON ('-': stdout); a path not ending in .json is a study folder (see below)")
     .option('--plot <file>', 'write an SVG: loss and accuracy (or NMSE) per rule, mean and spread over seeds')
     .option('--table <file>', 'write the summary table as markdown')
     .option('--csv <file>', "write every run's curve as CSV, one row per point and metric ('-': stdout)")
@@ -103,19 +104,10 @@ export function compareCommand(): Command {
     .option('-q, --quiet', 'no progress output')
     .addHelpText('after', EXAMPLES)
     .action(async (f: CompareFlags) => {
-      process.exitCode = await runCompare(f);
+      process.exitCode = isStudy(f) ? await runStudyCompare(f) : await runCompare(f);
     });
+  addStudyOptions(cmd);
   return cmd;
-}
-
-/** The worker script: the .ts source under tsx (tests, development), else the compiled .js. */
-function startWorker(job: CompareJob): Worker {
-  const ext = path.extname(__filename);
-  const file = path.join(__dirname, `compareWorker${ext}`);
-  if (ext !== '.ts') return new Worker(file, { workerData: job });
-  // tsx is resolved here, not in the worker: an eval'd worker resolves modules from the current directory.
-  const tsx = require.resolve('tsx/cjs');
-  return new Worker(`require(${JSON.stringify(tsx)}); require(${JSON.stringify(file)});`, { eval: true, workerData: job });
 }
 
 async function runCompare(f: CompareFlags): Promise<number> {
@@ -168,7 +160,7 @@ async function runCompare(f: CompareFlags): Promise<number> {
   const runOne = (index: number): Promise<void> => new Promise((resolve) => {
     const rec = runs[index];
     rec.status = 'running';
-    const worker = startWorker(jobs[index]);
+    const worker = startCompareWorker(jobs[index]);
     live.add(worker);
     const end = (): void => worker.postMessage({ type: 'exit' } satisfies CompareControl);
     const finish = (): void => {
@@ -295,7 +287,7 @@ async function runCompare(f: CompareFlags): Promise<number> {
   return 0;
 }
 
-interface RuleSummary {
+export interface RuleSummary {
   rule: string;
   spec: string;
   runs: number;
@@ -310,7 +302,7 @@ interface RuleSummary {
   msPerIteration?: ReturnType<typeof spread>;
 }
 
-function summarize(label: string, spec: string, runs: RunRecord[], metric: 'accuracy' | 'nmse', iterations: number): RuleSummary {
+export function summarize(label: string, spec: string, runs: RunRecord[], metric: 'accuracy' | 'nmse', iterations: number): RuleSummary {
   const finished = runs.filter((r) => r.status === 'done' && r.final);
   const finals = finished.map((r) => r.final!);
   const out: RuleSummary = { rule: label, spec, runs: finished.length, finalIteration: iterations, finalLoss: spread(finals.map((p) => p.loss)) };
@@ -329,7 +321,7 @@ function summarize(label: string, spec: string, runs: RunRecord[], metric: 'accu
 }
 
 /** The public reference runs at our last iteration (their grid is every 20 iterations up to 2980). */
-function anchorSummary(iterations: number): RuleSummary {
+export function anchorSummary(iterations: number): RuleSummary {
   const curves = anchorCurves();
   const at = curves.map((c) => [...c].reverse().find((p) => p.iteration <= iterations) ?? c[0]);
   const t = medianIterationsTo(curves.map((c) => c.filter((p) => p.iteration <= iterations)));
@@ -341,13 +333,13 @@ function anchorSummary(iterations: number): RuleSummary {
   };
 }
 
-function describeColumns(metric: 'accuracy' | 'nmse'): string {
+export function describeColumns(metric: 'accuracy' | 'nmse'): string {
   const m = metric === 'accuracy' ? 'accuracy' : 'NMSE';
   return `Final loss and ${m}: on a fresh batch at the last iteration, mean ± s.d. over seeds.` +
     (metric === 'accuracy' ? ' Iterations to 95 %: first evaluation with accuracy ≥ 0.95, median over seeds ("—": the median run never got there).' : '');
 }
 
-function summaryTable(rows: RuleSummary[], metric: 'accuracy' | 'nmse', anchor?: RuleSummary): string {
+export function summaryTable(rows: RuleSummary[], metric: 'accuracy' | 'nmse', anchor?: RuleSummary): string {
   const header = ['rule', 'runs', 'final loss', metric === 'accuracy' ? 'final accuracy (%)' : 'final NMSE'];
   const withTest = rows.some((r) => r.finalTestAccuracy);
   if (withTest) header.push('final test accuracy (%)');

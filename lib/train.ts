@@ -133,7 +133,12 @@ export async function train(net: Network, task: Task, options: TrainCallOptions)
   const signSource = net.config.dale ? net.config.typeSigns : null;
   const result = (): TrainResult => ({ config, curve: position.curve, final: position.curve[position.curve.length - 1] });
   const save = (): void => {
-    if (o.checkpoint) saveCheckpoint(o.checkpoint, { network: net, optimizer, position: { ...position, elapsedMs: elapsed() } });
+    if (!o.checkpoint) return;
+    try {
+      saveCheckpoint(o.checkpoint, { network: net, optimizer, position: { ...position, elapsedMs: elapsed() } }, 'options.checkpoint');
+    } catch (err) {
+      throw Object.assign(err as Error, { result: result() }); // a full disk must not cost the curve so far
+    }
   };
 
   const evaluate = (iteration: number, lr: number): void => {

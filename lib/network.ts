@@ -8,6 +8,7 @@ import * as validate from './validate';
 import type { NormalizedNetworkConfig } from './validate';
 import type { Batch, ForwardResult, NetworkConfig, Params } from './types';
 import { engineFor } from './backend';
+import { checkedForward } from './resultChecks';
 
 export class Network {
   /** The normalised configuration (defaults filled in). */
@@ -64,7 +65,7 @@ export class Network {
     const o = options === undefined ? {} : validate.plainObject(options, 'options');
     validate.knownKeys(o, 'options', ['backend']);
     const requested = o.backend === undefined ? undefined : validate.oneOf(o.backend, 'options.backend', ['native', 'reference'] as const);
-    return engineFor(requested).forward(this, b);
+    return checkedForward(() => engineFor(requested).forward(this, b), b, this.config);
   }
 }
 

@@ -222,7 +222,7 @@ export function params(value: unknown, shape: Shape, name = 'params'): Params {
 }
 
 /** Upper bound on B·T·max(nIn, nOut) elements of a batch (2^31 - 1: what typed arrays and the addon index). */
-const MAX_ELEMENTS = 2 ** 31 - 1;
+export const MAX_ELEMENTS = 2 ** 31 - 1;
 
 /** The inputs of a batch (x, batchSize, steps), as `forward` needs them; labels and targets are not looked at. */
 export function batchInputs(value: unknown, shape: Shape, name = 'batch'): Batch {

@@ -144,10 +144,10 @@ export async function train(net: Network, task: Task, options: TrainCallOptions)
   };
 
   // A custom task's batches are checked like a caller's (labels in range, targets finite) before any metric.
-  const evalBatch = (b: unknown, name: string): Batch => validate.batch(b, net, t.loss, name).batch;
+  const taskBatch = (b: unknown, name: string): Batch => validate.batch(b, net, t.loss, name).batch;
   const evaluate = (iteration: number, lr: number): void => {
     const seed = deriveSeed(o.seed, EVAL_STREAM, iteration);
-    const batch = evalBatch(t.sample(o.evalBatchSize, seed), `task.sample(${o.evalBatchSize}, ${seed})`);
+    const batch = taskBatch(t.sample(o.evalBatchSize, seed), `task.sample(${o.evalBatchSize}, ${seed})`);
     const m = metricsOf(net.forward(batch, { backend: o.backend }).y, batch, net.nOut, t.loss);
     const point: CurvePoint = {
       iteration, loss: m.loss, ...(m.accuracy !== undefined ? { accuracy: m.accuracy } : {}),
@@ -156,7 +156,7 @@ export async function train(net: Network, task: Task, options: TrainCallOptions)
     };
     if (position.pendingCount > 0) point.trainLoss = position.pendingLoss / position.pendingCount;
     if (t.heldOut) {
-      const held = evalBatch(t.heldOut(), 'task.heldOut()');
+      const held = taskBatch(t.heldOut(), 'task.heldOut()');
       const h = metricsOf(net.forward(held, { backend: o.backend }).y, held, net.nOut, t.loss);
       point.testLoss = h.loss;
       if (h.accuracy !== undefined) point.testAccuracy = h.accuracy;
@@ -173,7 +173,10 @@ export async function train(net: Network, task: Task, options: TrainCallOptions)
 
   // The next training batch is sampled while this iteration's gradient runs off the JS thread (batch seeds depend on
   // the iteration only, so this changes no number). A sampling error is kept and thrown when its iteration starts.
-  const sampleTrain = (it: number): Batch => t.sample(o.batchSize, deriveSeed(o.seed, TRAIN_STREAM, it));
+  const sampleTrain = (it: number): Batch => {
+    const seed = deriveSeed(o.seed, TRAIN_STREAM, it);
+    return taskBatch(t.sample(o.batchSize, seed), `task.sample(${o.batchSize}, ${seed})`);
+  };
   let prefetched: { iteration: number; batch?: Batch; error?: { cause: unknown } } | undefined;
   for (let it = position.iteration + 1; it <= o.iterations; it++) {
     if (options.signal?.aborted) throw Object.assign(abortError(options.signal), { result: result() });

@@ -64,7 +64,7 @@ function removeStaleTemps(dir: string, base: string): void {
 
 /**
  * Atomically replaces (or creates) `file` with `data`. Throws a ModpropError naming `name` and the user's path.
- * `describeFailure` says what is left (e.g. "the previous checkpoint there is intact").
+ * `left` says what the failure leaves (e.g. "the previous checkpoint there is intact").
  */
 export function writeFileAtomic(file: string, data: string | Buffer, name: string, left = 'the file there is unchanged'): void {
   const shown = `'${file}'`;

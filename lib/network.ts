@@ -3,12 +3,12 @@
  * The arithmetic lives in the engines; this file only builds and owns the parameters.
  */
 import { Random, STREAMS } from './random';
+import { checkedForward } from './resultChecks';
 import { spectralRadius } from './filter';
 import * as validate from './validate';
 import type { NormalizedNetworkConfig } from './validate';
 import type { Batch, ForwardResult, NetworkConfig, Params } from './types';
 import { engineFor } from './backend';
-import { checkedForward } from './resultChecks';
 
 export class Network {
   /** The normalised configuration (defaults filled in). */

@@ -223,7 +223,8 @@ export async function train(net: Network, task: Task, options: TrainCallOptions)
         // Weights grown huge but finite overflow the evaluation: that is divergence too, handled the same way.
         if (!(err instanceof validate.ModpropError) || !err.message.includes('for the result of forward')) throw err;
         for (const k of PARAM_KEYS) net.params[k].set(before[k]);
-        throw new validate.ModpropError(`${err.message} at the evaluation of iteration ${it} (training diverged: lower ${tuning}; the network keeps the parameters of iteration ${it - 1})`);
+        const where = err.message.replace(/^.* but received /, '');
+        throw new validate.ModpropError(`Expected a finite loss at the evaluation of iteration ${it} but the outputs overflowed float32 (${where}) (training diverged: lower ${tuning}; the network keeps the parameters of iteration ${it - 1})`);
       }
     }
     if (o.checkpoint && (it % o.checkpointEvery === 0 || it === o.iterations)) save();

@@ -4,20 +4,25 @@
  *   line 1: {"format":"modprop-checkpoint","version":1,"sha256":"<hex of the payload>","bytes":<payload length>}
  *   line 2: the payload, JSON; float arrays as base64 of their little-endian bytes (exact round trip)
  *
- * written atomically (a temporary file in the same folder, fsync, then rename), so a crash mid-write leaves the
- * previous checkpoint intact. Loading checks the header, the length and the checksum before it parses anything.
+ * written atomically (lib/safeFile.ts: a temporary file in the same folder, every byte counted, fsync, then rename),
+ * so a crash or a full disk mid-write leaves the previous checkpoint intact. Loading refuses special and oversized
+ * files, checks the header, the length and the checksum before it parses anything, and then the same schema a save
+ * checks (lib/checkpointSchema.ts), so a re-signed payload cannot smuggle a bad position into `train`.
  */
 import { createHash } from 'node:crypto';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import { checkOptimizerHead, checkPosition, complaintText, type Complain } from './checkpointSchema';
+import { network as checkNetwork } from './gradients';
 import { Network } from './network';
 import { PARAM_KEYS, type OptimizerState, type ParamKey } from './optimizer';
 import type { CurvePoint } from './trainTypes';
+import { readRegularFile, writeFileAtomic } from './safeFile';
 import type { NetworkConfig, Params } from './types';
-import { ModpropError } from './validate';
+import { ModpropError, allFinite, fail, networkConfig } from './validate';
 
 export const CHECKPOINT_FORMAT = 'modprop-checkpoint';
 export const CHECKPOINT_VERSION = 1;
+/** The longest string V8 builds (2^29 - 24 characters): a larger checkpoint could not be parsed anyway. */
+export const MAX_CHECKPOINT_BYTES = 2 ** 29 - 24;
 
 /** Where a run stands, as saved in (and restored from) a checkpoint. */
 export interface TrainingPosition {
@@ -69,45 +74,41 @@ export function networkConfigOf(net: Network): NetworkConfig & { cellTypes: numb
   };
 }
 
-export function saveCheckpoint(file: string, cp: Checkpoint): void {
+/** Checks `cp` against the checkpoint schema, then writes it atomically; `name` is how errors refer to `file`. */
+export function saveCheckpoint(file: string, cp: Checkpoint, name = 'file'): void {
+  if (typeof file !== 'string' || file === '') fail('a file path', name, file);
+  const saving: Complain = (field, expected, received) => fail(expected, `checkpoint.${field}`, received);
+  if (typeof cp !== 'object' || cp === null) fail('a checkpoint { network, optimizer, position }', 'checkpoint', cp);
+  checkNetwork(cp.network, 'checkpoint.network');
+  checkOptimizerHead(cp.optimizer, 'optimizer', saving);
+  checkPosition(cp.position, 'position', saving);
   const p = cp.network.params;
   const o = cp.optimizer;
-  const moments = (r: Record<ParamKey, Float64Array> | undefined): Record<string, string> | null =>
-    r ? Object.fromEntries(PARAM_KEYS.map((k) => [k, encode(r[k])])) : null;
+  const moments = (r: Record<ParamKey, Float64Array> | undefined, which: string): Record<string, string> | null => {
+    if (!r) return null;
+    return Object.fromEntries(PARAM_KEYS.map((k) => {
+      const at = `checkpoint.optimizer.${which}.${k}`;
+      if (!(r[k] instanceof Float64Array) || r[k].length !== p[k].length) fail(`a Float64Array of length ${p[k].length}`, at, r[k]);
+      allFinite(r[k], at);
+      return [k, encode(r[k])];
+    }));
+  };
   const payload = JSON.stringify({
     network: networkConfigOf(cp.network),
     params: Object.fromEntries(PARAM_KEYS.map((k) => [k, encode(p[k])])),
-    optimizer: { kind: o.kind, step: o.step, m: moments(o.m), v: moments(o.v) },
+    optimizer: { kind: o.kind, step: o.step, m: moments(o.m, 'm'), v: moments(o.v, 'v') },
     position: cp.position,
   });
   const header = JSON.stringify({
     format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION,
     sha256: createHash('sha256').update(payload).digest('hex'), bytes: Buffer.byteLength(payload),
   });
-  const dir = path.dirname(path.resolve(file));
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
-  const fd = fs.openSync(tmp, 'w');
-  try {
-    fs.writeSync(fd, `${header}\n${payload}`);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  try {
-    fs.renameSync(tmp, file);
-  } catch (err) {
-    fs.rmSync(tmp, { force: true });
-    throw err;
-  }
+  writeFileAtomic(file, `${header}\n${payload}`, name, 'the previous checkpoint there is intact');
 }
 
 export function loadCheckpoint(file: string): Checkpoint {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new ModpropError(`Expected a readable checkpoint file for ${file} but received ${(err as NodeJS.ErrnoException).code ?? 'an unreadable path'}`);
-  }
+  if (typeof file !== 'string' || file === '') fail('a checkpoint file path', 'file', file);
+  const text = readRegularFile(file, MAX_CHECKPOINT_BYTES).toString('utf8');
   const newline = text.indexOf('\n');
   if (newline < 0) throw corrupt(file, 'the header line is missing (truncated?)');
   let header: { format?: unknown; version?: unknown; sha256?: unknown; bytes?: unknown };
@@ -121,19 +122,42 @@ export function loadCheckpoint(file: string): Checkpoint {
   const payload = text.slice(newline + 1);
   if (Buffer.byteLength(payload) !== header.bytes) throw corrupt(file, `the payload has ${Buffer.byteLength(payload)} bytes, the header says ${String(header.bytes)} (truncated?)`);
   if (createHash('sha256').update(payload).digest('hex') !== header.sha256) throw corrupt(file, 'the checksum does not match (the file was modified or damaged)');
-  const data = JSON.parse(payload) as {
+  let data: {
     network: NetworkConfig; params: Record<string, string>;
     optimizer: { kind: 'adam' | 'sgd'; step: number; m: Record<string, string> | null; v: Record<string, string> | null };
     position: TrainingPosition;
   };
+  try {
+    data = JSON.parse(payload);
+  } catch {
+    throw corrupt(file, 'the payload is not JSON');
+  }
+  const loading: Complain = (field, expected, received) => { throw corrupt(file, complaintText(field, expected, received)); };
+  if (typeof data !== 'object' || data === null) loading('payload', 'an object', data);
+  for (const k of ['network', 'params'] as const) if (typeof data[k] !== 'object' || data[k] === null) loading(k, 'an object', data[k]);
+  checkOptimizerHead(data.optimizer, 'optimizer', loading);
+  checkPosition(data.position, 'position', loading);
   const c = data.network;
+  const loads = <T>(what: string, make: () => T): T => {
+    try {
+      return make();
+    } catch (err) {
+      throw corrupt(file, `${what} does not load (${(err as Error).message.replace(/ for config\./, ' for network.')})`);
+    }
+  };
+  loads('network', () => networkConfig(c));
   const sizes: Record<ParamKey, number> = { win: c.nIn * c.nRec, wrec: c.nRec * c.nRec, wout: c.nRec * c.nOut, bout: c.nOut };
   const params = Object.fromEntries(PARAM_KEYS.map((k) => [k, decode(data.params[k], Float32Array, sizes[k], `params.${k}`, file)])) as unknown as Params;
-  const network = Network.fromParams(c, params);
+  const network = loads('params', () => Network.fromParams(c, params));
   const moments = (r: Record<string, string> | null, name: string): Record<ParamKey, Float64Array> | undefined =>
     r ? (Object.fromEntries(PARAM_KEYS.map((k) => [k, decode(r[k], Float64Array, sizes[k], `optimizer.${name}.${k}`, file)])) as Record<ParamKey, Float64Array>) : undefined;
   const o = data.optimizer;
   const optimizer: OptimizerState = { kind: o.kind, step: o.step, m: moments(o.m, 'm'), v: moments(o.v, 'v') };
-  if (optimizer.kind === 'adam' && (!optimizer.m || !optimizer.v)) throw corrupt(file, "the Adam moments are missing");
+  for (const [which, r] of [['m', optimizer.m], ['v', optimizer.v]] as const) {
+    for (const k of PARAM_KEYS) {
+      const a = r?.[k];
+      if (a) for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) loading(`optimizer.${which}.${k}[${i}]`, 'a finite number', a[i]);
+    }
+  }
   return { network, optimizer, position: data.position };
 }

@@ -37,5 +37,6 @@ export function metricsOf(y: Float32Array, batch: Batch, nOut: number, loss: Los
     se += (y[i] - t[i]) ** 2;
     variance += (t[i] - mean) ** 2;
   }
-  return { loss: (0.5 * se) / (B * T), nmse: variance > 0 ? se / variance : NaN };
+  // Constant targets have no variance to normalise by: NMSE is then left out rather than reported as NaN.
+  return { loss: (0.5 * se) / (B * T), ...(variance > 0 ? { nmse: se / variance } : {}) };
 }

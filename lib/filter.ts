@@ -68,14 +68,21 @@ export function filterMatrices(wrec: ArrayLike<number>, types: ArrayLike<number>
 /** Largest eigenvalue modulus of an n×n row-major matrix (real or complex eigenvalues). */
 export function spectralRadius(m: ArrayLike<number>, n: number): number {
   if (n === 1) return Math.abs(m[0]);
+  // ρ(sM) = s·ρ(M): extreme matrices are solved scaled to max|m| = 1, because the solver's squares overflow and it
+  // then loops forever on Inf. Ordinary ones are left alone so every existing result keeps its bits.
+  let largest = 0;
+  for (let k = 0; k < n * n; k++) largest = Math.max(largest, Math.abs(m[k]));
+  if (!Number.isFinite(largest)) return Infinity;
+  if (largest === 0) return 0;
+  const scale = largest > 1e100 || largest < 1e-100 ? largest : 1;
   const rows: number[][] = [];
-  for (let i = 0; i < n; i++) rows.push(Array.from({ length: n }, (_, j) => m[i * n + j]));
+  for (let i = 0; i < n; i++) rows.push(Array.from({ length: n }, (_, j) => m[i * n + j] / scale));
   const eig = new EigenvalueDecomposition(new Matrix(rows), { assumeSymmetric: false });
   const re = eig.realEigenvalues;
   const im = eig.imaginaryEigenvalues;
   let rho = 0;
   for (let i = 0; i < re.length; i++) rho = Math.max(rho, Math.hypot(re[i], im[i]));
-  return rho;
+  return rho * scale;
 }
 
 /**

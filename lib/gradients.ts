@@ -33,18 +33,18 @@ export function checkRuleStability(net: Network, rule: validate.NormalizedRule, 
   checkFilterStability(filterMatrices(net.params.wrec, net.types, net.nTypes, net.alpha, rule.mu), rule.mu, name);
 }
 
-function prepare(net: unknown, batch: unknown, rule: unknown, options: unknown, keys: readonly string[]): Prepared {
+function prepare(net: unknown, batch: unknown, rule: unknown, options: unknown, keys: readonly string[], ruleName = 'rule'): Prepared {
   const n = network(net);
   const o = options === undefined ? {} : validate.plainObject(options, 'options');
   validate.knownKeys(o, 'options', keys);
-  const r = validate.rule(rule);
+  const r = validate.rule(rule, ruleName);
   const b = validate.batch(batch, n, o.loss as LossName | undefined);
   const requested = o.backend === undefined ? undefined : validate.oneOf(o.backend, 'options.backend', ['native', 'reference'] as const);
   const engine = engineFor(requested);
   // The C++ core makes the same check with the same message (native/core/gradients.cc), so only the reference needs it.
-  if (engine.name !== 'native') checkRuleStability(n, r);
+  if (engine.name !== 'native') checkRuleStability(n, r, `${ruleName}.mu`);
   if (r.rule === 'rtrl' && engine.name === 'native') {
-    validate.fail("a rule the native engine implements ('rtrl' is reference-only: pass { backend: 'reference' })", 'rule.rule', 'rtrl');
+    validate.fail("a rule the native engine implements ('rtrl' is reference-only: pass { backend: 'reference' })", `${ruleName}.rule`, 'rtrl');
   }
   return { engine, batch: b.batch, rule: r, loss: b.loss };
 }
@@ -97,11 +97,13 @@ export interface Alignment {
 export function alignment(net: Network, batch: Batch, rules: RuleConfig[], options?: GradientOptions): Alignment[] {
   if (!Array.isArray(rules) || rules.length === 0) validate.fail('a non-empty array of rule configs', 'rules', rules);
   const n = network(net);
-  const normalized = rules.map((r, i) => validate.rule(r, `rules[${i}]`));
+  // Array.from visits holes (map skips them and would hand back a sparse array).
+  const normalized = Array.from(rules, (r, i) => validate.rule(r, `rules[${i}]`));
   normalized.forEach((r, i) => checkRuleStability(n, r, `rules[${i}].mu`));
   const reference = gradients(net, batch, { rule: 'bptt' }, options).grads;
   return normalized.map((r, i) => {
-    const g = gradients(net, batch, rules[i], options).grads;
+    const p = prepare(net, batch, rules[i], options, ['loss', 'backend'], `rules[${i}]`);
+    const g = checkFinite(p.engine.gradients(n, p.batch, p.rule, p.loss)).grads;
     return { label: validate.ruleLabel(r), rule: r, cosine: cosineByMatrix(g, reference) };
   });
 }
@@ -139,5 +141,12 @@ export function filterTaps(net: Network, options: { mu?: number; length: number 
   const length = validate.integer(o.length, 'options.length', 1, 1_000_000);
   const f = filterMatrices(n.params.wrec, n.types, n.nTypes, n.alpha, mu);
   checkFilterStability(f, mu, 'options.mu');
-  return Float32Array.from(filterTapsOf(f, n.alpha, length));
+  const taps = Float32Array.from(filterTapsOf(f, n.alpha, length));
+  // A stable filter can still have taps beyond float32 (a huge μ on nilpotent type means keeps ρ(Φ) = α).
+  const bad = taps.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) {
+    const c2 = n.nTypes * n.nTypes;
+    validate.fail('a mu whose filter taps fit in float32', 'options.mu', `mu = ${mu}, whose tap K_${Math.floor(bad / c2) + 1} reaches ${taps[bad]}; lower mu`, true);
+  }
+  return taps;
 }

@@ -3,6 +3,7 @@
  * The arithmetic lives in the engines; this file only builds and owns the parameters.
  */
 import { Random, STREAMS } from './random';
+import { checkedForward } from './resultChecks';
 import { spectralRadius } from './filter';
 import * as validate from './validate';
 import type { NormalizedNetworkConfig } from './validate';
@@ -84,7 +85,7 @@ export class Network {
     const o = options === undefined ? {} : validate.plainObject(options, 'options');
     validate.knownKeys(o, 'options', ['backend']);
     const requested = o.backend === undefined ? undefined : validate.oneOf(o.backend, 'options.backend', ['native', 'reference'] as const);
-    return engineFor(requested).forward(this, b);
+    return checkedForward(() => engineFor(requested).forward(this, b), b, this.config);
   }
 }
 

@@ -63,7 +63,9 @@ function normalize(value: unknown): Normalized {
   const evalEvery = num('evalEvery', 20, int);
   if (o.checkpoint !== undefined && (typeof o.checkpoint !== 'string' || o.checkpoint === '')) validate.fail('a file path', 'options.checkpoint', o.checkpoint);
   if (o.resume !== undefined && (typeof o.resume !== 'string' || o.resume === '')) validate.fail('a checkpoint file path', 'options.resume', o.resume);
-  if (o.onProgress !== undefined && typeof o.onProgress !== 'function') validate.fail('a function', 'options.onProgress', o.onProgress);
+  if (o.onProgress !== undefined && (typeof o.onProgress !== 'function' || /^class\b/.test(Function.prototype.toString.call(o.onProgress)))) {
+    validate.fail('a function (not a class)', 'options.onProgress', typeof o.onProgress === 'function' ? 'a class' : o.onProgress, typeof o.onProgress === 'function');
+  }
   if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) validate.fail('an AbortSignal', 'options.signal', o.signal);
   return {
     rule,
@@ -161,11 +163,19 @@ async function trainFrom(net: Network, t: Task, o: Normalized, options: TrainCal
   const elapsed = (): number => Date.now() - started;
   const signSource = net.config.dale ? net.config.typeSigns : null;
   const save = (): void => {
-    if (o.checkpoint) saveCheckpoint(o.checkpoint, { network: net, optimizer, position: { ...position, elapsedMs: elapsed() } });
+    if (!o.checkpoint) return;
+    try {
+      saveCheckpoint(o.checkpoint, { network: net, optimizer, position: { ...position, elapsedMs: elapsed() } }, 'options.checkpoint');
+    } catch (err) {
+      throw Object.assign(err as Error, { result: result() }); // a full disk must not cost the curve so far
+    }
   };
 
+  // A custom task's batches are checked like a caller's (labels in range, targets finite) before any metric.
+  const taskBatch = (b: unknown, name: string): Batch => validate.batch(b, net, t.loss, name).batch;
   const evaluate = (iteration: number, lr: number): void => {
-    const batch = t.sample(o.evalBatchSize, deriveSeed(o.seed, EVAL_STREAM, iteration));
+    const seed = deriveSeed(o.seed, EVAL_STREAM, iteration);
+    const batch = taskBatch(t.sample(o.evalBatchSize, seed), `task.sample(${o.evalBatchSize}, ${seed})`);
     const m = metricsOf(net.forward(batch, { backend: o.backend }).y, batch, net.nOut, t.loss);
     const point: CurvePoint = {
       iteration, loss: m.loss, ...(m.accuracy !== undefined ? { accuracy: m.accuracy } : {}),
@@ -174,7 +184,7 @@ async function trainFrom(net: Network, t: Task, o: Normalized, options: TrainCal
     };
     if (position.pendingCount > 0) point.trainLoss = position.pendingLoss / position.pendingCount;
     if (t.heldOut) {
-      const held = t.heldOut();
+      const held = taskBatch(t.heldOut(), 'task.heldOut()');
       const h = metricsOf(net.forward(held, { backend: o.backend }).y, held, net.nOut, t.loss);
       point.testLoss = h.loss;
       if (h.accuracy !== undefined) point.testAccuracy = h.accuracy;
@@ -185,12 +195,16 @@ async function trainFrom(net: Network, t: Task, o: Normalized, options: TrainCal
     options.onProgress?.({ ...point, iterations: o.iterations, lr, final: iteration === o.iterations });
   };
 
+  const tuning = o.l2 > 0 ? `options.lr (${o.lr}) or options.l2 (${o.l2})` : `options.lr (${o.lr})`;
   const lrAt = (iteration: number): number => o.lr * o.lrDecay ** Math.floor((iteration - 1) / o.lrDecayEvery);
   if (position.iteration === 0 && position.curve.length === 0) evaluate(0, lrAt(1));
 
   // The next training batch is sampled while this iteration's gradient runs off the JS thread (batch seeds depend on
   // the iteration only, so this changes no number). A sampling error is kept and thrown when its iteration starts.
-  const sampleTrain = (it: number): Batch => t.sample(o.batchSize, deriveSeed(o.seed, TRAIN_STREAM, it));
+  const sampleTrain = (it: number): Batch => {
+    const seed = deriveSeed(o.seed, TRAIN_STREAM, it);
+    return taskBatch(t.sample(o.batchSize, seed), `task.sample(${o.batchSize}, ${seed})`);
+  };
   let prefetched: { iteration: number; batch?: Batch; error?: { cause: unknown } } | undefined;
   for (let it = position.iteration + 1; it <= o.iterations; it++) {
     if (options.signal?.aborted) throw Object.assign(abortError(options.signal), { result: result() });
@@ -216,7 +230,7 @@ async function trainFrom(net: Network, t: Task, o: Normalized, options: TrainCal
       throw err;
     }
     if (!Number.isFinite(g.loss)) {
-      throw new validate.ModpropError(`Expected a finite loss at iteration ${it} but received ${g.loss} (training diverged: lower lr; the network keeps the parameters of iteration ${it - 1}${o.checkpoint ? `, and ${o.checkpoint} the last checkpoint` : ''})`);
+      throw new validate.ModpropError(`Expected a finite loss at iteration ${it} but received ${g.loss} (training diverged: lower ${tuning}; the network keeps the parameters of iteration ${it - 1}${o.checkpoint ? `, and ${o.checkpoint} the last checkpoint` : ''})`);
     }
     addL2(g.grads, net.params, o.l2);
     const before = snapshotParams(net);
@@ -225,12 +239,22 @@ async function trainFrom(net: Network, t: Task, o: Normalized, options: TrainCal
     const broken = firstNonFinite(net);
     if (broken) {
       for (const k of PARAM_KEYS) net.params[k].set(before[k]);
-      throw new validate.ModpropError(`Expected finite parameters after the step of iteration ${it} but ${broken} became non-finite (training diverged: lower lr; the network keeps the parameters of iteration ${it - 1})`);
+      throw new validate.ModpropError(`Expected finite parameters after the step of iteration ${it} but ${broken} became non-finite (training diverged: lower ${tuning}; the network keeps the parameters of iteration ${it - 1})`);
     }
     position.pendingLoss += g.loss;
     position.pendingCount += 1;
     position.iteration = it;
-    if (it % o.evalEvery === 0 || it === o.iterations) evaluate(it, lr);
+    if (it % o.evalEvery === 0 || it === o.iterations) {
+      try {
+        evaluate(it, lr);
+      } catch (err) {
+        // Weights grown huge but finite overflow the evaluation: that is divergence too, handled the same way.
+        if (!(err instanceof validate.ModpropError) || !err.message.includes('for the result of forward')) throw err;
+        for (const k of PARAM_KEYS) net.params[k].set(before[k]);
+        const where = err.message.replace(/^.* but received /, '');
+        throw new validate.ModpropError(`Expected a finite loss at the evaluation of iteration ${it} but the outputs overflowed float32 (${where}) (training diverged: lower ${tuning}; the network keeps the parameters of iteration ${it - 1})`);
+      }
+    }
     if (o.checkpoint && (it % o.checkpointEvery === 0 || it === o.iterations)) save();
   }
   if (o.iterations === 0 || position.iteration < o.iterations) save();

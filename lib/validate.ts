@@ -67,8 +67,16 @@ export function oneOf<T extends string>(value: unknown, name: string, options: r
   return value as T;
 }
 
+/** The prototype of every typed array: objects inheriting it (or proxies of one) throw when their fields are read. */
+const TYPED_ARRAY = Object.getPrototypeOf(Int8Array) as abstract new () => unknown;
+
+/** A proxy of a typed array, or an object inheriting a typed array's prototype: reading its length throws. */
+function fakeTypedArray(value: object): boolean {
+  return value instanceof TYPED_ARRAY && !ArrayBuffer.isView(value);
+}
+
 export function plainObject(value: unknown, name: string): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value) || ArrayBuffer.isView(value)) {
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || ArrayBuffer.isView(value) || value instanceof TYPED_ARRAY) {
     fail('an object', name, value);
   }
   return value as Record<string, unknown>;
@@ -163,7 +171,7 @@ export function networkConfig(value: unknown): NormalizedNetworkConfig {
     typeSigns = Int8Array.from([-1, 1]);
   } else {
     const ct = c.cellTypes as ArrayLike<number>;
-    if (typeof ct !== 'object' || ct === null || typeof ct.length !== 'number' || ct.length !== nRec) {
+    if (typeof ct !== 'object' || ct === null || fakeTypedArray(ct) || typeof ct.length !== 'number' || ct.length !== nRec) {
       fail(`an array of ${nRec} type ids (one per recurrent unit)`, 'config.cellTypes', c.cellTypes);
     }
     types = new Int32Array(nRec);
@@ -182,7 +190,7 @@ export function networkConfig(value: unknown): NormalizedNetworkConfig {
 
   if (c.typeSigns !== undefined) {
     const ts = c.typeSigns as ArrayLike<number>;
-    if (typeof ts !== 'object' || ts === null || typeof ts.length !== 'number' || ts.length !== nTypes) {
+    if (typeof ts !== 'object' || ts === null || fakeTypedArray(ts) || typeof ts.length !== 'number' || ts.length !== nTypes) {
       fail(`an array of ${nTypes} signs (one ±1 per cell type)`, 'config.typeSigns', c.typeSigns);
     }
     typeSigns = new Int8Array(nTypes);
@@ -253,7 +261,7 @@ export function params(value: unknown, shape: Shape, name = 'params'): Params {
 }
 
 /** Upper bound on B·T·max(nIn, nOut) elements of a batch (2^31 - 1: what typed arrays and the addon index). */
-const MAX_ELEMENTS = 2 ** 31 - 1;
+export const MAX_ELEMENTS = 2 ** 31 - 1;
 
 /** The inputs of a batch (x, batchSize, steps), as `forward` needs them; labels and targets are not looked at. */
 export function batchInputs(value: unknown, shape: Shape, name = 'batch'): Batch {
@@ -337,7 +345,7 @@ export function rule(value: unknown, name = 'rule'): NormalizedRule {
   let window = 0;
   if (ruleName === 'tbptt') {
     if (r.window === undefined) fail('an integer ≥ 1 (the truncation window of tbptt)', `${name}.window`, undefined);
-    window = integer(r.window, `${name}.window`, 1);
+    window = integer(r.window, `${name}.window`, 1, MAX_ELEMENTS); // the engines hold it in an int32
   }
   const learningSignal = r.learningSignal === undefined ? 'symmetric'
     : oneOf(r.learningSignal, `${name}.learningSignal`, ['symmetric', 'random'] as const);

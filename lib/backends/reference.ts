@@ -1,4 +1,5 @@
 /** The reference engine behind the `Engine` interface: float64 math, float32 results, async on a worker thread. */
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { LossName } from '../contract';
@@ -7,7 +8,8 @@ import { dataOf, modelOf, referenceGradients, type ReferenceRule } from '../refe
 import type { NetworkLike } from '../reference/model';
 import type { Batch, ForwardResult, GradientResult } from '../types';
 import type { NormalizedRule } from '../validate';
-import { abortError, snapshot, type Engine } from './engine';
+import { snapshot, type Engine } from './engine';
+import { WorkerPool } from './workerPool';
 
 export function referenceForward(net: NetworkLike, batch: Batch): ForwardResult {
   const m = modelOf(net);
@@ -43,49 +45,35 @@ export interface ReferenceJob {
 }
 
 /** The worker entry; under tsx (tests, development) it is a .ts file, so the worker registers tsx first. */
-function startWorker(job: ReferenceJob): Worker {
+function startWorker(): Worker {
   const ext = path.extname(__filename);
   const file = path.join(__dirname, `referenceWorker${ext}`);
-  if (ext !== '.ts') return new Worker(file, { workerData: job });
+  if (ext !== '.ts') return new Worker(file);
   const loader = require.resolve('tsx/cjs'); // resolved here: the worker's own lookup starts from the cwd
-  return new Worker(`require(${JSON.stringify(loader)}); require(${JSON.stringify(file)});`, { eval: true, workerData: job });
+  return new Worker(`require(${JSON.stringify(loader)}); require(${JSON.stringify(file)});`, { eval: true });
 }
 
-function runOnWorker(job: ReferenceJob, signal?: AbortSignal): Promise<GradientResult> {
-  if (signal?.aborted) return Promise.reject(abortError(signal));
-  return new Promise((resolve, reject) => {
-    const worker = startWorker(job);
-    let settled = false;
-    const finish = (fn: () => void): void => {
-      if (settled) return;
-      settled = true;
-      signal?.removeEventListener('abort', onAbort);
-      fn();
-    };
-    const onAbort = (): void => {
-      finish(() => reject(abortError(signal!)));
-      void worker.terminate();
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-    worker.once('message', (msg: { ok: true; result: GradientResult } | { ok: false; message: string; name: string }) => {
-      finish(() => {
-        if (msg.ok) resolve(msg.result);
-        else {
-          const err = new Error(msg.message);
-          err.name = msg.name;
-          reject(err);
-        }
-      });
-      void worker.terminate();
-    });
-    worker.once('error', (err) => finish(() => reject(err)));
-    worker.once('exit', (code) => finish(() => reject(new Error(`reference worker exited with code ${code} before answering`))));
-  });
+/** Four workers keep two cores busy with room for a caller's own threads; more only cost memory. */
+const pool = new WorkerPool<GradientResult>(startWorker, Math.max(1, Math.min(os.availableParallelism(), 4)));
+
+/** The reference engine's worker pool (its size and current load are visible to tests). */
+export const referenceWorkerPool = pool;
+
+/** Posts a copy of the job taken now, so a caller changing its batch after the call (even while queued) changes nothing. */
+function runOnWorker(net: NetworkLike, batch: Batch, rule: NormalizedRule, loss: LossName, signal?: AbortSignal): Promise<GradientResult> {
+  const copy: Batch = { x: batch.x.slice(), batchSize: batch.batchSize, steps: batch.steps };
+  if (batch.labels) copy.labels = batch.labels.slice();
+  if (batch.targets) copy.targets = batch.targets.slice();
+  const job: ReferenceJob = { net: snapshot(net), batch: copy, rule, loss };
+  const p = job.net.params;
+  const transfer = [p.win, p.wrec, p.wout, p.bout, job.net.types, job.net.randomFeedback, copy.x, copy.labels, copy.targets]
+    .filter((a): a is NonNullable<typeof a> => a !== undefined).map((a) => a.buffer as ArrayBuffer);
+  return pool.run(job, transfer, signal);
 }
 
 export const referenceEngine: Engine = {
   name: 'reference',
   forward: referenceForward,
   gradients: referenceGradients32,
-  gradientsAsync: (net, batch, rule, loss, signal) => runOnWorker({ net: snapshot(net), batch, rule, loss }, signal),
+  gradientsAsync: runOnWorker,
 };

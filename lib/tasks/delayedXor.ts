@@ -19,13 +19,15 @@ export interface DelayedXorOptions {
 
 const BASELINE = 0.02;
 const AMPLITUDE = 2.0;
+const MAX_NOISE = 1e6;
 
 export function delayedXor(options: DelayedXorOptions = {}): Task {
   const o = validate.plainObject(options, 'options');
   validate.knownKeys(o, 'options', ['cueSteps', 'delaySteps', 'noise']);
   const cue = o.cueSteps === undefined ? 100 : validate.integer(o.cueSteps, 'options.cueSteps', 1, 1_000_000);
   const delay = o.delaySteps === undefined ? 700 : validate.integer(o.delaySteps, 'options.delaySteps', 0, 100_000_000);
-  const noise = o.noise === undefined ? 0.01 : validate.numberInRange(o.noise, 'options.noise', 0, Number.MAX_VALUE, 'a finite number ≥ 0');
+  // Inputs are float32 and a normal draw reaches ±6σ: a larger noise than this would only drown the cues in overflow.
+  const noise = o.noise === undefined ? 0.01 : validate.numberInRange(o.noise, 'options.noise', 0, MAX_NOISE, `a number between 0 and ${MAX_NOISE}`);
   const steps = 2 * cue + delay;
   const bump = new Float64Array(cue);
   const width = cue / 4;
@@ -43,6 +45,9 @@ export function delayedXor(options: DelayedXorOptions = {}): Task {
     sample(batchSize: number, seed: number) {
       validate.integer(batchSize, 'batchSize', 1, 1_000_000);
       validate.integer(seed, 'seed', 0);
+      if (batchSize * steps * 2 > validate.MAX_ELEMENTS) {
+        validate.fail(`batchSize × steps × nIn ≤ ${validate.MAX_ELEMENTS}`, 'batchSize', `${batchSize} × ${steps} × 2`, true);
+      }
       const bits = new Random(seed, STREAMS.taskBits);
       const rng = new Random(seed, STREAMS.taskNoise);
       const x = new Float32Array(batchSize * steps * 2);

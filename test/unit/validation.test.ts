@@ -395,8 +395,10 @@ describe('validation: rules, losses, backends', () => {
   it('tbptt without a window, window 0, window 2.5', () => {
     throwsExactly(() => gradients(net, goodBatch(), { rule: 'tbptt' }),
       'Expected an integer ≥ 1 (the truncation window of tbptt) for rule.window but received undefined');
-    throwsExactly(() => gradients(net, goodBatch(), { rule: 'tbptt', window: 0 }), 'Expected an integer ≥ 1 for rule.window but received 0');
-    throwsExactly(() => gradients(net, goodBatch(), { rule: 'tbptt', window: 2.5 }), 'Expected an integer ≥ 1 for rule.window but received 2.5');
+    throwsExactly(() => gradients(net, goodBatch(), { rule: 'tbptt', window: 0 }), 'Expected an integer between 1 and 2147483647 for rule.window but received 0');
+    throwsExactly(() => gradients(net, goodBatch(), { rule: 'tbptt', window: 2.5 }), 'Expected an integer between 1 and 2147483647 for rule.window but received 2.5');
+    // The engines hold the window in an int32: 2^31 used to wrap to a negative window inside the native core.
+    throwsExactly(() => gradients(net, goodBatch(), { rule: 'tbptt', window: 2 ** 31 }), 'Expected an integer between 1 and 2147483647 for rule.window but received 2147483648');
   });
 
   it("online modprop with feedback 'cell'", () => {

@@ -8,6 +8,7 @@ import * as validate from './validate';
 import type { NormalizedNetworkConfig } from './validate';
 import type { Batch, ForwardResult, NetworkConfig, Params } from './types';
 import { engineFor } from './backend';
+import { threadCount } from './threads';
 
 export class Network {
   /** The normalised configuration (defaults filled in). */
@@ -58,13 +59,15 @@ export class Network {
   }
 
   /** Runs the network on a batch: v, z ([B][T][nRec]) and y ([B][T][nOut]). */
-  forward(batch: Batch, options?: { backend?: 'native' | 'reference' }): ForwardResult {
+  /** `options.threads`: native engine threads for this call (see `GradientOptions.threads`). */
+  forward(batch: Batch, options?: { backend?: 'native' | 'reference'; threads?: number }): ForwardResult {
     const b = validate.batchInputs(batch, this.config);
     validate.params(this.params, this.config, 'net.params');
     const o = options === undefined ? {} : validate.plainObject(options, 'options');
-    validate.knownKeys(o, 'options', ['backend']);
+    validate.knownKeys(o, 'options', ['backend', 'threads']);
     const requested = o.backend === undefined ? undefined : validate.oneOf(o.backend, 'options.backend', ['native', 'reference'] as const);
-    return engineFor(requested).forward(this, b);
+    const threads = o.threads === undefined ? undefined : threadCount(o.threads, 'options.threads');
+    return engineFor(requested).forward(this, b, threads);
   }
 }
 

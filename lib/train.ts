@@ -15,13 +15,14 @@ import { deriveSeed } from './random';
 import type { Task } from './tasks/task';
 import type { CurvePoint, TrainOptions, TrainResult } from './trainTypes';
 import * as validate from './validate';
+import { threadCount } from './threads';
 
 const TRAIN_STREAM = 1;
 const EVAL_STREAM = 2;
 
 const OPTION_KEYS = ['rule', 'feedback', 'mu', 'online', 'window', 'learningSignal', 'optimizer', 'lr', 'lrDecay',
   'lrDecayEvery', 'l2', 'iterations', 'batchSize', 'evalEvery', 'evalBatchSize', 'seed', 'backend', 'signal',
-  'onProgress', 'checkpoint', 'checkpointEvery', 'resume'] as const;
+  'onProgress', 'checkpoint', 'checkpointEvery', 'resume', 'threads'] as const;
 
 export interface TrainCallOptions extends TrainOptions {
   /** Continue from this checkpoint file: its parameters, optimizer state and position replace the network's. */
@@ -43,6 +44,7 @@ interface Normalized {
   backend?: 'native' | 'reference';
   checkpoint?: string;
   checkpointEvery: number;
+  threads?: number;
 }
 
 function normalize(value: unknown): Normalized {
@@ -77,6 +79,7 @@ function normalize(value: unknown): Normalized {
     backend: o.backend === undefined ? undefined : validate.oneOf(o.backend, 'options.backend', ['native', 'reference'] as const),
     checkpoint: o.checkpoint as string | undefined,
     checkpointEvery: num('checkpointEvery', evalEvery, int),
+    threads: o.threads === undefined ? undefined : threadCount(o.threads, 'options.threads'),
   };
 }
 
@@ -138,7 +141,7 @@ export async function train(net: Network, task: Task, options: TrainCallOptions)
 
   const evaluate = (iteration: number, lr: number): void => {
     const batch = t.sample(o.evalBatchSize, deriveSeed(o.seed, EVAL_STREAM, iteration));
-    const m = metricsOf(net.forward(batch, { backend: o.backend }).y, batch, net.nOut, t.loss);
+    const m = metricsOf(net.forward(batch, { backend: o.backend, threads: o.threads }).y, batch, net.nOut, t.loss);
     const point: CurvePoint = {
       iteration, loss: m.loss, ...(m.accuracy !== undefined ? { accuracy: m.accuracy } : {}),
       ...(m.nmse !== undefined ? { nmse: m.nmse } : {}),
@@ -147,7 +150,7 @@ export async function train(net: Network, task: Task, options: TrainCallOptions)
     if (position.pendingCount > 0) point.trainLoss = position.pendingLoss / position.pendingCount;
     if (t.heldOut) {
       const held = t.heldOut();
-      const h = metricsOf(net.forward(held, { backend: o.backend }).y, held, net.nOut, t.loss);
+      const h = metricsOf(net.forward(held, { backend: o.backend, threads: o.threads }).y, held, net.nOut, t.loss);
       point.testLoss = h.loss;
       if (h.accuracy !== undefined) point.testAccuracy = h.accuracy;
     }
@@ -173,7 +176,7 @@ export async function train(net: Network, task: Task, options: TrainCallOptions)
     let g;
     try {
       checkRuleStability(net, o.rule, 'options.mu');
-      const pending = gradientsAsync(net, batch, rule, { backend: o.backend, signal: options.signal });
+      const pending = gradientsAsync(net, batch, rule, { backend: o.backend, signal: options.signal, threads: o.threads });
       if (it < o.iterations) {
         try {
           prefetched = { iteration: it + 1, batch: sampleTrain(it + 1) };

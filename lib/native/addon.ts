@@ -32,8 +32,8 @@ export interface NativeAddon {
   forward?: (ints: Int32Array, floats: Float64Array, arrays: (Float32Array | Int32Array | null)[]) => void;
   gradients?: (ints: Int32Array, floats: Float64Array, arrays: (Float32Array | Int32Array | null)[]) => number;
   gradientsAsync?: (ints: Int32Array, floats: Float64Array, arrays: (Float32Array | Int32Array | null)[]) => Promise<number>;
+  /** Starts the pool of that many threads (an error when the system cannot); sets nothing. */
   setThreads?: (threads: number) => void;
-  getThreads?: () => number;
 }
 
 export type LoadedAddon = { addon: NativeAddon; path: string } | { error: string };

@@ -3,8 +3,10 @@
  * (SPEC §3 "type average", SPEC §4 Φ, Ψ, K_s). Everything here is float64 and C×C or N×C, so it is cheap to
  * recompute at every call — which matters because the weights change during training.
  */
-import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
+import { spectralRadius } from './spectralRadius';
 import { ModpropError } from './validate';
+
+export { spectralRadius };
 
 /** Ω[c][d] = mean of Wrec over the block (type c pre, type d post), zeros and the diagonal counted. Empty blocks give 0. */
 export function typeBlockMeans(wrec: ArrayLike<number>, types: ArrayLike<number>, nTypes: number): Float64Array {
@@ -63,19 +65,6 @@ export function filterMatrices(wrec: ArrayLike<number>, types: ArrayLike<number>
     }
   }
   return { nTypes, phi, psi };
-}
-
-/** Largest eigenvalue modulus of an n×n row-major matrix (real or complex eigenvalues). */
-export function spectralRadius(m: ArrayLike<number>, n: number): number {
-  if (n === 1) return Math.abs(m[0]);
-  const rows: number[][] = [];
-  for (let i = 0; i < n; i++) rows.push(Array.from({ length: n }, (_, j) => m[i * n + j]));
-  const eig = new EigenvalueDecomposition(new Matrix(rows), { assumeSymmetric: false });
-  const re = eig.realEigenvalues;
-  const im = eig.imaginaryEigenvalues;
-  let rho = 0;
-  for (let i = 0; i < re.length; i++) rho = Math.max(rho, Math.hypot(re[i], im[i]));
-  return rho;
 }
 
 /**

@@ -139,9 +139,10 @@ export async function train(net: Network, task: Task, options: TrainCallOptions)
     if (o.checkpoint) saveCheckpoint(o.checkpoint, { network: net, optimizer, position: { ...position, elapsedMs: elapsed() } });
   };
 
-  const evaluate = (iteration: number, lr: number): void => {
+  // Evaluation runs off the JS thread (forwardAsync); training waits for it, so no number changes.
+  const evaluate = async (iteration: number, lr: number): Promise<void> => {
     const batch = t.sample(o.evalBatchSize, deriveSeed(o.seed, EVAL_STREAM, iteration));
-    const m = metricsOf(net.forward(batch, { backend: o.backend, threads: o.threads }).y, batch, net.nOut, t.loss);
+    const m = metricsOf((await net.forwardAsync(batch, { backend: o.backend, threads: o.threads })).y, batch, net.nOut, t.loss);
     const point: CurvePoint = {
       iteration, loss: m.loss, ...(m.accuracy !== undefined ? { accuracy: m.accuracy } : {}),
       ...(m.nmse !== undefined ? { nmse: m.nmse } : {}),
@@ -150,7 +151,7 @@ export async function train(net: Network, task: Task, options: TrainCallOptions)
     if (position.pendingCount > 0) point.trainLoss = position.pendingLoss / position.pendingCount;
     if (t.heldOut) {
       const held = t.heldOut();
-      const h = metricsOf(net.forward(held, { backend: o.backend, threads: o.threads }).y, held, net.nOut, t.loss);
+      const h = metricsOf((await net.forwardAsync(held, { backend: o.backend, threads: o.threads })).y, held, net.nOut, t.loss);
       point.testLoss = h.loss;
       if (h.accuracy !== undefined) point.testAccuracy = h.accuracy;
     }
@@ -161,7 +162,7 @@ export async function train(net: Network, task: Task, options: TrainCallOptions)
   };
 
   const lrAt = (iteration: number): number => o.lr * o.lrDecay ** Math.floor((iteration - 1) / o.lrDecayEvery);
-  if (position.iteration === 0 && position.curve.length === 0) evaluate(0, lrAt(1));
+  if (position.iteration === 0 && position.curve.length === 0) await evaluate(0, lrAt(1));
 
   // The next training batch is sampled while this iteration's gradient runs off the JS thread (batch seeds depend on
   // the iteration only, so this changes no number). A sampling error is kept and thrown when its iteration starts.
@@ -205,7 +206,7 @@ export async function train(net: Network, task: Task, options: TrainCallOptions)
     position.pendingLoss += g.loss;
     position.pendingCount += 1;
     position.iteration = it;
-    if (it % o.evalEvery === 0 || it === o.iterations) evaluate(it, lr);
+    if (it % o.evalEvery === 0 || it === o.iterations) await evaluate(it, lr);
     if (o.checkpoint && (it % o.checkpointEvery === 0 || it === o.iterations)) save();
   }
   if (o.iterations === 0 || position.iteration < o.iterations) save();

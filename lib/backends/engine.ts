@@ -13,6 +13,8 @@ export interface Engine {
   readonly name: EngineName;
   // `threads`: the native engine's thread count for this call (lib/threads.ts); the reference engine ignores it.
   forward(net: NetworkLike, batch: Batch, threads?: number): ForwardResult;
+  /** `forward` off the JS thread (the native engine on the libuv pool; the reference engine runs it inline). */
+  forwardAsync(net: NetworkLike, batch: Batch, threads?: number): Promise<ForwardResult>;
   gradients(net: NetworkLike, batch: Batch, rule: NormalizedRule, loss: LossName, threads?: number): GradientResult;
   gradientsAsync(net: NetworkLike, batch: Batch, rule: NormalizedRule, loss: LossName, signal?: AbortSignal, threads?: number): Promise<GradientResult>;
 }

@@ -86,6 +86,8 @@ function runOnWorker(job: ReferenceJob, signal?: AbortSignal): Promise<GradientR
 export const referenceEngine: Engine = {
   name: 'reference',
   forward: referenceForward,
+  // Inline: evaluation batches are small next to a gradient, and the reference engine is the slow fallback anyway.
+  forwardAsync: async (net, batch) => referenceForward(net, batch),
   gradients: referenceGradients32,
   gradientsAsync: (net, batch, rule, loss, signal) => runOnWorker({ net: snapshot(net), batch, rule, loss }, signal),
 };

@@ -1,4 +1,4 @@
-// forward, gradients, gradientsAsync, setThreads: unpack positional arguments (the layout of
+// forward, forwardAsync, gradients, gradientsAsync, setThreads: unpack positional arguments (the layout of
 // native/core/contract.h) into plain core structs on the JS thread, then run the core. Typed arrays are read in
 // place; an async call keeps references to every array it reads or writes until it settles, so the buffers stay
 // alive, and Execute() never touches JS. Errors of the caller's input (modprop::Error) carry code MODPROP_INVALID so
@@ -134,6 +134,8 @@ struct GradientJob {
   BatchView<float> batch{};
   GradView<float> grads{};
   std::shared_ptr<ThreadPool> pool;
+
+  double run() { return gradients(dims, model, batch, rule, grads, *pool); }
 };
 
 GradientJob gradientJob(const Napi::CallbackInfo& cb, std::vector<Napi::ObjectReference>* keep) {
@@ -187,7 +189,7 @@ GradientJob gradientJob(const Napi::CallbackInfo& cb, std::vector<Napi::ObjectRe
 Napi::Value gradientsSync(const Napi::CallbackInfo& cb) {
   GradientJob job = gradientJob(cb, nullptr);
   try {
-    return Napi::Number::New(cb.Env(), gradients(job.dims, job.model, job.batch, job.rule, job.grads, *job.pool));
+    return Napi::Number::New(cb.Env(), job.run());
   } catch (const Error& e) {
     throw invalid(cb.Env(), e.what());
   } catch (const std::exception& e) {
@@ -195,10 +197,12 @@ Napi::Value gradientsSync(const Napi::CallbackInfo& cb) {
   }
 }
 
-class GradientWorker : public Napi::AsyncWorker {
+// Runs a job (GradientJob or ForwardJob: plain data and a run() returning a number) on a libuv worker thread.
+template <typename Job>
+class KernelWorker : public Napi::AsyncWorker {
  public:
-  GradientWorker(Napi::Env env, GradientJob job, std::vector<Napi::ObjectReference> keep)
-      : Napi::AsyncWorker(env, "modprop.gradients"),
+  KernelWorker(Napi::Env env, const char* name, Job job, std::vector<Napi::ObjectReference> keep)
+      : Napi::AsyncWorker(env, name),
         deferred_(Napi::Promise::Deferred::New(env)),
         job_(job),
         keep_(std::move(keep)) {}
@@ -207,7 +211,7 @@ class GradientWorker : public Napi::AsyncWorker {
 
   void Execute() override {
     try {
-      loss_ = gradients(job_.dims, job_.model, job_.batch, job_.rule, job_.grads, *job_.pool);
+      result_ = job_.run();
     } catch (const Error& e) {
       invalidInput_ = true;
       SetError(e.what());
@@ -216,7 +220,7 @@ class GradientWorker : public Napi::AsyncWorker {
     }
   }
 
-  void OnOK() override { deferred_.Resolve(Napi::Number::New(Env(), loss_)); }
+  void OnOK() override { deferred_.Resolve(Napi::Number::New(Env(), result_)); }
 
   // When the environment is being torn down (a worker thread terminated mid-call), opening a handle scope or
   // settling the promise fails and node-addon-api throws from a callback that must not throw, which aborts the
@@ -235,33 +239,53 @@ class GradientWorker : public Napi::AsyncWorker {
 
  private:
   Napi::Promise::Deferred deferred_;
-  GradientJob job_;
+  Job job_;
   std::vector<Napi::ObjectReference> keep_;  // the typed arrays the job points into
-  double loss_ = 0;
+  double result_ = 0;
   bool invalidInput_ = false;
 };
 
-// gradientsAsync(ints, floats, arrays) → Promise<loss>; the same job on a libuv worker thread.
-Napi::Value gradientsAsync(const Napi::CallbackInfo& cb) {
-  std::vector<Napi::ObjectReference> keep;
-  GradientJob job = gradientJob(cb, &keep);
-  auto* worker = new GradientWorker(cb.Env(), job, std::move(keep));
+template <typename Job>
+Napi::Value queue(Napi::Env env, const char* name, Job job, std::vector<Napi::ObjectReference> keep) {
+  auto* worker = new KernelWorker<Job>(env, name, job, std::move(keep));
   Napi::Promise promise = worker->promise();
   worker->Queue();
   return promise;
 }
 
-// forward(ints, floats, arrays) → undefined; writes v, z, y in place.
-Napi::Value forwardSync(const Napi::CallbackInfo& cb) {
+// gradientsAsync(ints, floats, arrays) → Promise<loss>; the same job on a libuv worker thread.
+Napi::Value gradientsAsync(const Napi::CallbackInfo& cb) {
+  std::vector<Napi::ObjectReference> keep;
+  GradientJob job = gradientJob(cb, &keep);
+  return queue(cb.Env(), "modprop.gradients", job, std::move(keep));
+}
+
+struct ForwardJob {
+  Dims dims{};
+  ModelView<float> model{};
+  const float* x = nullptr;
+  float* v = nullptr;
+  float* z = nullptr;
+  float* y = nullptr;
+  std::shared_ptr<ThreadPool> pool;
+
+  double run() {
+    forward(dims, model, x, v, z, y, *pool);
+    return 0;
+  }
+};
+
+ForwardJob forwardJob(const Napi::CallbackInfo& cb, std::vector<Napi::ObjectReference>* keep) {
   Napi::Env env = cb.Env();
   Napi::Int32Array ints = headerArg<Napi::Int32Array>(cb, 0, kJobInts, napi_int32_array, "ints");
   Napi::Float64Array floats = headerArg<Napi::Float64Array>(cb, 1, kJobFloats, napi_float64_array, "floats");
   if (cb.Length() < 3 || !cb[2].IsArray() || cb[2].As<Napi::Array>().Length() != kForwardArrays)
     throw invalid(env, "Expected a list of " + std::to_string(kForwardArrays) + " arrays for the native argument arrays");
   Napi::Array list = cb[2].As<Napi::Array>();
-  const Dims d = dimsOf(env, ints.Data());
-  std::shared_ptr<ThreadPool> threads = poolOf(env, ints.Data()[kThreads]);
-  const int64_t B = d.batch, T = d.steps, I = d.nIn, N = d.nRec, K = d.nOut;
+  ForwardJob job;
+  job.dims = dimsOf(env, ints.Data());
+  job.pool = poolOf(env, ints.Data()[kThreads]);
+  const int64_t B = job.dims.batch, T = job.dims.steps, I = job.dims.nIn, N = job.dims.nRec, K = job.dims.nOut;
   const ArraySpec specs[kForwardArrays] = {
       {"params.win", napi_float32_array, I * N, false},  {"params.wrec", napi_float32_array, N * N, false},
       {"params.wout", napi_float32_array, N * K, false}, {"params.bout", napi_float32_array, K, false},
@@ -269,20 +293,37 @@ Napi::Value forwardSync(const Napi::CallbackInfo& cb) {
       {"z", napi_float32_array, product(B, T, N), false},       {"y", napi_float32_array, product(B, T, K), false},
   };
   void* p[kForwardArrays];
-  for (uint32_t i = 0; i < kForwardArrays; i++) p[i] = arrayData(env, list, i, specs[i], nullptr);
+  for (uint32_t i = 0; i < kForwardArrays; i++) p[i] = arrayData(env, list, i, specs[i], keep);
   const double* fl = floats.Data();
-  ModelView<float> model{static_cast<const float*>(p[kFwdWin]), static_cast<const float*>(p[kFwdWrec]),
-                         static_cast<const float*>(p[kFwdWout]), static_cast<const float*>(p[kFwdBout]),
-                         nullptr, nullptr, fl[kAlpha], fl[kThreshold]};
+  job.model = ModelView<float>{static_cast<const float*>(p[kFwdWin]), static_cast<const float*>(p[kFwdWrec]),
+                               static_cast<const float*>(p[kFwdWout]), static_cast<const float*>(p[kFwdBout]),
+                               nullptr, nullptr, fl[kAlpha], fl[kThreshold]};
+  job.x = static_cast<const float*>(p[kFwdX]);
+  job.v = static_cast<float*>(p[kFwdV]);
+  job.z = static_cast<float*>(p[kFwdZ]);
+  job.y = static_cast<float*>(p[kFwdY]);
+  return job;
+}
+
+// forward(ints, floats, arrays) → undefined; writes v, z, y in place.
+Napi::Value forwardSync(const Napi::CallbackInfo& cb) {
+  ForwardJob job = forwardJob(cb, nullptr);
   try {
-    forward(d, model, static_cast<const float*>(p[kFwdX]), static_cast<float*>(p[kFwdV]), static_cast<float*>(p[kFwdZ]),
-            static_cast<float*>(p[kFwdY]), *threads);
+    job.run();
   } catch (const Error& e) {
-    throw invalid(env, e.what());
+    throw invalid(cb.Env(), e.what());
   } catch (const std::exception& e) {
-    throw Napi::Error::New(env, std::string("modprop native engine: ") + e.what());
+    throw Napi::Error::New(cb.Env(), std::string("modprop native engine: ") + e.what());
   }
-  return env.Undefined();
+  return cb.Env().Undefined();
+}
+
+// forwardAsync(ints, floats, arrays) → Promise<0>: the same job on a libuv worker thread (evaluation during training
+// must not block the event loop).
+Napi::Value forwardAsync(const Napi::CallbackInfo& cb) {
+  std::vector<Napi::ObjectReference> keep;
+  ForwardJob job = forwardJob(cb, &keep);
+  return queue(cb.Env(), "modprop.forward", job, std::move(keep));
 }
 
 std::string describeNumber(const Napi::CallbackInfo& cb) {
@@ -310,6 +351,7 @@ Napi::Value setThreads(const Napi::CallbackInfo& cb) {
 
 void registerKernels(Napi::Env env, Napi::Object exports) {
   exports.Set("forward", guardedFunction<forwardSync>(env, "forward"));
+  exports.Set("forwardAsync", guardedFunction<forwardAsync>(env, "forwardAsync"));
   exports.Set("gradients", guardedFunction<gradientsSync>(env, "gradients"));
   exports.Set("gradientsAsync", guardedFunction<gradientsAsync>(env, "gradientsAsync"));
   exports.Set("setThreads", guardedFunction<setThreads>(env, "setThreads"));

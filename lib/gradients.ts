@@ -1,7 +1,7 @@
 /** The gradient-level public API (SPEC §6): gradients, gradientsAsync, alignment, filterTaps. */
 import { engineFor } from './backend';
 import type { Engine } from './backends/engine';
-import { checkFilterStability, filterMatrices, filterTapsOf } from './filter';
+import { checkFilterStability, checkOnlineFilterCost, filterMatrices, filterTapsOf } from './filter';
 import { Network } from './network';
 import type { AsyncGradientOptions, Batch, GradientOptions, GradientResult, Params, RuleConfig } from './types';
 import * as validate from './validate';
@@ -45,6 +45,7 @@ function prepare(net: unknown, batch: unknown, rule: unknown, options: unknown, 
   const engine = engineFor(requested);
   // The C++ core makes the same check with the same message (native/core/gradients.cc), so only the reference needs it.
   if (engine.name !== 'native') checkRuleStability(n, r);
+  if (r.rule === 'modprop' && r.online && r.feedback === 'type') checkOnlineFilterCost(n.nTypes, b.batch.batchSize, n.nRec, n.nIn);
   if (r.rule === 'rtrl' && engine.name === 'native') {
     validate.fail("a rule the native engine implements ('rtrl' is reference-only: pass { backend: 'reference' })", 'rule.rule', 'rtrl');
   }

@@ -169,3 +169,26 @@ describeNative('the raw addon checks its own arguments', () => {
     }
   });
 });
+
+describeNative('the raw addon refuses work it cannot serve', () => {
+  it('online ModProp with type feedback at C = N = 800 is an error at once, not hours of work', () => {
+    const loaded = loadAddon();
+    assert.ok('addon' in loaded);
+    const n = 800, b = 4, t = 3;
+    const call = validGradientCall();
+    const ints = call.ints as Int32Array;
+    Object.assign(ints, { [JOB_INTS.batch]: b, [JOB_INTS.steps]: t, [JOB_INTS.nRec]: n, [JOB_INTS.nTypes]: n, [JOB_INTS.rule]: 5, [JOB_INTS.online]: 1 });
+    const a = call.arrays;
+    a[GRADIENT_ARRAYS.win] = new Float32Array(I * n);
+    a[GRADIENT_ARRAYS.wrec] = new Float32Array(n * n);
+    a[GRADIENT_ARRAYS.wout] = new Float32Array(n * K);
+    a[GRADIENT_ARRAYS.types] = Int32Array.from({ length: n }, (_, i) => i);
+    a[GRADIENT_ARRAYS.x] = new Float32Array(b * t * I);
+    a[GRADIENT_ARRAYS.labels] = new Int32Array(b);
+    a[GRADIENT_ARRAYS.gradWin] = new Float32Array(I * n);
+    a[GRADIENT_ARRAYS.gradWrec] = new Float32Array(n * n);
+    a[GRADIENT_ARRAYS.gradWout] = new Float32Array(n * K);
+    assert.throws(() => loaded.addon.gradients!(ints, call.floats as Float64Array, a as Arr[]),
+      (e: Error & { code?: string }) => e.code === 'MODPROP_INVALID' && /cell types for online ModProp/.test(e.message));
+  });
+});

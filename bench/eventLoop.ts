@@ -2,7 +2,10 @@
  * Event-loop delay while training at paper size (issue 11 "Load"): N = 120, B = 32, delayed XOR, for online ModProp
  * and BPTT, with perf_hooks.monitorEventLoopDelay sampling every 1 ms. Prints p50 / p99 / max in ms per rule.
  *
- *   npx tsx bench/eventLoop.ts [iterations=60]
+ *   npx tsx bench/eventLoop.ts [iterations=60] [threads]
+ *
+ * With as many native threads as CPUs the kernels compete with the JS thread for the cores, which shows up as
+ * event-loop delay too; pass a thread count to leave a core free.
  *
  * `MODPROP_ROOT=/path/to/another/checkout` measures that checkout's library instead (for before/after numbers).
  */
@@ -26,6 +29,8 @@ async function measure(rule: Record<string, unknown>, iterations: number): Promi
 
 (async () => {
   const iterations = Number(process.argv[2] ?? 60);
+  const threads = process.argv[3] === undefined ? undefined : Number(process.argv[3]);
+  if (threads !== undefined) m.setThreads(threads); // setThreads, not the threads option: older checkouts lack it
   console.log(`engine ${m.backend.name}, threads ${m.getThreads()}`);
   for (const rule of [{ rule: 'modprop', online: true }, { rule: 'bptt' }]) console.log(await measure(rule, iterations));
 })();

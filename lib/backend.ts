@@ -7,7 +7,8 @@
 import { referenceEngine } from './backends/reference';
 import { loadNativeEngine, type NativeCandidate } from './backends/native';
 import type { Engine, EngineName } from './backends/engine';
-import { ModpropError, describe, integer } from './validate';
+import { ModpropError, describe } from './validate';
+import { setDefaultThreads, threadCount, threadsFor } from './threads';
 
 interface Resolution {
   engine: Engine;
@@ -91,28 +92,33 @@ export const backend: BackendInfo = Object.freeze({
 function nativeInfo(): Record<string, unknown> | undefined {
   const cand = nativeCandidate();
   if (!cand.info) return undefined;
-  return cand.kernels ? { ...cand.info, threads: cand.kernels.getThreads() } : cand.info;
+  return cand.kernels ? { ...cand.info, threads: threadsFor(undefined) } : cand.info;
 }
-
-/** Largest thread count accepted by `setThreads`. */
-export const MAX_THREADS = 1024;
 
 /**
- * Sets the native engine's thread count (default: all cores) for the calls that start from now on. Results are
- * bit-identical for a given thread count. The reference engine is single-threaded; with it this is an error, so a
- * setting never silently does nothing.
+ * Sets the native engine's default thread count for the calls this thread (the main thread or one worker thread)
+ * makes from now on; other worker threads keep theirs, and a call's own `threads` option wins. The default is the
+ * number of CPUs the process may use (`os.availableParallelism()`, which honours CPU affinity); a larger request is
+ * clamped to it with a one-time warning. Throws a ModpropError when the system cannot start the threads. Results
+ * are bit-identical for a given thread count. The reference engine is single-threaded; with it this is an error, so
+ * a setting never silently does nothing.
  */
 export function setThreads(threads: number): void {
-  const n = integer(threads, 'threads', 1, MAX_THREADS);
+  const n = threadCount(threads, 'threads');
   const cand = nativeCandidate();
   if (!cand.kernels) throw new ModpropError(`Expected the native engine for setThreads but it is not available: ${cand.reason}`);
-  cand.kernels.setThreads(n);
+  try {
+    cand.kernels.setThreads(n);
+  } catch (err) {
+    if ((err as { code?: string }).code === 'MODPROP_INVALID') throw new ModpropError((err as Error).message);
+    throw err;
+  }
+  setDefaultThreads(n);
 }
 
-/** The native engine's thread count (1 when only the reference engine is available). */
+/** This thread's default native thread count (1 when only the reference engine is available). */
 export function getThreads(): number {
-  const cand = nativeCandidate();
-  return cand.kernels ? cand.kernels.getThreads() : 1;
+  return nativeCandidate().kernels ? threadsFor(undefined) : 1;
 }
 
 /** For tests: forget the resolved choice so a changed MODPROP_BACKEND takes effect. */

@@ -23,7 +23,7 @@ export const LOSS_NAMES = Object.keys(LOSS_IDS) as LossName[];
  * and its array list by these indices only, so a renamed option cannot silently fall back to a default.
  */
 export const JOB_INTS = { batch: 0, steps: 1, nIn: 2, nRec: 3, nOut: 4, nTypes: 5, rule: 6, feedback: 7, learningSignal: 8,
-  online: 9, window: 10, loss: 11 } as const;
+  online: 9, window: 10, loss: 11, threads: 12 } as const;
 export const JOB_FLOATS = { alpha: 0, threshold: 1, mu: 2 } as const;
 export const GRADIENT_ARRAYS = { win: 0, wrec: 1, wout: 2, bout: 3, randomFeedback: 4, types: 5, x: 6, labels: 7, targets: 8,
   gradWin: 9, gradWrec: 10, gradWout: 11, gradBout: 12 } as const;

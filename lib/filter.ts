@@ -3,8 +3,10 @@
  * (SPEC §3 "type average", SPEC §4 Φ, Ψ, K_s). Everything here is float64 and C×C or N×C, so it is cheap to
  * recompute at every call — which matters because the weights change during training.
  */
-import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
+import { spectralRadius } from './spectralRadius';
 import { ModpropError } from './validate';
+
+export { spectralRadius };
 
 /** Ω[c][d] = mean of Wrec over the block (type c pre, type d post), zeros and the diagonal counted. Empty blocks give 0. */
 export function typeBlockMeans(wrec: ArrayLike<number>, types: ArrayLike<number>, nTypes: number): Float64Array {
@@ -65,26 +67,6 @@ export function filterMatrices(wrec: ArrayLike<number>, types: ArrayLike<number>
   return { nTypes, phi, psi };
 }
 
-/** Largest eigenvalue modulus of an n×n row-major matrix (real or complex eigenvalues). */
-export function spectralRadius(m: ArrayLike<number>, n: number): number {
-  if (n === 1) return Math.abs(m[0]);
-  // ρ(sM) = s·ρ(M): extreme matrices are solved scaled to max|m| = 1, because the solver's squares overflow and it
-  // then loops forever on Inf. Ordinary ones are left alone so every existing result keeps its bits.
-  let largest = 0;
-  for (let k = 0; k < n * n; k++) largest = Math.max(largest, Math.abs(m[k]));
-  if (!Number.isFinite(largest)) return Infinity;
-  if (largest === 0) return 0;
-  const scale = largest > 1e100 || largest < 1e-100 ? largest : 1;
-  const rows: number[][] = [];
-  for (let i = 0; i < n; i++) rows.push(Array.from({ length: n }, (_, j) => m[i * n + j] / scale));
-  const eig = new EigenvalueDecomposition(new Matrix(rows), { assumeSymmetric: false });
-  const re = eig.realEigenvalues;
-  const im = eig.imaginaryEigenvalues;
-  let rho = 0;
-  for (let i = 0; i < re.length; i++) rho = Math.max(rho, Math.hypot(re[i], im[i]));
-  return rho * scale;
-}
-
 /**
  * Throws when ModProp's type filter diverges: ρ(Φ) ≥ 1 (SPEC §4 "Stability"). Returns ρ otherwise.
  * The offline rule computes the same quantity as the online filter, so both are refused.
@@ -132,4 +114,25 @@ export function matmul(a: ArrayLike<number>, b: ArrayLike<number>, n: number): F
     }
   }
   return out;
+}
+
+/**
+ * Online ModProp with type feedback carries a C×C filter state per (sequence, presynaptic unit) and multiplies it by
+ * Φ at every step: batch × (nRec + nIn) × C³ operations per time step for C > 2 (C ≤ 2 has a closed form), and
+ * C² numbers of state per unit. With one type per cell that is hours per iteration and gigabytes of state (C = 800:
+ * 1.6e12 operations per step at B = 4), so beyond ONLINE_FILTER_WORK per step it is refused rather than left to
+ * hang; the offline rule, fewer types, or feedback 'cell' serve those networks.
+ */
+export const ONLINE_FILTER_WORK = 2 ** 33;
+
+export function checkOnlineFilterCost(nTypes: number, batchSize: number, nRec: number, nIn: number): void {
+  if (nTypes <= 2) return;
+  const rows = batchSize * (nRec + nIn);
+  if (rows * nTypes ** 3 <= ONLINE_FILTER_WORK) return;
+  const most = Math.max(2, Math.floor(Math.cbrt(ONLINE_FILTER_WORK / rows)));
+  throw new ModpropError(
+    `Expected at most ${most} cell types for online ModProp with type feedback at batch ${batchSize} and nRec ${nRec} ` +
+    `(its filter costs batch × (nRec + nIn) × C³ = ${(rows * nTypes ** 3).toExponential(2)} operations per time step) ` +
+    `for net.nTypes but received ${nTypes}; use the offline rule (online: false), feedback 'cell', fewer types or a smaller batch`,
+  );
 }

@@ -1,17 +1,19 @@
 /** The gradient-level public API (SPEC §6): gradients, gradientsAsync, alignment, filterTaps. */
 import { engineFor } from './backend';
 import type { Engine } from './backends/engine';
-import { checkFilterStability, filterMatrices, filterTapsOf } from './filter';
+import { checkFilterStability, checkOnlineFilterCost, filterMatrices, filterTapsOf } from './filter';
 import { Network } from './network';
 import type { AsyncGradientOptions, Batch, GradientOptions, GradientResult, Params, RuleConfig } from './types';
 import * as validate from './validate';
 import type { LossName } from './contract';
+import { threadCount } from './threads';
 
 interface Prepared {
   engine: Engine;
   batch: Batch;
   rule: validate.NormalizedRule;
   loss: LossName;
+  threads?: number;
 }
 
 export function network(value: unknown, name = 'net'): Network {
@@ -43,10 +45,12 @@ function prepare(net: unknown, batch: unknown, rule: unknown, options: unknown, 
   const engine = engineFor(requested);
   // The C++ core makes the same check with the same message (native/core/gradients.cc), so only the reference needs it.
   if (engine.name !== 'native') checkRuleStability(n, r, `${ruleName}.mu`);
+  if (r.rule === 'modprop' && r.online && r.feedback === 'type') checkOnlineFilterCost(n.nTypes, b.batch.batchSize, n.nRec, n.nIn);
   if (r.rule === 'rtrl' && engine.name === 'native') {
     validate.fail("a rule the native engine implements ('rtrl' is reference-only: pass { backend: 'reference' })", `${ruleName}.rule`, 'rtrl');
   }
-  return { engine, batch: b.batch, rule: r, loss: b.loss };
+  const threads = o.threads === undefined ? undefined : threadCount(o.threads, 'options.threads');
+  return { engine, batch: b.batch, rule: r, loss: b.loss, threads };
 }
 
 /**
@@ -73,16 +77,16 @@ function checkFinite(result: GradientResult): GradientResult {
  * console.log(g.loss, g.grads.wrec);
  */
 export function gradients(net: Network, batch: Batch, rule: RuleConfig, options?: GradientOptions): GradientResult {
-  const p = prepare(net, batch, rule, options, ['loss', 'backend']);
-  return checkFinite(p.engine.gradients(net, p.batch, p.rule, p.loss));
+  const p = prepare(net, batch, rule, options, ['loss', 'backend', 'threads']);
+  return checkFinite(p.engine.gradients(net, p.batch, p.rule, p.loss, p.threads));
 }
 
 /** `gradients` on a worker thread; rejects with an AbortError when `options.signal` aborts. */
 export async function gradientsAsync(net: Network, batch: Batch, rule: RuleConfig, options?: AsyncGradientOptions): Promise<GradientResult> {
-  const p = prepare(net, batch, rule, options, ['loss', 'backend', 'signal']);
+  const p = prepare(net, batch, rule, options, ['loss', 'backend', 'signal', 'threads']);
   const signal = (options as AsyncGradientOptions | undefined)?.signal;
   if (signal !== undefined && !(signal instanceof AbortSignal)) validate.fail('an AbortSignal', 'options.signal', signal);
-  return checkFinite(await p.engine.gradientsAsync(net, p.batch, p.rule, p.loss, signal));
+  return checkFinite(await p.engine.gradientsAsync(net, p.batch, p.rule, p.loss, signal, p.threads));
 }
 
 export interface Alignment {

@@ -8,10 +8,11 @@
  * const batch = task.sample(8, 1);
  * const { loss, grads } = gradients(net, batch, { rule: 'modprop', mu: 0.25 });
  */
-export { Network } from './network';
+export { Network, type ForwardOptions } from './network';
 export { gradients, gradientsAsync, alignment, filterTaps, type Alignment } from './gradients';
 export { backend, setThreads, getThreads, type BackendInfo } from './backend';
 export { ModpropError } from './validate';
+export { spectralRadius } from './spectralRadius';
 export { train, type TrainCallOptions } from './train';
 export { loadCheckpoint, saveCheckpoint, type Checkpoint, type TrainingPosition } from './checkpoint';
 export type { RunMetadata } from './metadata';

@@ -3,13 +3,15 @@
  * The arithmetic lives in the engines; this file only builds and owns the parameters.
  */
 import { Random, STREAMS } from './random';
-import { checkedForward } from './resultChecks';
+import { checkedForward, checkedForwardAsync } from './resultChecks';
 import { spectralRadius } from './filter';
 import * as validate from './validate';
 import type { NormalizedNetworkConfig } from './validate';
 import type { Batch, ForwardResult, NetworkConfig, Params } from './types';
 import { engineFor } from './backend';
 import { loadNetworkFile, saveNetworkFile } from './npz';
+import { threadCount } from './threads';
+import type { Engine } from './backends/engine';
 
 export class Network {
   /** The normalised configuration (defaults filled in). */
@@ -79,14 +81,42 @@ export class Network {
   }
 
   /** Runs the network on a batch: v, z ([B][T][nRec]) and y ([B][T][nOut]). */
-  forward(batch: Batch, options?: { backend?: 'native' | 'reference' }): ForwardResult {
+  /** `options.threads`: native engine threads for this call (see `GradientOptions.threads`). */
+  forward(batch: Batch, options?: ForwardOptions): ForwardResult {
+    const c = this.forwardCall(batch, options);
+    return checkedForward(() => c.engine.forward(this, c.batch, c.threads), c.batch, this.config);
+  }
+
+  /**
+   * `forward` off the JS thread: the native engine runs on the libuv pool (the event loop keeps turning meanwhile);
+   * the reference engine runs inline. The parameters and batch are copied when the call starts.
+   */
+  forwardAsync(batch: Batch, options?: ForwardOptions): Promise<ForwardResult> {
+    try {
+      const c = this.forwardCall(batch, options);
+      return checkedForwardAsync(() => c.engine.forwardAsync(this, c.batch, c.threads), c.batch, this.config);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  private forwardCall(batch: Batch, options: ForwardOptions | undefined): { engine: Engine; batch: Batch; threads?: number } {
     const b = validate.batchInputs(batch, this.config);
     validate.params(this.params, this.config, 'net.params');
     const o = options === undefined ? {} : validate.plainObject(options, 'options');
-    validate.knownKeys(o, 'options', ['backend']);
+    validate.knownKeys(o, 'options', ['backend', 'threads']);
     const requested = o.backend === undefined ? undefined : validate.oneOf(o.backend, 'options.backend', ['native', 'reference'] as const);
-    return checkedForward(() => engineFor(requested).forward(this, b), b, this.config);
+    const threads = o.threads === undefined ? undefined : threadCount(o.threads, 'options.threads');
+    return { engine: engineFor(requested), batch: b, threads };
   }
+}
+
+/** Options of `Network.forward` and `Network.forwardAsync`. */
+export interface ForwardOptions {
+  /** Force an engine for this call (default: the one chosen at load). */
+  backend?: 'native' | 'reference';
+  /** Native engine threads for this call (see `GradientOptions.threads`). */
+  threads?: number;
 }
 
 /** Throws when a weight's sign disagrees with its presynaptic type under Dale's law. */

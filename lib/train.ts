@@ -18,13 +18,14 @@ import * as validate from './validate';
 import { backend } from './backend';
 import { runMetadata } from './metadata';
 import { networkRecord } from './runRecord';
+import { threadCount } from './threads';
 
 const TRAIN_STREAM = 1;
 const EVAL_STREAM = 2;
 
 const OPTION_KEYS = ['rule', 'feedback', 'mu', 'online', 'window', 'learningSignal', 'optimizer', 'lr', 'lrDecay',
   'lrDecayEvery', 'l2', 'iterations', 'batchSize', 'evalEvery', 'evalBatchSize', 'seed', 'backend', 'signal',
-  'onProgress', 'checkpoint', 'checkpointEvery', 'resume'] as const;
+  'onProgress', 'checkpoint', 'checkpointEvery', 'resume', 'threads'] as const;
 
 export interface TrainCallOptions extends TrainOptions {
   /** Continue from this checkpoint file: its parameters, optimizer state and position replace the network's. */
@@ -46,6 +47,7 @@ interface Normalized {
   backend?: 'native' | 'reference';
   checkpoint?: string;
   checkpointEvery: number;
+  threads?: number;
 }
 
 function normalize(value: unknown): Normalized {
@@ -82,6 +84,7 @@ function normalize(value: unknown): Normalized {
     backend: o.backend === undefined ? undefined : validate.oneOf(o.backend, 'options.backend', ['native', 'reference'] as const),
     checkpoint: o.checkpoint as string | undefined,
     checkpointEvery: num('checkpointEvery', evalEvery, int),
+    threads: o.threads === undefined ? undefined : threadCount(o.threads, 'options.threads'),
   };
 }
 
@@ -173,10 +176,11 @@ async function trainFrom(net: Network, t: Task, o: Normalized, options: TrainCal
 
   // A custom task's batches are checked like a caller's (labels in range, targets finite) before any metric.
   const taskBatch = (b: unknown, name: string): Batch => validate.batch(b, net, t.loss, name).batch;
-  const evaluate = (iteration: number, lr: number): void => {
+  // Evaluation runs off the JS thread (forwardAsync); training waits for it, so no number changes.
+  const evaluate = async (iteration: number, lr: number): Promise<void> => {
     const seed = deriveSeed(o.seed, EVAL_STREAM, iteration);
     const batch = taskBatch(t.sample(o.evalBatchSize, seed), `task.sample(${o.evalBatchSize}, ${seed})`);
-    const m = metricsOf(net.forward(batch, { backend: o.backend }).y, batch, net.nOut, t.loss);
+    const m = metricsOf((await net.forwardAsync(batch, { backend: o.backend, threads: o.threads })).y, batch, net.nOut, t.loss);
     const point: CurvePoint = {
       iteration, loss: m.loss, ...(m.accuracy !== undefined ? { accuracy: m.accuracy } : {}),
       ...(m.nmse !== undefined ? { nmse: m.nmse } : {}),
@@ -185,7 +189,7 @@ async function trainFrom(net: Network, t: Task, o: Normalized, options: TrainCal
     if (position.pendingCount > 0) point.trainLoss = position.pendingLoss / position.pendingCount;
     if (t.heldOut) {
       const held = taskBatch(t.heldOut(), 'task.heldOut()');
-      const h = metricsOf(net.forward(held, { backend: o.backend }).y, held, net.nOut, t.loss);
+      const h = metricsOf((await net.forwardAsync(held, { backend: o.backend, threads: o.threads })).y, held, net.nOut, t.loss);
       point.testLoss = h.loss;
       if (h.accuracy !== undefined) point.testAccuracy = h.accuracy;
     }
@@ -197,7 +201,7 @@ async function trainFrom(net: Network, t: Task, o: Normalized, options: TrainCal
 
   const tuning = o.l2 > 0 ? `options.lr (${o.lr}) or options.l2 (${o.l2})` : `options.lr (${o.lr})`;
   const lrAt = (iteration: number): number => o.lr * o.lrDecay ** Math.floor((iteration - 1) / o.lrDecayEvery);
-  if (position.iteration === 0 && position.curve.length === 0) evaluate(0, lrAt(1));
+  if (position.iteration === 0 && position.curve.length === 0) await evaluate(0, lrAt(1));
 
   // The next training batch is sampled while this iteration's gradient runs off the JS thread (batch seeds depend on
   // the iteration only, so this changes no number). A sampling error is kept and thrown when its iteration starts.
@@ -215,7 +219,7 @@ async function trainFrom(net: Network, t: Task, o: Normalized, options: TrainCal
     let g;
     try {
       checkRuleStability(net, o.rule, 'options.mu');
-      const pending = gradientsAsync(net, batch, rule, { backend: o.backend, signal: options.signal });
+      const pending = gradientsAsync(net, batch, rule, { backend: o.backend, signal: options.signal, threads: o.threads });
       if (it < o.iterations) {
         try {
           prefetched = { iteration: it + 1, batch: sampleTrain(it + 1) };
@@ -246,7 +250,7 @@ async function trainFrom(net: Network, t: Task, o: Normalized, options: TrainCal
     position.iteration = it;
     if (it % o.evalEvery === 0 || it === o.iterations) {
       try {
-        evaluate(it, lr);
+        await evaluate(it, lr);
       } catch (err) {
         // Weights grown huge but finite overflow the evaluation: that is divergence too, handled the same way.
         if (!(err instanceof validate.ModpropError) || !err.message.includes('for the result of forward')) throw err;

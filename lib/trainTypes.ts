@@ -25,6 +25,8 @@ export interface TrainOptions extends RuleConfig {
   seed?: number;
   /** Force an engine (default: the one chosen at load). */
   backend?: 'native' | 'reference';
+  /** Native engine threads for every call of the run (see `GradientOptions.threads`). */
+  threads?: number;
   /** Stops training; the promise rejects with an AbortError whose `result` holds the curve so far. */
   signal?: AbortSignal;
   /** Called after every evaluation, and with `final: true` at the end. */

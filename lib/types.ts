@@ -75,6 +75,12 @@ export interface GradientOptions {
   loss?: LossName;
   /** Force an engine for this call (default: the one chosen at load, see `backend`). */
   backend?: 'native' | 'reference';
+  /**
+   * Native engine threads for this call (default: this thread's `setThreads`, else the CPUs the process may use, i.e.
+   * `os.availableParallelism()`). More than that is clamped to it with a one-time warning. The same count gives
+   * bit-identical results; the reference engine ignores it.
+   */
+  threads?: number;
 }
 
 export interface AsyncGradientOptions extends GradientOptions {

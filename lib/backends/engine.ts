@@ -11,9 +11,12 @@ export type EngineName = 'native' | 'reference';
 
 export interface Engine {
   readonly name: EngineName;
-  forward(net: NetworkLike, batch: Batch): ForwardResult;
-  gradients(net: NetworkLike, batch: Batch, rule: NormalizedRule, loss: LossName): GradientResult;
-  gradientsAsync(net: NetworkLike, batch: Batch, rule: NormalizedRule, loss: LossName, signal?: AbortSignal): Promise<GradientResult>;
+  // `threads`: the native engine's thread count for this call (lib/threads.ts); the reference engine ignores it.
+  forward(net: NetworkLike, batch: Batch, threads?: number): ForwardResult;
+  /** `forward` off the JS thread (the native engine on the libuv pool; the reference engine runs it inline). */
+  forwardAsync(net: NetworkLike, batch: Batch, threads?: number): Promise<ForwardResult>;
+  gradients(net: NetworkLike, batch: Batch, rule: NormalizedRule, loss: LossName, threads?: number): GradientResult;
+  gradientsAsync(net: NetworkLike, batch: Batch, rule: NormalizedRule, loss: LossName, signal?: AbortSignal, threads?: number): Promise<GradientResult>;
 }
 
 /** A plain-data copy of what an engine reads from a network (safe to post to a worker). */

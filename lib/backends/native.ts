@@ -12,8 +12,9 @@ import type { NetworkLike } from '../reference/model';
 import type { Batch, ForwardResult, GradientResult, Params } from '../types';
 import { ModpropError, type NormalizedRule } from '../validate';
 import { abortError, snapshot, type Engine } from './engine';
+import { threadsFor } from '../threads';
 
-type Kernels = Required<Pick<NativeAddon, 'forward' | 'gradients' | 'gradientsAsync' | 'setThreads' | 'getThreads'>>;
+type Kernels = Required<Pick<NativeAddon, 'forward' | 'forwardAsync' | 'gradients' | 'gradientsAsync' | 'setThreads'>>;
 type ArrayArg = Float32Array | Int32Array | null;
 
 export interface NativeCandidate {
@@ -26,7 +27,7 @@ export interface NativeCandidate {
   kernels?: Kernels;
 }
 
-function header(net: NetworkLike, batch: Batch, rule: NormalizedRule | null, loss: LossName): { ints: Int32Array; floats: Float64Array } {
+function header(net: NetworkLike, batch: Batch, rule: NormalizedRule | null, loss: LossName, threads: number | undefined): { ints: Int32Array; floats: Float64Array } {
   const ints = new Int32Array(Object.keys(JOB_INTS).length);
   ints[JOB_INTS.batch] = batch.batchSize;
   ints[JOB_INTS.steps] = batch.steps;
@@ -35,6 +36,7 @@ function header(net: NetworkLike, batch: Batch, rule: NormalizedRule | null, los
   ints[JOB_INTS.nOut] = net.nOut;
   ints[JOB_INTS.nTypes] = net.nTypes;
   ints[JOB_INTS.loss] = LOSS_IDS[loss];
+  ints[JOB_INTS.threads] = threadsFor(threads);
   const floats = new Float64Array(Object.keys(JOB_FLOATS).length);
   floats[JOB_FLOATS.alpha] = net.alpha;
   floats[JOB_FLOATS.threshold] = net.config.threshold;
@@ -81,42 +83,57 @@ function translate(err: unknown): unknown {
   return err;
 }
 
+function forwardCall(net: NetworkLike, batch: Batch, threads: number | undefined): { args: [Int32Array, Float64Array, ArrayArg[]]; out: ForwardResult } {
+  const size = batch.batchSize * batch.steps;
+  const out = { v: new Float32Array(size * net.nRec), z: new Float32Array(size * net.nRec), y: new Float32Array(size * net.nOut) };
+  const { ints, floats } = header(net, batch, null, 'xent-last', threads);
+  const a: ArrayArg[] = new Array(Object.keys(FORWARD_ARRAYS).length).fill(null);
+  a[FORWARD_ARRAYS.win] = net.params.win;
+  a[FORWARD_ARRAYS.wrec] = net.params.wrec;
+  a[FORWARD_ARRAYS.wout] = net.params.wout;
+  a[FORWARD_ARRAYS.bout] = net.params.bout;
+  a[FORWARD_ARRAYS.x] = batch.x;
+  a[FORWARD_ARRAYS.v] = out.v;
+  a[FORWARD_ARRAYS.z] = out.z;
+  a[FORWARD_ARRAYS.y] = out.y;
+  return { args: [ints, floats, a], out };
+}
+
 function nativeEngine(k: Kernels): Engine {
   return {
     name: 'native',
-    forward(net, batch): ForwardResult {
-      const size = batch.batchSize * batch.steps;
-      const out = { v: new Float32Array(size * net.nRec), z: new Float32Array(size * net.nRec), y: new Float32Array(size * net.nOut) };
-      const { ints, floats } = header(net, batch, null, 'xent-last');
-      const a: ArrayArg[] = new Array(Object.keys(FORWARD_ARRAYS).length).fill(null);
-      a[FORWARD_ARRAYS.win] = net.params.win;
-      a[FORWARD_ARRAYS.wrec] = net.params.wrec;
-      a[FORWARD_ARRAYS.wout] = net.params.wout;
-      a[FORWARD_ARRAYS.bout] = net.params.bout;
-      a[FORWARD_ARRAYS.x] = batch.x;
-      a[FORWARD_ARRAYS.v] = out.v;
-      a[FORWARD_ARRAYS.z] = out.z;
-      a[FORWARD_ARRAYS.y] = out.y;
+    forward(net, batch, threads): ForwardResult {
+      const { args, out } = forwardCall(net, batch, threads);
       try {
-        k.forward(ints, floats, a);
+        k.forward(...args);
       } catch (err) {
         throw translate(err);
       }
       return out;
     },
-    gradients(net, batch, rule, loss): GradientResult {
+    forwardAsync(net, batch, threads): Promise<ForwardResult> {
+      // Copied first, as for gradientsAsync: the caller may update the network or refill the batch meanwhile.
+      const frozenBatch: Batch = { x: batch.x.slice(), batchSize: batch.batchSize, steps: batch.steps };
+      const { args, out } = forwardCall(snapshot(net), frozenBatch, threads);
+      try {
+        return k.forwardAsync(...args).then(() => out, (err) => Promise.reject(translate(err)));
+      } catch (err) {
+        return Promise.reject(translate(err));
+      }
+    },
+    gradients(net, batch, rule, loss, threads): GradientResult {
       const grads = emptyGrads(net);
-      const { ints, floats } = header(net, batch, rule, loss);
+      const { ints, floats } = header(net, batch, rule, loss, threads);
       try {
         return { loss: k.gradients(ints, floats, gradientArrays(net, batch, grads)), grads };
       } catch (err) {
         throw translate(err);
       }
     },
-    gradientsAsync(net, batch, rule, loss, signal): Promise<GradientResult> {
+    gradientsAsync(net, batch, rule, loss, signal, threads): Promise<GradientResult> {
       if (signal?.aborted) return Promise.reject(abortError(signal));
       const grads = emptyGrads(net);
-      const { ints, floats } = header(net, batch, rule, loss);
+      const { ints, floats } = header(net, batch, rule, loss, threads);
       // Everything the worker reads is copied first (one memcpy per array, small next to the compute): a reference
       // keeps a typed array object alive but not the memory of a buffer the caller detaches or refills meanwhile,
       // and the caller may update the network while the call runs.
@@ -148,7 +165,7 @@ export function loadNativeEngine(): NativeCandidate {
   if ('error' in loaded) return { reason: loaded.error };
   const addon = loaded.addon;
   const info = { ...addon.info(), path: loaded.path } as Record<string, unknown>;
-  const needed = ['forward', 'gradients', 'gradientsAsync', 'setThreads', 'getThreads'] as const;
+  const needed = ['forward', 'forwardAsync', 'gradients', 'gradientsAsync', 'setThreads'] as const;
   const missing = needed.filter((name) => typeof addon[name] !== 'function');
   if (missing.length) return { reason: `the native addon (${loaded.path}) loaded but lacks the kernels ${missing.join(', ')}`, info };
   const kernels = addon as unknown as Kernels;

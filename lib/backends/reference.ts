@@ -74,6 +74,8 @@ function runOnWorker(net: NetworkLike, batch: Batch, rule: NormalizedRule, loss:
 export const referenceEngine: Engine = {
   name: 'reference',
   forward: referenceForward,
+  // Inline: evaluation batches are small next to a gradient, and the reference engine is the slow fallback anyway.
+  forwardAsync: async (net, batch) => referenceForward(net, batch),
   gradients: referenceGradients32,
   gradientsAsync: runOnWorker,
 };

@@ -31,10 +31,11 @@ export interface NativeAddon {
   // JOB_INTS / JOB_FLOATS and `arrays` by GRADIENT_ARRAYS / FORWARD_ARRAYS of lib/contract.ts. Outputs are written
   // in place. An addon without them (an older build) is "loaded but provides no kernels".
   forward?: (ints: Int32Array, floats: Float64Array, arrays: (Float32Array | Int32Array | null)[]) => void;
+  forwardAsync?: (ints: Int32Array, floats: Float64Array, arrays: (Float32Array | Int32Array | null)[]) => Promise<number>;
   gradients?: (ints: Int32Array, floats: Float64Array, arrays: (Float32Array | Int32Array | null)[]) => number;
   gradientsAsync?: (ints: Int32Array, floats: Float64Array, arrays: (Float32Array | Int32Array | null)[]) => Promise<number>;
+  /** Starts the pool of that many threads (an error when the system cannot); sets nothing. */
   setThreads?: (threads: number) => void;
-  getThreads?: () => number;
 }
 
 export type LoadedAddon = { addon: NativeAddon; path: string } | { error: string };

@@ -13,7 +13,7 @@ void registerContract(Napi::Env env, Napi::Object exports);
 // and the machine's thread count.
 void registerInfo(Napi::Env env, Napi::Object exports);
 
-// forward, gradients, gradientsAsync, setThreads, getThreads: the core kernels behind the positional layout of
+// forward, gradients, gradientsAsync, setThreads: the core kernels behind the positional layout of
 // contract.h.
 void registerKernels(Napi::Env env, Napi::Object exports);
 

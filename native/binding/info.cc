@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "binding.h"
+#include "guard.h"
 #include "kernels.h"
 
 namespace modprop {
@@ -44,7 +45,7 @@ Napi::Value info(const Napi::CallbackInfo& cb) {
 }  // namespace
 
 void registerInfo(Napi::Env env, Napi::Object exports) {
-  exports.Set("info", Napi::Function::New(env, info, "info"));
+  exports.Set("info", guardedFunction<info>(env, "info"));
 }
 
 }  // namespace binding

@@ -1,16 +1,21 @@
-// forward, gradients, gradientsAsync, setThreads/getThreads: unpack positional arguments (the layout of
+// forward, forwardAsync, gradients, gradientsAsync, setThreads: unpack positional arguments (the layout of
 // native/core/contract.h) into plain core structs on the JS thread, then run the core. Typed arrays are read in
 // place; an async call keeps references to every array it reads or writes until it settles, so the buffers stay
 // alive, and Execute() never touches JS. Errors of the caller's input (modprop::Error) carry code MODPROP_INVALID so
 // the TypeScript side can raise them as ModpropError; anything else is an internal error.
 #include <atomic>
+#include <cmath>
 #include <cstdint>
+#include <limits>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "binding.h"
+#include "guard.h"
 #include "modprop.h"
 
 namespace modprop {
@@ -18,15 +23,31 @@ namespace binding {
 
 namespace {
 
-// ---- the shared thread pool ---------------------------------------------------------------------------------------
+// ---- thread pools -------------------------------------------------------------------------------------------------
 
-std::mutex gPoolMutex;
-std::shared_ptr<ThreadPool> gPool;  // replaced by setThreads; running jobs keep their own reference
+// One pool per thread count, started on first use and kept: the count is an argument of every call (per call or per
+// worker thread on the TypeScript side), so this cache holds no setting, only threads. Calls sharing a pool queue.
+std::mutex gPoolsMutex;
+std::map<int32_t, std::shared_ptr<ThreadPool>> gPools;
 
-std::shared_ptr<ThreadPool> pool() {
-  std::lock_guard<std::mutex> lock(gPoolMutex);
-  if (!gPool) gPool = std::make_shared<ThreadPool>(0);
-  return gPool;
+Napi::Error invalid(Napi::Env env, const std::string& message);
+
+std::shared_ptr<ThreadPool> poolOf(Napi::Env env, int32_t threads) {
+  if (threads < 1 || threads > kMaxThreads)
+    throw invalid(env, "Expected an integer between 1 and " + std::to_string(kMaxThreads) + " for threads but received " +
+                           std::to_string(threads));
+  std::lock_guard<std::mutex> lock(gPoolsMutex);
+  auto found = gPools.find(threads);
+  if (found != gPools.end()) return found->second;
+  std::shared_ptr<ThreadPool> pool;
+  try {
+    pool = std::make_shared<ThreadPool>(threads);
+  } catch (const std::exception& e) {
+    throw invalid(env, "Expected a thread count this system can start for threads but starting " +
+                           std::to_string(threads) + " threads failed (" + e.what() + "); use fewer threads");
+  }
+  gPools.emplace(threads, pool);
+  return pool;
 }
 
 // ---- errors -------------------------------------------------------------------------------------------------------
@@ -39,15 +60,18 @@ Napi::Error invalid(Napi::Env env, const std::string& message) {
 
 // ---- argument unpacking -------------------------------------------------------------------------------------------
 
+// The Int32Array / Float64Array headers: type and length checked, so no read past their end whatever JS sends.
 template <typename Header>
-Header headerArg(const Napi::CallbackInfo& cb, size_t index, size_t count, const char* name) {
+Header headerArg(const Napi::CallbackInfo& cb, size_t index, size_t count, napi_typedarray_type type, const char* name) {
   if (cb.Length() <= index || !cb[index].IsTypedArray())
     throw invalid(cb.Env(), std::string("Expected a typed array for the native argument ") + name);
   Napi::TypedArray t = cb[index].As<Napi::TypedArray>();
-  Header h = cb[index].As<Header>();
-  if (t.TypedArrayType() != h.TypedArrayType() || h.ElementLength() != count)
-    throw invalid(cb.Env(), std::string("Expected ") + std::to_string(count) + " entries for the native argument " + name);
-  return h;
+  const char* typeName = type == napi_int32_array ? "an Int32Array" : "a Float64Array";
+  if (t.TypedArrayType() != type) throw invalid(cb.Env(), std::string("Expected ") + typeName + " for the native argument " + name);
+  if (t.ElementLength() != count)
+    throw invalid(cb.Env(), std::string("Expected ") + std::to_string(count) + " entries for the native argument " + name +
+                                " but received " + std::to_string(t.ElementLength()));
+  return cb[index].As<Header>();
 }
 
 struct ArraySpec {
@@ -94,7 +118,13 @@ Dims dimsOf(Napi::Env env, const int32_t* ints) {
   return d;
 }
 
-int64_t product(int64_t a, int64_t b, int64_t c = 1) { return a * b * c; }  // each ≤ 2^31, so no int64 overflow
+// Saturates instead of overflowing (three factors up to 2^31 exceed int64): a saturated length matches no array.
+int64_t product(int64_t a, int64_t b, int64_t c = 1) {
+  const int64_t max = std::numeric_limits<int64_t>::max();
+  if (a != 0 && b > max / a) return max;
+  if (a * b != 0 && c > max / (a * b)) return max;
+  return a * b * c;
+}
 
 // Everything a gradient call needs, as plain data: built on the JS thread, read by the core on any thread.
 struct GradientJob {
@@ -103,12 +133,15 @@ struct GradientJob {
   RuleSpec rule{};
   BatchView<float> batch{};
   GradView<float> grads{};
+  std::shared_ptr<ThreadPool> pool;
+
+  double run() { return gradients(dims, model, batch, rule, grads, *pool); }
 };
 
 GradientJob gradientJob(const Napi::CallbackInfo& cb, std::vector<Napi::ObjectReference>* keep) {
   Napi::Env env = cb.Env();
-  Napi::Int32Array ints = headerArg<Napi::Int32Array>(cb, 0, kJobInts, "ints");
-  Napi::Float64Array floats = headerArg<Napi::Float64Array>(cb, 1, kJobFloats, "floats");
+  Napi::Int32Array ints = headerArg<Napi::Int32Array>(cb, 0, kJobInts, napi_int32_array, "ints");
+  Napi::Float64Array floats = headerArg<Napi::Float64Array>(cb, 1, kJobFloats, napi_float64_array, "floats");
   if (cb.Length() < 3 || !cb[2].IsArray() || cb[2].As<Napi::Array>().Length() != kGradientArrays)
     throw invalid(env, "Expected a list of " + std::to_string(kGradientArrays) + " arrays for the native argument arrays");
   Napi::Array list = cb[2].As<Napi::Array>();
@@ -116,6 +149,7 @@ GradientJob gradientJob(const Napi::CallbackInfo& cb, std::vector<Napi::ObjectRe
   const double* fl = floats.Data();
   GradientJob job;
   job.dims = dimsOf(env, in);
+  job.pool = poolOf(env, in[kThreads]);
   const Dims& d = job.dims;
   const int64_t B = d.batch, T = d.steps, I = d.nIn, N = d.nRec, K = d.nOut;
   const Loss loss = static_cast<Loss>(in[kLossId]);
@@ -154,9 +188,8 @@ GradientJob gradientJob(const Napi::CallbackInfo& cb, std::vector<Napi::ObjectRe
 // gradients(ints, floats, arrays) → loss; writes the four gradient arrays in place.
 Napi::Value gradientsSync(const Napi::CallbackInfo& cb) {
   GradientJob job = gradientJob(cb, nullptr);
-  std::shared_ptr<ThreadPool> threads = pool();
   try {
-    return Napi::Number::New(cb.Env(), gradients(job.dims, job.model, job.batch, job.rule, job.grads, *threads));
+    return Napi::Number::New(cb.Env(), job.run());
   } catch (const Error& e) {
     throw invalid(cb.Env(), e.what());
   } catch (const std::exception& e) {
@@ -164,20 +197,21 @@ Napi::Value gradientsSync(const Napi::CallbackInfo& cb) {
   }
 }
 
-class GradientWorker : public Napi::AsyncWorker {
+// Runs a job (GradientJob or ForwardJob: plain data and a run() returning a number) on a libuv worker thread.
+template <typename Job>
+class KernelWorker : public Napi::AsyncWorker {
  public:
-  GradientWorker(Napi::Env env, GradientJob job, std::vector<Napi::ObjectReference> keep)
-      : Napi::AsyncWorker(env, "modprop.gradients"),
+  KernelWorker(Napi::Env env, const char* name, Job job, std::vector<Napi::ObjectReference> keep)
+      : Napi::AsyncWorker(env, name),
         deferred_(Napi::Promise::Deferred::New(env)),
         job_(job),
-        keep_(std::move(keep)),
-        pool_(pool()) {}
+        keep_(std::move(keep)) {}
 
   Napi::Promise promise() { return deferred_.Promise(); }
 
   void Execute() override {
     try {
-      loss_ = gradients(job_.dims, job_.model, job_.batch, job_.rule, job_.grads, *pool_);
+      result_ = job_.run();
     } catch (const Error& e) {
       invalidInput_ = true;
       SetError(e.what());
@@ -186,7 +220,7 @@ class GradientWorker : public Napi::AsyncWorker {
     }
   }
 
-  void OnOK() override { deferred_.Resolve(Napi::Number::New(Env(), loss_)); }
+  void OnOK() override { deferred_.Resolve(Napi::Number::New(Env(), result_)); }
 
   // When the environment is being torn down (a worker thread terminated mid-call), opening a handle scope or
   // settling the promise fails and node-addon-api throws from a callback that must not throw, which aborts the
@@ -205,33 +239,53 @@ class GradientWorker : public Napi::AsyncWorker {
 
  private:
   Napi::Promise::Deferred deferred_;
-  GradientJob job_;
+  Job job_;
   std::vector<Napi::ObjectReference> keep_;  // the typed arrays the job points into
-  std::shared_ptr<ThreadPool> pool_;
-  double loss_ = 0;
+  double result_ = 0;
   bool invalidInput_ = false;
 };
 
-// gradientsAsync(ints, floats, arrays) → Promise<loss>; the same job on a libuv worker thread.
-Napi::Value gradientsAsync(const Napi::CallbackInfo& cb) {
-  std::vector<Napi::ObjectReference> keep;
-  GradientJob job = gradientJob(cb, &keep);
-  auto* worker = new GradientWorker(cb.Env(), job, std::move(keep));
+template <typename Job>
+Napi::Value queue(Napi::Env env, const char* name, Job job, std::vector<Napi::ObjectReference> keep) {
+  auto* worker = new KernelWorker<Job>(env, name, job, std::move(keep));
   Napi::Promise promise = worker->promise();
   worker->Queue();
   return promise;
 }
 
-// forward(ints, floats, arrays) → undefined; writes v, z, y in place.
-Napi::Value forwardSync(const Napi::CallbackInfo& cb) {
+// gradientsAsync(ints, floats, arrays) → Promise<loss>; the same job on a libuv worker thread.
+Napi::Value gradientsAsync(const Napi::CallbackInfo& cb) {
+  std::vector<Napi::ObjectReference> keep;
+  GradientJob job = gradientJob(cb, &keep);
+  return queue(cb.Env(), "modprop.gradients", job, std::move(keep));
+}
+
+struct ForwardJob {
+  Dims dims{};
+  ModelView<float> model{};
+  const float* x = nullptr;
+  float* v = nullptr;
+  float* z = nullptr;
+  float* y = nullptr;
+  std::shared_ptr<ThreadPool> pool;
+
+  double run() {
+    forward(dims, model, x, v, z, y, *pool);
+    return 0;
+  }
+};
+
+ForwardJob forwardJob(const Napi::CallbackInfo& cb, std::vector<Napi::ObjectReference>* keep) {
   Napi::Env env = cb.Env();
-  Napi::Int32Array ints = headerArg<Napi::Int32Array>(cb, 0, kJobInts, "ints");
-  Napi::Float64Array floats = headerArg<Napi::Float64Array>(cb, 1, kJobFloats, "floats");
+  Napi::Int32Array ints = headerArg<Napi::Int32Array>(cb, 0, kJobInts, napi_int32_array, "ints");
+  Napi::Float64Array floats = headerArg<Napi::Float64Array>(cb, 1, kJobFloats, napi_float64_array, "floats");
   if (cb.Length() < 3 || !cb[2].IsArray() || cb[2].As<Napi::Array>().Length() != kForwardArrays)
     throw invalid(env, "Expected a list of " + std::to_string(kForwardArrays) + " arrays for the native argument arrays");
   Napi::Array list = cb[2].As<Napi::Array>();
-  const Dims d = dimsOf(env, ints.Data());
-  const int64_t B = d.batch, T = d.steps, I = d.nIn, N = d.nRec, K = d.nOut;
+  ForwardJob job;
+  job.dims = dimsOf(env, ints.Data());
+  job.pool = poolOf(env, ints.Data()[kThreads]);
+  const int64_t B = job.dims.batch, T = job.dims.steps, I = job.dims.nIn, N = job.dims.nRec, K = job.dims.nOut;
   const ArraySpec specs[kForwardArrays] = {
       {"params.win", napi_float32_array, I * N, false},  {"params.wrec", napi_float32_array, N * N, false},
       {"params.wout", napi_float32_array, N * K, false}, {"params.bout", napi_float32_array, K, false},
@@ -239,44 +293,68 @@ Napi::Value forwardSync(const Napi::CallbackInfo& cb) {
       {"z", napi_float32_array, product(B, T, N), false},       {"y", napi_float32_array, product(B, T, K), false},
   };
   void* p[kForwardArrays];
-  for (uint32_t i = 0; i < kForwardArrays; i++) p[i] = arrayData(env, list, i, specs[i], nullptr);
+  for (uint32_t i = 0; i < kForwardArrays; i++) p[i] = arrayData(env, list, i, specs[i], keep);
   const double* fl = floats.Data();
-  ModelView<float> model{static_cast<const float*>(p[kFwdWin]), static_cast<const float*>(p[kFwdWrec]),
-                         static_cast<const float*>(p[kFwdWout]), static_cast<const float*>(p[kFwdBout]),
-                         nullptr, nullptr, fl[kAlpha], fl[kThreshold]};
-  std::shared_ptr<ThreadPool> threads = pool();
-  try {
-    forward(d, model, static_cast<const float*>(p[kFwdX]), static_cast<float*>(p[kFwdV]), static_cast<float*>(p[kFwdZ]),
-            static_cast<float*>(p[kFwdY]), *threads);
-  } catch (const Error& e) {
-    throw invalid(env, e.what());
-  } catch (const std::exception& e) {
-    throw Napi::Error::New(env, std::string("modprop native engine: ") + e.what());
-  }
-  return env.Undefined();
+  job.model = ModelView<float>{static_cast<const float*>(p[kFwdWin]), static_cast<const float*>(p[kFwdWrec]),
+                               static_cast<const float*>(p[kFwdWout]), static_cast<const float*>(p[kFwdBout]),
+                               nullptr, nullptr, fl[kAlpha], fl[kThreshold]};
+  job.x = static_cast<const float*>(p[kFwdX]);
+  job.v = static_cast<float*>(p[kFwdV]);
+  job.z = static_cast<float*>(p[kFwdZ]);
+  job.y = static_cast<float*>(p[kFwdY]);
+  return job;
 }
 
-// setThreads(n): a new pool of n threads for the calls that start from now on; running calls finish on theirs.
-Napi::Value setThreads(const Napi::CallbackInfo& cb) {
-  if (cb.Length() < 1 || !cb[0].IsNumber()) throw invalid(cb.Env(), "Expected a number of threads");
-  const int32_t n = cb[0].As<Napi::Number>().Int32Value();
-  if (n < 1 || n > 1024) throw invalid(cb.Env(), "Expected between 1 and 1024 threads");
-  auto next = std::make_shared<ThreadPool>(n);
-  std::lock_guard<std::mutex> lock(gPoolMutex);
-  gPool = std::move(next);
+// forward(ints, floats, arrays) → undefined; writes v, z, y in place.
+Napi::Value forwardSync(const Napi::CallbackInfo& cb) {
+  ForwardJob job = forwardJob(cb, nullptr);
+  try {
+    job.run();
+  } catch (const Error& e) {
+    throw invalid(cb.Env(), e.what());
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(cb.Env(), std::string("modprop native engine: ") + e.what());
+  }
   return cb.Env().Undefined();
 }
 
-Napi::Value getThreads(const Napi::CallbackInfo& cb) { return Napi::Number::New(cb.Env(), pool()->size()); }
+// forwardAsync(ints, floats, arrays) → Promise<0>: the same job on a libuv worker thread (evaluation during training
+// must not block the event loop).
+Napi::Value forwardAsync(const Napi::CallbackInfo& cb) {
+  std::vector<Napi::ObjectReference> keep;
+  ForwardJob job = forwardJob(cb, &keep);
+  return queue(cb.Env(), "modprop.forward", job, std::move(keep));
+}
+
+std::string describeNumber(const Napi::CallbackInfo& cb) {
+  if (cb.Length() < 1) return "nothing";
+  if (!cb[0].IsNumber()) return "a value of another type";
+  std::ostringstream o;
+  o.precision(17);
+  o << cb[0].As<Napi::Number>().DoubleValue();
+  return o.str();
+}
+
+// setThreads(n): starts the pool of n threads now, so that a count the system cannot serve is an error here rather
+// than in the first call. It sets nothing: every call names its own thread count.
+Napi::Value setThreads(const Napi::CallbackInfo& cb) {
+  Napi::Env env = cb.Env();
+  const double n = cb.Length() < 1 || !cb[0].IsNumber() ? NAN : cb[0].As<Napi::Number>().DoubleValue();
+  if (!(n >= 1 && n <= kMaxThreads && n == static_cast<double>(static_cast<int32_t>(n))))
+    throw invalid(env, "Expected an integer between 1 and " + std::to_string(kMaxThreads) + " for threads but received " +
+                           describeNumber(cb));
+  poolOf(env, static_cast<int32_t>(n));
+  return env.Undefined();
+}
 
 }  // namespace
 
 void registerKernels(Napi::Env env, Napi::Object exports) {
-  exports.Set("forward", Napi::Function::New(env, forwardSync, "forward"));
-  exports.Set("gradients", Napi::Function::New(env, gradientsSync, "gradients"));
-  exports.Set("gradientsAsync", Napi::Function::New(env, gradientsAsync, "gradientsAsync"));
-  exports.Set("setThreads", Napi::Function::New(env, setThreads, "setThreads"));
-  exports.Set("getThreads", Napi::Function::New(env, getThreads, "getThreads"));
+  exports.Set("forward", guardedFunction<forwardSync>(env, "forward"));
+  exports.Set("forwardAsync", guardedFunction<forwardAsync>(env, "forwardAsync"));
+  exports.Set("gradients", guardedFunction<gradientsSync>(env, "gradients"));
+  exports.Set("gradientsAsync", guardedFunction<gradientsAsync>(env, "gradientsAsync"));
+  exports.Set("setThreads", guardedFunction<setThreads>(env, "setThreads"));
 }
 
 }  // namespace binding

@@ -25,15 +25,17 @@ inline constexpr NamedId kLearningSignalNames[] = {{"symmetric", 0}, {"random", 
 
 // Positional layout of a native call: the binding reads integers, floats and arrays by these indices, never by
 // string keys, and the TypeScript side builds its arguments from the same tables (checked at load).
-enum JobInt : int32_t { kBatch, kSteps, kNIn, kNRec, kNOut, kNTypes, kRuleId, kFeedbackId, kSignalId, kOnline, kWindow, kLossId, kJobInts };
+enum JobInt : int32_t { kBatch, kSteps, kNIn, kNRec, kNOut, kNTypes, kRuleId, kFeedbackId, kSignalId, kOnline, kWindow, kLossId, kThreads, kJobInts };
 enum JobFloat : int32_t { kAlpha, kThreshold, kMu, kJobFloats };
 enum GradientArray : int32_t { kWin, kWrec, kWout, kBout, kRandomFeedback, kTypes, kX, kLabels, kTargets,
                                kGradWin, kGradWrec, kGradWout, kGradBout, kGradientArrays };
+// Threads of one call (kThreads): the binding accepts 1..kMaxThreads; the TypeScript side clamps to the CPUs it may use.
+constexpr int32_t kMaxThreads = 1024;
 enum ForwardArray : int32_t { kFwdWin, kFwdWrec, kFwdWout, kFwdBout, kFwdX, kFwdV, kFwdZ, kFwdY, kForwardArrays };
 
 inline constexpr NamedId kJobIntNames[] = {{"batch", 0}, {"steps", 1}, {"nIn", 2}, {"nRec", 3}, {"nOut", 4},
                                            {"nTypes", 5}, {"rule", 6}, {"feedback", 7}, {"learningSignal", 8},
-                                           {"online", 9}, {"window", 10}, {"loss", 11}};
+                                           {"online", 9}, {"window", 10}, {"loss", 11}, {"threads", 12}};
 inline constexpr NamedId kJobFloatNames[] = {{"alpha", 0}, {"threshold", 1}, {"mu", 2}};
 inline constexpr NamedId kGradientArrayNames[] = {
     {"win", 0},     {"wrec", 1},    {"wout", 2},     {"bout", 3},      {"randomFeedback", 4}, {"types", 5}, {"x", 6},

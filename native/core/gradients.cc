@@ -2,6 +2,7 @@
 // batch into min(threads, B) chunks with their own accumulators, and reduces them in chunk order so that a given
 // thread count always gives bit-identical results.
 #include <algorithm>
+#include <cmath>
 #include <new>
 #include <sstream>
 
@@ -44,6 +45,17 @@ double gradients(const Dims& dims, const ModelView<Real>& view, const BatchView<
   validateBatch(dims, sizes, batch);
   if (grads.win == nullptr || grads.wrec == nullptr || grads.wout == nullptr || grads.bout == nullptr)
     throw Error("Expected arrays for the gradients win, wrec, wout and bout but received null");
+  if (rule.rule == Rule::Modprop && rule.online && rule.feedback == Feedback::Type && dims.nTypes > 2) {
+    // lib/filter.ts checkOnlineFilterCost, for callers of the raw addon: B·(N+I)·C³ operations per step.
+    const double rows = double(dims.batch) * (double(dims.nRec) + dims.nIn);
+    const double work = rows * double(dims.nTypes) * dims.nTypes * dims.nTypes;
+    constexpr double kOnlineFilterWork = 8589934592.0;  // 2^33
+    if (work > kOnlineFilterWork)
+      throw Error("Expected at most " + std::to_string(std::max(2, int(std::cbrt(kOnlineFilterWork / rows)))) +
+                  " cell types for online ModProp with type feedback at batch " + std::to_string(dims.batch) +
+                  " and nRec " + std::to_string(dims.nRec) + " for net.nTypes but received " +
+                  std::to_string(dims.nTypes) + "; use the offline rule (online: false), feedback 'cell', fewer types or a smaller batch");
+  }
   const bool exact = rule.rule == Rule::Bptt || rule.rule == Rule::Tbptt;
   if (!exact && rule.signal == LearningSignal::Random) {
     if (view.randomFeedback == nullptr)

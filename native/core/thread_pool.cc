@@ -11,18 +11,28 @@ thread_local const ThreadPool* insidePool = nullptr;
 ThreadPool::ThreadPool(int threads) {
   if (threads <= 0) threads = static_cast<int>(std::thread::hardware_concurrency());
   size_ = std::max(1, threads);
-  workers_.reserve(size_ - 1);
-  for (int i = 1; i < size_; i++) workers_.emplace_back([this] { workerLoop(); });
+  // When the system refuses a thread (address space, ulimit -u), the ones already started must be stopped and
+  // joined before the exception leaves: a joinable std::thread destroyed by the unwinding is std::terminate.
+  try {
+    workers_.reserve(size_ - 1);
+    for (int i = 1; i < size_; i++) workers_.emplace_back([this] { workerLoop(); });
+  } catch (...) {
+    stop();
+    throw;
+  }
 }
 
-ThreadPool::~ThreadPool() {
+void ThreadPool::stop() noexcept {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stopping_ = true;
   }
   wake_.notify_all();
   for (auto& w : workers_) w.join();
+  workers_.clear();
 }
+
+ThreadPool::~ThreadPool() { stop(); }
 
 // Claims tasks until none are left. Tasks are few and long (one batch chunk each), so a mutex-guarded counter is
 // cheaper to reason about than lock-free claiming and costs nothing measurable.

@@ -15,6 +15,7 @@ namespace modprop {
 class ThreadPool {
  public:
   // threads = 0 means std::thread::hardware_concurrency() (at least 1). The calling thread counts as one of them.
+  // Throws std::system_error when the system cannot start the threads (none is left running then).
   explicit ThreadPool(int threads = 0);
   ~ThreadPool();
   ThreadPool(const ThreadPool&) = delete;
@@ -29,6 +30,7 @@ class ThreadPool {
 
  private:
   void workerLoop();
+  void stop() noexcept;
   void drain();
 
   int size_;

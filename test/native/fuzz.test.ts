@@ -332,7 +332,7 @@ const MUTATIONS: Mutation[] = [
       const bad: [string, unknown][] = [
         ['string', 'native'], ['number', 42], ['array', []], ['null', null], ['true', true],
         ["backend 'gpu'", { backend: 'gpu' }], ["backend 'Native'", { backend: 'Native' }], ['backend 1', { backend: 1 }],
-        ['backend null', { backend: null }], ['unknown key threads', { backend: 'native', threads: 2 }],
+        ['backend null', { backend: null }], ['unknown key thread', { backend: 'native', thread: 2 }],
       ];
       if (c.kind === 'sync') bad.push(['signal on a sync call', { backend: 'native', signal: new AbortController().signal }]);
       if (c.kind === 'forward') bad.push(['loss on forward', { backend: 'native', loss: 'mse' }]);

@@ -92,7 +92,7 @@ function checkTask(task: unknown, net: Network): Task {
 /** JSON-able record of the run's settings, for `TrainResult.config` and checkpoints. */
 function describeRun(o: Normalized, net: Network, task: Task): Record<string, unknown> {
   const { rule, ...rest } = o;
-  return { ...rule, ...rest, task: task.name, network: { nIn: net.nIn, nRec: net.nRec, nOut: net.nOut, nTypes: net.nTypes, seed: net.config.seed, tau: net.config.tau, dale: net.config.dale } };
+  return { ...rule, ...rest, task: task.name, network: { nIn: net.nIn, nRec: net.nRec, nOut: net.nOut, nTypes: net.nTypes, seed: net.config.seed, tau: net.config.tau, dale: net.config.dale, init: net.config.init, recurrentRadius: net.config.recurrentRadius, subtypes: net.config.subtypes } };
 }
 
 /**

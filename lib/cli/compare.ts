@@ -22,8 +22,9 @@ import type { CompareControl, CompareJob, CompareMessage } from './compareWorker
 import { compareFigure } from './figures';
 import { Progress, progressMode } from './progress';
 import { markdownTable, meanSd, medianIterationsTo, spread, type Band } from './stats';
+import { addPresetOptions, networkRecipe, presetRule, presetRuleFlags, resolvePreset, type RecipeFlags } from './preset';
 
-interface CompareFlags extends EngineFlags, RuleFlags, TaskFlags, OptimizerFlags {
+interface CompareFlags extends EngineFlags, RuleFlags, TaskFlags, OptimizerFlags, RecipeFlags {
   rules: string[];
   seeds: number;
   iterations: number;
@@ -96,9 +97,10 @@ export function compareCommand(): Command {
     .option('--align-batch-size <n>', 'sequences in each alignment batch (default: --batch-size)', intArg(1))
     .option('-q, --quiet', 'no progress output')
     .addHelpText('after', EXAMPLES)
-    .action(async (f: CompareFlags) => {
-      process.exitCode = await runCompare(f);
+    .action(async (f: CompareFlags, command: Command) => {
+      process.exitCode = await runCompare(f, command);
     });
+  addPresetOptions(cmd);
   return cmd;
 }
 
@@ -112,7 +114,8 @@ function startWorker(job: CompareJob): Worker {
   return new Worker(`require(${JSON.stringify(tsx)}); require(${JSON.stringify(file)});`, { eval: true, workerData: job });
 }
 
-async function runCompare(f: CompareFlags): Promise<number> {
+async function runCompare(f: CompareFlags, cmd: Command): Promise<number> {
+  const preset = resolvePreset(f, cmd);
   if (f.anchor && f.task !== 'delayed-xor') throw new UsageError(`--anchor draws the reference runs of delayed-xor; it does not apply to ${f.task}`);
   if (f.alignEvery !== undefined && f.alignEvery % f.evalEvery !== 0) {
     throw new UsageError(`--align-every (${f.alignEvery}) must be a multiple of --eval-every (${f.evalEvery}): alignment is measured at evaluation points`);
@@ -123,7 +126,7 @@ async function runCompare(f: CompareFlags): Promise<number> {
   // Fail here, once, rather than in every worker: the task, the rules and the engine must all be valid.
   const { task, options: taskOptions } = taskFromFlags(f, 1);
   const metric = metricOf(task);
-  const specs = f.rules.map((s) => parseRuleSpec(s, f));
+  const specs = f.rules.map((s) => parseRuleSpec(s, s.split(':')[0] === presetRule(f) ? presetRuleFlags(f, cmd) : f));
   const labels = specs.map((s) => ruleLabel(normalizeRule(s.config, `rule '${s.spec}'`)));
   const duplicate = labels.find((l, i) => labels.indexOf(l) !== i);
   if (duplicate) throw new UsageError(`the rule ${duplicate} is listed twice in --rules`);
@@ -140,7 +143,7 @@ async function runCompare(f: CompareFlags): Promise<number> {
     specs.forEach((s, i) => {
       runs.push({ spec: s.spec, label: labels[i], seed, curve: [], status: 'pending', ...(f.alignEvery !== undefined && s.config.rule !== 'bptt' ? { alignment: [] } : {}) });
       jobs.push({
-        kind: 'modprop-compare', task: { task: f.task, delay: f.delay, cue: f.cue }, seed, rule: s.config, nRec: f.nRec, tau: f.tau,
+        kind: 'modprop-compare', task: { task: f.task, delay: f.delay, cue: f.cue }, seed, rule: s.config, nRec: f.nRec, tau: f.tau, network: networkRecipe(f),
         threads: f.threadsPerRun, backend: f.backend, train: trainOptions, alignEvery: f.alignEvery,
         alignBatchSize: f.alignBatchSize ?? f.batchSize ?? 32,
       });
@@ -233,6 +236,7 @@ async function runCompare(f: CompareFlags): Promise<number> {
   const config = {
     task: task.name, taskOptions, steps: task.steps, rules: groups.map((g) => ({ spec: g.spec, label: g.label, config: g.config as RuleConfig })),
     seeds: f.seeds, iterations: f.iterations, evalEvery: f.evalEvery, ...trainOptions, nRec: f.nRec, ...(f.tau !== undefined ? { tau: f.tau } : {}),
+    ...networkRecipe(f), ...(preset ? { preset: preset.name, presetSettings: preset.resolved } : {}),
     engine, threadsPerRun: f.threadsPerRun, jobs: f.jobs, band: f.band, ...(f.alignEvery !== undefined ? { alignEvery: f.alignEvery } : {}),
     modprop: version, elapsedMs, ...(interrupted ? { interrupted: true } : {}),
   };

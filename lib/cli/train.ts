@@ -16,8 +16,9 @@ import { figureSvg } from '../plot';
 import { runFigure } from './figures';
 import { Progress, progressMode } from './progress';
 import { iterationsTo } from './stats';
+import { addPresetOptions, networkRecipe, resolvePreset, type RecipeFlags } from './preset';
 
-export interface TrainFlags extends EngineFlags, RuleFlags, TaskFlags, OptimizerFlags {
+export interface TrainFlags extends EngineFlags, RuleFlags, TaskFlags, OptimizerFlags, RecipeFlags {
   rule: RuleName;
   iterations?: number;
   evalEvery?: number;
@@ -64,6 +65,7 @@ export function trainCommand(): Command {
     .option('--n-rec <n>', 'recurrent units', intArg(1, 16384), 120)
     .option('--tau <steps>', 'membrane time constant in steps (default: 100)', numberArg('positive'))
     .option('--seed <s>', 'seed of the network and of the data', intArg(0), 1);
+  addPresetOptions(cmd);
   addEngineOptions(cmd);
   return cmd
     .option('--out <file>', "write the run as JSON { config, curve, final } ('-': stdout)")
@@ -74,12 +76,13 @@ export function trainCommand(): Command {
     .option('--resume <file>', 'continue from a checkpoint')
     .option('-q, --quiet', 'no progress output')
     .addHelpText('after', EXAMPLES)
-    .action(async (flags: TrainFlags) => {
-      process.exitCode = await runTrain(flags);
+    .action(async (flags: TrainFlags, command: Command) => {
+      process.exitCode = await runTrain(flags, command);
     });
 }
 
-async function runTrain(f: TrainFlags): Promise<number> {
+async function runTrain(f: TrainFlags, cmd: Command): Promise<number> {
+  const preset = resolvePreset(f, cmd);
   if (f.anchor && f.task !== 'delayed-xor') throw new UsageError('--anchor draws the reference runs of delayed-xor; it does not apply to ' + f.task);
   if (f.anchor && !f.plot) throw new UsageError('--anchor needs --plot <file>');
   if (f.plot === '-' && f.out === '-') throw new UsageError('only one of --out and --plot can be - (stdout)');
@@ -88,7 +91,7 @@ async function runTrain(f: TrainFlags): Promise<number> {
   const { task, options: taskOptions } = taskFromFlags(f, f.seed);
   const rule = ruleFromFlags(f.rule, f, false);
   const label = ruleLabel(normalizeRule(rule, 'options'));
-  const net = Network.create({ nIn: task.nIn, nRec: f.nRec, nOut: task.nOut, seed: f.seed, ...(f.tau !== undefined ? { tau: f.tau } : {}) });
+  const net = Network.create({ nIn: task.nIn, nRec: f.nRec, nOut: task.nOut, seed: f.seed, ...(f.tau !== undefined ? { tau: f.tau } : {}), ...networkRecipe(f) });
   const metric = metricOf(task);
   const iterations = f.iterations ?? 1000;
   const dataOnStdout = f.out === '-' || f.plot === '-';
@@ -145,7 +148,7 @@ async function runTrain(f: TrainFlags): Promise<number> {
   const engine = backend.name;
   const threads = engine === 'native' ? getThreads() : 1;
   const run = {
-    config: { ...result.config, taskOptions, engine, threads, modprop: version, ...(aborted ? { aborted: true } : {}) },
+    config: { ...result.config, taskOptions, engine, threads, modprop: version, ...(preset ? { preset: preset.name, presetSettings: preset.resolved } : {}), ...(aborted ? { aborted: true } : {}) },
     curve: result.curve,
     final: result.final,
   };

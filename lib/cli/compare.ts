@@ -27,6 +27,7 @@ import { addPresetOptions, networkRecipe, presetRule, presetRuleFlags, resolvePr
 interface CompareFlags extends EngineFlags, RuleFlags, TaskFlags, OptimizerFlags, RecipeFlags {
   rules: string[];
   seeds: number;
+  firstSeed: number;
   iterations: number;
   evalEvery: number;
   nRec: number;
@@ -78,6 +79,7 @@ export function compareCommand(): Command {
     .addOption(new Option('--rules <list>', 'rules, each name[:modifier…] (modifiers: online, cell, type, random, mu=<μ>, window=<W>)')
       .argParser(listArg).default(['bptt', 'modprop', 'mdgl', 'eprop'], 'bptt,modprop,mdgl,eprop'))
     .option('--seeds <S>', 'seeds 1..S per rule', intArg(1, 10_000), 8)
+    .option('--first-seed <s>', 'start at this seed instead (runs are deterministic per seed: shards of one study agree bit for bit)', intArg(0), 1)
     .option('--iterations <n>', 'training iterations per run', intArg(1), 1000);
   addRuleOptions(cmd, true);
   addOptimizerOptions(cmd);
@@ -92,7 +94,7 @@ export function compareCommand(): Command {
     .option('--plot <file>', 'write an SVG: loss and accuracy (or NMSE) per rule, mean and spread over seeds')
     .option('--table <file>', 'write the summary table as markdown')
     .option('--anchor', 'draw (and tabulate) the public reference runs beside ours (delayed-xor only)')
-    .addOption(new Option('--band <kind>', 'spread drawn around each mean: ±1 s.d. or min–max over seeds').choices(['sd', 'minmax']).default('sd'))
+    .addOption(new Option('--band <kind>', 'line and band per rule: median and interquartile range, mean ± 1 s.d., or mean and min–max over seeds').choices(['iqr', 'sd', 'minmax']).default('iqr'))
     .option('--align-every <k>', "every k iterations record each rule's cosine alignment with bptt (a multiple of --eval-every)", intArg(1))
     .option('--align-batch-size <n>', 'sequences in each alignment batch (default: --batch-size)', intArg(1))
     .option('-q, --quiet', 'no progress output')
@@ -139,7 +141,7 @@ async function runCompare(f: CompareFlags, cmd: Command): Promise<number> {
   }
   const runs: RunRecord[] = [];
   const jobs: CompareJob[] = [];
-  for (let seed = 1; seed <= f.seeds; seed++) {
+  for (let seed = f.firstSeed; seed < f.firstSeed + f.seeds; seed++) {
     specs.forEach((s, i) => {
       runs.push({ spec: s.spec, label: labels[i], seed, curve: [], status: 'pending', ...(f.alignEvery !== undefined && s.config.rule !== 'bptt' ? { alignment: [] } : {}) });
       jobs.push({
@@ -235,7 +237,7 @@ async function runCompare(f: CompareFlags, cmd: Command): Promise<number> {
   const anchorRow = f.anchor ? anchorSummary(f.iterations) : undefined;
   const config = {
     task: task.name, taskOptions, steps: task.steps, rules: groups.map((g) => ({ spec: g.spec, label: g.label, config: g.config as RuleConfig })),
-    seeds: f.seeds, iterations: f.iterations, evalEvery: f.evalEvery, ...trainOptions, nRec: f.nRec, ...(f.tau !== undefined ? { tau: f.tau } : {}),
+    seeds: f.seeds, ...(f.firstSeed !== 1 ? { firstSeed: f.firstSeed } : {}), iterations: f.iterations, evalEvery: f.evalEvery, ...trainOptions, nRec: f.nRec, ...(f.tau !== undefined ? { tau: f.tau } : {}),
     ...networkRecipe(f), ...(preset ? { preset: preset.name, presetSettings: preset.resolved } : {}),
     engine, threadsPerRun: f.threadsPerRun, jobs: f.jobs, band: f.band, ...(f.alignEvery !== undefined ? { alignEvery: f.alignEvery } : {}),
     modprop: version, elapsedMs, ...(interrupted ? { interrupted: true } : {}),

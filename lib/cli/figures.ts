@@ -40,9 +40,9 @@ export function runFigure(curve: CurvePoint[], o: { title: string; subtitle: str
   if (o.anchor) {
     const last = curve.length ? curve[curve.length - 1].iteration : 0;
     const upTo = Math.max(last, 20);
-    loss.push(anchorSeries('loss', 'sd', upTo));
-    metric.push(anchorSeries('accuracy', 'sd', upTo));
-    subtitle.push(`grey dashed: public reference runs, mean with a ±1 s.d. band over ${anchorCurves().length} runs`);
+    loss.push(anchorSeries('loss', 'iqr', upTo));
+    metric.push(anchorSeries('accuracy', 'iqr', upTo));
+    subtitle.push(`grey dashed: public reference runs, median with an interquartile band over ${anchorCurves().length} runs`);
   }
   return { title: o.title, subtitle, panels: [lossPanel(loss), metricPanel(o.metric, metric)] };
 }
@@ -74,5 +74,26 @@ export function compareFigure(rules: RuleCurves[], o: { title: string; subtitle:
       series: aligned.map((r) => ({ name: r.label, color: ruleColor(r.label), points: bandOver(r.alignment!, (p) => p.cosine, o.band) })),
     });
   }
-  return { title: o.title, subtitle, panels };
+  // At most ≈ 900 px in all, so the README shows it unscaled.
+  return { title: o.title, subtitle, panels, width: panels.length > 2 ? 230 : 340 };
+}
+
+/**
+ * One small panel per group (accuracy, or any value per curve point): each run a thin line, the median over runs a
+ * thick line with its interquartile band, and the public runs' median dashed grey in every panel for reference.
+ */
+export function smallMultiples(groups: RuleCurves[], o: { title: string; subtitle: string[]; anchor: boolean; iterations: number; columns?: number }): Figure {
+  const value = (p: CurvePoint): number | undefined => p.accuracy;
+  const panels = groups.map((g): Panel => {
+    const series: Series[] = [{
+      name: g.label, color: ruleColor(g.label), points: bandOver(g.curves, value, 'iqr'),
+      runs: g.curves.map((c) => c.filter((p) => value(p) !== undefined).map((p) => ({ iteration: p.iteration, value: value(p)! }))),
+    }];
+    if (o.anchor) series.push({ ...anchorSeries('accuracy', 'iqr', o.iterations), points: anchorSeries('accuracy', 'iqr', o.iterations).points.map(({ iteration, mean }) => ({ iteration, mean })) });
+    return { title: g.label, yTitle: 'accuracy', domain: [0, 1], series };
+  });
+  const subtitle = [...o.subtitle, 'thin lines: single runs; thick line and band: median and interquartile range over runs'];
+  if (o.anchor) subtitle.push('grey dashed: median of the public runs');
+  const columns = o.columns ?? 3;
+  return { title: o.title, subtitle, panels, columns, width: columns >= 3 ? 220 : 360, height: 150, legend: false };
 }

@@ -245,7 +245,7 @@ describe('modprop CLI', function () {
       assert.ok(modprop.alignment!.every((a) => Math.abs(a.cosine.wrec) <= 1 + 1e-9 && a.cosine.all > 0));
       const text = svgText(assertSvg(plot));
       assert.match(text, /alignment with bptt/);
-      assert.match(text, /band: mean ± 1 s\.d\. over seeds/);
+      assert.match(text, /line: median over seeds, band: interquartile range/);
     });
   });
 });

@@ -12,6 +12,7 @@ import { alignCommand } from './cli/align';
 import { UsageError, withFlagNames } from './cli/common';
 import { compareCommand } from './cli/compare';
 import { infoCommand } from './cli/info';
+import { reportCommand } from './cli/report';
 import { tapsCommand } from './cli/taps';
 import { trainCommand } from './cli/train';
 
@@ -31,7 +32,7 @@ Examples:
   $ modprop taps --mu 0.25 --length 200 --plot taps.svg
 
 Run 'modprop <command> --help' for the options of a command.`);
-  for (const cmd of [trainCommand(), compareCommand(), alignCommand(), tapsCommand(), infoCommand()]) {
+  for (const cmd of [trainCommand(), compareCommand(), reportCommand(), alignCommand(), tapsCommand(), infoCommand()]) {
     // Subcommands made with `new Command` do not inherit these from the root; copy them.
     root.addCommand(cmd.copyInheritedSettings(root));
   }

@@ -83,14 +83,16 @@ export function compareFigure(rules: RuleCurves[], o: { title: string; subtitle:
  * thick line with its interquartile band, and the public runs' median dashed grey in every panel for reference.
  */
 export function smallMultiples(groups: RuleCurves[], o: { title: string; subtitle: string[]; anchor: boolean; iterations: number; columns?: number }): Figure {
-  const value = (p: CurvePoint): number | undefined => p.accuracy;
+  // Regression tasks have no accuracy: their panels show the normalised MSE on a log axis.
+  const nmse = !groups.some((g) => g.curves.some((c) => c.some((p) => p.accuracy !== undefined)));
+  const value = (p: CurvePoint): number | undefined => (nmse ? p.nmse : p.accuracy);
   const panels = groups.map((g): Panel => {
     const series: Series[] = [{
       name: g.label, color: ruleColor(g.label), points: bandOver(g.curves, value, 'iqr'),
       runs: g.curves.map((c) => c.filter((p) => value(p) !== undefined).map((p) => ({ iteration: p.iteration, value: value(p)! }))),
     }];
     if (o.anchor) series.push({ ...anchorSeries('accuracy', 'iqr', o.iterations), points: anchorSeries('accuracy', 'iqr', o.iterations).points.map(({ iteration, mean }) => ({ iteration, mean })) });
-    return { title: g.label, yTitle: 'accuracy', domain: [0, 1], series };
+    return nmse ? { title: g.label, yTitle: 'NMSE', log: true, series } : { title: g.label, yTitle: 'accuracy', domain: [0, 1], series };
   });
   const subtitle = [...o.subtitle, 'thin lines: single runs; thick line and band: median and interquartile range over runs'];
   if (o.anchor) subtitle.push('grey dashed: median of the public runs');

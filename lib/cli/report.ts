@@ -22,7 +22,7 @@ interface ReportFlags {
   plot?: string;
   seedTable?: string;
   by: number;
-  columns: number;
+  columns?: number;
   title?: string;
 }
 
@@ -49,7 +49,7 @@ export function reportCommand(): Command {
     .option('--by <iteration>', 'the iteration of the seed table\'s "reached by" column', intArg(1), 400)
     .option('--table <file>', "write the tables as markdown ('-': stdout)")
     .option('--plot <file>', 'write an SVG: one accuracy panel per group, every run thin, median and IQR thick')
-    .option('--columns <n>', 'panels per row of the plot', intArg(1, 8), 3)
+    .option('--columns <n>', 'panels per row of the plot (default: 2 for up to 4 panels, else 3)', intArg(1, 8))
     .addOption(new Option('--title <text>', 'figure and table title'))
     .addHelpText('after', EXAMPLES)
     .action(async (files: string[], f: ReportFlags) => {
@@ -189,7 +189,7 @@ async function runReport(files: string[], f: ReportFlags): Promise<number> {
   if (f.plot !== undefined) {
     const ours = groups.filter((g) => g.seeds.length > 0 || !f.anchor);
     writeOutput(f.plot, await figureSvg(smallMultiples(ours.map((g) => ({ label: g.name, curves: g.curves })), {
-      title: f.title ?? 'accuracy on a fresh batch of 32', subtitle: [], anchor: f.anchor === true, iterations, columns: f.columns,
+      title: f.title ?? 'on a fresh evaluation batch, per rule', subtitle: [], anchor: f.anchor === true, iterations, columns: f.columns ?? (ours.length <= 4 ? 2 : 3),
     })));
   }
   if (f.table !== '-') process.stdout.write(text);

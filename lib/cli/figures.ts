@@ -60,7 +60,7 @@ export function ruleColor(label: string): string | undefined {
 export function compareFigure(rules: RuleCurves[], o: { title: string; subtitle: string[]; metric: 'accuracy' | 'nmse'; band: Band; anchor: boolean; iterations: number }): Figure {
   const loss: Series[] = rules.map((r) => ({ name: r.label, color: ruleColor(r.label), points: bandOver(r.curves, (p) => p.loss, o.band) }));
   const metric: Series[] = rules.map((r) => ({ name: r.label, color: ruleColor(r.label), points: bandOver(r.curves, (p) => (o.metric === 'accuracy' ? p.accuracy : p.nmse), o.band) }));
-  const subtitle = [...o.subtitle, `${bandLabel(o.band)} (clipped to the axis)`];
+  const subtitle = [...o.subtitle, o.band === 'iqr' ? bandLabel(o.band) : `${bandLabel(o.band)} (clipped to the axis)`];
   if (o.anchor) {
     loss.push(anchorSeries('loss', o.band, o.iterations));
     metric.push(anchorSeries('accuracy', o.band, o.iterations));

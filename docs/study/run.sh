@@ -27,9 +27,11 @@ report $out/liu2022.json --specs modprop --seed-table modprop --by 400 --table $
 # 2. Does type feedback close the gap with more cell types? E and I each split into k random equal subtypes (C = 2k).
 study --task delayed-xor --preset liu2022 --rules modprop:type --subtypes 2 --seeds 8 --iterations 1000 \
   --plot $out/subtypes-4.svg --table $out/subtypes-4.md --out $out/subtypes-4.json "$@"
+study --task delayed-xor --preset liu2022 --rules modprop:type --subtypes 4 --seeds 8 --iterations 1000 \
+  --plot $out/subtypes-8.svg --table $out/subtypes-8.md --out $out/subtypes-8.json "$@"
 study --task delayed-xor --preset liu2022 --rules modprop:type --subtypes 8 --seeds 8 --iterations 1000 \
   --plot $out/subtypes-16.svg --table $out/subtypes-16.md --out $out/subtypes-16.json "$@"
-report $out/liu2022.json $out/subtypes-4.json $out/subtypes-16.json --specs modprop,modprop:type,eprop \
+report $out/liu2022.json $out/subtypes-4.json $out/subtypes-8.json $out/subtypes-16.json --specs modprop,modprop:type,eprop \
   --table $out/subtypes-stats.md --plot $out/subtypes-runs.svg
 
 # 3. The same rules under SPEC §1's initialisation (init balanced, the library default), 24 seeds.

@@ -13,7 +13,8 @@ import { figureSvg } from './plot';
 
 async function main(): Promise<void> {
   const p = presets.liu2022;
-  const seed = 1;
+  // Seed 3 is a typical seed of the README's seed table (95 % at 180, stays there); 17 of seeds 1–20 reach 95 % by 400.
+  const seed = 3;
   const iterations = 400;
   const task = tasks.delayedXor(p.task.options);
   const net = Network.create({ nIn: task.nIn, nRec: p.network.nRec, nOut: task.nOut, init: p.network.init, seed });

@@ -13,6 +13,7 @@ import { UsageError, withFlagNames } from './cli/common';
 import { compareCommand } from './cli/compare';
 import { infoCommand } from './cli/info';
 import { mergeCommand, resumeCommand } from './cli/study';
+import { reportCommand } from './cli/report';
 import { tapsCommand } from './cli/taps';
 import { trainCommand } from './cli/train';
 
@@ -32,7 +33,7 @@ Examples:
   $ modprop taps --mu 0.25 --length 200 --plot taps.svg
 
 Run 'modprop <command> --help' for the options of a command.`);
-  for (const cmd of [trainCommand(), compareCommand(), mergeCommand(), resumeCommand(), alignCommand(), tapsCommand(), infoCommand()]) {
+  for (const cmd of [trainCommand(), compareCommand(), mergeCommand(), resumeCommand(), reportCommand(), alignCommand(), tapsCommand(), infoCommand()]) {
     // Subcommands made with `new Command` do not inherit these from the root; copy them.
     root.addCommand(cmd.copyInheritedSettings(root));
   }

@@ -9,6 +9,7 @@
  * const { loss, grads } = gradients(net, batch, { rule: 'modprop', mu: 0.25 });
  */
 export { Network, type ForwardOptions } from './network';
+export { presets, type Preset, type PresetName } from './presets';
 export { gradients, gradientsAsync, alignment, filterTaps, type Alignment } from './gradients';
 export { backend, setThreads, getThreads, type BackendInfo } from './backend';
 export { ModpropError } from './validate';

@@ -12,6 +12,7 @@ import { engineFor } from './backend';
 import { loadNetworkFile, saveNetworkFile } from './npz';
 import { threadCount } from './threads';
 import type { Engine } from './backends/engine';
+import { liu2022Weights, rescaleRadius } from './init';
 
 export class Network {
   /** The normalised configuration (defaults filled in). */
@@ -39,7 +40,7 @@ export class Network {
   /** Number of cell types C. */
   get nTypes(): number { return this.config.nTypes; }
 
-  /** A new network with the seeded initialisation of SPEC §1. */
+  /** A new network with a seeded initialisation: SPEC §1 (`init: 'balanced'`) or another recipe of lib/init.ts. */
   static create(config: NetworkConfig): Network {
     const c = validate.networkConfig(config);
     return new Network(c, initialParams(c));
@@ -188,6 +189,9 @@ export function initialParams(c: NormalizedNetworkConfig): Params {
   }
   const rho = spectralRadius(w, n);
   if (rho > 1e-12) for (let k = 0; k < w.length; k++) w[k] /= rho;
+  const liu = c.init === 'liu2022' ? liu2022Weights(c) : null;
+  if (liu) w.set(liu.wrec);
+  if (c.recurrentRadius !== null) rescaleRadius(w, n, c.recurrentRadius);
 
   const win = new Float32Array(nIn * n);
   const rngIn = new Random(c.seed, STREAMS.win);
@@ -203,5 +207,5 @@ export function initialParams(c: NormalizedNetworkConfig): Params {
       wout[p * nOut + k] = (signs ? rowSign(p) * Math.abs(g) : g) * sdOut;
     }
   }
-  return { win, wrec: Float32Array.from(w), wout, bout: new Float32Array(nOut) };
+  return { win, wrec: Float32Array.from(w), wout: liu ? liu.wout : wout, bout: new Float32Array(nOut) };
 }

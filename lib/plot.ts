@@ -21,6 +21,8 @@ export interface Series {
   reference?: boolean;
   /** Preferred colour (so a rule keeps its colour from figure to figure); ignored if another series took it. */
   color?: string;
+  /** Every run's own curve, drawn as thin lines under the band (few seeds: the reader sees each run). */
+  runs?: { iteration: number; value: number }[][];
 }
 
 export interface Panel {
@@ -45,6 +47,10 @@ export interface Figure {
   height?: number;
   /** Log x axis (for filter taps over s). */
   logX?: boolean;
+  /** Panels per row (small multiples); default: all in one row. */
+  columns?: number;
+  /** Without a colour legend (small multiples name their series in the panel titles). */
+  legend?: false;
 }
 
 const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#bcbd22'];
@@ -75,12 +81,20 @@ export function figureSpec(f: Figure): Record<string, unknown> {
   const free = PALETTE.filter((c) => !taken.has(c));
   let next = 0;
   const range = wanted.map((c) => c ?? (free.length ? free[next++ % free.length] : PALETTE[next++ % PALETTE.length]));
-  const color = { field: 'series', type: 'nominal', title: null, scale: { domain: names, range }, legend: { orient: 'right', labelLimit: 600, symbolType: 'stroke', symbolStrokeWidth: 3, symbolOpacity: 1 } };
+  // The legend goes below the panels: long labels on the right would leave an empty column beside short panels.
+  const color = { field: 'series', type: 'nominal', title: null, scale: { domain: names, range }, legend: { orient: 'bottom', direction: 'vertical', labelLimit: 800, symbolType: 'stroke', symbolStrokeWidth: 3, symbolOpacity: 1 } };
+  if (f.legend === false) (color as Record<string, unknown>).legend = null;
   const dash = { field: 'kind', type: 'nominal', scale: { domain: ['ours', 'reference'], range: [[1, 0], [5, 3]] }, legend: null };
   const x = { field: 'iteration', type: 'quantitative', title: f.xTitle ?? 'iteration', ...(f.logX ? { scale: { type: 'log', nice: false } } : {}) };
 
   const panels = f.panels.map((p) => {
     const rows: Record<string, unknown>[] = [];
+    const thin: Record<string, unknown>[] = [];
+    for (const s of p.series) {
+      (s.runs ?? []).forEach((run, r) => {
+        for (const pt of run) if (Number.isFinite(pt.value) && !(p.log && pt.value <= 0)) thin.push({ series: s.name, run: r, iteration: pt.iteration, value: clip(pt.value, p) });
+      });
+    }
     for (const s of p.series) for (const pt of s.points) {
       if (!Number.isFinite(pt.mean) || (p.log && pt.mean <= 0)) continue;
       const row: Record<string, unknown> = { series: s.name, kind: s.reference ? 'reference' : 'ours', iteration: pt.iteration, mean: pt.mean };
@@ -93,12 +107,18 @@ export function figureSpec(f: Figure): Record<string, unknown> {
     const yScale: Record<string, unknown> = p.log ? { type: 'log' } : { zero: false };
     if (p.domain) yScale.domain = p.domain;
     const y = { field: 'mean', type: 'quantitative', title: p.yTitle, scale: yScale };
+    const runsLayer = thin.length === 0 ? [] : [{
+      data: { values: thin },
+      mark: { type: 'line', strokeWidth: 0.7, opacity: 0.35, clip: true },
+      encoding: { x, y: { field: 'value', type: 'quantitative', scale: yScale, title: p.yTitle }, detail: { field: 'run', type: 'nominal' }, color },
+    }];
     return {
-      title: p.title,
+      title: { text: p.title, fontSize: 13, limit: (f.width ?? 320) + 70 },
       width: f.width ?? 320,
       height: f.height ?? 220,
       data: { values: rows },
       layer: [
+        ...runsLayer,
         {
           transform: [{ filter: 'isValid(datum.lo)' }],
           mark: { type: 'area', opacity: 0.18 },
@@ -113,9 +133,14 @@ export function figureSpec(f: Figure): Record<string, unknown> {
     title: { text: f.title, ...(f.subtitle ? { subtitle: f.subtitle } : {}), anchor: 'start' },
     background: 'white',
     padding: 12,
-    hconcat: panels,
+    ...(f.columns ? { concat: panels, columns: f.columns } : { hconcat: panels }),
     resolve: { scale: { color: 'shared', y: 'independent' } },
-    config: { font: 'Helvetica, Arial, sans-serif', view: { stroke: '#ddd' }, axis: { grid: true, gridColor: '#eee' } },
+    // Sizes for a figure shown ≈ 900 px wide (README): tick labels stay ≥ 10 px once the SVG is scaled to fit.
+    config: {
+      font: 'Helvetica, Arial, sans-serif', view: { stroke: '#ddd' },
+      axis: { grid: true, gridColor: '#eee', labelFontSize: 11, titleFontSize: 12 },
+      legend: { labelFontSize: 12 }, title: { fontSize: 15, subtitleFontSize: 12 }, header: { labelFontSize: 12 },
+    },
   };
 }
 

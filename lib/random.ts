@@ -79,6 +79,7 @@ export const STREAMS = {
   win: 2,
   wout: 3,
   randomFeedback: 4,
+  subtypes: 5,
   taskBits: 10,
   taskNoise: 11,
   taskFrozen: 12,

@@ -21,6 +21,12 @@ export interface NetworkConfig {
   typeSigns?: ArrayLike<number>;
   /** Seed of the initialisation and of the random feedback matrix (default 0). */
   seed?: number;
+  /** Initialisation recipe: `balanced` (SPEC §1, default) or `liu2022` (the public ModProp code's; lib/init.ts). */
+  init?: 'balanced' | 'liu2022';
+  /** Rescale Wrec to this spectral radius after its diagonal is zeroed (default: the recipe's own). */
+  recurrentRadius?: number;
+  /** Split E and I each into this many random equal subtypes, C = 2 · subtypes cell types (default 1). */
+  subtypes?: number;
 }
 
 /** Trainable parameters, row-major, weight matrices stored [pre][post]. */

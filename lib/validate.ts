@@ -4,6 +4,8 @@
  */
 import { LOSS_NAMES, RULE_NAMES, type LossName, type RuleName } from './contract';
 import type { Batch, Params, RuleConfig } from './types';
+import { INIT_NAMES, type InitName } from './init';
+import { subtypeIds } from './subtypes';
 
 export class ModpropError extends Error {
   constructor(message: string) {
@@ -139,10 +141,16 @@ export interface NormalizedNetworkConfig {
   /** Sign (±1) of each type's outgoing weights; null when Dale's law is off and none were given. */
   typeSigns: Int8Array | null;
   seed: number;
+  /** Initialisation recipe (lib/init.ts). */
+  init: InitName;
+  /** Spectral radius Wrec is rescaled to after its diagonal is zeroed; null: the recipe's own. */
+  recurrentRadius: number | null;
+  /** Random equal subtypes per E and I class (lib/subtypes.ts); 1 with custom cellTypes. */
+  subtypes: number;
 }
 
 const NETWORK_KEYS = ['nIn', 'nRec', 'nOut', 'tau', 'dt', 'threshold', 'dale', 'excitatoryFraction', 'cellTypes',
-  'typeSigns', 'seed'] as const;
+  'typeSigns', 'seed', 'init', 'recurrentRadius', 'subtypes'] as const;
 
 /** Largest layer size accepted: keeps N² matrices and their products far from memory and index overflow. */
 export const MAX_UNITS = 16384;
@@ -160,6 +168,9 @@ export function networkConfig(value: unknown): NormalizedNetworkConfig {
   const excitatoryFraction = c.excitatoryFraction === undefined ? 0.8
     : numberInRange(c.excitatoryFraction, 'config.excitatoryFraction', 0, 1, 'a number between 0 and 1');
   const seed = c.seed === undefined ? 0 : integer(c.seed, 'config.seed', 0);
+  const init = c.init === undefined ? 'balanced' : oneOf(c.init, 'config.init', INIT_NAMES);
+  const recurrentRadius = c.recurrentRadius === undefined ? null : positiveNumber(c.recurrentRadius, 'config.recurrentRadius');
+  const subtypes = c.subtypes === undefined ? 1 : integer(c.subtypes, 'config.subtypes', 1, MAX_UNITS);
 
   let types: Int32Array;
   let typeSigns: Int8Array | null = null;
@@ -169,7 +180,14 @@ export function networkConfig(value: unknown): NormalizedNetworkConfig {
     for (let i = nInh; i < nRec; i++) types[i] = 1;
     if (c.typeSigns !== undefined) fail('no typeSigns without cellTypes (the default types are inhibitory 0, excitatory 1)', 'config.typeSigns', c.typeSigns);
     typeSigns = Int8Array.from([-1, 1]);
+    if (subtypes > 1) {
+      if (subtypes > Math.min(nInh, nRec - nInh)) {
+        fail(`an integer between 1 and ${Math.min(nInh, nRec - nInh)} (each of the ${nInh} inhibitory and ${nRec - nInh} excitatory units' subtypes needs a unit)`, 'config.subtypes', subtypes);
+      }
+      ({ types, typeSigns } = subtypeIds(nRec, nInh, subtypes, seed));
+    }
   } else {
+    if (c.subtypes !== undefined) fail('no subtypes together with cellTypes', 'config.subtypes', c.subtypes);
     const ct = c.cellTypes as ArrayLike<number>;
     if (typeof ct !== 'object' || ct === null || fakeTypedArray(ct) || typeof ct.length !== 'number' || ct.length !== nRec) {
       fail(`an array of ${nRec} type ids (one per recurrent unit)`, 'config.cellTypes', c.cellTypes);
@@ -186,7 +204,7 @@ export function networkConfig(value: unknown): NormalizedNetworkConfig {
   }
   let nTypes = 0;
   for (let i = 0; i < nRec; i++) nTypes = Math.max(nTypes, types[i] + 1);
-  if (c.cellTypes === undefined) nTypes = 2;
+  if (c.cellTypes === undefined) nTypes = 2 * subtypes;
 
   if (c.typeSigns !== undefined) {
     const ts = c.typeSigns as ArrayLike<number>;
@@ -201,7 +219,7 @@ export function networkConfig(value: unknown): NormalizedNetworkConfig {
   } else if (c.cellTypes !== undefined && dale) {
     fail(`an array of ${nTypes} signs (one ±1 per cell type) when cellTypes are given with Dale's law`, 'config.typeSigns', undefined);
   }
-  return { nIn, nRec, nOut, tau, dt, threshold, dale, excitatoryFraction, types, nTypes, typeSigns, seed };
+  return { nIn, nRec, nOut, tau, dt, threshold, dale, excitatoryFraction, types, nTypes, typeSigns, seed, init, recurrentRadius, subtypes };
 }
 
 /**
@@ -212,6 +230,8 @@ export function networkConfig(value: unknown): NormalizedNetworkConfig {
 function userForm(c: Record<string, unknown>): Record<string, unknown> {
   if (c.types === undefined && c.nTypes === undefined) return c;
   const { types, nTypes, ...rest } = c;
+  // The normalised form spells out defaults that are "not set" in the user's form.
+  if (rest.recurrentRadius === null) delete rest.recurrentRadius;
   if (rest.cellTypes !== undefined) fail('either cellTypes or types (the normalised form), not both', 'config.types', types);
   const nRec = rest.nRec;
   const arr = types as ArrayLike<number> | undefined;
@@ -228,6 +248,16 @@ function userForm(c: Record<string, unknown>): Record<string, unknown> {
     delete rest.typeSigns;
     return rest;
   }
+  if (typeof rest.subtypes === 'number' && rest.subtypes > 1) {
+    // Subtypes are drawn from (nRec, excitatoryFraction, subtypes, seed): the same draw must give these types.
+    const drawn = typeof rest.seed === 'number' && nInh >= 0 ? subtypeIds(nRec, nInh, rest.subtypes, rest.seed) : undefined;
+    if (!drawn || drawn.types.length !== arr.length || drawn.types.some((t, i) => t !== arr[i])) {
+      fail(`the types drawn for subtypes = ${rest.subtypes} and seed = ${describe(rest.seed)}`, 'config.types', types);
+    }
+    delete rest.typeSigns;
+    return rest;
+  }
+  delete rest.subtypes;
   let maxType = -1;
   for (let i = 0; i < arr.length; i++) maxType = Math.max(maxType, Number(arr[i]));
   if (nTypes !== undefined && nTypes !== maxType + 1) fail(`nTypes = ${maxType + 1} (one more than the largest type id)`, 'config.nTypes', nTypes);

@@ -1,4 +1,5 @@
 /** Shared test fixtures: small random float64 networks and batches where some units are active and some are not. */
+import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import { Random } from '../lib/random';
 import type { Data64, Model64, ReferenceRule } from '../lib/reference/model';
 import type { LossName } from '../lib/contract';
@@ -61,3 +62,17 @@ export function relMaxError(a: ArrayLike<number>, b: ArrayLike<number>): number 
 }
 
 export const MATRICES = ['win', 'wrec', 'wout', 'bout'] as const;
+
+/** Spectral radius of a row-major n×n matrix, from ml-matrix's eigenvalues (independent of the library's). */
+export function spectralRadius(w: ArrayLike<number>, n: number): number {
+  const m = new Matrix(n, n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) m.set(i, j, w[i * n + j]);
+  const e = new EigenvalueDecomposition(m);
+  let rho = 0;
+  for (let k = 0; k < n; k++) rho = Math.max(rho, Math.hypot(e.realEigenvalues[k], e.imaginaryEigenvalues[k]));
+  return rho;
+}
+
+export function sameBits(a: Float32Array, b: Float32Array): boolean {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+}

@@ -1,6 +1,8 @@
 /**
  * The public reference runs of delayed XOR (lib/anchors/official-modprop-delayed-xor.json, copied to dist/anchors by
  * scripts/copy-assets.js): accuracy and loss on a fresh batch of 32 every 20 iterations, index i = iteration 20·i.
+ * They are labelled as what they computed — ModProp with cell-specific feedback under the public code's init,
+ * selected runs — not as the type-feedback rule their file names claim (docs/liu2022.md has the evidence).
  * Read from disk on demand so commands that do not draw them do not pay for the file.
  */
 import * as fs from 'node:fs';
@@ -19,8 +21,10 @@ export interface AnchorRun {
 }
 
 export interface Anchor {
-  /** Attribution: where the runs come from. */
+  /** Attribution: where the runs come from, and what they computed (docs/liu2022.md). */
   source: string;
+  /** What plots and tables call them. */
+  label?: string;
   task: Record<string, unknown>;
   training: Record<string, unknown>;
   evalEvery: number;
@@ -50,5 +54,5 @@ export function anchorCurves(a: Anchor = loadAnchor()): CurvePoint[][] {
 }
 
 export function anchorLabel(a: Anchor = loadAnchor()): string {
-  return `official ModProp (TF, ${a.runs.length} runs, N=${String(a.task.nRec)}, delay ${String(a.task.delaySteps)})`;
+  return a.label ?? `public ModProp runs (TF, ${a.runs.length} runs)`;
 }

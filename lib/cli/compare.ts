@@ -27,10 +27,12 @@ import { Progress, progressMode } from './progress';
 import { markdownTable, meanSd, medianIterationsTo, spread, type Band } from './stats';
 import { addStudyOptions, isStudy, runStudyCompare, type StudyFlags } from './study';
 import { startCompareWorker } from '../study/run';
+import { addPresetOptions, networkRecipe, presetRule, presetRuleFlags, resolvePreset, type RecipeFlags } from './preset';
 
-interface CompareFlags extends EngineFlags, RuleFlags, TaskFlags, OptimizerFlags, Pick<StudyFlags, 'grid' | 'shard' | 'slurm' | 'shards' | 'csv'> {
+interface CompareFlags extends EngineFlags, RuleFlags, TaskFlags, OptimizerFlags, RecipeFlags, Pick<StudyFlags, 'grid' | 'shard' | 'slurm' | 'shards' | 'csv'> {
   rules: string[];
   seeds: number;
+  firstSeed: number;
   iterations: number;
   evalEvery: number;
   nRec: number;
@@ -83,6 +85,7 @@ export function compareCommand(): Command {
     .addOption(new Option('--rules <list>', 'rules, each name[:modifier…] (modifiers: online, cell, type, random, mu=<μ>, window=<W>)')
       .argParser(listArg).default(['bptt', 'modprop', 'mdgl', 'eprop'], 'bptt,modprop,mdgl,eprop'))
     .option('--seeds <S>', 'seeds 1..S per rule', intArg(1, 10_000), 8)
+    .option('--first-seed <s>', 'start at this seed instead (runs are deterministic per seed: shards of one study agree bit for bit)', intArg(0), 1)
     .option('--iterations <n>', 'training iterations per run', intArg(1), 1000);
   addRuleOptions(cmd, true);
   addOptimizerOptions(cmd);
@@ -98,19 +101,21 @@ export function compareCommand(): Command {
     .option('--table <file>', 'write the summary table as markdown')
     .option('--csv <file>', "write every run's curve as CSV, one row per point and metric ('-': stdout)")
     .option('--anchor', 'draw (and tabulate) the public reference runs beside ours (delayed-xor only)')
-    .addOption(new Option('--band <kind>', 'spread drawn around each mean: ±1 s.d. or min–max over seeds').choices(['sd', 'minmax']).default('sd'))
+    .addOption(new Option('--band <kind>', 'line and band per rule: median and interquartile range, mean ± 1 s.d., or mean and min–max over seeds').choices(['iqr', 'sd', 'minmax']).default('iqr'))
     .option('--align-every <k>', "every k iterations record each rule's cosine alignment with bptt (a multiple of --eval-every)", intArg(1))
     .option('--align-batch-size <n>', 'sequences in each alignment batch (default: --batch-size)', intArg(1))
     .option('-q, --quiet', 'no progress output')
     .addHelpText('after', EXAMPLES)
-    .action(async (f: CompareFlags) => {
-      process.exitCode = isStudy(f) ? await runStudyCompare(f) : await runCompare(f);
+    .action(async (f: CompareFlags, command: Command) => {
+      process.exitCode = isStudy(f) ? await runStudyCompare(f, command) : await runCompare(f, command);
     });
   addStudyOptions(cmd);
+  addPresetOptions(cmd);
   return cmd;
 }
 
-async function runCompare(f: CompareFlags): Promise<number> {
+async function runCompare(f: CompareFlags, cmd: Command): Promise<number> {
+  const preset = resolvePreset(f, cmd);
   if (f.anchor && f.task !== 'delayed-xor') throw new UsageError(`--anchor draws the reference runs of delayed-xor; it does not apply to ${f.task}`);
   if (f.alignEvery !== undefined && f.alignEvery % f.evalEvery !== 0) {
     throw new UsageError(`--align-every (${f.alignEvery}) must be a multiple of --eval-every (${f.evalEvery}): alignment is measured at evaluation points`);
@@ -121,7 +126,7 @@ async function runCompare(f: CompareFlags): Promise<number> {
   // Fail here, once, rather than in every worker: the task, the rules and the engine must all be valid.
   const { task, options: taskOptions } = taskFromFlags(f, 1);
   const metric = metricOf(task);
-  const specs = f.rules.map((s) => parseRuleSpec(s, f));
+  const specs = f.rules.map((s) => parseRuleSpec(s, s.split(':')[0] === presetRule(f) ? presetRuleFlags(f, cmd) : f));
   const labels = specs.map((s) => ruleLabel(normalizeRule(s.config, `rule '${s.spec}'`)));
   const duplicate = labels.find((l, i) => labels.indexOf(l) !== i);
   if (duplicate) throw new UsageError(`the rule ${duplicate} is listed twice in --rules`);
@@ -134,11 +139,11 @@ async function runCompare(f: CompareFlags): Promise<number> {
   }
   const runs: RunRecord[] = [];
   const jobs: CompareJob[] = [];
-  for (let seed = 1; seed <= f.seeds; seed++) {
+  for (let seed = f.firstSeed; seed < f.firstSeed + f.seeds; seed++) {
     specs.forEach((s, i) => {
       runs.push({ spec: s.spec, label: labels[i], seed, curve: [], status: 'pending', ...(f.alignEvery !== undefined && s.config.rule !== 'bptt' ? { alignment: [] } : {}) });
       jobs.push({
-        kind: 'modprop-compare', task: { task: f.task, delay: f.delay, cue: f.cue }, seed, rule: s.config, nRec: f.nRec, tau: f.tau,
+        kind: 'modprop-compare', task: { task: f.task, delay: f.delay, cue: f.cue }, seed, rule: s.config, nRec: f.nRec, tau: f.tau, network: networkRecipe(f),
         threads: f.threadsPerRun, backend: f.backend, train: trainOptions, alignEvery: f.alignEvery,
         alignBatchSize: f.alignBatchSize ?? f.batchSize ?? 32,
       });
@@ -229,11 +234,12 @@ async function runCompare(f: CompareFlags): Promise<number> {
     const { seed: _seed, ...rest } = resolvedTrainOptions({ ...rule, ...trainOptions });
     return rest;
   };
-  const { seed: _netSeed, ...network } = networkRecord(networkConfig({ nIn: task.nIn, nRec: f.nRec, nOut: task.nOut, ...(f.tau !== undefined ? { tau: f.tau } : {}) }));
+  const { seed: _netSeed, ...network } = networkRecord(networkConfig({ nIn: task.nIn, nRec: f.nRec, nOut: task.nOut, ...(f.tau !== undefined ? { tau: f.tau } : {}), ...networkRecipe(f) }));
   const config = {
     task: task.name, taskOptions, steps: task.steps,
     rules: groups.map((g) => ({ spec: g.spec, label: g.label, config: g.config as RuleConfig, settings: settings(g.config) })), network,
-    seeds: f.seeds, iterations: f.iterations, evalEvery: f.evalEvery, ...trainOptions, nRec: f.nRec, ...(f.tau !== undefined ? { tau: f.tau } : {}),
+    seeds: f.seeds, ...(f.firstSeed !== 1 ? { firstSeed: f.firstSeed } : {}), iterations: f.iterations, evalEvery: f.evalEvery, ...trainOptions, nRec: f.nRec, ...(f.tau !== undefined ? { tau: f.tau } : {}),
+    ...networkRecipe(f), ...(preset ? { preset: preset.name, presetSettings: preset.resolved } : {}),
     engine, threadsPerRun: f.threadsPerRun, jobs: f.jobs, band: f.band, ...(f.alignEvery !== undefined ? { alignEvery: f.alignEvery } : {}),
     modprop: version, elapsedMs, ...(interrupted ? { interrupted: true } : {}),
   };

@@ -12,6 +12,7 @@ import { train, type TrainCallOptions } from '../train';
 import type { CurvePoint, TrainResult } from '../trainTypes';
 import type { RuleConfig } from '../types';
 import { taskFromFlags, type TaskFlags } from './common';
+import type { NetworkRecipe } from './preset';
 
 /** Stream of deriveSeed for alignment batches (train uses 1 and 2 for its training and evaluation batches). */
 const ALIGN_STREAM = 3;
@@ -23,6 +24,8 @@ export interface CompareJob {
   rule: RuleConfig;
   nRec: number;
   tau?: number;
+  /** init, recurrentRadius, subtypes: only those the command set. */
+  network?: NetworkRecipe;
   /** Native threads for this run (the native pool is per process: every worker sets the same number). */
   threads: number;
   backend?: 'native' | 'reference';
@@ -57,7 +60,7 @@ async function run(job: CompareJob): Promise<void> {
   try {
     if (backend.name === 'native') setThreads(job.threads);
     const { task } = taskFromFlags(job.task, job.seed);
-    const net = Network.create({ nIn: task.nIn, nRec: job.nRec, nOut: task.nOut, seed: job.seed, ...(job.tau !== undefined ? { tau: job.tau } : {}) });
+    const net = Network.create({ nIn: task.nIn, nRec: job.nRec, nOut: task.nOut, seed: job.seed, ...(job.tau !== undefined ? { tau: job.tau } : {}), ...job.network });
     const options: TrainCallOptions = {
       ...job.rule, ...job.train, seed: job.seed, ...(job.backend ? { backend: job.backend } : {}), signal: controller.signal,
       onProgress: (p) => {

@@ -40,9 +40,9 @@ export function runFigure(curve: CurvePoint[], o: { title: string; subtitle: str
   if (o.anchor) {
     const last = curve.length ? curve[curve.length - 1].iteration : 0;
     const upTo = Math.max(last, 20);
-    loss.push(anchorSeries('loss', 'sd', upTo));
-    metric.push(anchorSeries('accuracy', 'sd', upTo));
-    subtitle.push(`grey dashed: public reference runs, mean with a ±1 s.d. band over ${anchorCurves().length} runs`);
+    loss.push(anchorSeries('loss', 'iqr', upTo));
+    metric.push(anchorSeries('accuracy', 'iqr', upTo));
+    subtitle.push(`grey dashed: public reference runs, median with an interquartile band over ${anchorCurves().length} runs`);
   }
   return { title: o.title, subtitle, panels: [lossPanel(loss), metricPanel(o.metric, metric)] };
 }
@@ -60,7 +60,7 @@ export function ruleColor(label: string): string | undefined {
 export function compareFigure(rules: RuleCurves[], o: { title: string; subtitle: string[]; metric: 'accuracy' | 'nmse'; band: Band; anchor: boolean; iterations: number }): Figure {
   const loss: Series[] = rules.map((r) => ({ name: r.label, color: ruleColor(r.label), points: bandOver(r.curves, (p) => p.loss, o.band) }));
   const metric: Series[] = rules.map((r) => ({ name: r.label, color: ruleColor(r.label), points: bandOver(r.curves, (p) => (o.metric === 'accuracy' ? p.accuracy : p.nmse), o.band) }));
-  const subtitle = [...o.subtitle, `${bandLabel(o.band)} (clipped to the axis)`];
+  const subtitle = [...o.subtitle, o.band === 'iqr' ? bandLabel(o.band) : `${bandLabel(o.band)} (clipped to the axis)`];
   if (o.anchor) {
     loss.push(anchorSeries('loss', o.band, o.iterations));
     metric.push(anchorSeries('accuracy', o.band, o.iterations));
@@ -74,5 +74,28 @@ export function compareFigure(rules: RuleCurves[], o: { title: string; subtitle:
       series: aligned.map((r) => ({ name: r.label, color: ruleColor(r.label), points: bandOver(r.alignment!, (p) => p.cosine, o.band) })),
     });
   }
-  return { title: o.title, subtitle, panels };
+  // At most ≈ 900 px in all, so the README shows it unscaled.
+  return { title: o.title, subtitle, panels, width: panels.length > 2 ? 230 : 340 };
+}
+
+/**
+ * One small panel per group (accuracy, or any value per curve point): each run a thin line, the median over runs a
+ * thick line with its interquartile band, and the public runs' median dashed grey in every panel for reference.
+ */
+export function smallMultiples(groups: RuleCurves[], o: { title: string; subtitle: string[]; anchor: boolean; iterations: number; columns?: number }): Figure {
+  // Regression tasks have no accuracy: their panels show the normalised MSE on a log axis.
+  const nmse = !groups.some((g) => g.curves.some((c) => c.some((p) => p.accuracy !== undefined)));
+  const value = (p: CurvePoint): number | undefined => (nmse ? p.nmse : p.accuracy);
+  const panels = groups.map((g): Panel => {
+    const series: Series[] = [{
+      name: g.label, color: ruleColor(g.label), points: bandOver(g.curves, value, 'iqr'),
+      runs: g.curves.map((c) => c.filter((p) => value(p) !== undefined).map((p) => ({ iteration: p.iteration, value: value(p)! }))),
+    }];
+    if (o.anchor) series.push({ ...anchorSeries('accuracy', 'iqr', o.iterations), points: anchorSeries('accuracy', 'iqr', o.iterations).points.map(({ iteration, mean }) => ({ iteration, mean })) });
+    return nmse ? { title: g.label, yTitle: 'NMSE', log: true, series } : { title: g.label, yTitle: 'accuracy', domain: [0, 1], series };
+  });
+  const subtitle = [...o.subtitle, 'thin lines: single runs; thick line and band: median and interquartile range over runs'];
+  if (o.anchor) subtitle.push('grey dashed: median of the public runs');
+  const columns = o.columns ?? 3;
+  return { title: o.title, subtitle, panels, columns, width: columns >= 3 ? 220 : 360, height: 150, legend: false };
 }

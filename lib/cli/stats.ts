@@ -1,4 +1,5 @@
 /** Statistics over runs: curves aggregated across seeds (for plots) and the summary table of `compare`. */
+import { quantile } from 'simple-statistics';
 import type { CurvePoint } from '../trainTypes';
 
 export interface Spread {
@@ -36,7 +37,8 @@ export function medianIterationsTo(curves: readonly (readonly CurvePoint[])[], t
   return { median: its.length ? median(its) : Infinity, reached: its.filter(Number.isFinite).length, runs: its.length };
 }
 
-export type Band = 'sd' | 'minmax';
+/** ±1 s.d. around the mean, min–max around the mean, or the interquartile range around the median. */
+export type Band = 'sd' | 'minmax' | 'iqr';
 
 export interface BandPoint {
   iteration: number;
@@ -58,12 +60,19 @@ export function bandOver<T extends { iteration: number }>(curves: readonly (read
   for (const [iteration, values] of [...byIteration].sort((a, b) => a[0] - b[0])) {
     const s = spread(values);
     if (!s) continue;
+    if (band === 'iqr') {
+      // A bimodal accuracy (runs at chance and runs at 100 %) has a mean ± s.d. beyond [0, 1]; quantiles stay inside.
+      const v = values.filter((x): x is number => x !== undefined && Number.isFinite(x));
+      out.push({ iteration, mean: quantile(v, 0.5), lo: quantile(v, 0.25), hi: quantile(v, 0.75), n: s.n });
+      continue;
+    }
     out.push({ iteration, mean: s.mean, lo: band === 'sd' ? s.mean - s.sd : s.min, hi: band === 'sd' ? s.mean + s.sd : s.max, n: s.n });
   }
   return out;
 }
 
 export function bandLabel(band: Band): string {
+  if (band === 'iqr') return 'line: median over seeds, band: interquartile range';
   return band === 'sd' ? 'band: mean ± 1 s.d. over seeds' : 'band: min–max over seeds';
 }
 

@@ -16,6 +16,7 @@ import { loadPlan, savePlan } from '../study/store';
 import { ModpropError } from '../validate';
 import { UsageError, applyEngineFlags, checkWritable, formatSeconds, intArg, json, messageStream, writeOutput } from './common';
 import { Progress, progressMode } from './progress';
+import { presetRule, presetRuleOnly, resolvePreset, type RecipeFlags } from './preset';
 import type { Band } from './stats';
 
 /** The compare flags this file reads (compare.ts's CompareFlags has them all). */
@@ -169,7 +170,14 @@ function shareReport(dir: string, o: ShardOutcome & { exitCode: number }, shard:
 }
 
 /** `compare` with --grid, --out DIR, --shard or --slurm. */
-export async function runStudyCompare(f: StudyFlags): Promise<number> {
+export async function runStudyCompare(f: StudyFlags & RecipeFlags & { firstSeed?: number }, cmd?: Command): Promise<number> {
+  const preset = cmd ? resolvePreset(f, cmd) : undefined;
+  if (f.firstSeed !== undefined && f.firstSeed !== 1) throw new UsageError('--first-seed is for a single-file compare; a study folder runs seeds 1..S and shares them with --shard');
+  if (preset && cmd) {
+    const rule = presetRule(f);
+    if (rule) f.ruleDefaults = { [rule]: presetRuleOnly(f, cmd) };
+    f.preset = preset.name;
+  }
   const folder = isStudyFolder(f.out) ? f.out : undefined;
   if ((f.shard || f.slurm) && folder === undefined) throw new UsageError('--shard and --slurm need --out DIR, a study folder (a path not ending in .json)');
   if (f.shard && f.slurm) throw new UsageError('--slurm writes a job array that runs every share; it does not take --shard');

@@ -18,8 +18,9 @@ import { runFigure } from './figures';
 import { Progress, progressMode } from './progress';
 import { iterationsTo } from './stats';
 import { SIGNAL_EXIT_CODES, curvesCsv, onStopSignals, rerunSettings } from './runFiles';
+import { addPresetOptions, networkRecipe, resolvePreset, type RecipeFlags } from './preset';
 
-export interface TrainFlags extends EngineFlags, RuleFlags, TaskFlags, OptimizerFlags {
+export interface TrainFlags extends EngineFlags, RuleFlags, TaskFlags, OptimizerFlags, RecipeFlags {
   rule: RuleName;
   iterations?: number;
   evalEvery?: number;
@@ -40,7 +41,8 @@ export interface TrainFlags extends EngineFlags, RuleFlags, TaskFlags, Optimizer
 
 /** The flags that set up a run; --rerun takes all of them from its file. */
 const RUN_SETTINGS = ['task', 'delay', 'cue', 'rule', 'mu', 'feedback', 'online', 'window', 'learningSignal', 'iterations',
-  'batchSize', 'lr', 'lrDecay', 'lrDecayEvery', 'l2', 'optimizer', 'evalEvery', 'nRec', 'tau', 'seed'];
+  'batchSize', 'lr', 'lrDecay', 'lrDecayEvery', 'l2', 'optimizer', 'evalEvery', 'nRec', 'tau', 'seed', 'preset', 'init',
+  'recurrentRadius', 'subtypes'];
 
 const EXAMPLES = `
 Examples:
@@ -81,6 +83,7 @@ export function trainCommand(): Command {
     .option('--n-rec <n>', 'recurrent units', intArg(1, 16384), 120)
     .option('--tau <steps>', 'membrane time constant in steps (default: 100)', numberArg('positive'))
     .option('--seed <s>', 'seed of the network and of the data', intArg(0), 1);
+  addPresetOptions(cmd);
   addEngineOptions(cmd);
   return cmd
     .option('--out <file>', "write the run as JSON { config, curve, final } ('-': stdout)")
@@ -98,16 +101,18 @@ export function trainCommand(): Command {
       if (flags.rerun !== undefined) {
         const given = RUN_SETTINGS.filter((k) => command.getOptionValueSource(k) === 'cli');
         if (given.length) throw new UsageError(`--rerun takes every run setting from ${flags.rerun}; leave out ${given.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')}`);
-      } else if (flags.task === undefined) {
-        throw new UsageError("required option '--task <name>' not specified (or --rerun <file>)");
+      } else if (flags.task === undefined && flags.preset === undefined) {
+        throw new UsageError("required option '--task <name>' not specified (or --preset <name>, or --rerun <file>)");
       }
-      process.exitCode = await runTrain(flags);
+      process.exitCode = await runTrain(flags, command);
     });
 }
 
-async function runTrain(f: TrainFlags): Promise<number> {
+async function runTrain(f: TrainFlags, cmd: Command): Promise<number> {
   const rerun = f.rerun !== undefined ? rerunSettings(f.rerun) : undefined;
   if (rerun) f.task = rerun.task.name as TrainFlags['task'];
+  // A re-run's settings (a preset's among them) all come from its file.
+  const preset = rerun ? undefined : resolvePreset(f, cmd);
   if (f.anchor && f.task !== 'delayed-xor') throw new UsageError('--anchor draws the reference runs of delayed-xor; it does not apply to ' + f.task);
   if (f.anchor && !f.plot) throw new UsageError('--anchor needs --plot <file>');
   if ([f.out, f.plot, f.csv].filter((x) => x === '-').length > 1) throw new UsageError('only one of --out, --plot and --csv can be - (stdout)');
@@ -123,7 +128,7 @@ async function runTrain(f: TrainFlags): Promise<number> {
   const rule = rerun ? rerun.rule : ruleFromFlags(f.rule, f, false);
   const label = ruleLabel(normalizeRule(rule, 'options'));
   const net = rerun ? Network.create(rerun.network as unknown as NetworkConfig)
-    : Network.create({ nIn: task.nIn, nRec: f.nRec, nOut: task.nOut, seed: f.seed, ...(f.tau !== undefined ? { tau: f.tau } : {}) });
+    : Network.create({ nIn: task.nIn, nRec: f.nRec, nOut: task.nOut, seed: f.seed, ...(f.tau !== undefined ? { tau: f.tau } : {}), ...networkRecipe(f) });
   const metric = metricOf(task);
   const iterations = rerun ? rerun.train.iterations as number : f.iterations ?? 1000;
   const dataOnStdout = f.out === '-' || f.plot === '-' || f.csv === '-';
@@ -176,7 +181,11 @@ async function runTrain(f: TrainFlags): Promise<number> {
   const engine = backend.name;
   const threads = engine === 'native' ? getThreads() : 1;
   const run = {
-    config: { ...result.config, taskOptions, engine, threads, modprop: version, ...(aborted ? { aborted: true } : {}), ...(failure ? { error: failure.message } : {}) },
+    config: {
+      ...result.config, taskOptions, engine, threads, modprop: version,
+      ...(preset ? { preset: preset.name, presetSettings: preset.resolved } : {}),
+      ...(aborted ? { aborted: true } : {}), ...(failure ? { error: failure.message } : {}),
+    },
     metadata: result.metadata,
     curve: result.curve,
     final: result.final,

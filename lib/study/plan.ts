@@ -6,7 +6,8 @@
 import { createHash } from 'node:crypto';
 import { TASK_NAMES, parseRuleSpec, taskFromFlags, type OptimizerFlags, type RuleFlags, type TaskFlags, type TaskName } from '../cli/common';
 import type { CompareJob } from '../cli/compareWorker';
-import type { RuleConfig } from '../types';
+import type { RuleConfig, RuleName } from '../types';
+import type { InitName } from '../init';
 import { fail, knownKeys, oneOf, ruleLabel, rule as normalizeRule, type NormalizedRule } from '../validate';
 
 /** What a study varies and holds fixed; every field but `task` has the `compare` command's default. */
@@ -23,6 +24,17 @@ export interface StudyOptions extends RuleFlags, OptimizerFlags {
   evalEvery?: number;
   nRec?: number;
   tau?: number;
+  /** Network recipe (`Network.create`'s init, recurrentRadius, subtypes); unset means the default network. */
+  init?: InitName;
+  recurrentRadius?: number;
+  subtypes?: number;
+  /**
+   * Rule options that apply to one rule name only, beneath the options given for every rule and the grid: how a
+   * preset's rule options (e.g. liu2022's cell feedback, μ = 0.25) reach its own rule and no other.
+   */
+  ruleDefaults?: Partial<Record<RuleName, RuleFlags>>;
+  /** The preset these options were resolved from (recorded only). */
+  preset?: string;
   /** Values to cross with rules and seeds, e.g. `{ lr: [1e-4, 1e-3], nRec: [60, 120] }` (keys: GRID_KEYS). */
   grid?: Record<string, readonly (number | string | boolean)[]>;
   /** Native threads per run (default 1): part of the plan, since results are bit-identical per thread count. */
@@ -40,6 +52,7 @@ export const GRID_KEYS = {
   lr: 'positive', lrDecay: 'positive', lrDecayEvery: 'integer', l2: 'non-negative', batchSize: 'integer',
   optimizer: ['adam', 'sgd'], mu: 'non-negative', feedback: ['type', 'cell'], online: 'boolean', window: 'integer',
   learningSignal: ['symmetric', 'random'], nRec: 'integer', tau: 'positive', delay: 'integer', cue: 'integer',
+  init: ['balanced', 'liu2022'], recurrentRadius: 'positive', subtypes: 'integer',
 } as const satisfies Record<string, string | readonly string[]>;
 export type GridKey = keyof typeof GRID_KEYS;
 
@@ -60,6 +73,7 @@ export interface PlannedRun {
     task: TaskName; taskOptions: Record<string, number>; steps: number; rule: NormalizedRule; seed: number;
     nRec: number; tau: number; optimizer: 'adam' | 'sgd'; lr: number; lrDecay: number; lrDecayEvery: number; l2: number;
     batchSize: number; iterations: number; evalEvery: number; threads: number; alignEvery?: number; alignBatchSize?: number;
+    init?: InitName; recurrentRadius?: number; subtypes?: number;
   };
   /** What the worker thread is given. */
   job: CompareJob;
@@ -81,7 +95,7 @@ export interface StudyPlan {
 /** The options a study takes: any other key is a typo, reported rather than ignored. */
 export const OPTION_KEYS = ['task', 'delay', 'cue', 'rules', 'seeds', 'iterations', 'evalEvery', 'nRec', 'tau', 'batchSize', 'lr', 'lrDecay',
   'lrDecayEvery', 'l2', 'optimizer', 'mu', 'feedback', 'online', 'window', 'learningSignal', 'grid', 'threadsPerRun', 'backend', 'alignEvery',
-  'alignBatchSize'] as const satisfies readonly (keyof StudyOptions)[];
+  'alignBatchSize', 'init', 'recurrentRadius', 'subtypes', 'ruleDefaults', 'preset'] as const satisfies readonly (keyof StudyOptions)[];
 const TRAIN_DEFAULTS = { optimizer: 'adam', lr: 5e-4, lrDecay: 0.8, lrDecayEvery: 300, l2: 5e-4, batchSize: 32 } as const;
 const TAU_DEFAULT = 100;
 
@@ -182,23 +196,25 @@ export function planStudy(options: StudyOptions): StudyPlan {
     const taskFlags: TaskFlags = { task: f.task, delay: f.delay, cue: f.cue };
     const { task, options: taskOptions } = taskFromFlags(taskFlags, 1);
     metric = task.metric ?? (task.loss === 'mse' ? 'nmse' : 'accuracy');
-    const specs = f.rules.map((s) => parseRuleSpec(s, f));
+    const specs = f.rules.map((s) => parseRuleSpec(s, { ...f, ...(o.ruleDefaults?.[s.split(':')[0] as RuleName] ?? {}), ...point }));
     const rules = specs.map((s) => normalizeRule(s.config, `rule '${s.spec}'`));
     const labels = rules.map(ruleLabel);
     const duplicate = labels.find((l, i) => labels.indexOf(l) !== i);
     if (duplicate) fail('each rule once', 'options.rules', o.rules);
     const train = { ...TRAIN_DEFAULTS, ...pick(f, ['optimizer', 'lr', 'lrDecay', 'lrDecayEvery', 'l2', 'batchSize']), iterations: f.iterations, evalEvery: f.evalEvery };
     const tau = f.tau ?? TAU_DEFAULT;
+    // Only the fields that are set: a default network's runs keep the ids they had before recipes existed.
+    const network = pick(f, ['init', 'recurrentRadius', 'subtypes']);
     for (let seed = 1; seed <= f.seeds; seed++) {
       specs.forEach((s, i) => {
         const settings: PlannedRun['settings'] = {
           task: f.task, taskOptions: f.task === 'delayed-xor' ? taskOptions : { seed }, steps: task.steps, rule: rules[i], seed,
-          nRec: f.nRec, tau, ...train, threads: f.threadsPerRun,
+          nRec: f.nRec, tau, ...network, ...train, threads: f.threadsPerRun,
           ...(f.alignEvery !== undefined ? { alignEvery: f.alignEvery, alignBatchSize: f.alignBatchSize ?? train.batchSize } : {}),
         };
         const job: CompareJob = {
           kind: 'modprop-compare', task: taskFlags, seed, rule: s.config as RuleConfig, nRec: f.nRec, tau: f.tau, threads: f.threadsPerRun,
-          backend: f.backend, train, alignEvery: f.alignEvery, alignBatchSize: f.alignBatchSize ?? train.batchSize,
+          backend: f.backend, train, network, alignEvery: f.alignEvery, alignBatchSize: f.alignBatchSize ?? train.batchSize,
         };
         const perStep = f.nRec * f.nRec + f.nRec * (task.nIn + task.nOut);
         const alignFactor = f.alignEvery !== undefined && rules[i].rule !== 'bptt' ? 1 + 2 / f.alignEvery : 1;

@@ -163,7 +163,7 @@ describe('modprop CLI', function () {
       assert.match(r.stderr, /^iteration 40\/40 {2}loss /m);
       assert.doesNotMatch(r.stdout, /^iteration /m);
       const text = svgText(assertSvg(plot));
-      assert.match(text, /official ModProp/);
+      assert.match(text, /public ModProp runs \(cell feedback as run, liu2022 init, 10 selected, TF\)/);
       assert.match(text, /accuracy/);
     });
 
@@ -227,7 +227,7 @@ describe('modprop CLI', function () {
       assert.match(md, /^\| rule \| runs \| final loss \| final accuracy \(%\) \| iterations to 95 % \(median\) \| reached 95 % \| Wrec alignment with bptt \(mean cosine\) \| ms \/ iteration \|$/m);
       assert.match(md, /^\| bptt \| 2 \| \d\.\d{4} ± \d\.\d{4} \| \d+\.\d ± \d+\.\d \| (\d+|—) \| \d\/2 \| 1 \(exact\) \| \d+\.\d \|$/m);
       assert.match(md, /^\| modprop \(type, μ=0\.25\) \| 2 \| .* \| -?\d\.\d{3} ± \d\.\d{3} \| \d+\.\d \|$/m);
-      assert.match(md, /^\| official ModProp .* at iteration 20 \| 10 \|/m);
+      assert.match(md, /^\| public ModProp runs \(cell feedback as run.* at iteration 20 \| 10 \|/m);
       assert.ok(r.stdout.includes(md.slice(md.indexOf('| rule'))), 'the table is printed too');
       const data = JSON.parse(fs.readFileSync(out, 'utf8')) as {
         config: { seeds: number; rules: { label: string }[] };
@@ -245,7 +245,7 @@ describe('modprop CLI', function () {
       assert.ok(modprop.alignment!.every((a) => Math.abs(a.cosine.wrec) <= 1 + 1e-9 && a.cosine.all > 0));
       const text = svgText(assertSvg(plot));
       assert.match(text, /alignment with bptt/);
-      assert.match(text, /band: mean ± 1 s\.d\. over seeds/);
+      assert.match(text, /line: median over seeds, band: interquartile range/);
     });
   });
 });

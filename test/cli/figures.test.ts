@@ -31,7 +31,7 @@ describe('compare figure colours', () => {
     assert.equal(c.get('modprop (type, μ=0.25)'), ruleColor('modprop'));
     const online = c.get('modprop (type, μ=0.25, online)')!;
     assert.ok(online && ![...c.entries()].some(([k, v]) => k !== 'modprop (type, μ=0.25, online)' && v === online), `online variant colour ${online} is its own`);
-    const anchor = [...c.entries()].find(([k]) => k.startsWith('official'));
+    const anchor = [...c.entries()].find(([k]) => k.startsWith('public ModProp runs'));
     assert.equal(anchor?.[1], '#7f7f7f');
   });
 });

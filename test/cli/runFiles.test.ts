@@ -111,7 +111,7 @@ describe('run files: metadata, --rerun, --csv, --save-network, signals', functio
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /^modprop: cannot re-run .*notrun\.json: it has no config \(expected the JSON of modprop train --out\)/);
     const none = await cli(['train']);
-    assert.match(none.stderr, /^modprop: required option '--task <name>' not specified \(or --rerun <file>\)/);
+    assert.match(none.stderr, /^modprop: required option '--task <name>' not specified \(or --preset <name>, or --rerun <file>\)/);
   });
 
   it('SIGTERM stops train like Ctrl-C: --out and --csv hold the curve so far, exit 143', async () => {

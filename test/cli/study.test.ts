@@ -29,7 +29,7 @@ const SHRINK: Record<string, string[]> = {
 };
 
 describe('docs/study/run.sh (the README Results)', function () {
-  this.timeout(120_000);
+  this.timeout(600_000);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'modprop-study-'));
   after(() => fs.rmSync(tmp, { recursive: true, force: true }));
   const commands = studyCommands();
@@ -46,7 +46,7 @@ describe('docs/study/run.sh (the README Results)', function () {
     it(`${name}: the command runs (shrunk) and writes its plot, table and JSON`, async () => {
       const args = command.replace(/^npx modprop /, '').replace(/docs\/study\//g, `${tmp}/`).split(' ');
       const r = await cli([...args, ...SHRINK[task], '--seeds', '1', '--iterations', '4', '--eval-every', '2', '--align-every', '2',
-        '--n-rec', '10', '--batch-size', '2', '--jobs', '1', '--quiet']);
+        '--n-rec', '40', '--batch-size', '2', '--jobs', '1', '--quiet']);
       assert.equal(r.code, 0, r.stderr);
       const json = JSON.parse(fs.readFileSync(path.join(tmp, `${name}.json`), 'utf8'));
       const rules = /--rules (\S+)/.exec(command)![1].split(',');

@@ -5,22 +5,8 @@
 process.env.MODPROP_BACKEND = 'reference';
 
 import assert from 'node:assert/strict';
-import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import { Network, type Batch, type NetworkConfig, type Params } from '../../lib/index';
-import { relMaxError } from '../helpers';
-
-function spectralRadius(w: ArrayLike<number>, n: number): number {
-  const m = new Matrix(n, n);
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) m.set(i, j, w[i * n + j]);
-  const e = new EigenvalueDecomposition(m);
-  let rho = 0;
-  for (let k = 0; k < n; k++) rho = Math.max(rho, Math.hypot(e.realEigenvalues[k], e.imaginaryEigenvalues[k]));
-  return rho;
-}
-
-function sameBits(a: Float32Array, b: Float32Array): boolean {
-  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
-}
+import { relMaxError, sameBits, spectralRadius } from '../helpers';
 
 function meanVar(a: ArrayLike<number>): { mean: number; variance: number } {
   let s = 0;

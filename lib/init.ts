@@ -1,0 +1,89 @@
+/**
+ * Initialisation recipes of `Network.create({ init })` other than the default, and the recurrent-radius rescale.
+ *
+ * `balanced` (the default, SPEC §1, in lib/network.ts `initialParams`): |N(0,1)| magnitudes with a zero diagonal,
+ * signs by presynaptic type, inhibitory rows scaled so total inhibition equals total excitation, each column's
+ * negative entries rescaled so it sums to 0, then divided by its spectral radius (ρ(Wrec) = 1);
+ * Wout = |N(0,1)|/√N with presynaptic signs.
+ *
+ * `liu2022`: the recipe of the public ModProp code (Helena-Yuhan-Liu/ModProp, bin/rewiring_tools_NP2.py
+ * `random_sparse_signed_matrix` and `balance_matrix_per_neuron`, fully connected), step by step:
+ *   1. θ = |N(0,1)| on every entry of an N×N draw, the diagonal included; w = sign(presynaptic type) · θ.
+ *   2. Inhibitory rows × (total excitation / total inhibition), so the two totals are equal.
+ *   3. Each column j, with S its sum and n_E, n_I its counts of excitatory and inhibitory entries: if S < 0 add
+ *      |S|/n_E to its excitatory entries, else subtract |S|/n_I from its inhibitory entries. Columns sum to 0.
+ *   4. Divide by the spectral radius of this matrix, diagonal included (ρ = 1 before the mask).
+ *   5. Wrec: zero the diagonal (the public cell masks autapses). ρ(Wrec) ends at about 1.1–1.6, not 1.
+ *      Wout: steps 1–4 on an independent N×N draw (its own random stream), keeping its first K columns.
+ * Win and bout are those of `balanced` (the public code's Win matches SPEC §1 up to scale; measured, no effect).
+ * Its sparsity (Deep-R rewiring at 99 % connectivity) is left out: it had no measurable effect (docs/liu2022.md).
+ *
+ * `recurrentRadius` (any recipe): after the diagonal is zeroed, Wrec is rescaled to this spectral radius.
+ * Every step runs in float64; the parameters are stored as float32.
+ */
+import { spectralRadius } from './filter';
+import { Random, STREAMS } from './random';
+import { fail, type NormalizedNetworkConfig } from './validate';
+
+export const INIT_NAMES = ['balanced', 'liu2022'] as const;
+export type InitName = (typeof INIT_NAMES)[number];
+
+/** Steps 1–4 of `liu2022` on an n×n draw of `rng`, with the sign of each row's presynaptic unit: the pre-mask matrix. */
+export function liu2022Matrix(rng: Random, rowSigns: ArrayLike<number>): Float64Array {
+  const n = rowSigns.length;
+  const w = new Float64Array(n * n);
+  for (let p = 0; p < n; p++) {
+    for (let j = 0; j < n; j++) w[p * n + j] = rowSigns[p] * Math.abs(rng.normal());
+  }
+  let exc = 0;
+  let inh = 0;
+  for (let k = 0; k < w.length; k++) (w[k] > 0 ? (exc += w[k]) : (inh -= w[k]));
+  if (inh > 0) {
+    for (let p = 0; p < n; p++) if (rowSigns[p] < 0) for (let j = 0; j < n; j++) w[p * n + j] *= exc / inh;
+  }
+  for (let j = 0; j < n; j++) {
+    let s = 0;
+    let nE = 0;
+    let nI = 0;
+    for (let p = 0; p < n; p++) {
+      const v = w[p * n + j];
+      s += v;
+      if (v > 0) nE++;
+      else if (v < 0) nI++;
+    }
+    // A column lacking one sign cannot be balanced (the public code zeroes it; with both types present it never occurs).
+    if (nE === 0 || nI === 0) continue;
+    if (s < 0) {
+      for (let p = 0; p < n; p++) if (w[p * n + j] > 0) w[p * n + j] += -s / nE;
+    } else {
+      for (let p = 0; p < n; p++) if (w[p * n + j] < 0) w[p * n + j] -= s / nI;
+    }
+  }
+  const rho = spectralRadius(w, n);
+  if (rho > 1e-12) for (let k = 0; k < w.length; k++) w[k] /= rho;
+  return w;
+}
+
+/** Wrec and Wout of `liu2022` (Win and bout come from the default recipe). */
+export function liu2022Weights(c: NormalizedNetworkConfig): { wrec: Float64Array; wout: Float32Array } {
+  const n = c.nRec;
+  const signs = c.dale ? c.typeSigns : null;
+  if (!signs) fail("Dale's law (config.dale true): the liu2022 recipe signs weights by cell type", 'config.init', 'liu2022 with dale false');
+  const rowSigns = Array.from(c.types, (t) => signs[t]);
+  if (!rowSigns.includes(1) || !rowSigns.includes(-1)) {
+    fail('both excitatory and inhibitory units for init liu2022 (it balances each column)', 'config.init', 'liu2022');
+  }
+  if (c.nOut > n) fail(`nOut ≤ nRec (${n}) for init liu2022 (Wout is the first nOut columns of an N×N matrix)`, 'config.nOut', c.nOut);
+  const wrec = liu2022Matrix(new Random(c.seed, STREAMS.wrec), rowSigns);
+  for (let p = 0; p < n; p++) wrec[p * n + p] = 0;
+  const full = liu2022Matrix(new Random(c.seed, STREAMS.wout), rowSigns);
+  const wout = new Float32Array(n * c.nOut);
+  for (let p = 0; p < n; p++) for (let k = 0; k < c.nOut; k++) wout[p * c.nOut + k] = full[p * n + k];
+  return { wrec, wout };
+}
+
+/** Rescales a zero-diagonal Wrec (float64, in place) to spectral radius `radius`. */
+export function rescaleRadius(w: Float64Array, n: number, radius: number): void {
+  const rho = spectralRadius(w, n);
+  if (rho > 1e-12) for (let k = 0; k < w.length; k++) w[k] *= radius / rho;
+}

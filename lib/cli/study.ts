@@ -236,7 +236,7 @@ export function mergeCommand(): Command {
     .option('--plot <file>', 'write an SVG: loss and accuracy (or NMSE) per rule, one pair of panels per grid point')
     .option('--table <file>', 'write the summary table as markdown')
     .option('--csv <file>', 'write the curves in long format (one row per run and evaluation point)')
-    .addOption(new Option('--band <kind>', 'spread drawn around each mean').choices(['sd', 'minmax']).default('sd'))
+    .addOption(new Option('--band <kind>', 'line and band per rule: median and interquartile range, mean ± 1 s.d., or mean and min–max over seeds').choices(['iqr', 'sd', 'minmax']).default('iqr'))
     .option('--anchor', 'draw (and tabulate) the public reference runs beside ours (delayed-xor only)')
     .option('-q, --quiet', 'no summary on stdout')
     .action(async (dir: string, f: OutputFlags & { quiet?: boolean }) => {

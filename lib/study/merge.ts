@@ -97,7 +97,7 @@ export function studyTable(result: StudyResult, options: { anchor?: boolean } = 
  */
 export function studyFigure(result: StudyResult, options: { band?: Band; anchor?: boolean } = {}): Figure {
   const { plan } = result;
-  const band = options.band ?? 'sd';
+  const band = options.band ?? 'iqr';
   const batch = [...new Set(plan.runs.map((r) => r.settings.batchSize))].join('/');
   const subtitle = [`N = ${[...new Set(plan.runs.map((r) => r.settings.nRec))].join('/')}, T = ${[...new Set(plan.runs.map((r) => r.settings.steps))].join('/')}, batch ${batch}, evaluation on a fresh batch every ${plan.options.evalEvery} iterations; ${engineOf(result)} engine`];
   const groups = groupsOf(plan);

@@ -30,6 +30,8 @@ const CONFIGS: [string, NetworkConfig][] = [
   ['all excitatory (excitatoryFraction 1)', { nIn: 2, nRec: 5, nOut: 1, seed: 2, excitatoryFraction: 1 }],
   ['custom types with signs', { nIn: 2, nRec: 6, nOut: 3, cellTypes: [0, 1, 2, 1, 0, 2], typeSigns: [1, -1, 1], threshold: 0.1 }],
   ['custom types without Dale', { nIn: 2, nRec: 4, nOut: 2, cellTypes: [0, 1, 2, 1], dale: false, dt: 0.5 }],
+  ['liu2022 init with random subtypes', { nIn: 2, nRec: 20, nOut: 2, seed: 3, init: 'liu2022', subtypes: 2 }],
+  ['balanced init rescaled', { nIn: 2, nRec: 8, nOut: 2, seed: 4, recurrentRadius: 1.3 }],
 ];
 
 describe('Network.fromParams(net.config, net.params)', () => {
@@ -132,7 +134,10 @@ describe('net.save / Network.load (.npz)', () => {
     assert.deepEqual(Object.keys(entries).sort(), ['bout.npy', 'config.npy', 'type_signs.npy', 'types.npy', 'win.npy', 'wout.npy', 'wrec.npy']);
     assert.deepEqual(decodeNpy(entries['wrec.npy']).shape, [5, 5]);
     const config = JSON.parse(decodeNpy(entries['config.npy']).data as string);
-    assert.deepEqual(config, { nIn: 3, nRec: 5, nOut: 2, tau: 100, dt: 1, threshold: 0, dale: true, excitatoryFraction: 0.8, nTypes: 2, seed: 1 });
+    assert.deepEqual(config, {
+      nIn: 3, nRec: 5, nOut: 2, tau: 100, dt: 1, threshold: 0, dale: true, excitatoryFraction: 0.8, nTypes: 2, seed: 1,
+      init: 'balanced', recurrentRadius: null, subtypes: 1,
+    });
   });
 
   it('the same network gives the same bytes (no timestamps)', () => {

@@ -19,35 +19,19 @@ import { anchorCurves, anchorLabel, loadAnchor } from './anchor';
 import {
   UsageError, addRuleOptions, checkWritable, addTaskOptions, applyEngineFlags, formatSeconds, intArg, json, listArg,
   messageStream, metricOf, numberArg, parseRuleSpec, taskFromFlags, writeOutput,
-  addOptimizerOptions, type EngineFlags, type OptimizerFlags, type RuleFlags, type TaskFlags,
+  addOptimizerOptions, type EngineFlags, type RuleFlags, type TaskFlags,
 } from './common';
 import type { CompareControl, CompareJob, CompareMessage } from './compareWorker';
 import { compareFigure } from './figures';
 import { Progress, progressMode } from './progress';
-import { markdownTable, meanSd, medianIterationsTo, spread, type Band } from './stats';
+import { markdownTable, meanSd, medianIterationsTo, spread } from './stats';
 import { addStudyOptions, isStudy, runStudyCompare, type StudyFlags } from './study';
 import { startCompareWorker } from '../study/run';
 import { addPresetOptions, networkRecipe, presetRule, presetRuleFlags, resolvePreset, type RecipeFlags } from './preset';
 
-interface CompareFlags extends EngineFlags, RuleFlags, TaskFlags, OptimizerFlags, RecipeFlags, Pick<StudyFlags, 'grid' | 'shard' | 'slurm' | 'shards' | 'csv'> {
-  rules: string[];
-  seeds: number;
+/** compare's flags: the study's (lib/cli/study.ts) plus the engine, the preset and a first seed for single-file runs. */
+interface CompareFlags extends Omit<StudyFlags, 'preset'>, EngineFlags, RuleFlags, TaskFlags, RecipeFlags {
   firstSeed: number;
-  iterations: number;
-  evalEvery: number;
-  nRec: number;
-  tau?: number;
-  threadsPerRun: number;
-  jobs: number;
-  out?: string;
-  plot?: string;
-  table?: string;
-  csv?: string;
-  anchor?: boolean;
-  band: Band;
-  alignEvery?: number;
-  alignBatchSize?: number;
-  quiet?: boolean;
 }
 
 export interface RunRecord {

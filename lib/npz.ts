@@ -15,6 +15,7 @@ import * as path from 'node:path';
 import { unzipSync, zipSync, type Unzipped } from 'fflate';
 import { decodeNpy, encodeNpy, encodeNpyString, NpyError, type NpyArray } from './npy';
 import { networkRecord } from './runRecord';
+import { ReplaceError, replaceFile } from './safeFile';
 import type { Params } from './types';
 import { MAX_UNITS, ModpropError, type NormalizedNetworkConfig } from './validate';
 
@@ -63,31 +64,11 @@ export function saveNetworkFile(file: string, c: Readonly<NormalizedNetworkConfi
     'types.npy': encodeNpy(Int32Array.from(c.types), [c.nRec]),
     'type_signs.npy': encodeNpy(typeSigns, [typeSigns.length]),
   }, { level: 0, mtime: MTIME });
-  const dir = path.dirname(target);
-  const tmp = path.join(dir, `.${path.basename(target)}.${process.pid}.${Date.now()}.tmp`);
   try {
-    const fd = fs.openSync(tmp, 'wx', 0o644);
-    try {
-      fs.writeSync(fd, zipped);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    fs.renameSync(tmp, target);
+    replaceFile(target, zipped);
   } catch (err) {
-    fs.rmSync(tmp, { force: true });
-    throw new ModpropError(`Expected a writable path for path but received ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-  }
-  syncFolder(dir);
-}
-
-/** Makes the rename itself durable; some file systems cannot fsync a folder, and the file is written either way. */
-function syncFolder(dir: string): void {
-  try {
-    const fd = fs.openSync(dir, 'r');
-    try { fs.fsyncSync(fd); } finally { fs.closeSync(fd); }
-  } catch {
-    // best effort
+    if (!(err instanceof ReplaceError)) throw err;
+    throw new ModpropError(`Expected a writable path for path but received ${file} (${err.message})`);
   }
 }
 

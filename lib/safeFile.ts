@@ -62,14 +62,20 @@ function removeStaleTemps(dir: string, base: string): void {
   }
 }
 
+/** Why `replaceFile` failed: the target is not a regular file (`notRegular`, message: its kind), or the write failed. */
+export class ReplaceError extends Error {
+  constructor(readonly notRegular: boolean, message: string) {
+    super(message);
+  }
+}
+
 /**
- * Atomically replaces (or creates) `file` with `data`. Throws a ModpropError naming `name` and the user's path.
- * `left` says what the failure leaves (e.g. "the previous checkpoint there is intact").
+ * Atomically replaces (or creates) `file` with `data`, as the header says. Throws a ReplaceError whose message is the
+ * cause (e.g. "ENOSPC (no space left on device, write)"), for the caller to word for its own argument.
  */
-export function writeFileAtomic(file: string, data: string | Buffer, name: string, left = 'the file there is unchanged'): void {
-  const shown = `'${file}'`;
+export function replaceFile(file: string, data: string | Buffer | Uint8Array): void {
   const unwritable = (why: string): never => {
-    throw new ModpropError(`Expected a writable checkpoint path for ${name} but received ${shown} (${why}); ${left}`);
+    throw new ReplaceError(false, why);
   };
   let target = path.resolve(file);
   let st: fs.Stats | undefined;
@@ -79,9 +85,7 @@ export function writeFileAtomic(file: string, data: string | Buffer, name: strin
     const code = (err as NodeJS.ErrnoException).code;
     if (code !== 'ENOENT') unwritable(cause(err));
   }
-  if (st && !st.isFile()) {
-    throw new ModpropError(`Expected a regular file or a new path for ${name} but received ${shown} (${kindOf(st)}); it was not touched`);
-  }
+  if (st && !st.isFile()) throw new ReplaceError(true, kindOf(st));
   if (st) target = fs.realpathSync(target); // write beside the file a link names, so the link survives
   const dir = path.dirname(target);
   const base = path.basename(target);
@@ -89,7 +93,7 @@ export function writeFileAtomic(file: string, data: string | Buffer, name: strin
     const d = fs.statSync(dir);
     if (!d.isDirectory()) unwritable(`ENOTDIR (${dir} is ${kindOf(d)}, not a folder)`);
   } catch (err) {
-    if (err instanceof ModpropError) throw err;
+    if (err instanceof ReplaceError) throw err;
     unwritable(`${cause(err)}: the folder ${dir} cannot be used`);
   }
   removeStaleTemps(dir, base);
@@ -124,6 +128,20 @@ export function writeFileAtomic(file: string, data: string | Buffer, name: strin
     unwritable(cause(err));
   }
   syncFolder(dir);
+}
+
+/**
+ * `replaceFile` for a checkpoint: throws a ModpropError naming `name` and the user's path. `left` says what the
+ * failure leaves (e.g. "the previous checkpoint there is intact").
+ */
+export function writeFileAtomic(file: string, data: string | Buffer, name: string, left = 'the file there is unchanged'): void {
+  try {
+    replaceFile(file, data);
+  } catch (err) {
+    if (!(err instanceof ReplaceError)) throw err;
+    if (err.notRegular) throw new ModpropError(`Expected a regular file or a new path for ${name} but received '${file}' (${err.message}); it was not touched`);
+    throw new ModpropError(`Expected a writable checkpoint path for ${name} but received '${file}' (${err.message}); ${left}`);
+  }
 }
 
 /** Makes the rename itself durable; some filesystems refuse fsync on a folder, which is harmless here. */

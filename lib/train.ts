@@ -19,6 +19,7 @@ import { backend } from './backend';
 import { runMetadata } from './metadata';
 import { networkRecord } from './runRecord';
 import { threadCount } from './threads';
+import { NonFiniteForwardError } from './resultChecks';
 
 const TRAIN_STREAM = 1;
 const EVAL_STREAM = 2;
@@ -253,10 +254,9 @@ async function trainFrom(net: Network, t: Task, o: Normalized, options: TrainCal
         await evaluate(it, lr);
       } catch (err) {
         // Weights grown huge but finite overflow the evaluation: that is divergence too, handled the same way.
-        if (!(err instanceof validate.ModpropError) || !err.message.includes('for the result of forward')) throw err;
+        if (!(err instanceof NonFiniteForwardError)) throw err;
         for (const k of PARAM_KEYS) net.params[k].set(before[k]);
-        const where = err.message.replace(/^.* but received /, '');
-        throw new validate.ModpropError(`Expected a finite loss at the evaluation of iteration ${it} but the outputs overflowed float32 (${where}) (training diverged: lower ${tuning}; the network keeps the parameters of iteration ${it - 1})`);
+        throw new validate.ModpropError(`Expected a finite loss at the evaluation of iteration ${it} but the outputs overflowed float32 (${err.where}) (training diverged: lower ${tuning}; the network keeps the parameters of iteration ${it - 1})`);
       }
     }
     if (o.checkpoint && (it % o.checkpointEvery === 0 || it === o.iterations)) save();

@@ -15,9 +15,13 @@ export const MAX_THREADS = 1024;
 let defaultThreads: number | undefined;
 let warned = false;
 
-/** CPUs this process may run on (at least 1). */
+// Read once, at load: availableParallelism() is the calling thread's affinity, and a program that pins its JS thread
+// to one CPU (as the bench does, to keep the pool's workers off it) must not thereby lose the other CPUs.
+const CPUS = Math.max(1, os.availableParallelism());
+
+/** CPUs this process may run on (at least 1), as its affinity was when modprop loaded. */
 export function availableThreads(): number {
-  return Math.max(1, os.availableParallelism());
+  return CPUS;
 }
 
 /** Validates a requested thread count and clamps it to the available CPUs (warning once per thread). */

@@ -113,7 +113,7 @@ export function figureSpec(f: Figure): Record<string, unknown> {
       encoding: { x, y: { field: 'value', type: 'quantitative', scale: yScale, title: p.yTitle }, detail: { field: 'run', type: 'nominal' }, color },
     }];
     return {
-      title: { text: p.title, fontSize: 13, limit: (f.width ?? 320) + 70 },
+      title: { text: p.title, fontSize: 13, limit: (f.width ?? 320) + 130 },
       width: f.width ?? 320,
       height: f.height ?? 220,
       data: { values: rows },

@@ -189,7 +189,7 @@ async function runReport(files: string[], f: ReportFlags): Promise<number> {
   if (f.plot !== undefined) {
     const ours = groups.filter((g) => g.seeds.length > 0 || !f.anchor);
     writeOutput(f.plot, await figureSvg(smallMultiples(ours.map((g) => ({ label: g.name, curves: g.curves })), {
-      title: f.title ?? 'on a fresh evaluation batch, per rule', subtitle: [], anchor: f.anchor === true, iterations, columns: f.columns ?? (ours.length <= 4 ? 2 : 3),
+      title: f.title ?? 'Every run, on a fresh evaluation batch, per rule', subtitle: [], anchor: f.anchor === true, iterations, columns: f.columns ?? (ours.length <= 4 ? 2 : 3),
     })));
   }
   if (f.table !== '-') process.stdout.write(text);

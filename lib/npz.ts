@@ -16,6 +16,7 @@ import { unzipSync, zipSync, type Unzipped } from 'fflate';
 import { decodeNpy, encodeNpy, encodeNpyString, NpyError, type NpyArray } from './npy';
 import { networkRecord } from './runRecord';
 import { ReplaceError, replaceFile } from './safeFile';
+import { centralCrcs, firstCorruptEntry } from './zipCrc';
 import type { Params } from './types';
 import { MAX_UNITS, ModpropError, type NormalizedNetworkConfig } from './validate';
 
@@ -125,6 +126,14 @@ function unzip(file: string, bytes: Uint8Array, limit: (name: string) => number 
   }
 }
 
+/** The entries `limit` admits, each checked against the CRC-32 its archive recorded for it. */
+function unzipChecked(file: string, bytes: Uint8Array, crcs: ReadonlyMap<string, number>, limit: (name: string) => number | undefined): Unzipped {
+  const entries = unzip(file, bytes, limit);
+  const corrupt = firstCorruptEntry(crcs, entries);
+  if (corrupt !== undefined) throw bad(file, `the entry ${corrupt} does not match its CRC-32 (the file is corrupt)`);
+  return entries;
+}
+
 function decode(file: string, name: string, bytes: Uint8Array | undefined): NpyArray {
   if (!bytes) throw bad(file, `the entry ${name}.npy is missing (expected ${ENTRIES.join(', ')})`);
   try {
@@ -139,6 +148,12 @@ function decode(file: string, name: string, bytes: Uint8Array | undefined): NpyA
 export function loadNetworkFile(file: string): { config: Record<string, unknown>; params: Params } {
   if (typeof file !== 'string' || file === '') throw new ModpropError(`Expected a file path for path but received ${JSON.stringify(file)}`);
   const bytes = readRegular(file, MAX_FILE_BYTES);
+  let crcs: Map<string, number>;
+  try {
+    crcs = centralCrcs(bytes);
+  } catch (err) {
+    throw bad(file, `it is not a readable zip archive (${(err as Error).message})`);
+  }
   const names: string[] = [];
   unzip(file, bytes, (n) => {
     if (!ENTRIES.includes(n) && !n.endsWith('/')) names.push(n);
@@ -146,7 +161,7 @@ export function loadNetworkFile(file: string): { config: Record<string, unknown>
   });
   if (names.length > 0) throw bad(file, `it has the unexpected entries ${names.join(', ')} (expected ${ENTRIES.join(', ')})`);
 
-  const head = unzip(file, bytes, (n) => (n === 'config.npy' ? MAX_CONFIG_BYTES : undefined));
+  const head = unzipChecked(file, bytes, crcs, (n) => (n === 'config.npy' ? MAX_CONFIG_BYTES : undefined));
   const cfg = decode(file, 'config', head['config.npy']);
   if (cfg.dtype !== '<U') throw bad(file, `config.npy has dtype '${cfg.dtype}' (expected a 0-d unicode string of JSON)`);
   let config: Record<string, unknown>;
@@ -169,7 +184,7 @@ export function loadNetworkFile(file: string): { config: Record<string, unknown>
     win: [nIn, nRec], wrec: [nRec, nRec], wout: [nRec, nOut], bout: [nOut], types: [nRec], type_signs: 'signs',
   };
   const elements = (s: number[] | 'signs'): number => (s === 'signs' ? Math.max(nRec, 2) : s.reduce((a, b) => a * b, 1));
-  const arrays = unzip(file, bytes, (n) => {
+  const arrays = unzipChecked(file, bytes, crcs, (n) => {
     const key = n.replace(/\.npy$/, '') as (typeof ARRAYS)[number];
     return ARRAYS.includes(key) && n.endsWith('.npy') ? HEADER_ROOM + 4 * elements(shapes[key]) : undefined;
   });

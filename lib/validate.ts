@@ -254,6 +254,10 @@ function userForm(c: Record<string, unknown>): Record<string, unknown> {
     if (!drawn || drawn.types.length !== arr.length || drawn.types.some((t, i) => t !== arr[i])) {
       fail(`the types drawn for subtypes = ${rest.subtypes} and seed = ${describe(rest.seed)}`, 'config.types', types);
     }
+    // The signs follow from the subtypes too; a file whose signs say otherwise is refused, not silently overridden.
+    if (signs !== undefined && (signs.length !== drawn.typeSigns.length || Array.from(signs).some((s, t) => s !== drawn.typeSigns[t]))) {
+      fail(`the type signs of subtypes = ${rest.subtypes} ([${Array.from(drawn.typeSigns).join(', ')}])`, 'config.typeSigns', signs);
+    }
     delete rest.typeSigns;
     return rest;
   }

@@ -10,6 +10,7 @@
  * so a complex dominant pair is kept together) until the dominant Ritz value's residual is below TOLERANCE · ρ.
  */
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
+import { krylovCycle } from './krylov';
 
 export const EXACT_MAX_SIZE = 200;
 const KRYLOV_SIZE = 40;
@@ -27,8 +28,13 @@ export function spectralRadius(m: ArrayLike<number>, n: number): number {
   if (largest === 0) return 0;
   const scale = largest > 1e100 || largest < 1e-100 ? largest : 1;
   const a = scale === 1 ? m : Float64Array.from({ length: n * n }, (_, k) => m[k] / scale);
-  const rho = n <= EXACT_MAX_SIZE ? denseRadius(a, n) : arnoldiRadius(a, n);
-  return rho * scale;
+  if (n <= EXACT_MAX_SIZE) return denseRadius(a, n) * scale;
+  const af = a instanceof Float64Array ? a : Float64Array.from(a);
+  const run = arnoldiRadius(n);
+  for (let step = run.next(); ; ) {
+    if (step.done) return step.value * scale;
+    step = run.next(krylovCycle(af, n, step.value.basis.length / n - 1, step.value.basis, step.value.h, step.value.breakdown));
+  }
 }
 
 function denseRadius(m: ArrayLike<number>, n: number): number {
@@ -42,61 +48,35 @@ function denseRadius(m: ArrayLike<number>, n: number): number {
   return rho;
 }
 
-// Four partial sums: the loop is bound by the dependency on one accumulator otherwise.
-function matvec(a: Float64Array, n: number, x: Float64Array, out: Float64Array): void {
-  const n4 = n - (n % 4);
-  for (let i = 0; i < n; i++) {
-    let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-    const row = i * n;
-    let k = 0;
-    for (; k < n4; k += 4) {
-      s0 += a[row + k] * x[k];
-      s1 += a[row + k + 1] * x[k + 1];
-      s2 += a[row + k + 2] * x[k + 2];
-      s3 += a[row + k + 3] * x[k + 3];
-    }
-    for (; k < n; k++) s0 += a[row + k] * x[k];
-    out[i] = s0 + s1 + (s2 + s3);
-  }
+/** One request of the Arnoldi driver: run a cycle on these arrays, answer with the basis size. */
+interface CycleRequest {
+  basis: Float64Array;
+  h: Float64Array;
+  breakdown: number;
 }
 
-function dot(a: Float64Array, b: Float64Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
-  return s;
-}
-
-function arnoldiRadius(matrix: ArrayLike<number>, n: number): number {
-  const a = matrix instanceof Float64Array ? matrix : Float64Array.from(matrix);
+/**
+ * The restarted Arnoldi iteration as a generator of cycles, so the synchronous and the asynchronous radius share it:
+ * each yield asks for one `krylovCycle` (lib/krylov.ts, native or TypeScript, the same bits) on `basis` and `h`.
+ */
+function* arnoldiRadius(n: number): Generator<CycleRequest, number, number> {
   const m = Math.min(n - 1, KRYLOV_SIZE);
-  const basis = Array.from({ length: m + 1 }, () => new Float64Array(n));
+  const basis = new Float64Array((m + 1) * n);
   // A fixed, non-special start vector: the result must not depend on anything random.
   let start = Float64Array.from({ length: n }, (_, i) => 1 + ((i * 7919) % 101) / 101);
   let rho = 0;
   for (let restart = 0; restart < MAX_RESTARTS; restart++) {
-    const norm0 = Math.sqrt(dot(start, start));
+    let norm0 = 0;
+    for (let i = 0; i < n; i++) norm0 += start[i] * start[i];
+    norm0 = Math.sqrt(norm0);
     if (!(norm0 > 0)) return 0;
-    for (let i = 0; i < n; i++) basis[0][i] = start[i] / norm0;
-    const h = Matrix.zeros(m + 1, m);
-    let size = m;
-    for (let j = 0; j < m; j++) {
-      const w = basis[j + 1];
-      matvec(a, n, basis[j], w);
-      // Gram–Schmidt twice: once is not enough to keep the basis orthogonal in floating point.
-      for (let pass = 0; pass < 2; pass++) {
-        for (let i = 0; i <= j; i++) {
-          const c = dot(w, basis[i]);
-          h.set(i, j, h.get(i, j) + c);
-          const v = basis[i];
-          for (let k = 0; k < n; k++) w[k] -= c * v[k];
-        }
-      }
-      const beta = Math.sqrt(dot(w, w));
-      h.set(j + 1, j, beta);
-      if (beta <= 1e-14 * Math.max(1, rho)) { size = j + 1; break; } // an invariant subspace: its Ritz values are exact
-      for (let k = 0; k < n; k++) w[k] /= beta;
-    }
-    const eig = new EigenvalueDecomposition(h.subMatrix(0, size - 1, 0, size - 1), { assumeSymmetric: false });
+    for (let i = 0; i < n; i++) basis[i] = start[i] / norm0;
+    const hFlat = new Float64Array((m + 1) * m);
+    // An invariant subspace (β ≤ breakdown) ends the cycle early: its Ritz values are exact.
+    const size: number = yield { basis, h: hFlat, breakdown: 1e-14 * Math.max(1, rho) };
+    const h = new Matrix(size, size);
+    for (let i = 0; i < size; i++) for (let j = 0; j < size; j++) h.set(i, j, hFlat[i * m + j]);
+    const eig = new EigenvalueDecomposition(h, { assumeSymmetric: false });
     const re = eig.realEigenvalues;
     const im = eig.imaginaryEigenvalues;
     let best = 0;
@@ -110,13 +90,13 @@ function arnoldiRadius(matrix: ArrayLike<number>, n: number): number {
     for (const col of pair) residual += vectors.get(size - 1, col) ** 2;
     let ynorm = 0;
     for (const col of pair) for (let i = 0; i < size; i++) ynorm += vectors.get(i, col) ** 2;
-    residual = (size < m ? 0 : h.get(m, m - 1)) * Math.sqrt(residual / ynorm);
+    residual = (size < m ? 0 : hFlat[m * m + m - 1]) * Math.sqrt(residual / ynorm);
     if (residual <= TOLERANCE * rho || size < m) return rho;
     start = new Float64Array(n);
     for (const col of pair) {
       for (let i = 0; i < size; i++) {
         const c = vectors.get(i, col);
-        const v = basis[i];
+        const v = basis.subarray(i * n, (i + 1) * n);
         for (let k = 0; k < n; k++) start[k] += c * v[k];
       }
     }

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "modprop.h"
+#include "spectral_radius.h"
 
 namespace modprop {
 
@@ -35,7 +36,6 @@ struct TypeFilter {
 };
 TypeFilter typeFilter(const std::vector<double>& omega, const std::vector<double>& counts, int c, double alpha,
                       double mu);
-double spectralRadius(const std::vector<double>& m, int n);
 
 // Everything a rule reads; built once per gradients() call.
 template <typename Real>

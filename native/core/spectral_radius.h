@@ -1,0 +1,19 @@
+// Spectral radii: of ModProp's C×C type filter Φ (closed forms and Gelfand's formula, SPEC §4) and the O(n²·m) part of
+// the restarted Arnoldi iteration that lib/spectralRadius.ts runs for n > 200 (Wrec's initial scaling, SPEC §1).
+#pragma once
+#include "thread_pool.h"
+
+#include <vector>
+
+namespace modprop {
+
+// ρ(m) of an n×n row-major matrix: exact for n ≤ 2, Gelfand's formula above.
+double spectralRadius(const std::vector<double>& m, int n);
+
+// One Arnoldi cycle of lib/spectralRadius.ts `krylovCycle`, with the same bits: basis row 0 holds the unit start
+// vector; rows 1..m receive the next vectors, h ((m+1)×m, zeroed by the caller) the Hessenberg matrix. Each
+// matrix–vector row is summed in the TypeScript order (four partial sums over k mod 4), rows split across the pool;
+// dot products run in one accumulator in index order. Returns the basis size: m, or j + 1 when β_{j+1} ≤ breakdown.
+int krylovCycle(const double* a, int n, int m, double* basis, double* h, double breakdown, ThreadPool& pool);
+
+}  // namespace modprop

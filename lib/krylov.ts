@@ -8,9 +8,13 @@
 import { loadAddon } from './native/addon';
 import { threadsFor } from './threads';
 
-/** basis: (m+1)×n, row 0 the unit start vector; h: (m+1)×m, zero on entry. Returns the basis size (m, or less on breakdown). */
-export type KrylovCycle = (a: Float64Array, n: number, m: number, basis: Float64Array, h: Float64Array, breakdown: number) => number;
-type NativeCycle = (a: Float64Array, n: number, m: number, basis: Float64Array, h: Float64Array, breakdown: number, threads: number) => number;
+/**
+ * Extends an Arnoldi relation from `from` to m vectors. basis: (m+1)×n with rows 0..from orthonormal (row `from` the
+ * next vector to expand); h: (m+1)×m with columns < from set and the rest zero. Returns the basis size (m, or j + 1
+ * when β_{j+1} ≤ breakdown: an invariant subspace).
+ */
+export type KrylovCycle = (a: Float64Array, n: number, m: number, from: number, basis: Float64Array, h: Float64Array, breakdown: number) => number;
+type NativeCycle = (a: Float64Array, n: number, m: number, from: number, basis: Float64Array, h: Float64Array, breakdown: number, threads: number) => number;
 type NativeCycleAsync = (...args: Parameters<NativeCycle>) => Promise<number>;
 
 let native: { sync: NativeCycle; async: NativeCycleAsync } | null | undefined;
@@ -33,9 +37,9 @@ export function krylovEngine(): 'native' | 'reference' {
   return nativeCycle() ? 'native' : 'reference';
 }
 
-export const krylovCycle: KrylovCycle = (a, n, m, basis, h, breakdown) => {
+export const krylovCycle: KrylovCycle = (a, n, m, from, basis, h, breakdown) => {
   const cycle = nativeCycle();
-  return cycle ? cycle.sync(a, n, m, basis, h, breakdown, threadsFor(undefined)) : krylovCycleReference(a, n, m, basis, h, breakdown);
+  return cycle ? cycle.sync(a, n, m, from, basis, h, breakdown, threadsFor(undefined)) : krylovCycleReference(a, n, m, from, basis, h, breakdown);
 };
 
 /** `krylovCycle` on a libuv worker thread (native), or inline (reference). The arrays must not change meanwhile. */
@@ -72,9 +76,9 @@ function dot(a: Float64Array, b: Float64Array): number {
   return s;
 }
 
-export const krylovCycleReference: KrylovCycle = (a, n, m, basis, h, breakdown) => {
+export const krylovCycleReference: KrylovCycle = (a, n, m, from, basis, h, breakdown) => {
   const row = (i: number): Float64Array => basis.subarray(i * n, (i + 1) * n);
-  for (let j = 0; j < m; j++) {
+  for (let j = from; j < m; j++) {
     const w = row(j + 1);
     matvec(a, n, row(j), w);
     // Gram–Schmidt twice: once is not enough to keep the basis orthogonal in floating point.

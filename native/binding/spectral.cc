@@ -1,4 +1,4 @@
-// krylovCycle(a, n, m, basis, h, breakdown, threads) → size, and krylovCycleAsync (the same on a libuv worker thread,
+// krylovCycle(a, n, m, from, basis, h, breakdown, threads) → size, and krylovCycleAsync (the same on a libuv worker thread,
 // → Promise<size>): one Arnoldi cycle of native/core/spectral_radius.h on Float64Arrays read and written in place.
 // Every argument is checked here whatever JS sends; the async call keeps references to its arrays until it settles.
 #include <cmath>
@@ -20,11 +20,11 @@ struct KrylovJob {
   const double* a = nullptr;
   double* basis = nullptr;
   double* h = nullptr;
-  int n = 0, m = 0;
+  int n = 0, m = 0, from = 0;
   double breakdown = 0;
   std::shared_ptr<ThreadPool> pool;
 
-  int run() const { return krylovCycle(a, n, m, basis, h, breakdown, *pool); }
+  int run() const { return krylovCycle(a, n, m, from, basis, h, breakdown, *pool); }
 };
 
 int32_t intArg(const Napi::CallbackInfo& cb, size_t index, const char* name, int32_t lo, int32_t hi) {
@@ -50,15 +50,16 @@ KrylovJob krylovJob(const Napi::CallbackInfo& cb, std::vector<Napi::ObjectRefere
   KrylovJob job;
   job.n = intArg(cb, 1, "n", 2, 46340);  // n² stays below 2³¹
   job.m = intArg(cb, 2, "m", 1, job.n - 1);
+  job.from = intArg(cb, 3, "from", 0, job.m - 1);
   const int64_t n = job.n, m = job.m;
   Napi::Float64Array a = arrayArg(cb, 0, "a", n * n);
-  Napi::Float64Array basis = arrayArg(cb, 3, "basis", (m + 1) * n);
-  Napi::Float64Array h = arrayArg(cb, 4, "h", (m + 1) * m);
-  const double breakdown = cb.Length() > 5 && cb[5].IsNumber() ? cb[5].As<Napi::Number>().DoubleValue() : NAN;
+  Napi::Float64Array basis = arrayArg(cb, 4, "basis", (m + 1) * n);
+  Napi::Float64Array h = arrayArg(cb, 5, "h", (m + 1) * m);
+  const double breakdown = cb.Length() > 6 && cb[6].IsNumber() ? cb[6].As<Napi::Number>().DoubleValue() : NAN;
   if (!(breakdown >= 0 && std::isfinite(breakdown)))
     throw invalidInput(cb.Env(), "Expected a finite number ≥ 0 for the native argument breakdown");
   job.breakdown = breakdown;
-  job.pool = sharedPool(cb.Env(), intArg(cb, 6, "threads", 1, kMaxThreads));
+  job.pool = sharedPool(cb.Env(), intArg(cb, 7, "threads", 1, kMaxThreads));
   job.a = a.Data();
   job.basis = basis.Data();
   job.h = h.Data();

@@ -76,10 +76,10 @@ double dot(const double* a, const double* b, std::ptrdiff_t n) {
 
 }  // namespace
 
-int krylovCycle(const double* a, int n, int m, double* basis, double* h, double breakdown, ThreadPool& pool) {
+int krylovCycle(const double* a, int n, int m, int from, double* basis, double* h, double breakdown, ThreadPool& pool) {
   const std::ptrdiff_t len = n;
   const int tasks = (n + kRowsPerTask - 1) / kRowsPerTask;
-  for (int j = 0; j < m; j++) {
+  for (int j = from; j < m; j++) {
     double* w = basis + (j + 1) * len;
     const double* x = basis + j * len;
     pool.parallelFor(tasks, [&](int t) {

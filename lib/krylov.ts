@@ -97,3 +97,8 @@ export const krylovCycleReference: KrylovCycle = (a, n, m, from, basis, h, break
   }
   return m;
 };
+
+/** For tests: choose again on next use (after changing MODPROP_BACKEND). */
+export function resetKrylovForTests(): void {
+  native = undefined;
+}

@@ -11,10 +11,10 @@ import { LAYOUTS, MATRICES, NATIVE_RULES, describeNative, label, makeBatch, make
 
 const TOL = 1e-4;
 
-describeNative('native engine at large N (issue 13 goal 2)', function () {
-  this.timeout(300000);
+describeNative('native engine at large N (issue 13 goal 2)', () => {
   for (const nRec of [512, 1024]) {
-    describe(`N = ${nRec}, B = 2, T = 8`, () => {
+    describe(`N = ${nRec}, B = 2, T = 8`, function () {
+      this.timeout(300000);
       const net = makeNet({ nIn: 3, nRec, nOut: 2, seed: nRec, tau: 10, layout: LAYOUTS[1], scaled: { wrecScale: 1.3, winScale: 2 } });
       for (const loss of ['mse', 'xent-last'] as const) {
         const batch = makeBatch(net, 2, 8, loss, nRec + 1);

@@ -402,6 +402,39 @@ void spectralRadius(Checks& c) {
   c.check("spectral radius of a Jordan block", std::fabs(jordan - 0.9) < 1e-9, fmt(jordan));
 }
 
+void krylov(Checks& c, ThreadPool& pool) {
+  // One Arnoldi cycle: the basis stays orthonormal, A·V = V·H + β·v_{m+1}·e_mᵀ holds, and a rank-one matrix breaks
+  // down at the second vector (A·v lies in span(u), so span(v₀, u) is invariant).
+  const int n = 300, m = 20;
+  std::mt19937_64 rng(62);
+  std::normal_distribution<double> normal(0, 1);
+  std::vector<double> a(std::size_t(n) * n), basis(std::size_t(m + 1) * n), h(std::size_t(m + 1) * m, 0.0);
+  for (double& v : a) v = normal(rng) / std::sqrt(double(n));
+  for (int i = 0; i < n; i++) basis[i] = 1 / std::sqrt(double(n));
+  const int size = modprop::krylovCycle(a.data(), n, m, 0, basis.data(), h.data(), 0, pool);
+  double orth = 0, relation = 0;
+  for (int i = 0; i <= m; i++)
+    for (int j = 0; j <= m; j++) {
+      double d = 0;
+      for (int k = 0; k < n; k++) d += basis[std::size_t(i) * n + k] * basis[std::size_t(j) * n + k];
+      orth = std::max(orth, std::fabs(d - (i == j ? 1 : 0)));
+    }
+  for (int j = 0; j < m; j++)
+    for (int r = 0; r < n; r++) {
+      double av = 0, vh = 0;
+      for (int k = 0; k < n; k++) av += a[std::size_t(r) * n + k] * basis[std::size_t(j) * n + k];
+      for (int i = 0; i <= j + 1; i++) vh += basis[std::size_t(i) * n + r] * h[std::size_t(i) * m + j];
+      relation = std::max(relation, std::fabs(av - vh));
+    }
+  c.check("Arnoldi cycle: full size, orthonormal basis", size == m && orth < 1e-12, fmt(orth));
+  c.check("Arnoldi cycle: A·V = V·H", relation < 1e-12, fmt(relation));
+  for (int r = 0; r < n; r++)
+    for (int k = 0; k < n; k++) a[std::size_t(r) * n + k] = (r % 3 + 1.0) * (k % 5 + 1.0);
+  std::fill(h.begin(), h.end(), 0.0);
+  const int rankOne = modprop::krylovCycle(a.data(), n, m, 0, basis.data(), h.data(), 1e-10, pool);
+  c.check("Arnoldi cycle: a rank-one matrix breaks down at size 2", rankOne == 2, std::to_string(rankOne));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -416,5 +449,6 @@ int main(int argc, char** argv) {
   threads(checks);
   errors(checks, pool);
   spectralRadius(checks);
+  krylov(checks, pool);
   return checks.finish();
 }

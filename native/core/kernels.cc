@@ -133,6 +133,24 @@ void matmul<float>(std::ptrdiff_t m, int n, int k, const float* a, std::ptrdiff_
   matmulPlain(m, n, k, a, lda, w, ldw, c, ldc, accumulate);
 }
 
+std::vector<float> packPanels(const float* w, int k, int n) {
+#ifdef MODPROP_X86_SIMD
+  if (const isa::Kernels* f = floatKernels()) {
+    const int p = f->panelWidth;
+    const int panels = (n + p - 1) / p;
+    std::vector<float> out(std::size_t(panels) * p * k, 0.0f);
+    for (int b = 0; b < panels; b++) {
+      const int j = b * p, width = std::min(p, n - j);
+      float* panel = out.data() + std::ptrdiff_t(j) * k;  // block b starts at b·k·P = j·k
+      for (int q = 0; q < k; q++) std::copy(w + std::ptrdiff_t(q) * n + j, w + std::ptrdiff_t(q) * n + j + width, panel + std::ptrdiff_t(q) * p);
+    }
+    return out;
+  }
+#endif
+  (void)w, (void)k, (void)n;
+  return {};
+}
+
 bool fusedStep(const StepBlock& b) {
 #ifdef MODPROP_X86_SIMD
   const isa::Kernels* f = floatKernels();

@@ -73,7 +73,10 @@ inline void stepTile(const StepBlock& b, std::ptrdiff_t r0, int j, const int* ks
   for (int r = 0; r < MR; r++)
 #pragma GCC unroll 4
     for (int v = 0; v < NV; v++) acc[r][v] = S::zero();
-  if (b.zPrev != nullptr)
+  if (b.zPrev != nullptr && b.wrecPanels != nullptr)
+    addProducts<S, MR, NV, Tail>(acc, nk, ks, b.zPrev + r0 * b.ldPrev, b.ldPrev, b.wrecPanels + std::ptrdiff_t(j) * b.n,
+                                 S::kCols * S::kWidth, tail);
+  else if (b.zPrev != nullptr)
     addProducts<S, MR, NV, Tail>(acc, nk, ks, b.zPrev + r0 * b.ldPrev, b.ldPrev, b.wrec + j, b.n, tail);
   addProducts<S, MR, NV, Tail>(acc, b.nIn, inputs, b.x + r0 * b.ldx, b.ldx, b.win + j, b.n, tail);
   const V alpha = S::set(b.alpha), leak = S::set(b.leak), thr = S::set(b.threshold), zero = S::zero();
@@ -231,7 +234,7 @@ void transAWith(std::ptrdiff_t rows, int n2, const int* is, int nl, const float*
 // The table kernels.cc dispatches through.
 template <class S>
 constexpr Kernels kernelsOf() {
-  return Kernels{matmulWith<S>, transAWith<S>, stepWith<S>};
+  return Kernels{matmulWith<S>, transAWith<S>, stepWith<S>, S::kCols * S::kWidth};
 }
 
 }  // namespace

@@ -3,6 +3,9 @@
 #include <cmath>
 #include <limits>
 #include <sstream>
+#include <type_traits>
+
+#include "kernels.h"
 
 namespace modprop {
 
@@ -189,6 +192,10 @@ Model<Real> buildModel(const Dims& d, const ModelView<Real>& m, const RuleSpec& 
   out.alpha = Real(m.alpha);
   out.leak = Real(1 - m.alpha);
   out.threshold = Real(m.threshold);
+  // Below this Wrec (N²·4 bytes) fits in L2 and is read in place, as it always was.
+  constexpr int kPanelsMinUnits = 512;
+  if constexpr (std::is_same<Real, float>::value)
+    if (d.nRec >= kPanelsMinUnits) out.wrecPanels = kernels::packPanels(m.wrec, d.nRec, d.nRec);
   const bool exact = rule.rule == Rule::Bptt || rule.rule == Rule::Tbptt;
   const Real* f = (!exact && rule.signal == LearningSignal::Random) ? m.randomFeedback : m.wout;
   out.feedbackT = transpose(f, d.nRec, d.nOut);

@@ -48,6 +48,7 @@ struct Model {
   const int32_t* types;
   Real alpha, leak, threshold;  // leak = 1 - α
   std::vector<Real> wrecT;      // Wrecᵀ (bptt, tbptt; and Wfbᵀ for feedback Cell)
+  std::vector<float> wrecPanels;  // float, N ≥ kPanelsMinUnits: Wrec as kernels::packPanels lays it out
   std::vector<Real> feedbackT;  // Fᵀ, K×N: ℓ = relu' ⊙ (δ @ Fᵀ)
   std::vector<double> omega;    // Ω, C×C, for feedback Type
   std::vector<Real> typeMask;   // [C][N]: 1 where unit i has type c, for feedback Type

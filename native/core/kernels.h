@@ -47,6 +47,10 @@ bool fusedStep(const StepBlock& b);
 // last panel zero-padded): the same products and sums, only read in order. Empty where the plain loops are in use.
 std::vector<float> packPanels(const float* w, int k, int n);
 
+// matmul<float> with W given as packPanels(W, k, n) (non-empty: the SIMD kernels are in use), C not accumulated.
+void matmulPanels(std::ptrdiff_t m, int n, int k, const float* a, std::ptrdiff_t lda, const float* panels, float* c,
+                  std::ptrdiff_t ldc);
+
 // The float kernels in use: the best the CPU supports, lowered by MODPROP_SIMD=avx2|scalar (read once, at the first
 // call). An unknown value, or a level the CPU lacks, leaves the best supported one.
 enum class Simd { Scalar, Avx2, Avx512 };

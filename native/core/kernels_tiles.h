@@ -224,6 +224,15 @@ void matmulWith(std::ptrdiff_t m, int n, const int* ks, int nk, const float* a, 
 }
 
 template <class S>
+void matmulPanelsWith(std::ptrdiff_t m, int n, int k, const int* ks, int nk, const float* a, std::ptrdiff_t lda,
+                      const float* panels, float* c, std::ptrdiff_t ldc, bool accumulate) {
+  forColumnBlocks<S>(n, [&](auto nv, auto masked, int j, typename S::Mask tail) {
+    matmulColumns<S, decltype(nv)::value, decltype(masked)::value>(m, nk, ks, a, lda, panels + std::ptrdiff_t(j) * k,
+                                                                    S::kCols * S::kWidth, c + j, ldc, accumulate, tail);
+  });
+}
+
+template <class S>
 void transAWith(std::ptrdiff_t rows, int n2, const int* is, int nl, const float* a, std::ptrdiff_t lda,
                 const float* g, std::ptrdiff_t ldg, float* c, std::ptrdiff_t ldc) {
   forColumnBlocks<S>(n2, [&](auto nv, auto masked, int j, typename S::Mask tail) {
@@ -234,7 +243,7 @@ void transAWith(std::ptrdiff_t rows, int n2, const int* is, int nl, const float*
 // The table kernels.cc dispatches through.
 template <class S>
 constexpr Kernels kernelsOf() {
-  return Kernels{matmulWith<S>, transAWith<S>, stepWith<S>, S::kCols * S::kWidth};
+  return Kernels{matmulWith<S>, transAWith<S>, stepWith<S>, S::kCols * S::kWidth, matmulPanelsWith<S>};
 }
 
 }  // namespace

@@ -201,6 +201,8 @@ Model<Real> buildModel(const Dims& d, const ModelView<Real>& m, const RuleSpec& 
   out.feedbackT = transpose(f, d.nRec, d.nOut);
   const bool usesWfb = rule.rule == Rule::Mdgl || rule.rule == Rule::Modprop;
   if (exact || (usesWfb && rule.feedback == Feedback::Cell)) out.wrecT = transpose(m.wrec, d.nRec, d.nRec);
+  if constexpr (std::is_same<Real, float>::value)
+    if (!out.wrecPanels.empty() && !out.wrecT.empty()) out.wrecTPanels = kernels::packPanels(out.wrecT.data(), d.nRec, d.nRec);
   if (usesWfb && rule.feedback == Feedback::Type) {
     out.omega = typeBlockMeans(d, m);
     out.typeMask.assign(std::size_t(d.nTypes) * d.nRec, Real(0));

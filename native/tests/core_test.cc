@@ -466,6 +466,13 @@ void panels(Checks& c) {
                       std::memcmp(z1.data(), z2.data(), z1.size() * sizeof(float)) == 0;
     c.check("step from packed Wrec panels == step from Wrec in place, bit for bit, N = " + std::to_string(n),
             !simd || (same && !packed.empty()), simd ? "simd" : "plain loops (nothing packed)");
+    if (packed.empty()) continue;
+    // The reverse product g @ Wrecᵀ from panels (wrec stands in for Wrecᵀ: any k×n matrix will do).
+    std::vector<float> c1(zPrev.size()), c2(zPrev.size());
+    modprop::kernels::matmul<float>(rows, n, n, zPrev.data(), n, wrec.data(), n, c1.data(), n, false);
+    modprop::kernels::matmulPanels(rows, n, n, zPrev.data(), n, packed.data(), c2.data(), n);
+    c.check("product from packed panels == product in place, bit for bit, N = " + std::to_string(n),
+            std::memcmp(c1.data(), c2.data(), c1.size() * sizeof(float)) == 0);
   }
 }
 

@@ -17,6 +17,7 @@ import { Network, backend, getThreads, setThreads, tasks, type Batch } from '../
 import { flops, type Shape } from './flops';
 import { cpuHasAvx512, measureGemm, type GemmReport } from './gemm';
 import { MEMORY_STEPS, runMemory } from './memory';
+import { runScaling } from './scaling';
 import { renderMarkdown, writeMarkdown, type Machine, type MeasuredRow, type Results } from './report';
 import { JOBS, callOf, runSuite, trainIteration, type SuiteOptions, type Timing } from './suites';
 import { allowedCpus, canPin, placementProbe, setThreadsPlaced, unpinCaller } from './placement';
@@ -29,12 +30,13 @@ const ROOT = path.dirname(BENCH);
 const PAPER = { batch: 32, nRec: 120 };
 const REFERENCE_TASK = { cueSteps: 10, delaySteps: 70 };  // T = 90: a tenth of the paper's 900 steps
 
-const PHASES = ['gemm', 'native', 'reference', 'train', 'memory'] as const;
+const PHASES = ['gemm', 'native', 'reference', 'train', 'memory', 'scaling'] as const;
 type Phase = (typeof PHASES)[number];
 
 const USAGE = `usage: npm run bench -- [--quick] [--phases LIST] [--threads 1,2] [--name NAME] [--out DIR] [--skip-reference]
        [--skip-train] [--no-pin] [--memory-limit-gb GB] [--report FILE]
-  --quick           fewer samples, memory up to T = 10⁵ (a smoke run, ≈ 1 min); writes bench/results/quick.json,
+  --quick           fewer samples, memory up to T = 10⁵, scaling at N = 512 and 1024 only (a smoke run);
+                    writes bench/results/quick.json,
                     leaves RESULTS.md alone
   --phases LIST     the phases to run, comma-separated, of ${PHASES.join(', ')} (default: all). A run without
                     all of them writes bench/results/partial-<phases>.json and leaves RESULTS.md alone
@@ -49,15 +51,15 @@ const USAGE = `usage: npm run bench -- [--quick] [--phases LIST] [--threads 1,2]
 
 interface Settings {
   native: SuiteOptions; small: SuiteOptions; reference: SuiteOptions; gemmReps: number; placementPools: number;
-  train: { short: number; long: number; repeats: number };
+  train: { short: number; long: number; repeats: number }; scaling: SuiteOptions;
 }
 const FULL: Settings = {
   native: { minSamples: 20, maxTime: 6 }, small: { minSamples: 10, maxTime: 1 }, reference: { minSamples: 5, maxTime: 5 },
-  gemmReps: 9, placementPools: 8, train: { short: 5, long: 25, repeats: 3 },
+  gemmReps: 9, placementPools: 8, train: { short: 5, long: 25, repeats: 3 }, scaling: { minSamples: 3, maxTime: 1 },
 };
 const QUICK: Settings = {
   native: { minSamples: 3, maxTime: 0.5 }, small: { minSamples: 3, maxTime: 0.2 }, reference: { minSamples: 2, maxTime: 0.3 },
-  gemmReps: 3, placementPools: 4, train: { short: 2, long: 8, repeats: 1 },
+  gemmReps: 3, placementPools: 4, train: { short: 2, long: 8, repeats: 1 }, scaling: { minSamples: 2, maxTime: 0.1 },
 };
 
 function machine(): Machine {
@@ -301,6 +303,14 @@ async function main(): Promise<void> {
     memory = runMemory({ steps, limitGB: memoryLimitGB, threads: defaultThreads }, log);
   }
 
+  let scaling: Results['scaling'];
+  if (!nativeUnavailable && run('scaling')) {
+    log(`\nscaling: N = ${values.quick ? '512, 1024' : '512 … 4096'}, dense control, ${defaultThreads} threads (bench/scaling.ts)`);
+    const end = watch('scaling');
+    scaling = runScaling({ quick: values.quick ?? false, threads: defaultThreads, gemm, suite: settings.scaling, memoryLimitGB }, log);
+    end();
+  }
+
   const noNative = nativeUnavailable ? 'no native engine' : 'native phase not run (--phases)';
   const targets = [
     ...judge(native, reference?.rows ?? [], gemm, m.cores, contention, noNative),
@@ -311,7 +321,7 @@ async function main(): Promise<void> {
     machine: { ...m, loadAvgEnd: os.loadavg() }, git: gitState(), addon, nativeUnavailable, gemm,
     flopModel: 'bench/README.md#flop-model (bench/flops.ts)', pinned: pin, contention, placement, native, nativeSmall, reference, train,
     activity: { fraction: activeFraction, dense: { threshold: DENSE_THRESHOLD, fraction: denseActive, runs: nativeDense } },
-    memory, targets,
+    memory, scaling, targets,
     durationSec: (performance.now() - started) / 1000,
   };
   const dir = outDir ?? path.join(BENCH, 'results');

@@ -9,6 +9,7 @@ import type { FlopCount, Shape } from './flops';
 import type { GemmRate, GemmReport } from './gemm';
 import type { Load } from './load';
 import type { MemoryResults } from './memory';
+import { scalingLines, type ScalingResults } from './scaling';
 import type { PlacementProbe } from './placement';
 import type { Timing, TrainTiming } from './suites';
 import type { Row, TargetResult } from './targets';
@@ -54,6 +55,8 @@ export interface Results {
   train: (TrainTiming & { threads: number })[];
   /** Peak RSS per rule and T (bench/memory.ts). */
   memory?: MemoryResults;
+  /** Large networks: jobs per N, the PyTorch peer, Network.create and peak RSS per N (bench/scaling.ts). */
+  scaling?: ScalingResults;
   targets: TargetResult[];
 }
 
@@ -279,6 +282,10 @@ export function renderMarkdown(r: Results, profile: string | undefined): string 
     '## Memory',
     '',
     ...memoryLines(r),
+    '',
+    '## Large networks (N-scaling)',
+    '',
+    ...scalingLines(r.scaling),
     '',
     '## GEMM rate (same run)',
     '',

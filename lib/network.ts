@@ -13,6 +13,7 @@ import { loadNetworkFile, saveNetworkFile } from './npz';
 import { threadCount } from './threads';
 import type { Engine } from './backends/engine';
 import { liu2022Weights, rescaleRadius } from './init';
+import { initialParamsAsync } from './createAsync';
 
 export class Network {
   /** The normalised configuration (defaults filled in). */
@@ -44,6 +45,15 @@ export class Network {
   static create(config: NetworkConfig): Network {
     const c = validate.networkConfig(config);
     return new Network(c, initialParams(c));
+  }
+
+  /**
+   * `create` on a worker thread, for large N (seconds at N ≥ 2048: N² random draws and the spectral radius): the
+   * event loop keeps turning. The same network bit for bit as `create`.
+   */
+  static async createAsync(config: NetworkConfig): Promise<Network> {
+    const c = validate.networkConfig(config);
+    return new Network(c, await initialParamsAsync(c));
   }
 
   /**

@@ -3,6 +3,12 @@
 #pragma once
 #include <napi.h>
 
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "thread_pool.h"
+
 namespace modprop {
 namespace binding {
 
@@ -16,6 +22,14 @@ void registerInfo(Napi::Env env, Napi::Object exports);
 // forward, gradients, gradientsAsync, setThreads: the core kernels behind the positional layout of
 // contract.h.
 void registerKernels(Napi::Env env, Napi::Object exports);
+
+// krylovCycle, krylovCycleAsync: the O(n²·m) part of lib/spectralRadius.ts's Arnoldi iteration (spectral.cc).
+void registerSpectral(Napi::Env env, Napi::Object exports);
+
+// The pool of that many threads shared by every entry point (kernels.cc), and an error of the caller's input
+// (code MODPROP_INVALID, raised as ModpropError by lib/native).
+std::shared_ptr<ThreadPool> sharedPool(Napi::Env env, int32_t threads);
+Napi::Error invalidInput(Napi::Env env, const std::string& message);
 
 }  // namespace binding
 }  // namespace modprop

@@ -349,6 +349,9 @@ Napi::Value setThreads(const Napi::CallbackInfo& cb) {
 
 }  // namespace
 
+std::shared_ptr<ThreadPool> sharedPool(Napi::Env env, int32_t threads) { return poolOf(env, threads); }
+Napi::Error invalidInput(Napi::Env env, const std::string& message) { return invalid(env, message); }
+
 void registerKernels(Napi::Env env, Napi::Object exports) {
   exports.Set("forward", guardedFunction<forwardSync>(env, "forward"));
   exports.Set("forwardAsync", guardedFunction<forwardAsync>(env, "forwardAsync"));

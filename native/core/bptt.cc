@@ -27,7 +27,7 @@ class Bptt final : public RecurrentCredit<Real> {
       leakyCombine<Real>(count, m_.alpha, nullptr, ell, g);
       return;
     }
-    kernels::matmul<Real>(rows, n, n, gNext, n, m_.wrecT.data(), n, g, n, false);
+    wrecTransposeProduct(m_, rows, gNext, g);
     const Real leak = m_.leak;
     for (std::ptrdiff_t i = 0; i < count; i++) g[i] = z[i] > Real(0) ? leak * g[i] : Real(0);
     leakyCombine<Real>(count, m_.alpha, gNext, ell, g);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <stdexcept>
 #include <vector>
 
 #include "kernels_isa.h"
@@ -93,6 +94,17 @@ int nonzeroColumns(const float* a, std::ptrdiff_t rows, int cols, std::ptrdiff_t
 
 // Panels of rows small enough that most of a panel's silent units are silent on all its rows.
 constexpr std::ptrdiff_t kPanel = 48;
+
+// call(r0, rows, ks, nk) for each panel of A's rows with the columns not zero on all of them.
+template <class Call>
+void forRowPanels(std::ptrdiff_t m, int k, const float* a, std::ptrdiff_t lda, Call&& call) {
+  thread_local std::vector<int> ks;
+  for (std::ptrdiff_t r0 = 0; r0 < m; r0 += kPanel) {
+    const std::ptrdiff_t rows = std::min(kPanel, m - r0);
+    const int nk = nonzeroColumns(a + r0 * lda, rows, k, lda, ks);
+    call(r0, rows, ks.data(), nk);
+  }
+}
 #endif
 
 }  // namespace
@@ -121,16 +133,45 @@ void matmul<float>(std::ptrdiff_t m, int n, int k, const float* a, std::ptrdiff_
                    std::ptrdiff_t ldw, float* c, std::ptrdiff_t ldc, bool accumulate) {
 #ifdef MODPROP_X86_SIMD
   if (const isa::Kernels* f = floatKernels()) {
-    thread_local std::vector<int> ks;
-    for (std::ptrdiff_t r0 = 0; r0 < m; r0 += kPanel) {
-      const std::ptrdiff_t rows = std::min(kPanel, m - r0);
-      const int nk = nonzeroColumns(a + r0 * lda, rows, k, lda, ks);
-      f->matmul(rows, n, ks.data(), nk, a + r0 * lda, lda, w, ldw, c + r0 * ldc, ldc, accumulate);
-    }
+    forRowPanels(m, k, a, lda, [&](std::ptrdiff_t r0, std::ptrdiff_t rows, const int* ks, int nk) {
+      f->matmul(rows, n, ks, nk, a + r0 * lda, lda, w, ldw, c + r0 * ldc, ldc, accumulate);
+    });
     return;
   }
 #endif
   matmulPlain(m, n, k, a, lda, w, ldw, c, ldc, accumulate);
+}
+
+std::vector<float> packPanels(const float* w, int k, int n) {
+#ifdef MODPROP_X86_SIMD
+  if (const isa::Kernels* f = floatKernels()) {
+    const int p = f->panelWidth;
+    const int panels = (n + p - 1) / p;
+    std::vector<float> out(std::size_t(panels) * p * k, 0.0f);
+    for (int b = 0; b < panels; b++) {
+      const int j = b * p, width = std::min(p, n - j);
+      float* panel = out.data() + std::ptrdiff_t(j) * k;  // block b starts at b·k·P = j·k
+      for (int q = 0; q < k; q++) std::copy(w + std::ptrdiff_t(q) * n + j, w + std::ptrdiff_t(q) * n + j + width, panel + std::ptrdiff_t(q) * p);
+    }
+    return out;
+  }
+#endif
+  (void)w, (void)k, (void)n;
+  return {};
+}
+
+void matmulPanels(std::ptrdiff_t m, int n, int k, const float* a, std::ptrdiff_t lda, const float* panels, float* c,
+                  std::ptrdiff_t ldc) {
+#ifdef MODPROP_X86_SIMD
+  if (const isa::Kernels* f = floatKernels()) {
+    forRowPanels(m, k, a, lda, [&](std::ptrdiff_t r0, std::ptrdiff_t rows, const int* ks, int nk) {
+      f->matmulPanels(rows, n, k, ks, nk, a + r0 * lda, lda, panels, c + r0 * ldc, ldc, false);
+    });
+    return;
+  }
+#endif
+  (void)m, (void)n, (void)k, (void)a, (void)lda, (void)panels, (void)c, (void)ldc;
+  throw std::logic_error("kernels::matmulPanels without SIMD kernels (packPanels returned nothing to use)");
 }
 
 bool fusedStep(const StepBlock& b) {

@@ -4,6 +4,7 @@
 // Every path skips the terms where A is exactly zero (ReLU zeros), which leaves each sum's value unchanged.
 #pragma once
 #include <cstddef>
+#include <vector>
 
 namespace modprop {
 namespace kernels {
@@ -35,9 +36,20 @@ struct StepBlock {
   float* v;
   float* z;  // rows×n, row stride ld
   std::ptrdiff_t ld;
+  // Wrec laid out by packPanels, or null (then wrec is read in place). At large N a column block of Wrec is a walk
+  // down rows n floats apart: a new page and the same few cache sets on every row (N = 4096: 16 KiB apart).
+  const float* wrecPanels = nullptr;
 };
 // Runs the step with the SIMD kernels and returns true; returns false, doing nothing, where the plain loops are in use.
 bool fusedStep(const StepBlock& b);
+
+// W (k×n, row-major) as the SIMD kernels' column blocks, each a contiguous k × P panel (P = their block width, the
+// last panel zero-padded): the same products and sums, only read in order. Empty where the plain loops are in use.
+std::vector<float> packPanels(const float* w, int k, int n);
+
+// matmul<float> with W given as packPanels(W, k, n) (non-empty: the SIMD kernels are in use), C not accumulated.
+void matmulPanels(std::ptrdiff_t m, int n, int k, const float* a, std::ptrdiff_t lda, const float* panels, float* c,
+                  std::ptrdiff_t ldc);
 
 // The float kernels in use: the best the CPU supports, lowered by MODPROP_SIMD=avx2|scalar (read once, at the first
 // call). An unknown value, or a level the CPU lacks, leaves the best supported one.

@@ -26,6 +26,11 @@ struct Kernels {
                  const float* g, std::ptrdiff_t ldg, float* c, std::ptrdiff_t ldc);
   // The step of kernels.h for the columns ks[0..nk) of zPrev that are not all zero; inputs = 0, 1, …, nIn − 1.
   void (*step)(const StepBlock& b, const int* ks, int nk, const int* inputs);
+  // Floats per column block: the panel width of packPanels.
+  int panelWidth;
+  // matmul with W as packPanels lays it out (column block j at w + j·k, row stride panelWidth).
+  void (*matmulPanels)(std::ptrdiff_t m, int n, int k, const int* ks, int nk, const float* a, std::ptrdiff_t lda,
+                       const float* panels, float* c, std::ptrdiff_t ldc, bool accumulate);
 };
 
 extern const Kernels kAvx2;

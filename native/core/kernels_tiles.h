@@ -73,7 +73,10 @@ inline void stepTile(const StepBlock& b, std::ptrdiff_t r0, int j, const int* ks
   for (int r = 0; r < MR; r++)
 #pragma GCC unroll 4
     for (int v = 0; v < NV; v++) acc[r][v] = S::zero();
-  if (b.zPrev != nullptr)
+  if (b.zPrev != nullptr && b.wrecPanels != nullptr)
+    addProducts<S, MR, NV, Tail>(acc, nk, ks, b.zPrev + r0 * b.ldPrev, b.ldPrev, b.wrecPanels + std::ptrdiff_t(j) * b.n,
+                                 S::kCols * S::kWidth, tail);
+  else if (b.zPrev != nullptr)
     addProducts<S, MR, NV, Tail>(acc, nk, ks, b.zPrev + r0 * b.ldPrev, b.ldPrev, b.wrec + j, b.n, tail);
   addProducts<S, MR, NV, Tail>(acc, b.nIn, inputs, b.x + r0 * b.ldx, b.ldx, b.win + j, b.n, tail);
   const V alpha = S::set(b.alpha), leak = S::set(b.leak), thr = S::set(b.threshold), zero = S::zero();
@@ -221,6 +224,15 @@ void matmulWith(std::ptrdiff_t m, int n, const int* ks, int nk, const float* a, 
 }
 
 template <class S>
+void matmulPanelsWith(std::ptrdiff_t m, int n, int k, const int* ks, int nk, const float* a, std::ptrdiff_t lda,
+                      const float* panels, float* c, std::ptrdiff_t ldc, bool accumulate) {
+  forColumnBlocks<S>(n, [&](auto nv, auto masked, int j, typename S::Mask tail) {
+    matmulColumns<S, decltype(nv)::value, decltype(masked)::value>(m, nk, ks, a, lda, panels + std::ptrdiff_t(j) * k,
+                                                                    S::kCols * S::kWidth, c + j, ldc, accumulate, tail);
+  });
+}
+
+template <class S>
 void transAWith(std::ptrdiff_t rows, int n2, const int* is, int nl, const float* a, std::ptrdiff_t lda,
                 const float* g, std::ptrdiff_t ldg, float* c, std::ptrdiff_t ldc) {
   forColumnBlocks<S>(n2, [&](auto nv, auto masked, int j, typename S::Mask tail) {
@@ -231,7 +243,7 @@ void transAWith(std::ptrdiff_t rows, int n2, const int* is, int nl, const float*
 // The table kernels.cc dispatches through.
 template <class S>
 constexpr Kernels kernelsOf() {
-  return Kernels{matmulWith<S>, transAWith<S>, stepWith<S>};
+  return Kernels{matmulWith<S>, transAWith<S>, stepWith<S>, S::kCols * S::kWidth, matmulPanelsWith<S>};
 }
 
 }  // namespace

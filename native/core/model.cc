@@ -3,6 +3,9 @@
 #include <cmath>
 #include <limits>
 #include <sstream>
+#include <type_traits>
+
+#include "kernels.h"
 
 namespace modprop {
 
@@ -169,41 +172,6 @@ TypeFilter typeFilter(const std::vector<double>& omega, const std::vector<double
   return f;
 }
 
-// Closed forms for C ≤ 2 (the common cases); otherwise Gelfand's formula ρ = lim ‖Φ^(2^k)‖^(1/2^k) by repeated,
-// normalised squaring, which converges for any matrix and is exact to ~1e-12 after 50 squarings at these sizes.
-double spectralRadius(const std::vector<double>& m, int n) {
-  if (n == 1) return std::fabs(m[0]);
-  if (n == 2) {
-    const double half = 0.5 * (m[0] + m[3]), det = m[0] * m[3] - m[1] * m[2];
-    const double disc = half * half - det;
-    if (disc < 0) return std::sqrt(det);
-    const double root = std::sqrt(disc);
-    return std::max(std::fabs(half + root), std::fabs(half - root));
-  }
-  std::vector<double> a = m, b(m.size());
-  double logScale = 0;
-  constexpr int kSquarings = 50;
-  for (int s = 0; s < kSquarings; s++) {
-    // i-k-j order: the inner loop runs along rows of both matrices (the k-innermost order strided through a by n,
-    // which made C = 800 cell types take minutes).
-    std::fill(b.begin(), b.end(), 0.0);
-    for (int i = 0; i < n; i++)
-      for (int k = 0; k < n; k++) {
-        const double aik = a[std::size_t(i) * n + k];
-        const double* row = &a[std::size_t(k) * n];
-        double* out = &b[std::size_t(i) * n];
-        for (int j = 0; j < n; j++) out[j] += aik * row[j];
-      }
-    double norm = 0;
-    for (double v : b) norm += v * v;
-    norm = std::sqrt(norm);
-    if (norm == 0) return 0;
-    for (std::size_t k = 0; k < b.size(); k++) a[k] = b[k] / norm;
-    logScale = 2 * logScale + std::log(norm);
-  }
-  return std::exp(std::ldexp(logScale, -kSquarings));
-}
-
 template <typename Real>
 std::vector<Real> transpose(const Real* a, int rows, int cols) {
   std::vector<Real> t(std::size_t(rows) * cols);
@@ -224,11 +192,17 @@ Model<Real> buildModel(const Dims& d, const ModelView<Real>& m, const RuleSpec& 
   out.alpha = Real(m.alpha);
   out.leak = Real(1 - m.alpha);
   out.threshold = Real(m.threshold);
+  // Below this Wrec (N²·4 bytes) fits in L2 and is read in place, as it always was.
+  constexpr int kPanelsMinUnits = 512;
+  if constexpr (std::is_same<Real, float>::value)
+    if (d.nRec >= kPanelsMinUnits) out.wrecPanels = kernels::packPanels(m.wrec, d.nRec, d.nRec);
   const bool exact = rule.rule == Rule::Bptt || rule.rule == Rule::Tbptt;
   const Real* f = (!exact && rule.signal == LearningSignal::Random) ? m.randomFeedback : m.wout;
   out.feedbackT = transpose(f, d.nRec, d.nOut);
   const bool usesWfb = rule.rule == Rule::Mdgl || rule.rule == Rule::Modprop;
   if (exact || (usesWfb && rule.feedback == Feedback::Cell)) out.wrecT = transpose(m.wrec, d.nRec, d.nRec);
+  if constexpr (std::is_same<Real, float>::value)
+    if (!out.wrecPanels.empty() && !out.wrecT.empty()) out.wrecTPanels = kernels::packPanels(out.wrecT.data(), d.nRec, d.nRec);
   if (usesWfb && rule.feedback == Feedback::Type) {
     out.omega = typeBlockMeans(d, m);
     out.typeMask.assign(std::size_t(d.nTypes) * d.nRec, Real(0));

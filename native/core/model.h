@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "modprop.h"
+#include "spectral_radius.h"
 
 namespace modprop {
 
@@ -35,7 +36,6 @@ struct TypeFilter {
 };
 TypeFilter typeFilter(const std::vector<double>& omega, const std::vector<double>& counts, int c, double alpha,
                       double mu);
-double spectralRadius(const std::vector<double>& m, int n);
 
 // Everything a rule reads; built once per gradients() call.
 template <typename Real>
@@ -48,6 +48,8 @@ struct Model {
   const int32_t* types;
   Real alpha, leak, threshold;  // leak = 1 - α
   std::vector<Real> wrecT;      // Wrecᵀ (bptt, tbptt; and Wfbᵀ for feedback Cell)
+  std::vector<float> wrecPanels;   // float, N ≥ kPanelsMinUnits: Wrec as kernels::packPanels lays it out
+  std::vector<float> wrecTPanels;  // the same of wrecT, where wrecT is built
   std::vector<Real> feedbackT;  // Fᵀ, K×N: ℓ = relu' ⊙ (δ @ Fᵀ)
   std::vector<double> omega;    // Ω, C×C, for feedback Type
   std::vector<Real> typeMask;   // [C][N]: 1 where unit i has type c, for feedback Type
@@ -58,5 +60,10 @@ Model<Real> buildModel(const Dims& d, const ModelView<Real>& m, const RuleSpec& 
 
 template <typename Real>
 std::vector<Real> transpose(const Real* a, int rows, int cols);
+
+// out = h @ Wrecᵀ for rows×N h and out (row stride N): bptt's reverse product and cell feedback. Reads the packed
+// panels where buildModel made them (same bits as wrecT in place), wrecT otherwise.
+template <typename Real>
+void wrecTransposeProduct(const Model<Real>& m, int rows, const Real* h, Real* out);
 
 }  // namespace modprop

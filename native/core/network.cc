@@ -16,7 +16,8 @@ namespace {
 bool fused(const Model<float>& m, int rows, const float* x, std::ptrdiff_t ldx, const float* vPrev, const float* zPrev,
            std::ptrdiff_t ldPrev, float* v, float* z, std::ptrdiff_t ld) {
   return kernels::fusedStep(kernels::StepBlock{rows, m.d.nRec, m.d.nIn, x, ldx, m.win, zPrev, vPrev, ldPrev, m.wrec,
-                                               m.alpha, m.leak, m.threshold, v, z, ld});
+                                               m.alpha, m.leak, m.threshold, v, z, ld,
+                                               m.wrecPanels.empty() ? nullptr : m.wrecPanels.data()});
 }
 
 bool fused(const Model<double>&, int, const double*, std::ptrdiff_t, const double*, const double*, std::ptrdiff_t,

@@ -46,7 +46,7 @@ void feedbackProduct(const Model<Real>& m, Feedback feedback, int rows, const Re
                      std::vector<double>& scratch) {
   const int n = m.d.nRec;
   if (feedback == Feedback::Cell) {
-    kernels::matmul<Real>(rows, n, n, h, n, m.wrecT.data(), n, out, n, false);
+    wrecTransposeProduct(m, rows, h, out);
     return;
   }
   // Type masks turn the per-type sums and the expansion back to units into dot products and axpys over units.

@@ -402,7 +402,79 @@ void spectralRadius(Checks& c) {
   c.check("spectral radius of a Jordan block", std::fabs(jordan - 0.9) < 1e-9, fmt(jordan));
 }
 
+void krylov(Checks& c, ThreadPool& pool) {
+  // One Arnoldi cycle: the basis stays orthonormal, A·V = V·H + β·v_{m+1}·e_mᵀ holds, and a rank-one matrix breaks
+  // down at the second vector (A·v lies in span(u), so span(v₀, u) is invariant).
+  const int n = 300, m = 20;
+  std::mt19937_64 rng(62);
+  std::normal_distribution<double> normal(0, 1);
+  std::vector<double> a(std::size_t(n) * n), basis(std::size_t(m + 1) * n), h(std::size_t(m + 1) * m, 0.0);
+  for (double& v : a) v = normal(rng) / std::sqrt(double(n));
+  for (int i = 0; i < n; i++) basis[i] = 1 / std::sqrt(double(n));
+  const int size = modprop::krylovCycle(a.data(), n, m, 0, basis.data(), h.data(), 0, pool);
+  double orth = 0, relation = 0;
+  for (int i = 0; i <= m; i++)
+    for (int j = 0; j <= m; j++) {
+      double d = 0;
+      for (int k = 0; k < n; k++) d += basis[std::size_t(i) * n + k] * basis[std::size_t(j) * n + k];
+      orth = std::max(orth, std::fabs(d - (i == j ? 1 : 0)));
+    }
+  for (int j = 0; j < m; j++)
+    for (int r = 0; r < n; r++) {
+      double av = 0, vh = 0;
+      for (int k = 0; k < n; k++) av += a[std::size_t(r) * n + k] * basis[std::size_t(j) * n + k];
+      for (int i = 0; i <= j + 1; i++) vh += basis[std::size_t(i) * n + r] * h[std::size_t(i) * m + j];
+      relation = std::max(relation, std::fabs(av - vh));
+    }
+  c.check("Arnoldi cycle: full size, orthonormal basis", size == m && orth < 1e-12, fmt(orth));
+  c.check("Arnoldi cycle: A·V = V·H", relation < 1e-12, fmt(relation));
+  for (int r = 0; r < n; r++)
+    for (int k = 0; k < n; k++) a[std::size_t(r) * n + k] = (r % 3 + 1.0) * (k % 5 + 1.0);
+  std::fill(h.begin(), h.end(), 0.0);
+  const int rankOne = modprop::krylovCycle(a.data(), n, m, 0, basis.data(), h.data(), 1e-10, pool);
+  c.check("Arnoldi cycle: a rank-one matrix breaks down at size 2", rankOne == 2, std::to_string(rankOne));
+}
+
 }  // namespace
+
+void panels(Checks& c) {
+  // The step reading Wrec from packed panels gives the bits of the step reading it in place, at sizes with a partial
+  // last panel and with silent (skipped) units, for every row-tile edge.
+  for (int n : {517, 1024}) {
+    std::mt19937_64 rng(63 + n);
+    std::normal_distribution<float> normal(0, 1);
+    const int rows = 13, nIn = 3;
+    std::vector<float> wrec(std::size_t(n) * n), win(std::size_t(nIn) * n), x(std::size_t(rows) * nIn), zPrev(std::size_t(rows) * n),
+        vPrev(zPrev.size());
+    for (float& w : wrec) w = normal(rng) / std::sqrt(float(n));
+    for (float& w : win) w = normal(rng);
+    for (float& w : x) w = normal(rng);
+    for (std::size_t i = 0; i < zPrev.size(); i++) {
+      vPrev[i] = normal(rng);
+      zPrev[i] = i % n < std::size_t(n) / 3 ? 0.0f : std::max(0.0f, vPrev[i]);  // a third of the units silent everywhere
+    }
+    const std::vector<float> packed = modprop::kernels::packPanels(wrec.data(), n, n);
+    std::vector<float> v1(zPrev.size()), z1(zPrev.size()), v2(zPrev.size()), z2(zPrev.size());
+    modprop::kernels::StepBlock b{rows, n, nIn, x.data(), nIn, win.data(), zPrev.data(), vPrev.data(), n, wrec.data(),
+                                  0.9f, 0.1f, 0.2f, v1.data(), z1.data(), n};
+    const bool simd = modprop::kernels::fusedStep(b);
+    b.v = v2.data();
+    b.z = z2.data();
+    b.wrecPanels = packed.empty() ? nullptr : packed.data();
+    modprop::kernels::fusedStep(b);
+    const bool same = std::memcmp(v1.data(), v2.data(), v1.size() * sizeof(float)) == 0 &&
+                      std::memcmp(z1.data(), z2.data(), z1.size() * sizeof(float)) == 0;
+    c.check("step from packed Wrec panels == step from Wrec in place, bit for bit, N = " + std::to_string(n),
+            !simd || (same && !packed.empty()), simd ? "simd" : "plain loops (nothing packed)");
+    if (packed.empty()) continue;
+    // The reverse product g @ Wrecᵀ from panels (wrec stands in for Wrecᵀ: any k×n matrix will do).
+    std::vector<float> c1(zPrev.size()), c2(zPrev.size());
+    modprop::kernels::matmul<float>(rows, n, n, zPrev.data(), n, wrec.data(), n, c1.data(), n, false);
+    modprop::kernels::matmulPanels(rows, n, n, zPrev.data(), n, packed.data(), c2.data(), n);
+    c.check("product from packed panels == product in place, bit for bit, N = " + std::to_string(n),
+            std::memcmp(c1.data(), c2.data(), c1.size() * sizeof(float)) == 0);
+  }
+}
 
 int main(int argc, char** argv) {
   if (argc > 1 && std::strcmp(argv[1], "--bench") == 0) return runBench(argc, argv);
@@ -416,5 +488,7 @@ int main(int argc, char** argv) {
   threads(checks);
   errors(checks, pool);
   spectralRadius(checks);
+  krylov(checks, pool);
+  panels(checks);
   return checks.finish();
 }

@@ -1,0 +1,104 @@
+/**
+ * One Arnoldi cycle of lib/spectralRadius.ts: the O(n²·m) matrix–vector products and Gram–Schmidt sweeps, in the
+ * native addon when it loads (rows split over the pool, the event loop free with `krylovCycleAsync`) and otherwise
+ * here. Both give the same bits (test/unit/spectralRadiusNative.test.ts): each matrix row is summed with four partial
+ * sums over k mod 4 combined as s0 + s1 + (s2 + s3), dot products in one accumulator in index order, and the native
+ * build has FMA contraction off. MODPROP_BACKEND=reference selects this file's loop.
+ */
+import { loadAddon } from './native/addon';
+import { threadsFor } from './threads';
+
+/**
+ * Extends an Arnoldi relation from `from` to m vectors. basis: (m+1)×n with rows 0..from orthonormal (row `from` the
+ * next vector to expand); h: (m+1)×m with columns < from set and the rest zero. Returns the basis size (m, or j + 1
+ * when β_{j+1} ≤ breakdown: an invariant subspace).
+ */
+export type KrylovCycle = (a: Float64Array, n: number, m: number, from: number, basis: Float64Array, h: Float64Array, breakdown: number) => number;
+type NativeCycle = (a: Float64Array, n: number, m: number, from: number, basis: Float64Array, h: Float64Array, breakdown: number, threads: number) => number;
+type NativeCycleAsync = (...args: Parameters<NativeCycle>) => Promise<number>;
+
+let native: { sync: NativeCycle; async: NativeCycleAsync } | null | undefined;
+
+function nativeCycle(): { sync: NativeCycle; async: NativeCycleAsync } | null {
+  if (native !== undefined) return native;
+  native = null;
+  if (process.env.MODPROP_BACKEND === 'reference') return native;
+  const loaded = loadAddon();
+  if (!('addon' in loaded)) return native;
+  const a = loaded.addon as unknown as { krylovCycle?: NativeCycle; krylovCycleAsync?: NativeCycleAsync };
+  if (typeof a.krylovCycle === 'function' && typeof a.krylovCycleAsync === 'function') {
+    native = { sync: a.krylovCycle, async: a.krylovCycleAsync };
+  }
+  return native;
+}
+
+/** Which implementation `krylovCycle` uses in this process. */
+export function krylovEngine(): 'native' | 'reference' {
+  return nativeCycle() ? 'native' : 'reference';
+}
+
+export const krylovCycle: KrylovCycle = (a, n, m, from, basis, h, breakdown) => {
+  const cycle = nativeCycle();
+  return cycle ? cycle.sync(a, n, m, from, basis, h, breakdown, threadsFor(undefined)) : krylovCycleReference(a, n, m, from, basis, h, breakdown);
+};
+
+/** `krylovCycle` on a libuv worker thread (native), or inline (reference). The arrays must not change meanwhile. */
+export function krylovCycleAsync(...args: Parameters<KrylovCycle>): Promise<number> {
+  const cycle = nativeCycle();
+  try {
+    return cycle ? cycle.async(...args, threadsFor(undefined)) : Promise.resolve(krylovCycleReference(...args));
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
+// Four partial sums: the loop is bound by the dependency on one accumulator otherwise.
+function matvec(a: Float64Array, n: number, x: Float64Array, out: Float64Array): void {
+  const n4 = n - (n % 4);
+  for (let i = 0; i < n; i++) {
+    let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    const row = i * n;
+    let k = 0;
+    for (; k < n4; k += 4) {
+      s0 += a[row + k] * x[k];
+      s1 += a[row + k + 1] * x[k + 1];
+      s2 += a[row + k + 2] * x[k + 2];
+      s3 += a[row + k + 3] * x[k + 3];
+    }
+    for (; k < n; k++) s0 += a[row + k] * x[k];
+    out[i] = s0 + s1 + (s2 + s3);
+  }
+}
+
+function dot(a: Float64Array, b: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
+}
+
+export const krylovCycleReference: KrylovCycle = (a, n, m, from, basis, h, breakdown) => {
+  const row = (i: number): Float64Array => basis.subarray(i * n, (i + 1) * n);
+  for (let j = from; j < m; j++) {
+    const w = row(j + 1);
+    matvec(a, n, row(j), w);
+    // Gram–Schmidt twice: once is not enough to keep the basis orthogonal in floating point.
+    for (let pass = 0; pass < 2; pass++) {
+      for (let i = 0; i <= j; i++) {
+        const v = row(i);
+        const c = dot(w, v);
+        h[i * m + j] += c;
+        for (let k = 0; k < n; k++) w[k] -= c * v[k];
+      }
+    }
+    const beta = Math.sqrt(dot(w, w));
+    h[(j + 1) * m + j] = beta;
+    if (beta <= breakdown) return j + 1;
+    for (let k = 0; k < n; k++) w[k] /= beta;
+  }
+  return m;
+};
+
+/** For tests: choose again on next use (after changing MODPROP_BACKEND). */
+export function resetKrylovForTests(): void {
+  native = undefined;
+}

@@ -101,7 +101,7 @@ function checkTask(task: unknown, net: Network): Task {
 /** JSON-able record of the run's settings, for `TrainResult.config` and checkpoints. */
 function describeRun(o: Normalized, net: Network, task: Task): Record<string, unknown> {
   const { rule, ...rest } = o;
-  return { ...rule, ...rest, task: task.name, network: networkRecord(net.config) };
+  return { ...rule, ...rest, task: task.name, ...(task.sampler !== undefined ? { sampler: task.sampler } : {}), network: networkRecord(net.config) };
 }
 
 /** The settings `train` resolves from these options, every default spelled out (no network or task), as JSON data. */
@@ -136,6 +136,8 @@ export async function train(net: Network, task: Task, options: TrainCallOptions)
     const mismatch = (['nIn', 'nRec', 'nOut', 'nTypes'] as const).find((k) => cp.network[k] !== net[k]);
     if (mismatch) validate.fail(`a checkpoint of a network with ${mismatch} = ${net[mismatch]}`, 'options.resume', `${mismatch} = ${cp.network[mismatch]} in ${options.resume}`, true);
     if (cp.position.task !== t.name) validate.fail(`a checkpoint of task '${t.name}'`, 'options.resume', `task '${cp.position.task}' in ${options.resume}`, true);
+    const cpSampler = cp.position.options?.sampler;
+    if (cpSampler !== undefined && cpSampler !== t.sampler) validate.fail(`a checkpoint of task '${t.name}' with sampler '${t.sampler}'`, 'options.resume', `sampler '${String(cpSampler)}' in ${options.resume}`, true);
     if (cp.optimizer.kind !== o.optimizer) validate.fail(`a checkpoint made with optimizer '${o.optimizer}'`, 'options.resume', `'${cp.optimizer.kind}' in ${options.resume}`, true);
     for (const k of ['win', 'wrec', 'wout', 'bout'] as const) net.params[k].set(cp.network.params[k]);
     optimizer = cp.optimizer;

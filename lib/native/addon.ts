@@ -34,6 +34,11 @@ export interface NativeAddon {
   forwardAsync?: (ints: Int32Array, floats: Float64Array, arrays: (Float32Array | Int32Array | null)[]) => Promise<number>;
   gradients?: (ints: Int32Array, floats: Float64Array, arrays: (Float32Array | Int32Array | null)[]) => number;
   gradientsAsync?: (ints: Int32Array, floats: Float64Array, arrays: (Float32Array | Int32Array | null)[]) => Promise<number>;
+  // The tasks' 'fast' sampler (native/binding/sampler.cc, lib/tasks/nativeSampler.ts).
+  delayedXorFast?: (state: Uint32Array, bits: Uint8Array, bump: Float64Array, x: Float32Array, steps: number, baseline: number, noise: number) => void;
+  delayedXorFastAsync?: (state: Uint32Array, bits: Uint8Array, bump: Float64Array, x: Float32Array, steps: number, baseline: number, noise: number) => Promise<void>;
+  fastNormals?: (state: Uint32Array, out: Float64Array) => void;
+  samplerMath?: (which: 0 | 1, values: Float64Array) => void;
   /** Starts the pool of that many threads (an error when the system cannot); sets nothing. */
   setThreads?: (threads: number) => void;
 }

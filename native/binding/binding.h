@@ -17,5 +17,8 @@ void registerInfo(Napi::Env env, Napi::Object exports);
 // contract.h.
 void registerKernels(Napi::Env env, Napi::Object exports);
 
+// delayedXorFast(Async), fastNormals, samplerMath: the tasks' 'fast' sampler (native/core/sampler.h).
+void registerSampler(Napi::Env env, Napi::Object exports);
+
 }  // namespace binding
 }  // namespace modprop

@@ -1,0 +1,34 @@
+/**
+ * The native side of the 'fast' sampler (native/binding/sampler.cc), when the addon is loaded and has it. The
+ * reference engine (MODPROP_BACKEND=reference, or no addon) draws the same numbers in TypeScript (fastNormal.ts),
+ * so which side runs changes no number, only the speed and which thread does the work.
+ */
+import { loadAddon, type NativeAddon } from '../native/addon';
+import { ModpropError } from '../validate';
+
+export type NativeSampler = Required<Pick<NativeAddon, 'delayedXorFast' | 'delayedXorFastAsync' | 'fastNormals' | 'samplerMath'>>;
+
+let cached: { sampler?: NativeSampler } | undefined;
+
+/** The native sampler unless MODPROP_BACKEND=reference asks for no addon. */
+export function nativeSampler(): NativeSampler | undefined {
+  return process.env.MODPROP_BACKEND === 'reference' ? undefined : loadNativeSampler();
+}
+
+/** The native sampler whenever the addon has it, whatever MODPROP_BACKEND says (for the parity tests). */
+export function loadNativeSampler(): NativeSampler | undefined {
+  if (cached === undefined) {
+    const loaded = loadAddon();
+    const a = 'addon' in loaded ? loaded.addon : undefined;
+    const complete = a && typeof a.delayedXorFast === 'function' && typeof a.delayedXorFastAsync === 'function' &&
+      typeof a.fastNormals === 'function' && typeof a.samplerMath === 'function';
+    cached = complete ? { sampler: a as NativeSampler } : {};
+  }
+  return cached.sampler;
+}
+
+/** The addon's input errors (code MODPROP_INVALID) as ModpropError. */
+export function samplerError(err: unknown): unknown {
+  if (err instanceof Error && (err as { code?: string }).code === 'MODPROP_INVALID') return new ModpropError(err.message);
+  return err;
+}

@@ -7,9 +7,10 @@
 import { abortError } from './backends/engine';
 import { loadCheckpoint, saveCheckpoint, type TrainingPosition } from './checkpoint';
 import { metricsOf } from './evaluate';
-import { checkRuleStability, gradientsAsync, network } from './gradients';
+import { checkRuleStability, gradientRunner, network } from './gradients';
 import type { Network } from './network';
-import { PARAM_KEYS, addL2, createOptimizer, project, step, type OptimizerState } from './optimizer';
+import { PARAM_KEYS, createOptimizer, type OptimizerState } from './optimizer';
+import { applyStep, nativeOptimizer } from './trainStep';
 import type { Batch, Params } from './types';
 import { deriveSeed } from './random';
 import type { Task } from './tasks/task';
@@ -167,7 +168,9 @@ async function trainFrom(net: Network, t: Task, o: Normalized, options: TrainCal
 
   const started = Date.now() - position.elapsedMs;
   const elapsed = (): number => Date.now() - started;
-  const signSource = net.config.dale ? net.config.typeSigns : null;
+  // The C++ step when the native engine computes the gradients (bit-identical to lib/optimizer.ts's).
+  const nativeStep = (o.backend ?? backend.name) === 'native' ? nativeOptimizer() : undefined;
+  let runGradients: ReturnType<typeof gradientRunner> | undefined;
   const save = (): void => {
     if (!o.checkpoint) return;
     try {
@@ -222,7 +225,8 @@ async function trainFrom(net: Network, t: Task, o: Normalized, options: TrainCal
     let g;
     try {
       checkRuleStability(net, o.rule, 'options.mu');
-      const pending = gradientsAsync(net, batch, rule, { backend: o.backend, signal: options.signal, threads: o.threads });
+      runGradients ??= gradientRunner(net, batch, rule, { loss: t.loss, backend: o.backend, threads: o.threads });
+      const pending = runGradients(batch, options.signal);
       if (it < o.iterations) {
         try {
           prefetched = { iteration: it + 1, batch: sampleTrain(it + 1) };
@@ -239,25 +243,24 @@ async function trainFrom(net: Network, t: Task, o: Normalized, options: TrainCal
     if (!Number.isFinite(g.loss)) {
       throw new validate.ModpropError(`Expected a finite loss at iteration ${it} but received ${g.loss} (training diverged: lower ${tuning}; the network keeps the parameters of iteration ${it - 1}${o.checkpoint ? `, and ${o.checkpoint} the last checkpoint` : ''})`);
     }
-    addL2(g.grads, net.params, o.l2);
-    const before = snapshotParams(net);
-    step(optimizer, net.params, g.grads, lr);
-    project(net.params, net.types, signSource, net.nOut);
-    const broken = firstNonFinite(net);
-    if (broken) {
-      for (const k of PARAM_KEYS) net.params[k].set(before[k]);
-      throw new validate.ModpropError(`Expected finite parameters after the step of iteration ${it} but ${broken} became non-finite (training diverged: lower ${tuning}; the network keeps the parameters of iteration ${it - 1})`);
+    const evaluating = it % o.evalEvery === 0 || it === o.iterations;
+    // Kept only where an evaluation may still find the new parameters overflowing (and put these back).
+    const before = evaluating ? snapshotParams(net) : undefined;
+    const stepped = await applyStep(net, optimizer, g.grads, lr, o.l2, nativeStep);
+    if (!stepped.ok) {
+      const broken = stepped.what === 'gradient' ? `grads.${stepped.where}` : `params.${stepped.where}`;
+      throw new validate.ModpropError(`Expected finite ${stepped.what === 'gradient' ? 'gradients at' : 'parameters after'} the step of iteration ${it} but ${broken} became non-finite (training diverged: lower ${tuning}; the network keeps the parameters of iteration ${it - 1})`);
     }
     position.pendingLoss += g.loss;
     position.pendingCount += 1;
     position.iteration = it;
-    if (it % o.evalEvery === 0 || it === o.iterations) {
+    if (evaluating) {
       try {
         await evaluate(it, lr);
       } catch (err) {
         // Weights grown huge but finite overflow the evaluation: that is divergence too, handled the same way.
         if (!(err instanceof NonFiniteForwardError)) throw err;
-        for (const k of PARAM_KEYS) net.params[k].set(before[k]);
+        for (const k of PARAM_KEYS) net.params[k].set(before![k]);
         throw new validate.ModpropError(`Expected a finite loss at the evaluation of iteration ${it} but the outputs overflowed float32 (${err.where}) (training diverged: lower ${tuning}; the network keeps the parameters of iteration ${it - 1})`);
       }
     }
@@ -270,12 +273,4 @@ async function trainFrom(net: Network, t: Task, o: Normalized, options: TrainCal
 function snapshotParams(net: Network): Params {
   const p = net.params;
   return { win: p.win.slice(), wrec: p.wrec.slice(), wout: p.wout.slice(), bout: p.bout.slice() };
-}
-
-function firstNonFinite(net: Network): string | undefined {
-  for (const k of PARAM_KEYS) {
-    const a = net.params[k];
-    for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) return `params.${k}[${i}]`;
-  }
-  return undefined;
 }

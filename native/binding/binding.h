@@ -20,5 +20,8 @@ void registerKernels(Napi::Env env, Napi::Object exports);
 // delayedXorFast(Async), fastNormals, samplerMath: the tasks' 'fast' sampler (native/core/sampler.h).
 void registerSampler(Napi::Env env, Napi::Object exports);
 
+// optimizerStep(Async): train()'s L2, Adam/SGD, projection and finiteness checks (native/core/optimizer.h).
+void registerOptimizer(Napi::Env env, Napi::Object exports);
+
 }  // namespace binding
 }  // namespace modprop

@@ -7,7 +7,9 @@
 #include <vector>
 
 #include "binding.h"
+#include "describe.h"
 #include "guard.h"
+#include "job_worker.h"
 #include "sampler.h"
 
 namespace modprop {
@@ -15,24 +17,8 @@ namespace binding {
 
 namespace {
 
-// What a caller passed, for the message: "a Float32Array of length 7", "-1", "a string".
-std::string describe(const Napi::Value& v) {
-  if (v.IsTypedArray()) {
-    static const char* const kNames[] = {"Int8Array", "Uint8Array", "Uint8ClampedArray", "Int16Array", "Uint16Array",
-                                         "Int32Array", "Uint32Array", "Float32Array", "Float64Array",
-                                         "BigInt64Array", "BigUint64Array"};
-    const auto t = static_cast<size_t>(v.As<Napi::TypedArray>().TypedArrayType());
-    const std::string name = t < sizeof(kNames) / sizeof(kNames[0]) ? kNames[t] : "typed array";
-    return "a " + name + " of length " + std::to_string(v.As<Napi::TypedArray>().ElementLength());
-  }
-  if (v.IsNumber() || v.IsBoolean() || v.IsUndefined() || v.IsNull()) return v.ToString().Utf8Value();
-  return v.IsString() ? "a string" : "an object";
-}
-
 Napi::Error samplerInvalid(Napi::Env env, const std::string& what, const std::string& name, const Napi::Value& got) {
-  Napi::Error e = Napi::Error::New(env, "Expected " + what + " for " + name + " but received " + describe(got));
-  e.Set("code", Napi::String::New(env, "MODPROP_INVALID"));
-  return e;
+  return invalidArgument(env, what, name, got);
 }
 
 Napi::Value argAt(const Napi::CallbackInfo& cb, size_t i) { return cb.Length() > i ? cb[i] : cb.Env().Undefined(); }
@@ -93,36 +79,16 @@ Napi::Value delayedXorFast(const Napi::CallbackInfo& cb) {
   return cb.Env().Undefined();
 }
 
-class DelayedXorWorker : public Napi::AsyncWorker {
- public:
-  DelayedXorWorker(Napi::Env env, sampler::DelayedXorJob job, std::vector<Napi::ObjectReference> keep)
-      : Napi::AsyncWorker(env, "modprop.sample"), deferred_(Napi::Promise::Deferred::New(env)), job_(job),
-        keep_(std::move(keep)) {}
-  Napi::Promise promise() { return deferred_.Promise(); }
-  void Execute() override { sampler::delayedXor(job_); }
-  void OnOK() override { deferred_.Resolve(Env().Undefined()); }
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
-  // As KernelWorker (kernels.cc): when the environment is torn down mid-call nobody is left to tell.
-  void OnWorkComplete(Napi::Env env, napi_status status) override {
-    try {
-      Napi::AsyncWorker::OnWorkComplete(env, status);
-    } catch (...) {
-    }
-  }
-
- private:
-  Napi::Promise::Deferred deferred_;
-  sampler::DelayedXorJob job_;
-  std::vector<Napi::ObjectReference> keep_;  // bits, bump and x, alive until the worker settles
+struct DelayedXorRun {
+  sampler::DelayedXorJob job;
+  void run() { sampler::delayedXor(job); }
+  Napi::Value result(Napi::Env env) { return env.Undefined(); }
 };
 
 Napi::Value delayedXorFastAsync(const Napi::CallbackInfo& cb) {
   std::vector<Napi::ObjectReference> keep;
-  sampler::DelayedXorJob job = delayedXorJob(cb, &keep);
-  auto* worker = new DelayedXorWorker(cb.Env(), job, std::move(keep));
-  Napi::Promise promise = worker->promise();
-  worker->Queue();
-  return promise;
+  DelayedXorRun run{delayedXorJob(cb, &keep)};
+  return JobWorker<DelayedXorRun>::queue(cb.Env(), "modprop.sample", run, std::move(keep));
 }
 
 // fastNormals(state, out): fills the Float64Array `out` with the stream's next normals.

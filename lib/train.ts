@@ -14,6 +14,7 @@ import { applyStep, nativeOptimizer } from './trainStep';
 import type { Batch, Params } from './types';
 import { deriveSeed } from './random';
 import type { Task } from './tasks/task';
+import { sampleOffThread } from './tasks/nativeSampler';
 import type { CurvePoint, TrainOptions, TrainResult } from './trainTypes';
 import * as validate from './validate';
 import { backend } from './backend';
@@ -185,7 +186,8 @@ async function trainFrom(net: Network, t: Task, o: Normalized, options: TrainCal
   // Evaluation runs off the JS thread (forwardAsync); training waits for it, so no number changes.
   const evaluate = async (iteration: number, lr: number): Promise<void> => {
     const seed = deriveSeed(o.seed, EVAL_STREAM, iteration);
-    const batch = taskBatch(t.sample(o.evalBatchSize, seed), `task.sample(${o.evalBatchSize}, ${seed})`);
+    const drawn = sampleOffThread(t.sample, o.evalBatchSize, seed);
+    const batch = taskBatch(drawn ? await drawn : t.sample(o.evalBatchSize, seed), `task.sample(${o.evalBatchSize}, ${seed})`);
     const m = metricsOf((await net.forwardAsync(batch, { backend: o.backend, threads: o.threads })).y, batch, net.nOut, t.loss);
     const point: CurvePoint = {
       iteration, loss: m.loss, ...(m.accuracy !== undefined ? { accuracy: m.accuracy } : {}),
@@ -209,18 +211,19 @@ async function trainFrom(net: Network, t: Task, o: Normalized, options: TrainCal
   const lrAt = (iteration: number): number => o.lr * o.lrDecay ** Math.floor((iteration - 1) / o.lrDecayEvery);
   if (position.iteration === 0 && position.curve.length === 0) await evaluate(0, lrAt(1));
 
-  // The next training batch is sampled while this iteration's gradient runs off the JS thread (batch seeds depend on
-  // the iteration only, so this changes no number). A sampling error is kept and thrown when its iteration starts.
-  const sampleTrain = (it: number): Batch => {
+  // The next training batch is sampled while this iteration's gradient runs (batch seeds depend on the iteration
+  // only, so this changes no number): natively on a libuv worker when the task can (the 'fast' sampler), else on the JS
+  // thread. A sampling error waits in its promise and is thrown when its iteration starts.
+  const sampleTrain = async (it: number): Promise<Batch> => {
     const seed = deriveSeed(o.seed, TRAIN_STREAM, it);
-    return taskBatch(t.sample(o.batchSize, seed), `task.sample(${o.batchSize}, ${seed})`);
+    const b = sampleOffThread(t.sample, o.batchSize, seed);
+    return taskBatch(b ? await b : t.sample(o.batchSize, seed), `task.sample(${o.batchSize}, ${seed})`);
   };
-  let prefetched: { iteration: number; batch?: Batch; error?: { cause: unknown } } | undefined;
+  let prefetched: { iteration: number; batch: Promise<Batch> } | undefined;
   for (let it = position.iteration + 1; it <= o.iterations; it++) {
     if (options.signal?.aborted) throw Object.assign(abortError(options.signal), { result: result() });
     const lr = lrAt(it);
-    if (prefetched?.error) throw prefetched.error.cause;
-    const batch = prefetched?.iteration === it ? prefetched.batch! : sampleTrain(it);
+    const batch = await (prefetched?.iteration === it ? prefetched.batch : sampleTrain(it));
     prefetched = undefined;
     let g;
     try {
@@ -228,11 +231,8 @@ async function trainFrom(net: Network, t: Task, o: Normalized, options: TrainCal
       runGradients ??= gradientRunner(net, batch, rule, { loss: t.loss, backend: o.backend, threads: o.threads });
       const pending = runGradients(batch, options.signal);
       if (it < o.iterations) {
-        try {
-          prefetched = { iteration: it + 1, batch: sampleTrain(it + 1) };
-        } catch (cause) {
-          prefetched = { iteration: it + 1, error: { cause } };
-        }
+        prefetched = { iteration: it + 1, batch: sampleTrain(it + 1) };
+        prefetched.batch.catch(() => undefined); // handled when iteration it + 1 awaits it
       }
       g = await pending;
     } catch (err) {

@@ -11,7 +11,7 @@
 import { Random, STREAMS } from '../random';
 import type { Batch } from '../types';
 import { fastNormal } from './fastNormal';
-import { loadNativeSampler, nativeSampler, samplerError, type NativeSampler } from './nativeSampler';
+import { loadNativeSampler, nativeSampler, registerAsyncSample, samplerError, type NativeSampler } from './nativeSampler';
 import { ModpropError } from '../validate';
 import * as validate from '../validate';
 import type { Task } from './task';
@@ -109,6 +109,20 @@ export function delayedXor(options: DelayedXorOptions = {}): DelayedXorTask {
     }
     return { x, batchSize, steps, labels };
   };
+  // The same batch, the noise drawn on a libuv worker (only the 'fast' sampler is native).
+  const sampleAsync = async (batchSize: number, seed: number): Promise<Batch> => {
+    const native = sampler === 'fast' ? nativeSampler() : undefined;
+    if (!native) return sampleWith(batchSize, seed);
+    check(batchSize, seed);
+    const { bits, labels } = drawBits(batchSize, seed);
+    const x = new Float32Array(batchSize * steps * 2);
+    try {
+      await native.delayedXorFastAsync(new Random(seed, STREAMS.taskNoise).state(), bits, bump, x, steps, BASELINE, noise);
+    } catch (err) {
+      throw samplerError(err);
+    }
+    return { x, batchSize, steps, labels };
+  };
   return {
     name: 'delayed-xor',
     nIn: 2,
@@ -117,7 +131,7 @@ export function delayedXor(options: DelayedXorOptions = {}): DelayedXorTask {
     metric: 'accuracy',
     steps,
     sampler,
-    sample: (batchSize: number, seed: number) => sampleWith(batchSize, seed),
+    sample: registerAsyncSample((batchSize: number, seed: number) => sampleWith(batchSize, seed), sampleAsync),
     sampleOn: (engine: 'native' | 'reference', batchSize: number, seed: number) => {
       validate.oneOf(engine, 'engine', ['native', 'reference'] as const);
       return sampleWith(batchSize, seed, engine);

@@ -4,6 +4,7 @@
  * so which side runs changes no number, only the speed and which thread does the work.
  */
 import { loadAddon, type NativeAddon } from '../native/addon';
+import type { Batch } from '../types';
 import { ModpropError } from '../validate';
 
 export type NativeSampler = Required<Pick<NativeAddon, 'delayedXorFast' | 'delayedXorFastAsync' | 'fastNormals' | 'samplerMath'>>;
@@ -31,4 +32,20 @@ export function loadNativeSampler(): NativeSampler | undefined {
 export function samplerError(err: unknown): unknown {
   if (err instanceof Error && (err as { code?: string }).code === 'MODPROP_INVALID') return new ModpropError(err.message);
   return err;
+}
+
+type SampleFn = (batchSize: number, seed: number) => Batch;
+
+// A task's `sample` function → the same draw off the JS thread. Keyed by the function, not the task, so a task copied
+// with its own `sample` replaced ({ ...task, sample }) loses the async twin and train calls the replacement.
+const twins = new WeakMap<SampleFn, (batchSize: number, seed: number) => Promise<Batch>>();
+
+export function registerAsyncSample(sample: SampleFn, sampleAsync: (batchSize: number, seed: number) => Promise<Batch>): SampleFn {
+  twins.set(sample, sampleAsync);
+  return sample;
+}
+
+/** The batch `sample(batchSize, seed)` would return, drawn off the JS thread when the task has such a twin. */
+export function sampleOffThread(sample: SampleFn, batchSize: number, seed: number): Promise<Batch> | undefined {
+  return twins.get(sample)?.(batchSize, seed);
 }

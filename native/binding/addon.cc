@@ -18,6 +18,7 @@ napi_value init(napi_env rawEnv, napi_value rawExports) noexcept {
     modprop::binding::registerKernels(env, exports);
     modprop::binding::registerSampler(env, exports);
     modprop::binding::registerOptimizer(env, exports);
+    modprop::binding::registerFinite(env, exports);
     return rawExports;
   } catch (const Napi::Error& e) {
     modprop::binding::reportOrDrop(e);

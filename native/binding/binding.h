@@ -23,5 +23,8 @@ void registerSampler(Napi::Env env, Napi::Object exports);
 // optimizerStep(Async): train()'s L2, Adam/SGD, projection and finiteness checks (native/core/optimizer.h).
 void registerOptimizer(Napi::Env env, Napi::Object exports);
 
+// firstNonFiniteAsync: the finiteness check of forward results off the JS thread (lib/resultChecks.ts).
+void registerFinite(Napi::Env env, Napi::Object exports);
+
 }  // namespace binding
 }  // namespace modprop

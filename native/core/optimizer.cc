@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 namespace modprop {
@@ -14,14 +15,13 @@ constexpr double kBeta1 = 0.9;
 constexpr double kBeta2 = 0.999;
 constexpr double kEpsilon = 1e-8;
 
-bool firstNonFinite(float* const* a, const size_t* n, int32_t* matrix, size_t* index) {
+bool firstNonFiniteOf(float* const* a, const size_t* n, int32_t* matrix, size_t* index) {
   for (int k = 0; k < kParams; k++) {
-    for (size_t i = 0; i < n[k]; i++) {
-      if (!std::isfinite(a[k][i])) {
-        *matrix = k;
-        *index = i;
-        return true;
-      }
+    const size_t at = firstNonFinite(a[k], n[k]);
+    if (at < n[k]) {
+      *matrix = k;
+      *index = at;
+      return true;
     }
   }
   return false;
@@ -29,9 +29,27 @@ bool firstNonFinite(float* const* a, const size_t* n, int32_t* matrix, size_t* i
 
 }  // namespace
 
+size_t firstNonFinite(const float* a, size_t n) {
+  constexpr size_t kBlock = 1024;
+  constexpr uint32_t kExponent = 0x7f800000u;  // all ones: ±Infinity or NaN
+  for (size_t start = 0; start < n; start += kBlock) {
+    const size_t end = std::min(n, start + kBlock);
+    uint32_t any = 0;
+    for (size_t i = start; i < end; i++) {
+      uint32_t bits;
+      std::memcpy(&bits, a + i, sizeof bits);
+      any |= static_cast<uint32_t>((bits & kExponent) == kExponent);
+    }
+    if (!any) continue;
+    for (size_t i = start; i < end; i++)
+      if (!std::isfinite(a[i])) return i;
+  }
+  return n;
+}
+
 StepResult step(const StepJob& job) {
   StepResult r;
-  if (firstNonFinite(job.g, job.n, &r.matrix, &r.index)) {
+  if (firstNonFiniteOf(job.g, job.n, &r.matrix, &r.index)) {
     r.status = Status::kGradient;
     return r;
   }
@@ -77,7 +95,7 @@ StepResult step(const StepJob& job) {
     }
   }
 
-  if (firstNonFinite(job.w, job.n, &r.matrix, &r.index)) {
+  if (firstNonFiniteOf(job.w, job.n, &r.matrix, &r.index)) {
     r.status = Status::kParameter;
     for (int k = 0; k < kParams; k++) std::copy(before[k].begin(), before[k].end(), job.w[k]);
   }

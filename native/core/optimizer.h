@@ -36,6 +36,10 @@ struct StepResult {
   size_t index = 0;
 };
 
+// The index of the first non-finite entry of a[0..n), or n when all are finite. Reads the exponent bits in blocks
+// (an integer test the compiler vectorises), so scanning a forward pass's v and z (B·T·N floats each) stays cheap.
+size_t firstNonFinite(const float* a, size_t n);
+
 // Runs the step in place. On kGradient nothing was changed; on kParameter the parameters are restored to their
 // values before the step (the moments keep the step's update, as the TypeScript path leaves them).
 StepResult step(const StepJob& job);

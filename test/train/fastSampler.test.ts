@@ -59,4 +59,13 @@ describe('train() with the fast sampler', () => {
       message: `Expected a checkpoint of task 'delayed-xor' with sampler 'box-muller' for options.resume but received sampler 'fast' in ${file}`,
     });
   });
+
+  it('calls a replaced sample function rather than the native twin of the original', async () => {
+    const seeds: number[] = [];
+    const wrapped = { ...fast, sample: (b: number, seed: number) => { seeds.push(seed); return fast.sample(b, seed); } };
+    const a = await train(small(), wrapped, { ...BASE, iterations: 5 });
+    const b = await train(small(), fast, { ...BASE, iterations: 5 });
+    assert.equal(seeds.length, 5 + 2, 'five training batches and two evaluation batches');
+    assert.deepEqual(withoutTime(a.curve), withoutTime(b.curve));
+  });
 });

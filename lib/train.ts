@@ -11,6 +11,7 @@ import { checkRuleStability, gradientRunner, network } from './gradients';
 import type { Network } from './network';
 import { PARAM_KEYS, createOptimizer, type OptimizerState } from './optimizer';
 import { applyStep, nativeOptimizer } from './trainStep';
+import { evaluationForward } from './trainEval';
 import type { Batch, Params } from './types';
 import { deriveSeed } from './random';
 import type { Task } from './tasks/task';
@@ -183,12 +184,14 @@ async function trainFrom(net: Network, t: Task, o: Normalized, options: TrainCal
 
   // A custom task's batches are checked like a caller's (labels in range, targets finite) before any metric.
   const taskBatch = (b: unknown, name: string): Batch => validate.batch(b, net, t.loss, name).batch;
-  // Evaluation runs off the JS thread (forwardAsync); training waits for it, so no number changes.
+  // Evaluation runs off the JS thread (forwardAsync, into outputs reused all run); training waits for it, so no
+  // number changes.
+  const forwardY = evaluationForward(net, o.backend, o.threads);
   const evaluate = async (iteration: number, lr: number): Promise<void> => {
     const seed = deriveSeed(o.seed, EVAL_STREAM, iteration);
     const drawn = sampleOffThread(t.sample, o.evalBatchSize, seed);
     const batch = taskBatch(drawn ? await drawn : t.sample(o.evalBatchSize, seed), `task.sample(${o.evalBatchSize}, ${seed})`);
-    const m = metricsOf((await net.forwardAsync(batch, { backend: o.backend, threads: o.threads })).y, batch, net.nOut, t.loss);
+    const m = metricsOf(await forwardY(batch), batch, net.nOut, t.loss);
     const point: CurvePoint = {
       iteration, loss: m.loss, ...(m.accuracy !== undefined ? { accuracy: m.accuracy } : {}),
       ...(m.nmse !== undefined ? { nmse: m.nmse } : {}),
@@ -197,7 +200,7 @@ async function trainFrom(net: Network, t: Task, o: Normalized, options: TrainCal
     if (position.pendingCount > 0) point.trainLoss = position.pendingLoss / position.pendingCount;
     if (t.heldOut) {
       const held = taskBatch(t.heldOut(), 'task.heldOut()');
-      const h = metricsOf((await net.forwardAsync(held, { backend: o.backend, threads: o.threads })).y, held, net.nOut, t.loss);
+      const h = metricsOf(await forwardY(held), held, net.nOut, t.loss);
       point.testLoss = h.loss;
       if (h.accuracy !== undefined) point.testAccuracy = h.accuracy;
     }

@@ -10,6 +10,7 @@
  */
 import { Random, STREAMS } from '../random';
 import type { Batch } from '../types';
+import { sampleInWorker } from './boxMullerPool';
 import { fastNormal } from './fastNormal';
 import { loadNativeSampler, nativeSampler, registerAsyncSample, samplerError, type NativeSampler } from './nativeSampler';
 import { ModpropError } from '../validate';
@@ -109,11 +110,12 @@ export function delayedXor(options: DelayedXorOptions = {}): DelayedXorTask {
     }
     return { x, batchSize, steps, labels };
   };
-  // The same batch, the noise drawn on a libuv worker (only the 'fast' sampler is native).
+  // The same batch off the JS thread: the 'fast' sampler natively on a libuv worker, Box–Muller (and 'fast' without
+  // the addon) in TypeScript on a worker thread.
   const sampleAsync = async (batchSize: number, seed: number): Promise<Batch> => {
-    const native = sampler === 'fast' ? nativeSampler() : undefined;
-    if (!native) return sampleWith(batchSize, seed);
     check(batchSize, seed);
+    const native = sampler === 'fast' ? nativeSampler() : undefined;
+    if (!native) return sampleInWorker({ cueSteps: cue, delaySteps: delay, noise, sampler }, batchSize, seed);
     const { bits, labels } = drawBits(batchSize, seed);
     const x = new Float32Array(batchSize * steps * 2);
     try {

@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Network, tasks, train, type CurvePoint, type TrainCallOptions } from '../../lib/index';
+import { sampleOffThread } from '../../lib/tasks/nativeSampler';
 
 const fast = tasks.delayedXor({ cueSteps: 10, delaySteps: 20, sampler: 'fast' });
 const small = (seed = 1): Network => Network.create({ nIn: 2, nRec: 30, nOut: 2, seed, tau: 20 });
@@ -67,5 +68,26 @@ describe('train() with the fast sampler', () => {
     const b = await train(small(), fast, { ...BASE, iterations: 5 });
     assert.equal(seeds.length, 5 + 2, 'five training batches and two evaluation batches');
     assert.deepEqual(withoutTime(a.curve), withoutTime(b.curve));
+  });
+
+  it('draws the same batches off the JS thread (native fast, worker-thread Box–Muller and TypeScript fast)', async () => {
+    const saved = process.env.MODPROP_BACKEND;
+    try {
+      for (const engine of ['', 'reference']) {
+        process.env.MODPROP_BACKEND = engine;
+        for (const o of [{}, { sampler: 'fast' as const }, { noise: 0, cueSteps: 3, delaySteps: 1 }, { noise: 5, sampler: 'fast' as const }]) {
+          const t = tasks.delayedXor(o);
+          for (const seed of [0, 5, 2 ** 40]) {
+            const off = await sampleOffThread(t.sample, 6, seed);
+            assert.ok(off, 'a built-in delayed-XOR task has an off-thread twin');
+            assert.deepEqual(off, t.sample(6, seed), `${JSON.stringify(o)} seed ${seed} (MODPROP_BACKEND='${engine}')`);
+          }
+        }
+      }
+    } finally {
+      if (saved === undefined) delete process.env.MODPROP_BACKEND;
+      else process.env.MODPROP_BACKEND = saved;
+    }
+    assert.equal(sampleOffThread((b: number, s: number) => fast.sample(b, s), 2, 1), undefined, 'no twin for another function');
   });
 });

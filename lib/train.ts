@@ -215,8 +215,9 @@ async function trainFrom(net: Network, t: Task, o: Normalized, options: TrainCal
   if (position.iteration === 0 && position.curve.length === 0) await evaluate(0, lrAt(1));
 
   // The next training batch is sampled while this iteration's gradient runs (batch seeds depend on the iteration
-  // only, so this changes no number): natively on a libuv worker when the task can (the 'fast' sampler), else on the JS
-  // thread. A sampling error waits in its promise and is thrown when its iteration starts.
+  // only, so this changes no number), off the JS thread when the task's sample has a twin there (the built-in
+  // delayed XOR: 'fast' natively, Box–Muller on a worker thread), else on it. A sampling error waits in its promise
+  // and is thrown when its iteration starts.
   const sampleTrain = async (it: number): Promise<Batch> => {
     const seed = deriveSeed(o.seed, TRAIN_STREAM, it);
     const b = sampleOffThread(t.sample, o.batchSize, seed);

@@ -19,12 +19,15 @@ describe('train() with the fast sampler', () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'modprop-fastsampler-'));
   after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-  it('records the sampler, repeats itself, and differs from box-muller only through the noise', async () => {
-    const a = await train(small(), fast, BASE);
-    const b = await train(small(), fast, BASE);
+  it('records the sampler, repeats itself on either engine, and differs from box-muller only through the noise', async () => {
+    const a = await train(small(), fast, { ...BASE, backend: 'native' });
+    const b = await train(small(), fast, { ...BASE, backend: 'native' });
+    const r1 = await train(small(), fast, { ...BASE, backend: 'reference', iterations: 10 });
+    const r2 = await train(small(), fast, { ...BASE, backend: 'reference', iterations: 10 });
+    assert.deepEqual(withoutTime(r1.curve), withoutTime(r2.curve));
     assert.equal(a.config.sampler, 'fast');
     assert.deepEqual(withoutTime(a.curve), withoutTime(b.curve));
-    const old = await train(small(), tasks.delayedXor({ cueSteps: 10, delaySteps: 20 }), BASE);
+    const old = await train(small(), tasks.delayedXor({ cueSteps: 10, delaySteps: 20 }), { ...BASE, backend: 'native' });
     assert.equal(old.config.sampler, 'box-muller');
     assert.notDeepEqual(withoutTime(a.curve), withoutTime(old.curve));
     assert.notEqual(a.curve[0].loss, a.final!.loss, 'the network learned something');
@@ -45,15 +48,16 @@ describe('train() with the fast sampler', () => {
     assert.deepEqual(withoutTime(runs[0].curve), withoutTime(runs[1].curve));
   });
 
-  it('resumes onto the uninterrupted curve, and refuses a checkpoint of the other sampler', async () => {
+  it('resumes onto the uninterrupted curve (native engine and optimizer), and refuses a checkpoint of the other sampler', async () => {
     const file = path.join(tmp, 'fast.json');
-    const straight = await train(small(), fast, BASE);
+    const native: TrainCallOptions = { ...BASE, backend: 'native' };
+    const straight = await train(small(), fast, native);
     const controller = new AbortController();
     await assert.rejects(train(small(), fast, {
-      ...BASE, checkpoint: file, checkpointEvery: 10, signal: controller.signal,
+      ...native, checkpoint: file, checkpointEvery: 10, signal: controller.signal,
       onProgress: (p) => { if (p.iteration === 20) controller.abort(); },
     }), { name: 'AbortError' });
-    const resumed = await train(small(7), fast, { ...BASE, resume: file });
+    const resumed = await train(small(7), fast, { ...native, resume: file });
     assert.deepEqual(withoutTime(resumed.curve), withoutTime(straight.curve));
     await assert.rejects(train(small(), tasks.delayedXor({ cueSteps: 10, delaySteps: 20 }), { ...BASE, resume: file }), {
       name: 'ModpropError',

@@ -1,36 +1,31 @@
 /**
- * Event-loop delay while training at paper size (issue 11 "Load"): N = 120, B = 32, delayed XOR, for online ModProp
- * and BPTT, with perf_hooks.monitorEventLoopDelay sampling every 1 ms. Prints p50 / p99 / max in ms per rule.
+ * Training at paper size per rule (issue 11 "Load", issue 13 goal 1): N = 120, B = 32, delayed XOR; for each rule the
+ * gradient alone, train()'s marginal ms per iteration, their ratio (goal ≤ 1.15) and the event-loop delay while
+ * training (perf_hooks, 1 ms resolution: p50 / p99 / max; goal p99 < 10 ms). The same measurement as the bench's
+ * training-iteration phase (bench/trainPhase.ts), runnable alone:
  *
- *   npx tsx bench/eventLoop.ts [iterations=60] [threads]
+ *   npx tsx bench/eventLoop.ts [sampler=fast|box-muller] [threads] [--quick]
  *
  * With as many native threads as CPUs the kernels compete with the JS thread for the cores, which shows up as
- * event-loop delay too; pass a thread count to leave a core free.
- *
- * `MODPROP_ROOT=/path/to/another/checkout` measures that checkout's library instead (for before/after numbers).
+ * event-loop delay too; pass a thread count to leave a core free. Run it under `flock /work/bench.lock` beside others.
  */
-import { monitorEventLoopDelay } from 'node:perf_hooks';
-import * as path from 'node:path';
-
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const m = require(path.join(process.env.MODPROP_ROOT ?? path.join(__dirname, '..'), 'lib', 'index.ts')) as typeof import('../lib/index');
-
-async function measure(rule: Record<string, unknown>, iterations: number): Promise<string> {
-  const task = m.tasks.delayedXor();
-  const net = m.Network.create({ nIn: task.nIn, nRec: 120, nOut: task.nOut, seed: 1 });
-  const h = monitorEventLoopDelay({ resolution: 1 });
-  h.enable();
-  const started = Date.now();
-  await m.train(net, task, { ...rule, iterations, batchSize: 32, evalEvery: 20, seed: 1 } as never);
-  h.disable();
-  const ms = (ns: number): string => (ns / 1e6).toFixed(1);
-  return `${JSON.stringify(rule)}: ${iterations} iterations in ${Date.now() - started} ms; event-loop delay p50 ${ms(h.percentile(50))} ms, p99 ${ms(h.percentile(99))} ms, max ${ms(h.max)} ms`;
-}
+import { getThreads } from '../lib/index';
+import type { TaskSampler } from '../lib/tasks/delayedXor';
+import { JOBS } from './suites';
+import { measureTraining, trainRowLine } from './trainPhase';
 
 (async () => {
-  const iterations = Number(process.argv[2] ?? 60);
-  const threads = process.argv[3] === undefined ? undefined : Number(process.argv[3]);
-  if (threads !== undefined) m.setThreads(threads); // setThreads, not the threads option: older checkouts lack it
-  console.log(`engine ${m.backend.name}, threads ${m.getThreads()}`);
-  for (const rule of [{ rule: 'modprop', online: true }, { rule: 'bptt' }]) console.log(await measure(rule, iterations));
-})();
+  const args = process.argv.slice(2).filter((a) => a !== '--quick');
+  const quick = process.argv.includes('--quick');
+  const sampler = (args[0] ?? 'fast') as TaskSampler;
+  if (sampler !== 'fast' && sampler !== 'box-muller') throw new Error(`Expected fast or box-muller for the sampler but received '${sampler}'`);
+  const threads = args[1] === undefined ? getThreads() : Number(args[1]);
+  const settings = quick ? { short: 2, long: 10, repeats: 1, gradientCalls: 3 } : { short: 5, long: 45, repeats: 3, gradientCalls: 20 };
+  console.log(`delayed XOR, N = 120, B = 32, T = 900, ${threads} threads, sampler ${sampler}`);
+  for (const job of JOBS.filter((j) => j.rule)) {
+    console.log(trainRowLine(await measureTraining(job, sampler, { nRec: 120, batch: 32, threads, ...settings })));
+  }
+})().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.stack ?? err.message : err);
+  process.exitCode = 1;
+});

@@ -19,7 +19,9 @@ import { cpuHasAvx512, measureGemm, type GemmReport } from './gemm';
 import { MEMORY_STEPS, runMemory } from './memory';
 import { runScaling } from './scaling';
 import { renderMarkdown, writeMarkdown, type Machine, type MeasuredRow, type Results } from './report';
-import { JOBS, callOf, runSuite, trainIteration, type SuiteOptions, type Timing } from './suites';
+import { JOBS, callOf, runSuite, type SuiteOptions, type Timing } from './suites';
+import { measureTraining, trainRowLine, type TrainRow } from './trainPhase';
+import { peerRatios, runTorchPeer, type TorchPeer } from './torch';
 import { allowedCpus, canPin, placementProbe, setThreadsPlaced, unpinCaller } from './placement';
 import { judge, judgeMemory, nativePhase } from './targets';
 import { CONTENDED, watchLoad, type Load } from './load';
@@ -30,7 +32,7 @@ const ROOT = path.dirname(BENCH);
 const PAPER = { batch: 32, nRec: 120 };
 const REFERENCE_TASK = { cueSteps: 10, delaySteps: 70 };  // T = 90: a tenth of the paper's 900 steps
 
-const PHASES = ['gemm', 'native', 'reference', 'train', 'memory', 'scaling'] as const;
+const PHASES = ['gemm', 'native', 'reference', 'train', 'torch', 'memory', 'scaling'] as const;
 type Phase = (typeof PHASES)[number];
 
 const USAGE = `usage: npm run bench -- [--quick] [--phases LIST] [--threads 1,2] [--name NAME] [--out DIR] [--skip-reference]
@@ -51,15 +53,17 @@ const USAGE = `usage: npm run bench -- [--quick] [--phases LIST] [--threads 1,2]
 
 interface Settings {
   native: SuiteOptions; small: SuiteOptions; reference: SuiteOptions; gemmReps: number; placementPools: number;
-  train: { short: number; long: number; repeats: number }; scaling: SuiteOptions;
+  train: { short: number; long: number; repeats: number; gradientCalls: number }; torchReps: number; scaling: SuiteOptions;
 }
 const FULL: Settings = {
   native: { minSamples: 20, maxTime: 6 }, small: { minSamples: 10, maxTime: 1 }, reference: { minSamples: 5, maxTime: 5 },
-  gemmReps: 9, placementPools: 8, train: { short: 5, long: 25, repeats: 3 }, scaling: { minSamples: 3, maxTime: 1 },
+  gemmReps: 9, placementPools: 8, train: { short: 5, long: 45, repeats: 3, gradientCalls: 20 }, torchReps: 5,
+  scaling: { minSamples: 3, maxTime: 1 },
 };
 const QUICK: Settings = {
   native: { minSamples: 3, maxTime: 0.5 }, small: { minSamples: 3, maxTime: 0.2 }, reference: { minSamples: 2, maxTime: 0.3 },
-  gemmReps: 3, placementPools: 4, train: { short: 2, long: 8, repeats: 1 }, scaling: { minSamples: 2, maxTime: 0.1 },
+  gemmReps: 3, placementPools: 4, train: { short: 2, long: 8, repeats: 1, gradientCalls: 3 }, torchReps: 1,
+  scaling: { minSamples: 2, maxTime: 0.1 },
 };
 
 function machine(): Machine {
@@ -278,23 +282,39 @@ async function main(): Promise<void> {
     reference = { shape: smallShape, scale, rows: timings.map((t) => ({ ...t, scaledMs: t.medianMs * scale })) };
   }
 
-  const train: Results['train'] = [];
+  const train: TrainRow[] = [];
   if (!nativeUnavailable && run('train')) {
     const threads = Math.max(...threadCounts);
     // The gradients of train() run on a libuv thread, not the JS thread: let that one and the JS thread go anywhere.
     setThreadsPlaced(threads, pin, cpus);
     if (pin) unpinCaller(cpus);
-    log(`\nend-to-end training iteration, ${threads} threads`);
+    log(`\nend-to-end training iteration, ${threads} threads: train() ÷ its gradient, event-loop delay while training`);
     const end = watch('training iteration');
-    for (const job of JOBS.filter((j) => j.name === 'bptt' || j.name === 'modprop-online')) {
-      const t = await trainIteration(paperTask, job, { nRec: PAPER.nRec, batch: PAPER.batch, ...settings.train });
-      train.push({ ...t, threads });
-      log(`  ${job.label.padEnd(24)} ${t.medianMs.toFixed(2).padStart(9)} ms / iteration`);
+    // Every rule with the 'fast' sampler; Box–Muller (the default until the study is regenerated) for two of them.
+    const runs = [...JOBS.filter((j) => j.rule).map((j) => [j, 'fast'] as const),
+      ...JOBS.filter((j) => j.name === 'bptt' || j.name === 'modprop-online').map((j) => [j, 'box-muller'] as const)];
+    for (const [job, sampler] of runs) {
+      const t = await measureTraining(job, sampler, { nRec: PAPER.nRec, batch: PAPER.batch, threads, ...settings.train });
+      train.push(t);
+      log(trainRowLine(t));
     }
     end();
   }
   if (!nativeUnavailable) setThreads(defaultThreads);
   if (pin) unpinCaller(cpus);
+
+  let torch: TorchPeer | undefined;
+  if (run('torch')) {
+    log('\nPyTorch peer: a BPTT training step of the same network (/usr/bin/python3, bench/torch_peer.py)');
+    const end = watch('torch');
+    torch = runTorchPeer({ batch: PAPER.batch, steps: paperTask.steps, nRec: PAPER.nRec, threads: [...new Set([1, Math.min(2, m.cores)])], reps: settings.torchReps });
+    end();
+    if (!torch.available) log(`  skipped: ${torch.reason}`);
+    else {
+      log(`  torch ${torch.torch}, ${torch.blas}: best step ${torch.bestMs.toFixed(1)} ms (${torch.bestThreads} thread${torch.bestThreads > 1 ? 's' : ''})`);
+      for (const p of peerRatios(torch, train)) log(`  ${p.label} (${p.sampler}): training iteration ${p.trainMs.toFixed(2)} ms, ${p.ratio.toFixed(1)}× faster than PyTorch (goal ≥ ${p.goal}×)`);
+    }
+  }
 
   let memory: Results['memory'];
   if (run('memory')) {
@@ -319,7 +339,7 @@ async function main(): Promise<void> {
   const results: Results = {
     name, date: new Date().toISOString(), command: commandLine(argv), quick: values.quick ?? false, phases, metadata: runMetadata(),
     machine: { ...m, loadAvgEnd: os.loadavg() }, git: gitState(), addon, nativeUnavailable, gemm,
-    flopModel: 'bench/README.md#flop-model (bench/flops.ts)', pinned: pin, contention, placement, native, nativeSmall, reference, train,
+    flopModel: 'bench/README.md#flop-model (bench/flops.ts)', pinned: pin, contention, placement, native, nativeSmall, reference, train, torch,
     activity: { fraction: activeFraction, dense: { threshold: DENSE_THRESHOLD, fraction: denseActive, runs: nativeDense } },
     memory, scaling, targets,
     durationSec: (performance.now() - started) / 1000,

@@ -12,6 +12,8 @@ import type { MemoryResults } from './memory';
 import { scalingLines, type ScalingResults } from './scaling';
 import type { PlacementProbe } from './placement';
 import type { Timing, TrainTiming } from './suites';
+import { peerRatios, type TorchPeer } from './torch';
+import type { TrainRow } from './trainPhase';
 import type { Row, TargetResult } from './targets';
 import type { RunMetadata } from '../lib/metadata';
 
@@ -52,7 +54,10 @@ export interface Results {
   /** Native at the reference's size, for a same-size ratio. */
   nativeSmall?: { threads: number; shape: Shape; rows: MeasuredRow[] };
   reference?: { shape: Shape; scale: number; rows: (Timing & { scaledMs: number })[] };
-  train: (TrainTiming & { threads: number })[];
+  /** Older results lack the sampler, gradient, ratio and event-loop fields. */
+  train: (TrainTiming & { threads: number } & Partial<TrainRow>)[];
+  /** The PyTorch peer (bench/torch.ts); absent when the phase did not run. */
+  torch?: TorchPeer;
   /** Peak RSS per rule and T (bench/memory.ts). */
   memory?: MemoryResults;
   /** Large networks: jobs per N, the PyTorch peer, Network.create and peak RSS per N (bench/scaling.ts). */
@@ -129,10 +134,25 @@ function placementLines(r: Results): string[] {
 
 function trainTable(r: Results): string[] {
   if (!r.train.length) return ['Not measured.'];
+  const loop = (t: Results['train'][number]): string => (t.eventLoop ? `${f(t.eventLoop.p50)} / ${f(t.eventLoop.p99)} / ${f(t.eventLoop.max)}` : '—');
   return [
-    '| rule | threads | ms / training iteration (median) | runs |',
-    '|---|---:|---:|---|',
-    ...r.train.map((t) => `| ${t.label} | ${t.threads} | ${f(t.medianMs, 2)} | ${t.runsMs.map((x) => f(x, 1)).join(', ')} |`),
+    '| rule | sampler | threads | ms / training iteration (median) | gradient ms | iteration ÷ gradient (goal ≤ 1.15) | event loop p50 / p99 / max ms (goal p99 < 10) | runs |',
+    '|---|---|---:|---:|---:|---:|---|---|',
+    ...r.train.map((t) => `| ${t.label} | ${t.sampler ?? 'box-muller'} | ${t.threads} | ${f(t.medianMs, 2)} | ${f(t.gradientMs, 2)} | ${f(t.ratio, 2)} | ${loop(t)} | ${t.runsMs.map((x) => f(x, 1)).join(', ')} |`),
+  ];
+}
+
+function torchLines(r: Results): string[] {
+  if (!r.torch) return ['Not measured in this run (`--phases`).'];
+  if (!r.torch.available) return [`Skipped: ${r.torch.reason}.`];
+  const t = r.torch;
+  return [
+    `PyTorch ${t.torch} (${t.blas}): one BPTT training step of the same network (Python loop over T = ${t.shape.steps}, B = ${t.shape.batch},`,
+    `N = ${t.shape.nRec}, autograd, Adam), best of ${Object.keys(t.stepMs).join(' and ')} threads: **${f(t.bestMs, 1)} ms** (${Object.entries(t.stepMs).map(([n, ms]) => `${n} thread${n === '1' ? '' : 's'} ${f(ms, 1)} ms`).join(', ')}).`,
+    '',
+    '| rule | sampler | training iteration ms | PyTorch step ÷ training iteration | goal |',
+    '|---|---|---:|---:|---:|',
+    ...peerRatios(t, r.train.filter((x): x is TrainRow => x.sampler !== undefined)).map((p) => `| ${p.label} | ${p.sampler} | ${f(p.trainMs, 2)} | ${f(p.ratio, 1)}× | ≥ ${p.goal}× |`),
   ];
 }
 
@@ -275,9 +295,15 @@ export function renderMarkdown(r: Results, profile: string | undefined): string 
     '## End-to-end training iteration',
     '',
     'train() on delayed XOR at the paper\'s size: batch sampling, gradientsAsync, L2, Adam, Dale projection; the marginal',
-    'cost per iteration (two runs differing only in their number of iterations, so evaluations and set-up cancel).',
+    'cost per iteration (two runs differing only in their number of iterations, so set-up cancels; both evaluate every',
+    '20 iterations, train\'s default, so evaluation is included), the gradient alone (gradientsAsync back to back) and',
+    'the event-loop delay while train() ran (bench/trainPhase.ts).',
     '',
     ...trainTable(r),
+    '',
+    '## PyTorch peer',
+    '',
+    ...torchLines(r),
     '',
     '## Memory',
     '',

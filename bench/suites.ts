@@ -1,10 +1,10 @@
 /**
  * benchmark.js suites: one per engine, size and thread count, one benchmark per job (forward and each rule), and
- * the end-to-end training iteration (train(): batch sampling, gradients on the worker thread, Adam, Dale projection).
+ * the shape of the end-to-end training iteration's results (measured by bench/trainPhase.ts).
  * Each job is called once before it is timed, so a failing rule is an error here rather than a silent zero.
  */
 import Benchmark from 'benchmark';
-import { Network, gradients, train, type Batch, type RuleConfig, type Task } from '../lib/index';
+import { Network, gradients, type Batch, type RuleConfig } from '../lib/index';
 import type { JobName } from './flops';
 
 export interface Job {
@@ -54,7 +54,7 @@ export interface SuiteOptions {
   maxTime: number;
 }
 
-function quantile(sorted: number[], q: number): number {
+export function quantile(sorted: number[], q: number): number {
   const at = (sorted.length - 1) * q;
   const lo = Math.floor(at), hi = Math.ceil(at);
   return sorted[lo] + (sorted[hi] - sorted[lo]) * (at - lo);
@@ -120,26 +120,4 @@ export interface TrainTiming {
   runsMs: number[];
   short: number;
   long: number;
-}
-
-/**
- * ms per training iteration at the paper's setting, as the difference of two train() runs that differ only in their
- * number of iterations, so the fixed costs (the two evaluations, set-up) cancel. Median of `repeats` differences.
- */
-export async function trainIteration(task: Task, job: Job, opts: { nRec: number; batch: number; short: number; long: number; repeats: number }): Promise<TrainTiming> {
-  const run = async (iterations: number): Promise<number> => {
-    const net = Network.create({ nIn: task.nIn, nRec: opts.nRec, nOut: task.nOut, seed: 1 });
-    const t0 = performance.now();
-    await train(net, task, { ...job.rule!, iterations, evalEvery: iterations, batchSize: opts.batch, backend: 'native', seed: 1 });
-    return performance.now() - t0;
-  };
-  await run(1);  // warm-up
-  const perIteration: number[] = [];
-  for (let r = 0; r < opts.repeats; r++) {
-    const a = await run(opts.short);
-    const b = await run(opts.long);
-    perIteration.push((b - a) / (opts.long - opts.short));
-  }
-  const sorted = [...perIteration].sort((x, y) => x - y);
-  return { job: job.name, label: job.label, medianMs: quantile(sorted, 0.5), runsMs: perIteration, short: opts.short, long: opts.long };
 }

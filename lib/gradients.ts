@@ -89,6 +89,17 @@ export async function gradientsAsync(net: Network, batch: Batch, rule: RuleConfi
   return checkFinite(await p.engine.gradientsAsync(net, p.batch, p.rule, p.loss, signal, p.threads));
 }
 
+/**
+ * `gradientsAsync` for a training loop: the network, rule and options are checked once (with the run's first batch)
+ * instead of on every call; each later batch must come checked by the caller (train validates every task batch).
+ * The result is checked as `gradientsAsync` checks it.
+ */
+export function gradientRunner(net: Network, first: Batch, rule: RuleConfig, options: { loss?: LossName; backend?: 'native' | 'reference'; threads?: number }):
+  (batch: Batch, signal?: AbortSignal) => Promise<GradientResult> {
+  const p = prepare(net, first, rule, options, ['loss', 'backend', 'threads']);
+  return async (batch, signal) => checkFinite(await p.engine.gradientsAsync(net, batch, p.rule, p.loss, signal, p.threads));
+}
+
 export interface Alignment {
   /** A short label, e.g. "modprop (type, μ=0.25)". */
   label: string;

@@ -49,8 +49,7 @@ export function step(state: OptimizerState, params: Params, grads: Params, lr: n
     }
     return;
   }
-  const c1 = 1 - BETA1 ** state.step;
-  const c2 = 1 - BETA2 ** state.step;
+  const { c1, c2 } = biasCorrections(state.step);
   for (const k of PARAM_KEYS) {
     const w = params[k];
     const g = grads[k];
@@ -62,6 +61,14 @@ export function step(state: OptimizerState, params: Params, grads: Params, lr: n
       w[i] -= (lr * (m[i] / c1)) / (Math.sqrt(v[i] / c2) + EPSILON);
     }
   }
+}
+
+/**
+ * Adam's bias corrections 1 − β1^t and 1 − β2^t, computed here only: the native step (native/core/optimizer.cc)
+ * takes them as arguments, since Math.pow and std::pow may differ in the last bit.
+ */
+export function biasCorrections(step: number): { c1: number; c2: number } {
+  return { c1: 1 - BETA1 ** step, c2: 1 - BETA2 ** step };
 }
 
 /** Dale's law (a weight whose sign flipped becomes 0) and the zero diagonal, in place. */

@@ -41,6 +41,11 @@ export class Random {
     return result;
   }
 
+  /** The four state words, for native code that continues this stream (native/core/sampler.h). */
+  state(): Uint32Array {
+    return Uint32Array.of(this.s0, this.s1, this.s2, this.s3);
+  }
+
   /** Uniform in [0, 1) with 53 random bits. */
   uniform(): number {
     const hi = this.nextUint32() >>> 5;

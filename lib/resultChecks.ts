@@ -5,6 +5,7 @@
  */
 import type { Batch, ForwardResult } from './types';
 import { ModpropError, describe, fail } from './validate';
+import { loadAddon } from './native/addon';
 
 /** Runs an engine's forward pass and checks its result (finite) and its allocations (memory). */
 export function checkedForward(run: () => ForwardResult, batch: Batch, shape: { nRec: number; nOut: number }): ForwardResult {
@@ -25,7 +26,7 @@ export async function checkedForwardAsync(run: () => Promise<ForwardResult>, bat
   } catch (err) {
     return allocationFailure(err, batch, shape);
   }
-  return finiteForward(r);
+  return finiteForwardAsync(r);
 }
 
 function allocationFailure(err: unknown, batch: Batch, shape: { nRec: number; nOut: number }): never {
@@ -51,6 +52,23 @@ function finiteForward(r: ForwardResult): ForwardResult {
     }
   }
   return r;
+}
+
+let scanner: { scan?: (arrays: Float32Array[]) => Promise<[number, number] | null> } | undefined;
+
+/** `finiteForward` with the scan on a libuv worker when the addon has it (unless MODPROP_BACKEND=reference). */
+async function finiteForwardAsync(r: ForwardResult): Promise<ForwardResult> {
+  if (scanner === undefined) {
+    const loaded = process.env.MODPROP_BACKEND === 'reference' ? undefined : loadAddon();
+    const scan = loaded && 'addon' in loaded ? loaded.addon.firstNonFiniteAsync : undefined;
+    scanner = scan ? { scan } : {};
+  }
+  if (!scanner.scan) return finiteForward(r);
+  const keys = ['v', 'z', 'y'] as const;
+  const found = await scanner.scan(keys.map((k) => r[k]));
+  if (found === null) return r;
+  const [k, i] = found;
+  throw new NonFiniteForwardError(`${describe(r[keys[k]][i])} at ${keys[k]}[${i}]`);
 }
 
 // x·0 is 0 for finite x and NaN for ±Infinity and NaN, so the sums stay 0 exactly when every entry is finite. Four

@@ -7,12 +7,15 @@
 import { abortError } from './backends/engine';
 import { loadCheckpoint, saveCheckpoint, type TrainingPosition } from './checkpoint';
 import { metricsOf } from './evaluate';
-import { checkRuleStability, gradientsAsync, network } from './gradients';
+import { checkRuleStability, gradientRunner, network } from './gradients';
 import type { Network } from './network';
-import { PARAM_KEYS, addL2, createOptimizer, project, step, type OptimizerState } from './optimizer';
+import { PARAM_KEYS, createOptimizer, type OptimizerState } from './optimizer';
+import { applyStep, nativeOptimizer } from './trainStep';
+import { evaluationForward } from './trainEval';
 import type { Batch, Params } from './types';
 import { deriveSeed } from './random';
 import type { Task } from './tasks/task';
+import { sampleOffThread } from './tasks/nativeSampler';
 import type { CurvePoint, TrainOptions, TrainResult } from './trainTypes';
 import * as validate from './validate';
 import { backend } from './backend';
@@ -101,7 +104,7 @@ function checkTask(task: unknown, net: Network): Task {
 /** JSON-able record of the run's settings, for `TrainResult.config` and checkpoints. */
 function describeRun(o: Normalized, net: Network, task: Task): Record<string, unknown> {
   const { rule, ...rest } = o;
-  return { ...rule, ...rest, task: task.name, network: networkRecord(net.config) };
+  return { ...rule, ...rest, task: task.name, ...(task.sampler !== undefined ? { sampler: task.sampler } : {}), network: networkRecord(net.config) };
 }
 
 /** The settings `train` resolves from these options, every default spelled out (no network or task), as JSON data. */
@@ -136,6 +139,8 @@ export async function train(net: Network, task: Task, options: TrainCallOptions)
     const mismatch = (['nIn', 'nRec', 'nOut', 'nTypes'] as const).find((k) => cp.network[k] !== net[k]);
     if (mismatch) validate.fail(`a checkpoint of a network with ${mismatch} = ${net[mismatch]}`, 'options.resume', `${mismatch} = ${cp.network[mismatch]} in ${options.resume}`, true);
     if (cp.position.task !== t.name) validate.fail(`a checkpoint of task '${t.name}'`, 'options.resume', `task '${cp.position.task}' in ${options.resume}`, true);
+    const cpSampler = cp.position.options?.sampler;
+    if (cpSampler !== undefined && cpSampler !== t.sampler) validate.fail(`a checkpoint of task '${t.name}' with sampler '${t.sampler}'`, 'options.resume', `sampler '${String(cpSampler)}' in ${options.resume}`, true);
     if (cp.optimizer.kind !== o.optimizer) validate.fail(`a checkpoint made with optimizer '${o.optimizer}'`, 'options.resume', `'${cp.optimizer.kind}' in ${options.resume}`, true);
     for (const k of ['win', 'wrec', 'wout', 'bout'] as const) net.params[k].set(cp.network.params[k]);
     optimizer = cp.optimizer;
@@ -165,7 +170,9 @@ async function trainFrom(net: Network, t: Task, o: Normalized, options: TrainCal
 
   const started = Date.now() - position.elapsedMs;
   const elapsed = (): number => Date.now() - started;
-  const signSource = net.config.dale ? net.config.typeSigns : null;
+  // The C++ step when the native engine computes the gradients (bit-identical to lib/optimizer.ts's).
+  const nativeStep = (o.backend ?? backend.name) === 'native' ? nativeOptimizer() : undefined;
+  let runGradients: ReturnType<typeof gradientRunner> | undefined;
   const save = (): void => {
     if (!o.checkpoint) return;
     try {
@@ -177,11 +184,14 @@ async function trainFrom(net: Network, t: Task, o: Normalized, options: TrainCal
 
   // A custom task's batches are checked like a caller's (labels in range, targets finite) before any metric.
   const taskBatch = (b: unknown, name: string): Batch => validate.batch(b, net, t.loss, name).batch;
-  // Evaluation runs off the JS thread (forwardAsync); training waits for it, so no number changes.
+  // Evaluation runs off the JS thread (forwardAsync, into outputs reused all run); training waits for it, so no
+  // number changes.
+  const forwardY = evaluationForward(net, o.backend, o.threads);
   const evaluate = async (iteration: number, lr: number): Promise<void> => {
     const seed = deriveSeed(o.seed, EVAL_STREAM, iteration);
-    const batch = taskBatch(t.sample(o.evalBatchSize, seed), `task.sample(${o.evalBatchSize}, ${seed})`);
-    const m = metricsOf((await net.forwardAsync(batch, { backend: o.backend, threads: o.threads })).y, batch, net.nOut, t.loss);
+    const drawn = sampleOffThread(t.sample, o.evalBatchSize, seed);
+    const batch = taskBatch(drawn ? await drawn : t.sample(o.evalBatchSize, seed), `task.sample(${o.evalBatchSize}, ${seed})`);
+    const m = metricsOf(await forwardY(batch), batch, net.nOut, t.loss);
     const point: CurvePoint = {
       iteration, loss: m.loss, ...(m.accuracy !== undefined ? { accuracy: m.accuracy } : {}),
       ...(m.nmse !== undefined ? { nmse: m.nmse } : {}),
@@ -190,7 +200,7 @@ async function trainFrom(net: Network, t: Task, o: Normalized, options: TrainCal
     if (position.pendingCount > 0) point.trainLoss = position.pendingLoss / position.pendingCount;
     if (t.heldOut) {
       const held = taskBatch(t.heldOut(), 'task.heldOut()');
-      const h = metricsOf((await net.forwardAsync(held, { backend: o.backend, threads: o.threads })).y, held, net.nOut, t.loss);
+      const h = metricsOf(await forwardY(held), held, net.nOut, t.loss);
       point.testLoss = h.loss;
       if (h.accuracy !== undefined) point.testAccuracy = h.accuracy;
     }
@@ -204,29 +214,29 @@ async function trainFrom(net: Network, t: Task, o: Normalized, options: TrainCal
   const lrAt = (iteration: number): number => o.lr * o.lrDecay ** Math.floor((iteration - 1) / o.lrDecayEvery);
   if (position.iteration === 0 && position.curve.length === 0) await evaluate(0, lrAt(1));
 
-  // The next training batch is sampled while this iteration's gradient runs off the JS thread (batch seeds depend on
-  // the iteration only, so this changes no number). A sampling error is kept and thrown when its iteration starts.
-  const sampleTrain = (it: number): Batch => {
+  // The next training batch is sampled while this iteration's gradient runs (batch seeds depend on the iteration
+  // only, so this changes no number), off the JS thread when the task's sample has a twin there (the built-in
+  // delayed XOR: 'fast' natively, Box–Muller on a worker thread), else on it. A sampling error waits in its promise
+  // and is thrown when its iteration starts.
+  const sampleTrain = async (it: number): Promise<Batch> => {
     const seed = deriveSeed(o.seed, TRAIN_STREAM, it);
-    return taskBatch(t.sample(o.batchSize, seed), `task.sample(${o.batchSize}, ${seed})`);
+    const b = sampleOffThread(t.sample, o.batchSize, seed);
+    return taskBatch(b ? await b : t.sample(o.batchSize, seed), `task.sample(${o.batchSize}, ${seed})`);
   };
-  let prefetched: { iteration: number; batch?: Batch; error?: { cause: unknown } } | undefined;
+  let prefetched: { iteration: number; batch: Promise<Batch> } | undefined;
   for (let it = position.iteration + 1; it <= o.iterations; it++) {
     if (options.signal?.aborted) throw Object.assign(abortError(options.signal), { result: result() });
     const lr = lrAt(it);
-    if (prefetched?.error) throw prefetched.error.cause;
-    const batch = prefetched?.iteration === it ? prefetched.batch! : sampleTrain(it);
+    const batch = await (prefetched?.iteration === it ? prefetched.batch : sampleTrain(it));
     prefetched = undefined;
     let g;
     try {
       checkRuleStability(net, o.rule, 'options.mu');
-      const pending = gradientsAsync(net, batch, rule, { backend: o.backend, signal: options.signal, threads: o.threads });
+      runGradients ??= gradientRunner(net, batch, rule, { loss: t.loss, backend: o.backend, threads: o.threads });
+      const pending = runGradients(batch, options.signal);
       if (it < o.iterations) {
-        try {
-          prefetched = { iteration: it + 1, batch: sampleTrain(it + 1) };
-        } catch (cause) {
-          prefetched = { iteration: it + 1, error: { cause } };
-        }
+        prefetched = { iteration: it + 1, batch: sampleTrain(it + 1) };
+        prefetched.batch.catch(() => undefined); // handled when iteration it + 1 awaits it
       }
       g = await pending;
     } catch (err) {
@@ -237,25 +247,24 @@ async function trainFrom(net: Network, t: Task, o: Normalized, options: TrainCal
     if (!Number.isFinite(g.loss)) {
       throw new validate.ModpropError(`Expected a finite loss at iteration ${it} but received ${g.loss} (training diverged: lower ${tuning}; the network keeps the parameters of iteration ${it - 1}${o.checkpoint ? `, and ${o.checkpoint} the last checkpoint` : ''})`);
     }
-    addL2(g.grads, net.params, o.l2);
-    const before = snapshotParams(net);
-    step(optimizer, net.params, g.grads, lr);
-    project(net.params, net.types, signSource, net.nOut);
-    const broken = firstNonFinite(net);
-    if (broken) {
-      for (const k of PARAM_KEYS) net.params[k].set(before[k]);
-      throw new validate.ModpropError(`Expected finite parameters after the step of iteration ${it} but ${broken} became non-finite (training diverged: lower ${tuning}; the network keeps the parameters of iteration ${it - 1})`);
+    const evaluating = it % o.evalEvery === 0 || it === o.iterations;
+    // Kept only where an evaluation may still find the new parameters overflowing (and put these back).
+    const before = evaluating ? snapshotParams(net) : undefined;
+    const stepped = await applyStep(net, optimizer, g.grads, lr, o.l2, nativeStep);
+    if (!stepped.ok) {
+      const broken = stepped.what === 'gradient' ? `grads.${stepped.where}` : `params.${stepped.where}`;
+      throw new validate.ModpropError(`Expected finite ${stepped.what === 'gradient' ? 'gradients at' : 'parameters after'} the step of iteration ${it} but ${broken} became non-finite (training diverged: lower ${tuning}; the network keeps the parameters of iteration ${it - 1})`);
     }
     position.pendingLoss += g.loss;
     position.pendingCount += 1;
     position.iteration = it;
-    if (it % o.evalEvery === 0 || it === o.iterations) {
+    if (evaluating) {
       try {
         await evaluate(it, lr);
       } catch (err) {
         // Weights grown huge but finite overflow the evaluation: that is divergence too, handled the same way.
         if (!(err instanceof NonFiniteForwardError)) throw err;
-        for (const k of PARAM_KEYS) net.params[k].set(before[k]);
+        for (const k of PARAM_KEYS) net.params[k].set(before![k]);
         throw new validate.ModpropError(`Expected a finite loss at the evaluation of iteration ${it} but the outputs overflowed float32 (${err.where}) (training diverged: lower ${tuning}; the network keeps the parameters of iteration ${it - 1})`);
       }
     }
@@ -268,12 +277,4 @@ async function trainFrom(net: Network, t: Task, o: Normalized, options: TrainCal
 function snapshotParams(net: Network): Params {
   const p = net.params;
   return { win: p.win.slice(), wrec: p.wrec.slice(), wout: p.wout.slice(), bout: p.bout.slice() };
-}
-
-function firstNonFinite(net: Network): string | undefined {
-  for (const k of PARAM_KEYS) {
-    const a = net.params[k];
-    for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) return `params.${k}[${i}]`;
-  }
-  return undefined;
 }

@@ -15,6 +15,11 @@ export interface Engine {
   forward(net: NetworkLike, batch: Batch, threads?: number): ForwardResult;
   /** `forward` off the JS thread (the native engine on the libuv pool; the reference engine runs it inline). */
   forwardAsync(net: NetworkLike, batch: Batch, threads?: number): Promise<ForwardResult>;
+  /**
+   * `forwardAsync` writing into caller-owned outputs of the right sizes (train() reuses them for every evaluation, so
+   * no B·T·N arrays are allocated and collected each time). Optional: the native engine has it.
+   */
+  forwardAsyncInto?(net: NetworkLike, batch: Batch, out: ForwardResult, threads?: number): Promise<ForwardResult>;
   gradients(net: NetworkLike, batch: Batch, rule: NormalizedRule, loss: LossName, threads?: number): GradientResult;
   gradientsAsync(net: NetworkLike, batch: Batch, rule: NormalizedRule, loss: LossName, signal?: AbortSignal, threads?: number): Promise<GradientResult>;
 }

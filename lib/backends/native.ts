@@ -83,9 +83,9 @@ function translate(err: unknown): unknown {
   return err;
 }
 
-function forwardCall(net: NetworkLike, batch: Batch, threads: number | undefined): { args: [Int32Array, Float64Array, ArrayArg[]]; out: ForwardResult } {
+function forwardCall(net: NetworkLike, batch: Batch, threads: number | undefined, into?: ForwardResult): { args: [Int32Array, Float64Array, ArrayArg[]]; out: ForwardResult } {
   const size = batch.batchSize * batch.steps;
-  const out = { v: new Float32Array(size * net.nRec), z: new Float32Array(size * net.nRec), y: new Float32Array(size * net.nOut) };
+  const out = into ?? { v: new Float32Array(size * net.nRec), z: new Float32Array(size * net.nRec), y: new Float32Array(size * net.nOut) };
   const { ints, floats } = header(net, batch, null, 'xent-last', threads);
   const a: ArrayArg[] = new Array(Object.keys(FORWARD_ARRAYS).length).fill(null);
   a[FORWARD_ARRAYS.win] = net.params.win;
@@ -100,6 +100,16 @@ function forwardCall(net: NetworkLike, batch: Batch, threads: number | undefined
 }
 
 function nativeEngine(k: Kernels): Engine {
+  const forwardAsync = (net: NetworkLike, batch: Batch, threads: number | undefined, into?: ForwardResult): Promise<ForwardResult> => {
+    // Copied first, as for gradientsAsync: the caller may update the network or refill the batch meanwhile.
+    const frozenBatch: Batch = { x: batch.x.slice(), batchSize: batch.batchSize, steps: batch.steps };
+    const { args, out } = forwardCall(snapshot(net), frozenBatch, threads, into);
+    try {
+      return k.forwardAsync(...args).then(() => out, (err) => Promise.reject(translate(err)));
+    } catch (err) {
+      return Promise.reject(translate(err));
+    }
+  };
   return {
     name: 'native',
     forward(net, batch, threads): ForwardResult {
@@ -111,16 +121,8 @@ function nativeEngine(k: Kernels): Engine {
       }
       return out;
     },
-    forwardAsync(net, batch, threads): Promise<ForwardResult> {
-      // Copied first, as for gradientsAsync: the caller may update the network or refill the batch meanwhile.
-      const frozenBatch: Batch = { x: batch.x.slice(), batchSize: batch.batchSize, steps: batch.steps };
-      const { args, out } = forwardCall(snapshot(net), frozenBatch, threads);
-      try {
-        return k.forwardAsync(...args).then(() => out, (err) => Promise.reject(translate(err)));
-      } catch (err) {
-        return Promise.reject(translate(err));
-      }
-    },
+    forwardAsync: (net, batch, threads) => forwardAsync(net, batch, threads),
+    forwardAsyncInto: (net, batch, into, threads) => forwardAsync(net, batch, threads, into),
     gradients(net, batch, rule, loss, threads): GradientResult {
       const grads = emptyGrads(net);
       const { ints, floats } = header(net, batch, rule, loss, threads);

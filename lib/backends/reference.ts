@@ -1,7 +1,6 @@
 /** The reference engine behind the `Engine` interface: float64 math, float32 results, async on a worker thread. */
 import * as os from 'node:os';
-import * as path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { LossName } from '../contract';
 import { runSequence } from '../reference/forward';
 import { dataOf, modelOf, referenceGradients, type ReferenceRule } from '../reference/index';
@@ -9,7 +8,7 @@ import type { NetworkLike } from '../reference/model';
 import type { Batch, ForwardResult, GradientResult } from '../types';
 import type { NormalizedRule } from '../validate';
 import { snapshot, type Engine } from './engine';
-import { WorkerPool } from './workerPool';
+import { WorkerPool, startWorkerFile } from './workerPool';
 
 export function referenceForward(net: NetworkLike, batch: Batch): ForwardResult {
   const m = modelOf(net);
@@ -44,13 +43,8 @@ export interface ReferenceJob {
   loss: LossName;
 }
 
-/** The worker entry; under tsx (tests, development) it is a .ts file, so the worker registers tsx first. */
 function startWorker(): Worker {
-  const ext = path.extname(__filename);
-  const file = path.join(__dirname, `referenceWorker${ext}`);
-  if (ext !== '.ts') return new Worker(file);
-  const loader = require.resolve('tsx/cjs'); // resolved here: the worker's own lookup starts from the cwd
-  return new Worker(`require(${JSON.stringify(loader)}); require(${JSON.stringify(file)});`, { eval: true });
+  return startWorkerFile(__dirname, 'referenceWorker');
 }
 
 /** Four workers keep two cores busy with room for a caller's own threads; more only cost memory. */

@@ -5,8 +5,21 @@
  * behind does not keep a script from exiting. An abort of a queued job drops it; an abort of a running job
  * terminates that worker (the computation cannot be interrupted) and a fresh one takes its place on demand.
  */
-import type { Worker } from 'node:worker_threads';
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { abortError } from './engine';
+
+/**
+ * Starts the worker whose entry is `<dir>/<base>` with this module's extension; under tsx (tests, development) that is
+ * a .ts file, so the worker registers tsx first.
+ */
+export function startWorkerFile(dir: string, base: string): Worker {
+  const ext = path.extname(__filename);
+  const file = path.join(dir, `${base}${ext}`);
+  if (ext !== '.ts') return new Worker(file);
+  const loader = require.resolve('tsx/cjs'); // resolved here: the worker's own lookup starts from the cwd
+  return new Worker(`require(${JSON.stringify(loader)}); require(${JSON.stringify(file)});`, { eval: true });
+}
 
 export interface PoolJob<R> {
   /** The message posted to the worker (its typed arrays are moved, so the caller passes copies). */
@@ -84,7 +97,7 @@ export class WorkerPool<R> {
     });
     const lost = (err: Error): void => void this.retire(slot, err);
     slot.worker.on('error', lost);
-    slot.worker.on('exit', (code) => lost(new Error(`reference worker exited with code ${code} before answering`)));
+    slot.worker.on('exit', (code) => lost(new Error(`worker exited with code ${code} before answering`)));
     this.slots.add(slot);
     return slot;
   }

@@ -8,6 +8,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { setThreads } from '../backend';
 import { RULE_NAMES, type RuleName } from '../contract';
 import * as taskFactories from '../tasks/index';
+import { TASK_SAMPLERS, type TaskSampler } from '../tasks/delayedXor';
 import type { Task } from '../tasks/task';
 import type { RuleConfig } from '../types';
 
@@ -80,6 +81,7 @@ export interface TaskFlags {
   task: TaskName;
   delay?: number;
   cue?: number;
+  sampler?: TaskSampler;
 }
 
 export function addTaskOptions(cmd: Command, defaultTask?: TaskName): Command {
@@ -89,22 +91,25 @@ export function addTaskOptions(cmd: Command, defaultTask?: TaskName): Command {
   return cmd
     .addOption(task)
     .option('--delay <steps>', 'delayed-xor: steps between the two cues (default: 700)', intArg(0))
-    .option('--cue <steps>', 'delayed-xor: length of each cue window (default: 100)', intArg(1));
+    .option('--cue <steps>', 'delayed-xor: length of each cue window (default: 100)', intArg(1))
+    .addOption(new Option('--sampler <name>', "delayed-xor: normal sampler of the input noise (default: box-muller)").choices(TASK_SAMPLERS));
 }
 
 export interface TaskChoice {
   task: Task;
   /** The factory options, recorded in outputs. */
-  options: Record<string, number>;
+  options: Record<string, number | string>;
 }
 
 /** The task a command's flags name; the data seed of pattern-generation and seq-mnist is `seed`. */
 export function taskFromFlags(flags: TaskFlags, seed: number): TaskChoice {
-  if (flags.task !== 'delayed-xor' && (flags.delay !== undefined || flags.cue !== undefined)) {
-    throw new UsageError(`--delay and --cue apply to the delayed-xor task, not to ${flags.task}`);
+  if (flags.task !== 'delayed-xor' && (flags.delay !== undefined || flags.cue !== undefined || flags.sampler !== undefined)) {
+    throw new UsageError(`--delay, --cue and --sampler apply to the delayed-xor task, not to ${flags.task}`);
   }
   if (flags.task === 'delayed-xor') {
-    const options: Record<string, number> = {};
+    const options: Record<string, number | string> = {};
+    // Recorded only when chosen, so the ids of planned study runs stay; train's config records it always.
+    if (flags.sampler !== undefined) options.sampler = flags.sampler;
     if (flags.delay !== undefined) options.delaySteps = flags.delay;
     if (flags.cue !== undefined) options.cueSteps = flags.cue;
     return { task: taskFactories.delayedXor(options), options };

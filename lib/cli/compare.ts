@@ -127,7 +127,7 @@ async function runCompare(f: CompareFlags, cmd: Command): Promise<number> {
     specs.forEach((s, i) => {
       runs.push({ spec: s.spec, label: labels[i], seed, curve: [], status: 'pending', ...(f.alignEvery !== undefined && s.config.rule !== 'bptt' ? { alignment: [] } : {}) });
       jobs.push({
-        kind: 'modprop-compare', task: { task: f.task, delay: f.delay, cue: f.cue }, seed, rule: s.config, nRec: f.nRec, tau: f.tau, network: networkRecipe(f),
+        kind: 'modprop-compare', task: { task: f.task, delay: f.delay, cue: f.cue, ...(f.sampler !== undefined ? { sampler: f.sampler } : {}) }, seed, rule: s.config, nRec: f.nRec, tau: f.tau, network: networkRecipe(f),
         threads: f.threadsPerRun, backend: f.backend, train: trainOptions, alignEvery: f.alignEvery,
         alignBatchSize: f.alignBatchSize ?? f.batchSize ?? 32,
       });

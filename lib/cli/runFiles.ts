@@ -80,11 +80,14 @@ export function rerunSettings(file: string): RerunSettings {
   if (typeof c.network !== 'object' || c.network === null) wrong('its config has no network (written by an older modprop?)');
   for (const k of [...TRAIN_KEYS, 'rule']) if (c[k] === undefined) wrong(`its config has no ${k} (written by an older modprop?)`);
   const taskOptions = (c.taskOptions ?? {}) as Record<string, unknown>;
+  // The sampler the run drew its noise with (config.sampler; box-muller for runs written before it was recorded), so
+  // the rerun draws the same batches whatever the default has become.
+  const sampler = taskName === 'delayed-xor' && taskOptions.sampler === undefined ? { sampler: c.sampler ?? 'box-muller' } : {};
   const train: Record<string, unknown> = {};
   for (const k of TRAIN_KEYS) train[k] = c[k];
   const meta = data.metadata;
   return {
-    task: TASKS[taskName](taskOptions),
+    task: TASKS[taskName]({ ...taskOptions, ...sampler }),
     taskOptions,
     network: c.network as Record<string, unknown>,
     rule: ruleConfigOf(c as unknown as NormalizedRule),

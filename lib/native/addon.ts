@@ -34,6 +34,16 @@ export interface NativeAddon {
   forwardAsync?: (ints: Int32Array, floats: Float64Array, arrays: (Float32Array | Int32Array | null)[]) => Promise<number>;
   gradients?: (ints: Int32Array, floats: Float64Array, arrays: (Float32Array | Int32Array | null)[]) => number;
   gradientsAsync?: (ints: Int32Array, floats: Float64Array, arrays: (Float32Array | Int32Array | null)[]) => Promise<number>;
+  // The tasks' 'fast' sampler (native/binding/sampler.cc, lib/tasks/nativeSampler.ts).
+  delayedXorFast?: (state: Uint32Array, bits: Uint8Array, bump: Float64Array, x: Float32Array, steps: number, baseline: number, noise: number) => void;
+  delayedXorFastAsync?: (state: Uint32Array, bits: Uint8Array, bump: Float64Array, x: Float32Array, steps: number, baseline: number, noise: number) => Promise<void>;
+  fastNormals?: (state: Uint32Array, out: Float64Array) => void;
+  samplerMath?: (which: 0 | 1, values: Float64Array) => void;
+  // train()'s optimizer step (native/binding/optimizer.cc): [status, matrix, index], see lib/nativeOptimizer.ts.
+  optimizerStep?: (floats: Float64Array, params: Float32Array[], grads: Float32Array[], m: Float64Array[] | null, v: Float64Array[] | null, types: Int32Array, typeSigns: Int8Array | null, nOut: number) => [number, number, number];
+  optimizerStepAsync?: (floats: Float64Array, params: Float32Array[], grads: Float32Array[], m: Float64Array[] | null, v: Float64Array[] | null, types: Int32Array, typeSigns: Int8Array | null, nOut: number) => Promise<[number, number, number]>;
+  /** [array, index] of the first non-finite entry, or null (native/binding/finite.cc). */
+  firstNonFiniteAsync?: (arrays: Float32Array[]) => Promise<[number, number] | null>;
   /** Starts the pool of that many threads (an error when the system cannot); sets nothing. */
   setThreads?: (threads: number) => void;
 }

@@ -70,7 +70,7 @@ export interface PlannedRun {
   grid: Record<string, GridValue>;
   /** Every setting of the run, defaults resolved. */
   settings: {
-    task: TaskName; taskOptions: Record<string, number>; steps: number; rule: NormalizedRule; seed: number;
+    task: TaskName; taskOptions: Record<string, number | string>; steps: number; rule: NormalizedRule; seed: number;
     nRec: number; tau: number; optimizer: 'adam' | 'sgd'; lr: number; lrDecay: number; lrDecayEvery: number; l2: number;
     batchSize: number; iterations: number; evalEvery: number; threads: number; alignEvery?: number; alignBatchSize?: number;
     init?: InitName; recurrentRadius?: number; subtypes?: number;

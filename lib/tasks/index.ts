@@ -1,4 +1,4 @@
-export { delayedXor, type DelayedXorOptions } from './delayedXor';
+export { delayedXor, TASK_SAMPLERS, type DelayedXorOptions, type DelayedXorTask, type TaskSampler } from './delayedXor';
 export {
   patternGeneration, PATTERN_PERIODS, type PatternGenerationOptions, type PatternGenerationTask, type PatternComponents,
 } from './patternGeneration';

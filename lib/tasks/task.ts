@@ -14,6 +14,8 @@ export interface Task {
   heldOut?: () => Batch;
   /** What the task reports beside the loss: accuracy (classification) or NMSE, MSE / variance of the target (regression). */
   metric?: TaskMetric;
+  /** The normal sampler of a task that draws normals per batch ('box-muller' or 'fast'), recorded with every run. */
+  sampler?: string;
 }
 
 export type TaskMetric = 'accuracy' | 'nmse';

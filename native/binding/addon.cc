@@ -17,6 +17,9 @@ napi_value init(napi_env rawEnv, napi_value rawExports) noexcept {
     modprop::binding::registerInfo(env, exports);
     modprop::binding::registerKernels(env, exports);
     modprop::binding::registerSpectral(env, exports);
+    modprop::binding::registerSampler(env, exports);
+    modprop::binding::registerOptimizer(env, exports);
+    modprop::binding::registerFinite(env, exports);
     return rawExports;
   } catch (const Napi::Error& e) {
     modprop::binding::reportOrDrop(e);

@@ -31,5 +31,14 @@ void registerSpectral(Napi::Env env, Napi::Object exports);
 std::shared_ptr<ThreadPool> sharedPool(Napi::Env env, int32_t threads);
 Napi::Error invalidInput(Napi::Env env, const std::string& message);
 
+// delayedXorFast(Async), fastNormals, samplerMath: the tasks' 'fast' sampler (native/core/sampler.h).
+void registerSampler(Napi::Env env, Napi::Object exports);
+
+// optimizerStep(Async): train()'s L2, Adam/SGD, projection and finiteness checks (native/core/optimizer.h).
+void registerOptimizer(Napi::Env env, Napi::Object exports);
+
+// firstNonFiniteAsync: the finiteness check of forward results off the JS thread (lib/resultChecks.ts).
+void registerFinite(Napi::Env env, Napi::Object exports);
+
 }  // namespace binding
 }  // namespace modprop

@@ -46,7 +46,7 @@ describe('modprop CLI', function () {
         [['train', '--task', 'delayed-xor', '--rule', 'backprop'], /^modprop: option '--rule <rule>' argument 'backprop' is invalid\. Allowed choices are bptt, tbptt, eprop, mdgl, modprop\./],
         [['train'], /^modprop: required option '--task <name>' not specified/],
         [['frobnicate'], /^modprop: unknown command 'frobnicate'/],
-        [['train', '--task', 'pattern-generation', '--delay', '20'], /^modprop: --delay and --cue apply to the delayed-xor task, not to pattern-generation/],
+        [['train', '--task', 'pattern-generation', '--delay', '20'], /^modprop: --delay, --cue and --sampler apply to the delayed-xor task, not to pattern-generation/],
         [['compare', '--task', 'delayed-xor', '--eval-every', '10', '--align-every', '15'], /^modprop: --align-every \(15\) must be a multiple of --eval-every \(10\)/],
         [['align', '--rules', 'eprop,backprop'], /^modprop: unknown rule 'backprop' in 'backprop'/],
         [['train', ...SMALL, '--out', tmp], /^modprop: cannot write .*: it is a folder/],

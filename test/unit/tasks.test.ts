@@ -167,7 +167,7 @@ describe('tasks.delayedXor (SPEC §5)', () => {
     throwsExactly(() => tasks.delayedXor({ delaySteps: 2.5 }), 'Expected an integer between 0 and 100000000 for options.delaySteps but received 2.5');
     throwsExactly(() => tasks.delayedXor({ noise: -0.01 }), 'Expected a number between 0 and 1000000 for options.noise but received -0.01');
     throwsExactly(() => tasks.delayedXor({ delay: 50 } as unknown as DelayedXorOptions),
-      "Expected only the options cueSteps, delaySteps, noise for options but received unknown option 'delay'");
+      "Expected only the options cueSteps, delaySteps, noise, sampler for options but received unknown option 'delay'");
     throwsExactly(() => tasks.delayedXor(null as unknown as DelayedXorOptions), 'Expected an object for options but received null');
     throwsExactly(() => task.sample(0, 1), 'Expected an integer between 1 and 1000000 for batchSize but received 0');
     throwsExactly(() => task.sample(4, -1), 'Expected an integer ≥ 0 for seed but received -1');

@@ -1,0 +1,51 @@
+/**
+ * The native side of the 'fast' sampler (native/binding/sampler.cc), when the addon is loaded and has it. The
+ * reference engine (MODPROP_BACKEND=reference, or no addon) draws the same numbers in TypeScript (fastNormal.ts),
+ * so which side runs changes no number, only the speed and which thread does the work.
+ */
+import { loadAddon, type NativeAddon } from '../native/addon';
+import type { Batch } from '../types';
+import { ModpropError } from '../validate';
+
+export type NativeSampler = Required<Pick<NativeAddon, 'delayedXorFast' | 'delayedXorFastAsync' | 'fastNormals' | 'samplerMath'>>;
+
+let cached: { sampler?: NativeSampler } | undefined;
+
+/** The native sampler unless MODPROP_BACKEND=reference asks for no addon. */
+export function nativeSampler(): NativeSampler | undefined {
+  return process.env.MODPROP_BACKEND === 'reference' ? undefined : loadNativeSampler();
+}
+
+/** The native sampler whenever the addon has it, whatever MODPROP_BACKEND says (for the parity tests). */
+export function loadNativeSampler(): NativeSampler | undefined {
+  if (cached === undefined) {
+    const loaded = loadAddon();
+    const a = 'addon' in loaded ? loaded.addon : undefined;
+    const complete = a && typeof a.delayedXorFast === 'function' && typeof a.delayedXorFastAsync === 'function' &&
+      typeof a.fastNormals === 'function' && typeof a.samplerMath === 'function';
+    cached = complete ? { sampler: a as NativeSampler } : {};
+  }
+  return cached.sampler;
+}
+
+/** The addon's input errors (code MODPROP_INVALID) as ModpropError. */
+export function samplerError(err: unknown): unknown {
+  if (err instanceof Error && (err as { code?: string }).code === 'MODPROP_INVALID') return new ModpropError(err.message);
+  return err;
+}
+
+type SampleFn = (batchSize: number, seed: number) => Batch;
+
+// A task's `sample` function → the same draw off the JS thread. Keyed by the function, not the task, so a task copied
+// with its own `sample` replaced ({ ...task, sample }) loses the async twin and train calls the replacement.
+const twins = new WeakMap<SampleFn, (batchSize: number, seed: number) => Promise<Batch>>();
+
+export function registerAsyncSample(sample: SampleFn, sampleAsync: (batchSize: number, seed: number) => Promise<Batch>): SampleFn {
+  twins.set(sample, sampleAsync);
+  return sample;
+}
+
+/** The batch `sample(batchSize, seed)` would return, drawn off the JS thread when the task has such a twin. */
+export function sampleOffThread(sample: SampleFn, batchSize: number, seed: number): Promise<Batch> | undefined {
+  return twins.get(sample)?.(batchSize, seed);
+}

@@ -1,7 +1,7 @@
 /**
  * The scaling phase (issue 13 goal 2): every native job at N = 512 … 4096 on the dense control (threshold −10: every
  * unit active, nothing skipped), B = 32 and T = 900·(512/N)² (≥ 16), so each bptt call is the same ≈ 45 GFLOP; its
- * GFLOP/s as a fraction of the same run's sgemm rate; a PyTorch-CPU BPTT step at the same N, B, T (bench/torchPeer.py,
+ * GFLOP/s as a fraction of the same run's sgemm rate; a PyTorch-CPU BPTT step at the same N, B, T (bench/torch_peer.py --no-optimizer,
  * its own minimal peer); `Network.create` time per N; and the peak RSS of one gradient per N and T (B = 1) from
  * fresh processes (bench/memory.ts).
  */
@@ -53,10 +53,10 @@ function torchAvailable(): string | undefined {
 function torchStep(nRec: number, steps: number, threads: number, missing: string | undefined): TorchRow {
   if (missing) return { nRec, steps, threads, note: missing };
   const measuredSteps = Math.min(steps, TORCH_MAX_STEPS);
-  const args = [path.join(__dirname, 'torchPeer.py'), '--nrec', String(nRec), '--batch', String(BATCH), '--steps', String(measuredSteps),
-    '--threads', String(threads), '--reps', '2', '--threshold', String(DENSE_THRESHOLD)];
+  const args = [path.join(__dirname, 'torch_peer.py'), '--n-rec', String(nRec), '--batch', String(BATCH), '--steps', String(measuredSteps),
+    '--threads', String(threads), '--reps', '2', '--threshold', String(DENSE_THRESHOLD), '--no-optimizer'];
   const r = spawnSync(PYTHON, args, { encoding: 'utf8', timeout: 600_000 });
-  if (r.status !== 0) return { nRec, steps, threads, note: `torchPeer.py failed: ${(r.stderr || r.error?.message || '').trim().split('\n').pop()}` };
+  if (r.status !== 0) return { nRec, steps, threads, note: `torch_peer.py failed: ${(r.stderr || r.error?.message || '').trim().split('\n').pop()}` };
   const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { bestMs: number; blas: string; torch: string };
   return { nRec, steps, threads, measuredSteps, ms: (out.bestMs * steps) / measuredSteps, blas: out.blas, torch: out.torch };
 }
@@ -105,7 +105,7 @@ export function scalingLines(s: ScalingResults | undefined): string[] {
   const lines = [
     `Dense control (threshold ${DENSE_THRESHOLD}: every unit active), B = ${s.batch}, T = 900·(512/N)² (at least 16: every size costs`,
     `bptt the same FLOPs), ${s.threads} threads. "% of sgemm" divides by this run's OpenBLAS rate at 1024³ with the same threads;`,
-    '"× PyTorch" is the PyTorch-CPU BPTT step (bench/torchPeer.py: Python loop over t, autograd, float32, same N, B, T and',
+    '"× PyTorch" is the PyTorch-CPU BPTT step (bench/torch_peer.py --no-optimizer: Python loop over t, autograd, float32, same N, B, T and',
     `threads; timed at min(T, ${TORCH_MAX_STEPS}) steps and scaled to T) over the job's time.`,
     '',
     '| N | T | rule | ms / call | GFLOP / call | GFLOP/s | % of sgemm | × PyTorch |',

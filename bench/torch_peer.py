@@ -38,7 +38,7 @@ def blas_of(config: str) -> str:
     return f"BLAS_INFO={info}; loaded: {', '.join(sorted(mapped)) or 'none found'}"
 
 
-def step_ms(batch: int, steps: int, n_rec: int, n_in: int, n_out: int, reps: int) -> float:
+def step_ms(batch: int, steps: int, n_rec: int, n_in: int, n_out: int, reps: int, threshold: float, optimizer: bool) -> float:
     g = torch.Generator().manual_seed(1)
     alpha = math.exp(-1 / 100)
     win = (torch.randn(n_in, n_rec, generator=g) * math.sqrt(2 / n_in)).requires_grad_()
@@ -56,13 +56,14 @@ def step_ms(batch: int, steps: int, n_rec: int, n_in: int, n_out: int, reps: int
         drive_in = x @ win  # [B][T][N], one matmul for every step's input
         for t in range(steps):
             v = alpha * v + (1 - alpha) * (drive_in[:, t] + z @ wrec)
-            z = torch.relu(v)
+            z = torch.relu(v - threshold)
         y = z @ wout + bout
         loss = torch.nn.functional.cross_entropy(y, labels)
         loss.backward()
-        opt.step()
-        with torch.no_grad():
-            wrec.fill_diagonal_(0)
+        if optimizer:
+            opt.step()
+            with torch.no_grad():
+                wrec.fill_diagonal_(0)
 
     train_step()  # warm-up
     best = math.inf
@@ -80,11 +81,14 @@ def main() -> None:
     p.add_argument('--n-rec', type=int, default=120)
     p.add_argument('--threads', default='1,2')
     p.add_argument('--reps', type=int, default=5)
+    # The N-scaling table (bench/scaling.ts) times the gradient alone on the dense control (threshold -10).
+    p.add_argument('--threshold', type=float, default=0.0)
+    p.add_argument('--no-optimizer', action='store_true')
     a = p.parse_args()
     per_threads = {}
     for n in [int(s) for s in a.threads.split(',')]:
         torch.set_num_threads(n)
-        per_threads[str(n)] = step_ms(a.batch, a.steps, a.n_rec, 2, 2, a.reps)
+        per_threads[str(n)] = step_ms(a.batch, a.steps, a.n_rec, 2, 2, a.reps, a.threshold, not a.no_optimizer)
     best = min(per_threads.values())
     print(json.dumps({
         'available': True, 'torch': torch.__version__, 'blas': blas_of(torch.__config__.show()),  # after the matmuls

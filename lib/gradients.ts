@@ -45,7 +45,7 @@ function prepare(net: unknown, batch: unknown, rule: unknown, options: unknown, 
   const engine = engineFor(requested);
   // The C++ core makes the same check with the same message (native/core/gradients.cc), so only the reference needs it.
   if (engine.name !== 'native') checkRuleStability(n, r, `${ruleName}.mu`);
-  if (r.rule === 'modprop' && r.online && r.feedback === 'type') checkOnlineFilterCost(n.nTypes, b.batch.batchSize, n.nRec, n.nIn);
+  if (r.rule === 'modprop' && r.online && r.feedback === 'type') checkOnlineFilterCost(n.nTypes, b.batch.batchSize, n.nRec, n.nIn, b.batch.steps);
   if (r.rule === 'rtrl' && engine.name === 'native') {
     validate.fail("a rule the native engine implements ('rtrl' is reference-only: pass { backend: 'reference' })", `${ruleName}.rule`, 'rtrl');
   }

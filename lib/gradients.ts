@@ -1,6 +1,7 @@
 /** The gradient-level public API (SPEC §6): gradients, gradientsAsync, alignment, filterTaps. */
 import { engineFor } from './backend';
 import type { Engine } from './backends/engine';
+import { applyMask } from './connectivity';
 import { checkFilterStability, checkOnlineFilterCost, filterMatrices, filterTapsOf } from './filter';
 import { Network } from './network';
 import type { AsyncGradientOptions, Batch, GradientOptions, GradientResult, Params, RuleConfig } from './types';
@@ -55,9 +56,11 @@ function prepare(net: unknown, batch: unknown, rule: unknown, options: unknown, 
 
 /**
  * Float32 can overflow on finite but extreme input (huge inputs or weights); such a result is an error, never a
- * silently returned Infinity or NaN.
+ * silently returned Infinity or NaN. With sparse connectivity the Wrec gradient is zeroed outside the mask here, for
+ * every rule and engine (lib/connectivity.ts).
  */
-function checkFinite(result: GradientResult): GradientResult {
+function checkFinite(result: GradientResult, net: Network): GradientResult {
+  applyMask(result.grads.wrec, net.mask);
   if (!Number.isFinite(result.loss)) validate.fail('a finite loss (inputs or weights too large for float32?)', 'the result of gradients', result.loss);
   for (const k of ['win', 'wrec', 'wout', 'bout'] as const) {
     const g = result.grads[k];
@@ -78,7 +81,7 @@ function checkFinite(result: GradientResult): GradientResult {
  */
 export function gradients(net: Network, batch: Batch, rule: RuleConfig, options?: GradientOptions): GradientResult {
   const p = prepare(net, batch, rule, options, ['loss', 'backend', 'threads']);
-  return checkFinite(p.engine.gradients(net, p.batch, p.rule, p.loss, p.threads));
+  return checkFinite(p.engine.gradients(net, p.batch, p.rule, p.loss, p.threads), net);
 }
 
 /** `gradients` on a worker thread; rejects with an AbortError when `options.signal` aborts. */
@@ -86,7 +89,7 @@ export async function gradientsAsync(net: Network, batch: Batch, rule: RuleConfi
   const p = prepare(net, batch, rule, options, ['loss', 'backend', 'signal', 'threads']);
   const signal = (options as AsyncGradientOptions | undefined)?.signal;
   if (signal !== undefined && !(signal instanceof AbortSignal)) validate.fail('an AbortSignal', 'options.signal', signal);
-  return checkFinite(await p.engine.gradientsAsync(net, p.batch, p.rule, p.loss, signal, p.threads));
+  return checkFinite(await p.engine.gradientsAsync(net, p.batch, p.rule, p.loss, signal, p.threads), net);
 }
 
 export interface Alignment {
@@ -107,7 +110,7 @@ export function alignment(net: Network, batch: Batch, rules: RuleConfig[], optio
   const reference = gradients(net, batch, { rule: 'bptt' }, options).grads;
   return normalized.map((r, i) => {
     const p = prepare(net, batch, rules[i], options, ['loss', 'backend'], `rules[${i}]`);
-    const g = checkFinite(p.engine.gradients(n, p.batch, p.rule, p.loss)).grads;
+    const g = checkFinite(p.engine.gradients(n, p.batch, p.rule, p.loss), n).grads;
     return { label: validate.ruleLabel(r), rule: r, cosine: cosineByMatrix(g, reference) };
   });
 }

@@ -13,6 +13,7 @@ import type { PlacementProbe } from './placement';
 import type { Timing, TrainTiming } from './suites';
 import type { Row, TargetResult } from './targets';
 import type { RunMetadata } from '../lib/metadata';
+import { sparseLines, typeScalingLines, type SparseRow, type TypeRow } from './types';
 
 export interface Machine {
   cpu: string; cores: number; avx2: boolean; avx512f: boolean; memGiB: number; os: string; node: string;
@@ -52,6 +53,9 @@ export interface Results {
   nativeSmall?: { threads: number; shape: Shape; rows: MeasuredRow[] };
   reference?: { shape: Shape; scale: number; rows: (Timing & { scaledMs: number })[] };
   train: (TrainTiming & { threads: number })[];
+  /** bench/types.ts: the C-scaling and sparse-connectivity tables; absent in results from before them. */
+  typeScaling?: TypeRow[];
+  sparse?: SparseRow[];
   /** Peak RSS per rule and T (bench/memory.ts). */
   memory?: MemoryResults;
   targets: TargetResult[];
@@ -279,6 +283,14 @@ export function renderMarkdown(r: Results, profile: string | undefined): string 
     '## Memory',
     '',
     ...memoryLines(r),
+    '',
+    '## Many cell types (C-scaling)',
+    '',
+    ...typeScalingLines(r.typeScaling),
+    '',
+    '## Sparse connectivity',
+    '',
+    ...sparseLines(r.sparse),
     '',
     '## GEMM rate (same run)',
     '',

@@ -122,18 +122,22 @@ export function matmul(a: ArrayLike<number>, b: ArrayLike<number>, n: number): F
  * C² numbers of state per unit. The native filter runs that at ~3·10¹⁰ multiply-adds/s on two cores (C = 16 at paper
  * size: 0.4 s), so a call above ONLINE_FILTER_WORK in total (≈ 10 s there, C ≈ 40 at paper size; C = 800 would be
  * days) is refused at once rather than left to hang. The offline rule computes the same gradient at O(N + C²) per
- * unit and step for any C, so the message points there.
+ * unit and step for any C, so the message points there. Its state is capped too, at ONLINE_FILTER_STATE numbers
+ * (256 MB of float32; C = 512 at B = 1 would be 540 MB for a single step).
  */
 export const ONLINE_FILTER_WORK = 2 ** 38;
+export const ONLINE_FILTER_STATE = 2 ** 26;
 
 export function checkOnlineFilterCost(nTypes: number, batchSize: number, nRec: number, nIn: number, steps: number): void {
   if (nTypes <= 2) return;
-  const rows = batchSize * (nRec + nIn) * steps;
-  if (rows * nTypes ** 3 <= ONLINE_FILTER_WORK) return;
-  const most = Math.max(2, Math.floor(Math.cbrt(ONLINE_FILTER_WORK / rows)));
+  const units = batchSize * (nRec + nIn);
+  const rows = units * steps;
+  if (rows * nTypes ** 3 <= ONLINE_FILTER_WORK && units * nTypes ** 2 <= ONLINE_FILTER_STATE) return;
+  const most = Math.max(2, Math.floor(Math.min(Math.cbrt(ONLINE_FILTER_WORK / rows), Math.sqrt(ONLINE_FILTER_STATE / units))));
   throw new ModpropError(
     `Expected at most ${most} cell types for online ModProp with type feedback at batch ${batchSize}, nRec ${nRec} and ${steps} steps ` +
-    `(its filter costs batch × (nRec + nIn) × steps × C³ = ${(rows * nTypes ** 3).toExponential(2)} multiply-adds) ` +
+    `(its filter costs batch × (nRec + nIn) × steps × C³ = ${(rows * nTypes ** 3).toExponential(2)} multiply-adds, ` +
+    `and keeps batch × (nRec + nIn) × C² = ${(units * nTypes ** 2).toExponential(2)} numbers) ` +
     `for net.nTypes but received ${nTypes}; use the offline rule (online: false: the same gradient, at any number of types), ` +
     `fewer types, a smaller batch or shorter sequences`,
   );

@@ -47,12 +47,15 @@ double gradients(const Dims& dims, const ModelView<Real>& view, const BatchView<
   if (grads.win == nullptr || grads.wrec == nullptr || grads.wout == nullptr || grads.bout == nullptr)
     throw Error("Expected arrays for the gradients win, wrec, wout and bout but received null");
   if (rule.rule == Rule::Modprop && rule.online && rule.feedback == Feedback::Type && dims.nTypes > 2) {
-    // lib/filter.ts checkOnlineFilterCost, for callers of the raw addon: B·(N+I)·T·C³ multiply-adds per call.
-    const double rows = double(dims.batch) * (double(dims.nRec) + dims.nIn) * dims.steps;
-    const double work = rows * double(dims.nTypes) * dims.nTypes * dims.nTypes;
+    // lib/filter.ts checkOnlineFilterCost, for callers of the raw addon: B·(N+I)·T·C³ multiply-adds per call and
+    // B·(N+I)·C² numbers of state.
+    const double units = double(dims.batch) * (double(dims.nRec) + dims.nIn), rows = units * dims.steps;
+    const double c = dims.nTypes;
     constexpr double kOnlineFilterWork = 274877906944.0;  // 2^38
-    if (work > kOnlineFilterWork)
-      throw Error("Expected at most " + std::to_string(std::max(2, int(std::cbrt(kOnlineFilterWork / rows)))) +
+    constexpr double kOnlineFilterState = 67108864.0;     // 2^26
+    if (rows * c * c * c > kOnlineFilterWork || units * c * c > kOnlineFilterState)
+      throw Error("Expected at most " +
+                  std::to_string(std::max(2, int(std::min(std::cbrt(kOnlineFilterWork / rows), std::sqrt(kOnlineFilterState / units))))) +
                   " cell types for online ModProp with type feedback at batch " + std::to_string(dims.batch) +
                   ", nRec " + std::to_string(dims.nRec) + " and " + std::to_string(dims.steps) +
                   " steps for net.nTypes but received " + std::to_string(dims.nTypes) +

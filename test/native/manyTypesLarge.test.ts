@@ -81,4 +81,12 @@ describeNative('many cell types (C > 16)', () => {
     const short = gradients(net, batchOf(2, 10, 3), { rule: 'modprop', mu: 0.1, online: true }, { backend: 'native' });
     assert.ok(norm(short.grads.wrec) > 0);
   });
+
+  it('online ModProp is refused by its state size too: C = N = 512 at B = 1, T = 1 (540 MB of filter state)', () => {
+    const net = netWithTypes(512, 512, 8);
+    for (const backend of ['native', 'reference'] as const) {
+      assert.throws(() => gradients(net, batchOf(1, 1, 3), { rule: 'modprop', mu: 0.1, online: true }, { backend }),
+        (e: unknown) => e instanceof ModpropError && /^Expected at most \d+ cell types .* for net\.nTypes but received 512; use the offline rule/.test(e.message));
+    }
+  });
 });

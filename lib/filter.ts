@@ -82,6 +82,22 @@ export function checkFilterStability(f: FilterMatrices, mu: number, name: string
   return rho;
 }
 
+/**
+ * `filterTaps` returns length × C² numbers and costs 2 · length · C³ multiply-adds on the JS thread: with one type
+ * per unit that is a gigabyte and minutes (C = 512, length 1000), so beyond these it is refused at once.
+ */
+export const TAPS_NUMBERS = 2 ** 26;
+export const TAPS_WORK = 2 ** 32;
+
+export function checkTapsCost(nTypes: number, length: number): void {
+  const most = Math.max(1, Math.floor(Math.min(TAPS_NUMBERS / nTypes ** 2, TAPS_WORK / (2 * nTypes ** 3))));
+  if (length <= most) return;
+  throw new ModpropError(
+    `Expected at most ${most} taps for a network with ${nTypes} cell types (length × C² numbers, 2 · length · C³ ` +
+    `multiply-adds on the JS thread) for options.length but received ${length}; ask for fewer taps`,
+  );
+}
+
 /** K_s = Σ_{k=0}^{s-1} α^{s-1-k} Ψ Φ^k for s = 1..length, as [length][C][C] (SPEC §4). */
 export function filterTapsOf(f: FilterMatrices, alpha: number, length: number): Float64Array {
   const c = f.nTypes;

@@ -2,7 +2,7 @@
 import { engineFor } from './backend';
 import type { Engine } from './backends/engine';
 import { applyMask } from './connectivity';
-import { checkFilterStability, checkOnlineFilterCost, filterMatrices, filterTapsOf } from './filter';
+import { checkFilterStability, checkOnlineFilterCost, checkTapsCost, filterMatrices, filterTapsOf } from './filter';
 import { Network } from './network';
 import type { AsyncGradientOptions, Batch, GradientOptions, GradientResult, Params, RuleConfig } from './types';
 import * as validate from './validate';
@@ -146,6 +146,7 @@ export function filterTaps(net: Network, options: { mu?: number; length: number 
   const mu = o.mu === undefined ? 0.25 : validate.finiteNumber(o.mu, 'options.mu');
   if (mu < 0) validate.fail('a finite number ≥ 0', 'options.mu', mu);
   const length = validate.integer(o.length, 'options.length', 1, 1_000_000);
+  checkTapsCost(n.nTypes, length);
   const f = filterMatrices(n.params.wrec, n.types, n.nTypes, n.alpha, mu);
   checkFilterStability(f, mu, 'options.mu');
   const taps = Float32Array.from(filterTapsOf(f, n.alpha, length));

@@ -3,10 +3,11 @@
  * applies Ω as a matrix product, and the stability check stops at the first norm bound below 1
  * (native/core/filter_stability.h). One type per cell makes the type average Wrec itself, so type feedback must
  * equal cell feedback (SPEC §3), here up to N = 512; native equals reference for C ∈ {24, N}; an unstable filter is
- * still refused with the reference's spectral radius.
+ * still refused with the reference's spectral radius; online ModProp and filterTaps refuse, at once, what would take
+ * minutes or gigabytes.
  */
 import assert from 'node:assert/strict';
-import { ModpropError, Network, gradients, type RuleConfig } from '../../lib/index';
+import { ModpropError, Network, filterTaps, gradients, type RuleConfig } from '../../lib/index';
 import { filterMatrices, spectralRadius } from '../../lib/filter';
 import { describeNative, netWithTypes as typedNet, norm, relNormError, twoInputBatch as batchOf } from './common';
 
@@ -88,5 +89,16 @@ describeNative('many cell types (C > 16)', () => {
       assert.throws(() => gradients(net, batchOf(1, 1, 3), { rule: 'modprop', mu: 0.1, online: true }, { backend }),
         (e: unknown) => e instanceof ModpropError && /^Expected at most \d+ cell types .* for net\.nTypes but received 512; use the offline rule/.test(e.message));
     }
+  });
+});
+
+describe('filterTaps with many cell types', () => {
+  it('C = N = 512 refuses 1000 taps at once (a gigabyte), naming options.length, and serves a few', () => {
+    const net = netWithTypes(512, 512, 9);
+    assert.throws(() => filterTaps(net, { mu: 0.1, length: 1000 }),
+      (e: unknown) => e instanceof ModpropError && /^Expected at most \d+ taps for a network with 512 cell types .* for options\.length but received 1000; ask for fewer taps$/.test(e.message));
+    const taps = filterTaps(net, { mu: 0.1, length: 2 });
+    assert.equal(taps.length, 2 * 512 * 512);
+    assert.ok(taps.some((v) => v !== 0));
   });
 });

@@ -26,13 +26,14 @@ import { allowedCpus, canPin, placementProbe, setThreadsPlaced, unpinCaller } fr
 import { judge, judgeMemory, nativePhase } from './targets';
 import { CONTENDED, watchLoad, type Load } from './load';
 import { runMetadata } from '../lib/metadata';
+import { runSparse, runTypeScaling } from './types';
 
 const BENCH = __dirname;
 const ROOT = path.dirname(BENCH);
 const PAPER = { batch: 32, nRec: 120 };
 const REFERENCE_TASK = { cueSteps: 10, delaySteps: 70 };  // T = 90: a tenth of the paper's 900 steps
 
-const PHASES = ['gemm', 'native', 'reference', 'train', 'torch', 'memory', 'scaling'] as const;
+const PHASES = ['gemm', 'native', 'reference', 'train', 'torch', 'memory', 'scaling', 'types', 'sparse'] as const;
 type Phase = (typeof PHASES)[number];
 
 const USAGE = `usage: npm run bench -- [--quick] [--phases LIST] [--threads 1,2] [--name NAME] [--out DIR] [--skip-reference]
@@ -40,7 +41,8 @@ const USAGE = `usage: npm run bench -- [--quick] [--phases LIST] [--threads 1,2]
   --quick           fewer samples, memory up to T = 10⁵, scaling at N = 512 and 1024 only (a smoke run);
                     writes bench/results/quick.json,
                     leaves RESULTS.md alone
-  --phases LIST     the phases to run, comma-separated, of ${PHASES.join(', ')} (default: all). A run without
+  --phases LIST     the phases to run, comma-separated, of ${PHASES.join(', ')} (default: all; types and sparse:
+                    bench/types.ts). A run without
                     all of them writes bench/results/partial-<phases>.json and leaves RESULTS.md alone
   --threads LIST    native thread counts to measure (default: 1 and all cores)
   --name NAME       results file NAME.json (default: from the CPU, core count and Node version)
@@ -322,6 +324,16 @@ async function main(): Promise<void> {
     log(`\nmemory: peak RSS of a fresh process per rule and T (B = 1), bptt up to an estimated ${memoryLimitGB} GB`);
     memory = runMemory({ steps, limitGB: memoryLimitGB, threads: defaultThreads }, log);
   }
+  let typeScaling: Results['typeScaling'];
+  if (run('types') && !nativeUnavailable) {
+    log('\ntypes: ModProp and MDGL with C = 2 … N cell types (bench/types.ts)');
+    typeScaling = runTypeScaling(values.quick ?? false, log);
+  }
+  let sparse: Results['sparse'];
+  if (run('sparse') && !nativeUnavailable) {
+    log('\nsparse: dense kernels on sparse networks (bench/types.ts)');
+    sparse = runSparse(values.quick ?? false, log);
+  }
 
   let scaling: Results['scaling'];
   if (!nativeUnavailable && run('scaling')) {
@@ -341,7 +353,7 @@ async function main(): Promise<void> {
     machine: { ...m, loadAvgEnd: os.loadavg() }, git: gitState(), addon, nativeUnavailable, gemm,
     flopModel: 'bench/README.md#flop-model (bench/flops.ts)', pinned: pin, contention, placement, native, nativeSmall, reference, train, torch,
     activity: { fraction: activeFraction, dense: { threshold: DENSE_THRESHOLD, fraction: denseActive, runs: nativeDense } },
-    memory, scaling, targets,
+    memory, scaling, targets, typeScaling, sparse,
     durationSec: (performance.now() - started) / 1000,
   };
   const dir = outDir ?? path.join(BENCH, 'results');

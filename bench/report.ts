@@ -16,6 +16,7 @@ import { peerRatios, type TorchPeer } from './torch';
 import type { TrainRow } from './trainPhase';
 import type { Row, TargetResult } from './targets';
 import type { RunMetadata } from '../lib/metadata';
+import { sparseLines, typeScalingLines, type SparseRow, type TypeRow } from './types';
 
 export interface Machine {
   cpu: string; cores: number; avx2: boolean; avx512f: boolean; memGiB: number; os: string; node: string;
@@ -58,6 +59,9 @@ export interface Results {
   train: (TrainTiming & { threads: number } & Partial<TrainRow>)[];
   /** The PyTorch peer (bench/torch.ts); absent when the phase did not run. */
   torch?: TorchPeer;
+  /** bench/types.ts: the C-scaling and sparse-connectivity tables; absent in results from before them. */
+  typeScaling?: TypeRow[];
+  sparse?: SparseRow[];
   /** Peak RSS per rule and T (bench/memory.ts). */
   memory?: MemoryResults;
   /** Large networks: jobs per N, the PyTorch peer, Network.create and peak RSS per N (bench/scaling.ts). */
@@ -312,6 +316,14 @@ export function renderMarkdown(r: Results, profile: string | undefined): string 
     '## Large networks (N-scaling)',
     '',
     ...scalingLines(r.scaling),
+    '',
+    '## Many cell types (C-scaling)',
+    '',
+    ...typeScalingLines(r.typeScaling),
+    '',
+    '## Sparse connectivity',
+    '',
+    ...sparseLines(r.sparse),
     '',
     '## GEMM rate (same run)',
     '',

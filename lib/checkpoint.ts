@@ -71,6 +71,8 @@ export function networkConfigOf(net: Network): NetworkConfig & { cellTypes: numb
   return {
     nIn: c.nIn, nRec: c.nRec, nOut: c.nOut, tau: c.tau, dt: c.dt, threshold: c.threshold, dale: c.dale,
     cellTypes: Array.from(c.types), typeSigns: c.typeSigns ? Array.from(c.typeSigns) : undefined, seed: c.seed,
+    // The mask comes from (seed, connectivity); dense networks leave it out, so their checkpoints are as before.
+    ...(c.connectivity < 1 ? { connectivity: c.connectivity } : {}),
   };
 }
 

@@ -82,6 +82,22 @@ export function checkFilterStability(f: FilterMatrices, mu: number, name: string
   return rho;
 }
 
+/**
+ * `filterTaps` returns length × C² numbers and costs 2 · length · C³ multiply-adds on the JS thread: with one type
+ * per unit that is a gigabyte and minutes (C = 512, length 1000), so beyond these it is refused at once.
+ */
+export const TAPS_NUMBERS = 2 ** 26;
+export const TAPS_WORK = 2 ** 32;
+
+export function checkTapsCost(nTypes: number, length: number): void {
+  const most = Math.max(1, Math.floor(Math.min(TAPS_NUMBERS / nTypes ** 2, TAPS_WORK / (2 * nTypes ** 3))));
+  if (length <= most) return;
+  throw new ModpropError(
+    `Expected at most ${most} taps for a network with ${nTypes} cell types (length × C² numbers, 2 · length · C³ ` +
+    `multiply-adds on the JS thread) for options.length but received ${length}; ask for fewer taps`,
+  );
+}
+
 /** K_s = Σ_{k=0}^{s-1} α^{s-1-k} Ψ Φ^k for s = 1..length, as [length][C][C] (SPEC §4). */
 export function filterTapsOf(f: FilterMatrices, alpha: number, length: number): Float64Array {
   const c = f.nTypes;
@@ -118,21 +134,27 @@ export function matmul(a: ArrayLike<number>, b: ArrayLike<number>, n: number): F
 
 /**
  * Online ModProp with type feedback carries a C×C filter state per (sequence, presynaptic unit) and multiplies it by
- * Φ at every step: batch × (nRec + nIn) × C³ operations per time step for C > 2 (C ≤ 2 has a closed form), and
- * C² numbers of state per unit. With one type per cell that is hours per iteration and gigabytes of state (C = 800:
- * 1.6e12 operations per step at B = 4), so beyond ONLINE_FILTER_WORK per step it is refused rather than left to
- * hang; the offline rule, fewer types, or feedback 'cell' serve those networks.
+ * Φ at every step: batch × (nRec + nIn) × C³ multiply-adds per time step for C > 2 (C ≤ 2 has a closed form), and
+ * C² numbers of state per unit. The native filter runs that at ~3·10¹⁰ multiply-adds/s on two cores (C = 16 at paper
+ * size: 0.4 s), so a call above ONLINE_FILTER_WORK in total (≈ 10 s there, C ≈ 40 at paper size; C = 800 would be
+ * days) is refused at once rather than left to hang. The offline rule computes the same gradient at O(N + C²) per
+ * unit and step for any C, so the message points there. Its state is capped too, at ONLINE_FILTER_STATE numbers
+ * (256 MB of float32; C = 512 at B = 1 would be 540 MB for a single step).
  */
-export const ONLINE_FILTER_WORK = 2 ** 33;
+export const ONLINE_FILTER_WORK = 2 ** 38;
+export const ONLINE_FILTER_STATE = 2 ** 26;
 
-export function checkOnlineFilterCost(nTypes: number, batchSize: number, nRec: number, nIn: number): void {
+export function checkOnlineFilterCost(nTypes: number, batchSize: number, nRec: number, nIn: number, steps: number): void {
   if (nTypes <= 2) return;
-  const rows = batchSize * (nRec + nIn);
-  if (rows * nTypes ** 3 <= ONLINE_FILTER_WORK) return;
-  const most = Math.max(2, Math.floor(Math.cbrt(ONLINE_FILTER_WORK / rows)));
+  const units = batchSize * (nRec + nIn);
+  const rows = units * steps;
+  if (rows * nTypes ** 3 <= ONLINE_FILTER_WORK && units * nTypes ** 2 <= ONLINE_FILTER_STATE) return;
+  const most = Math.max(2, Math.floor(Math.min(Math.cbrt(ONLINE_FILTER_WORK / rows), Math.sqrt(ONLINE_FILTER_STATE / units))));
   throw new ModpropError(
-    `Expected at most ${most} cell types for online ModProp with type feedback at batch ${batchSize} and nRec ${nRec} ` +
-    `(its filter costs batch × (nRec + nIn) × C³ = ${(rows * nTypes ** 3).toExponential(2)} operations per time step) ` +
-    `for net.nTypes but received ${nTypes}; use the offline rule (online: false), feedback 'cell', fewer types or a smaller batch`,
+    `Expected at most ${most} cell types for online ModProp with type feedback at batch ${batchSize}, nRec ${nRec} and ${steps} steps ` +
+    `(its filter costs batch × (nRec + nIn) × steps × C³ = ${(rows * nTypes ** 3).toExponential(2)} multiply-adds, ` +
+    `and keeps batch × (nRec + nIn) × C² = ${(units * nTypes ** 2).toExponential(2)} numbers) ` +
+    `for net.nTypes but received ${nTypes}; use the offline rule (online: false: the same gradient, at any number of types), ` +
+    `fewer types, a smaller batch or shorter sequences`,
   );
 }

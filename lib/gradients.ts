@@ -1,7 +1,8 @@
 /** The gradient-level public API (SPEC §6): gradients, gradientsAsync, alignment, filterTaps. */
 import { engineFor } from './backend';
 import type { Engine } from './backends/engine';
-import { checkFilterStability, checkOnlineFilterCost, filterMatrices, filterTapsOf } from './filter';
+import { applyMask } from './connectivity';
+import { checkFilterStability, checkOnlineFilterCost, checkTapsCost, filterMatrices, filterTapsOf } from './filter';
 import { Network } from './network';
 import type { AsyncGradientOptions, Batch, GradientOptions, GradientResult, Params, RuleConfig } from './types';
 import * as validate from './validate';
@@ -45,7 +46,7 @@ function prepare(net: unknown, batch: unknown, rule: unknown, options: unknown, 
   const engine = engineFor(requested);
   // The C++ core makes the same check with the same message (native/core/gradients.cc), so only the reference needs it.
   if (engine.name !== 'native') checkRuleStability(n, r, `${ruleName}.mu`);
-  if (r.rule === 'modprop' && r.online && r.feedback === 'type') checkOnlineFilterCost(n.nTypes, b.batch.batchSize, n.nRec, n.nIn);
+  if (r.rule === 'modprop' && r.online && r.feedback === 'type') checkOnlineFilterCost(n.nTypes, b.batch.batchSize, n.nRec, n.nIn, b.batch.steps);
   if (r.rule === 'rtrl' && engine.name === 'native') {
     validate.fail("a rule the native engine implements ('rtrl' is reference-only: pass { backend: 'reference' })", `${ruleName}.rule`, 'rtrl');
   }
@@ -55,9 +56,11 @@ function prepare(net: unknown, batch: unknown, rule: unknown, options: unknown, 
 
 /**
  * Float32 can overflow on finite but extreme input (huge inputs or weights); such a result is an error, never a
- * silently returned Infinity or NaN.
+ * silently returned Infinity or NaN. With sparse connectivity the Wrec gradient is zeroed outside the mask here, for
+ * every rule and engine (lib/connectivity.ts).
  */
-function checkFinite(result: GradientResult): GradientResult {
+function checkFinite(result: GradientResult, net: Network): GradientResult {
+  applyMask(result.grads.wrec, net.mask);
   if (!Number.isFinite(result.loss)) validate.fail('a finite loss (inputs or weights too large for float32?)', 'the result of gradients', result.loss);
   for (const k of ['win', 'wrec', 'wout', 'bout'] as const) {
     const g = result.grads[k];
@@ -78,7 +81,7 @@ function checkFinite(result: GradientResult): GradientResult {
  */
 export function gradients(net: Network, batch: Batch, rule: RuleConfig, options?: GradientOptions): GradientResult {
   const p = prepare(net, batch, rule, options, ['loss', 'backend', 'threads']);
-  return checkFinite(p.engine.gradients(net, p.batch, p.rule, p.loss, p.threads));
+  return checkFinite(p.engine.gradients(net, p.batch, p.rule, p.loss, p.threads), net);
 }
 
 /** `gradients` on a worker thread; rejects with an AbortError when `options.signal` aborts. */
@@ -86,7 +89,7 @@ export async function gradientsAsync(net: Network, batch: Batch, rule: RuleConfi
   const p = prepare(net, batch, rule, options, ['loss', 'backend', 'signal', 'threads']);
   const signal = (options as AsyncGradientOptions | undefined)?.signal;
   if (signal !== undefined && !(signal instanceof AbortSignal)) validate.fail('an AbortSignal', 'options.signal', signal);
-  return checkFinite(await p.engine.gradientsAsync(net, p.batch, p.rule, p.loss, signal, p.threads));
+  return checkFinite(await p.engine.gradientsAsync(net, p.batch, p.rule, p.loss, signal, p.threads), net);
 }
 
 /**
@@ -118,7 +121,7 @@ export function alignment(net: Network, batch: Batch, rules: RuleConfig[], optio
   const reference = gradients(net, batch, { rule: 'bptt' }, options).grads;
   return normalized.map((r, i) => {
     const p = prepare(net, batch, rules[i], options, ['loss', 'backend'], `rules[${i}]`);
-    const g = checkFinite(p.engine.gradients(n, p.batch, p.rule, p.loss)).grads;
+    const g = checkFinite(p.engine.gradients(n, p.batch, p.rule, p.loss), n).grads;
     return { label: validate.ruleLabel(r), rule: r, cosine: cosineByMatrix(g, reference) };
   });
 }
@@ -154,6 +157,7 @@ export function filterTaps(net: Network, options: { mu?: number; length: number 
   const mu = o.mu === undefined ? 0.25 : validate.finiteNumber(o.mu, 'options.mu');
   if (mu < 0) validate.fail('a finite number ≥ 0', 'options.mu', mu);
   const length = validate.integer(o.length, 'options.length', 1, 1_000_000);
+  checkTapsCost(n.nTypes, length);
   const f = filterMatrices(n.params.wrec, n.types, n.nTypes, n.alpha, mu);
   checkFilterStability(f, mu, 'options.mu');
   const taps = Float32Array.from(filterTapsOf(f, n.alpha, length));

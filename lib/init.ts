@@ -18,9 +18,17 @@
  * Win and bout are those of `balanced` (the public code's Win matches SPEC §1 up to scale; measured, no effect).
  * Its sparsity (Deep-R rewiring at 99 % connectivity) is left out: it had no measurable effect (docs/liu2022.md).
  *
+ * `connectivity` p < 1 (any recipe, lib/connectivity.ts): the fixed mask is applied to the magnitude draw, before
+ * any balancing, as the public code masks θ; so the balancing and the spectral-radius scaling see the sparse matrix:
+ * `balanced` ends at ρ(Wrec) = 1; `liu2022` masks only the off-diagonal entries there and zeroes the diagonal at
+ * step 5 as before (p → 1 gives the dense network), so it is ρ = 1 before that step and not after: N = 120, seed 1
+ * gives 1.34 dense, 1.08 at p = 0.5 and 0.69 at p = 0.1, where the diagonal carries a larger share of the weight;
+ * `recurrentRadius` sets it. Columns left with one sign are not balanced, as in the dense case.
+ *
  * `recurrentRadius` (any recipe): after the diagonal is zeroed, Wrec is rescaled to this spectral radius.
  * Every step runs in float64; the parameters are stored as float32.
  */
+import { applyMask, connectivityMask } from './connectivity';
 import { spectralRadius } from './filter';
 import { Random, STREAMS } from './random';
 import { fail, type NormalizedNetworkConfig } from './validate';
@@ -29,12 +37,13 @@ export const INIT_NAMES = ['balanced', 'liu2022'] as const;
 export type InitName = (typeof INIT_NAMES)[number];
 
 /** Steps 1–4 of `liu2022` on an n×n draw of `rng`, with the sign of each row's presynaptic unit: the pre-mask matrix. */
-export function liu2022Matrix(rng: Random, rowSigns: ArrayLike<number>): Float64Array {
+export function liu2022Matrix(rng: Random, rowSigns: ArrayLike<number>, mask: Uint8Array | null = null): Float64Array {
   const n = rowSigns.length;
   const w = new Float64Array(n * n);
   for (let p = 0; p < n; p++) {
     for (let j = 0; j < n; j++) w[p * n + j] = rowSigns[p] * Math.abs(rng.normal());
   }
+  applyMask(w, mask);
   let exc = 0;
   let inh = 0;
   for (let k = 0; k < w.length; k++) (w[k] > 0 ? (exc += w[k]) : (inh -= w[k]));
@@ -74,7 +83,10 @@ export function liu2022Weights(c: NormalizedNetworkConfig): { wrec: Float64Array
     fail('both excitatory and inhibitory units for init liu2022 (it balances each column)', 'config.init', 'liu2022');
   }
   if (c.nOut > n) fail(`nOut ≤ nRec (${n}) for init liu2022 (Wout is the first nOut columns of an N×N matrix)`, 'config.nOut', c.nOut);
-  const wrec = liu2022Matrix(new Random(c.seed, STREAMS.wrec), rowSigns);
+  // The public code masks autapses only in the cell (step 5): its pre-mask matrix keeps the diagonal.
+  const mask = connectivityMask(n, c.connectivity, c.seed);
+  for (let p = 0; mask && p < n; p++) mask[p * n + p] = 1;
+  const wrec = liu2022Matrix(new Random(c.seed, STREAMS.wrec), rowSigns, mask);
   for (let p = 0; p < n; p++) wrec[p * n + p] = 0;
   const full = liu2022Matrix(new Random(c.seed, STREAMS.wout), rowSigns);
   const wout = new Float32Array(n * c.nOut);

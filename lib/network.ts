@@ -14,6 +14,7 @@ import { threadCount } from './threads';
 import type { Engine } from './backends/engine';
 import { liu2022Weights, rescaleRadius } from './init';
 import { initialParamsAsync } from './createAsync';
+import { applyMask, checkMasked, connectivityMask } from './connectivity';
 
 export class Network {
   /** The normalised configuration (defaults filled in). */
@@ -26,6 +27,8 @@ export class Network {
   readonly randomFeedback: Float32Array;
   /** exp(-dt / tau) */
   readonly alpha: number;
+  /** The recurrent connections Wrec may use (nRec × nRec, 1 = kept), or null when `connectivity` is 1 (dense). */
+  readonly mask: Uint8Array | null;
 
   private constructor(config: NormalizedNetworkConfig, params: Params) {
     this.config = Object.freeze(config);
@@ -33,6 +36,7 @@ export class Network {
     this.types = config.types;
     this.alpha = Math.exp(-config.dt / config.tau);
     this.randomFeedback = randomFeedback(config);
+    this.mask = connectivityMask(config.nRec, config.connectivity, config.seed);
   }
 
   get nIn(): number { return this.config.nIn; }
@@ -65,7 +69,9 @@ export class Network {
     const p = validate.params(params, c);
     const copy: Params = { win: p.win.slice(), wrec: p.wrec.slice(), wout: p.wout.slice(), bout: p.bout.slice() };
     if (c.dale && c.typeSigns) checkDaleSigns(copy, c);
-    return new Network(c, copy);
+    const net = new Network(c, copy);
+    checkMasked(copy.wrec, net.mask, c.nRec, 'params.wrec');
+    return net;
   }
 
   /** Writes the network to a numpy .npz file (atomically; see lib/npz.ts for the layout). */
@@ -172,6 +178,8 @@ export function initialParams(c: NormalizedNetworkConfig): Params {
       w[p * n + j] = p === j ? 0 : signs ? rowSign(p) * Math.abs(g) : g;
     }
   }
+  // Sparse connectivity: the balancing and the 1/ρ scaling below run on the masked matrix, so ρ(Wrec) = 1 holds.
+  applyMask(w, connectivityMask(n, c.connectivity, c.seed));
   // Total inhibition equals total excitation: scale the negative rows.
   if (signs) {
     let pos = 0;

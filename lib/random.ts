@@ -85,6 +85,7 @@ export const STREAMS = {
   wout: 3,
   randomFeedback: 4,
   subtypes: 5,
+  connectivity: 6,
   taskBits: 10,
   taskNoise: 11,
   taskFrozen: 12,

@@ -27,6 +27,12 @@ export interface NetworkConfig {
   recurrentRadius?: number;
   /** Split E and I each into this many random equal subtypes, C = 2 · subtypes cell types (default 1). */
   subtypes?: number;
+  /**
+   * Probability that each off-diagonal recurrent connection exists, 0 < p ≤ 1 (default 1: dense). A fixed mask drawn
+   * from the seed (lib/connectivity.ts) that training keeps; the recipe's balancing and spectral-radius scaling run
+   * on the masked matrix.
+   */
+  connectivity?: number;
 }
 
 /** Trainable parameters, row-major, weight matrices stored [pre][post]. */

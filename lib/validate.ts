@@ -147,10 +147,12 @@ export interface NormalizedNetworkConfig {
   recurrentRadius: number | null;
   /** Random equal subtypes per E and I class (lib/subtypes.ts); 1 with custom cellTypes. */
   subtypes: number;
+  /** Probability of each off-diagonal recurrent connection (lib/connectivity.ts); 1: dense. */
+  connectivity: number;
 }
 
 const NETWORK_KEYS = ['nIn', 'nRec', 'nOut', 'tau', 'dt', 'threshold', 'dale', 'excitatoryFraction', 'cellTypes',
-  'typeSigns', 'seed', 'init', 'recurrentRadius', 'subtypes'] as const;
+  'typeSigns', 'seed', 'init', 'recurrentRadius', 'subtypes', 'connectivity'] as const;
 
 /** Largest layer size accepted: keeps N² matrices and their products far from memory and index overflow. */
 export const MAX_UNITS = 16384;
@@ -171,6 +173,8 @@ export function networkConfig(value: unknown): NormalizedNetworkConfig {
   const init = c.init === undefined ? 'balanced' : oneOf(c.init, 'config.init', INIT_NAMES);
   const recurrentRadius = c.recurrentRadius === undefined ? null : positiveNumber(c.recurrentRadius, 'config.recurrentRadius');
   const subtypes = c.subtypes === undefined ? 1 : integer(c.subtypes, 'config.subtypes', 1, MAX_UNITS);
+  const connectivity = c.connectivity === undefined ? 1
+    : numberInRange(c.connectivity, 'config.connectivity', Number.MIN_VALUE, 1, 'a connection probability p with 0 < p ≤ 1');
 
   let types: Int32Array;
   let typeSigns: Int8Array | null = null;
@@ -219,7 +223,7 @@ export function networkConfig(value: unknown): NormalizedNetworkConfig {
   } else if (c.cellTypes !== undefined && dale) {
     fail(`an array of ${nTypes} signs (one ±1 per cell type) when cellTypes are given with Dale's law`, 'config.typeSigns', undefined);
   }
-  return { nIn, nRec, nOut, tau, dt, threshold, dale, excitatoryFraction, types, nTypes, typeSigns, seed, init, recurrentRadius, subtypes };
+  return { nIn, nRec, nOut, tau, dt, threshold, dale, excitatoryFraction, types, nTypes, typeSigns, seed, init, recurrentRadius, subtypes, connectivity };
 }
 
 /**

@@ -6,6 +6,7 @@
 #include <new>
 #include <sstream>
 
+#include "filter_stability.h"
 #include "modprop_online.h"
 #include "rules.h"
 
@@ -46,15 +47,20 @@ double gradients(const Dims& dims, const ModelView<Real>& view, const BatchView<
   if (grads.win == nullptr || grads.wrec == nullptr || grads.wout == nullptr || grads.bout == nullptr)
     throw Error("Expected arrays for the gradients win, wrec, wout and bout but received null");
   if (rule.rule == Rule::Modprop && rule.online && rule.feedback == Feedback::Type && dims.nTypes > 2) {
-    // lib/filter.ts checkOnlineFilterCost, for callers of the raw addon: B·(N+I)·C³ operations per step.
-    const double rows = double(dims.batch) * (double(dims.nRec) + dims.nIn);
-    const double work = rows * double(dims.nTypes) * dims.nTypes * dims.nTypes;
-    constexpr double kOnlineFilterWork = 8589934592.0;  // 2^33
-    if (work > kOnlineFilterWork)
-      throw Error("Expected at most " + std::to_string(std::max(2, int(std::cbrt(kOnlineFilterWork / rows)))) +
+    // lib/filter.ts checkOnlineFilterCost, for callers of the raw addon: B·(N+I)·T·C³ multiply-adds per call and
+    // B·(N+I)·C² numbers of state.
+    const double units = double(dims.batch) * (double(dims.nRec) + dims.nIn), rows = units * dims.steps;
+    const double c = dims.nTypes;
+    constexpr double kOnlineFilterWork = 274877906944.0;  // 2^38
+    constexpr double kOnlineFilterState = 67108864.0;     // 2^26
+    if (rows * c * c * c > kOnlineFilterWork || units * c * c > kOnlineFilterState)
+      throw Error("Expected at most " +
+                  std::to_string(std::max(2, int(std::min(std::cbrt(kOnlineFilterWork / rows), std::sqrt(kOnlineFilterState / units))))) +
                   " cell types for online ModProp with type feedback at batch " + std::to_string(dims.batch) +
-                  " and nRec " + std::to_string(dims.nRec) + " for net.nTypes but received " +
-                  std::to_string(dims.nTypes) + "; use the offline rule (online: false), feedback 'cell', fewer types or a smaller batch");
+                  ", nRec " + std::to_string(dims.nRec) + " and " + std::to_string(dims.steps) +
+                  " steps for net.nTypes but received " + std::to_string(dims.nTypes) +
+                  "; use the offline rule (online: false: the same gradient, at any number of types), fewer types, "
+                  "a smaller batch or shorter sequences");
   }
   const bool exact = rule.rule == Rule::Bptt || rule.rule == Rule::Tbptt;
   if (!exact && rule.signal == LearningSignal::Random) {
@@ -68,7 +74,7 @@ double gradients(const Dims& dims, const ModelView<Real>& view, const BatchView<
     TypeFilter filter;
     if (rule.rule == Rule::Modprop && rule.feedback == Feedback::Type) {
       filter = typeFilter(m.omega, typeCounts(dims, view.types), dims.nTypes, view.alpha, rule.mu);
-      const double rho = spectralRadius(filter.phi, dims.nTypes);
+      const double rho = filterRadiusBound(filter.phi, dims.nTypes);
       if (!(rho < 1))
         throw Error("Expected a stable ModProp filter (spectral radius of Φ < 1) for rule.mu but received mu = " +
                     num(rule.mu, 17) + ", which gives spectral radius " + num(rho, 6) + "; lower mu");

@@ -205,6 +205,12 @@ Model<Real> buildModel(const Dims& d, const ModelView<Real>& m, const RuleSpec& 
     if (!out.wrecPanels.empty() && !out.wrecT.empty()) out.wrecTPanels = kernels::packPanels(out.wrecT.data(), d.nRec, d.nRec);
   if (usesWfb && rule.feedback == Feedback::Type) {
     out.omega = typeBlockMeans(d, m);
+    if (d.nTypes > kManyTypes) {
+      out.omegaT.resize(out.omega.size());
+      for (int a = 0; a < d.nTypes; a++)
+        for (int b = 0; b < d.nTypes; b++) out.omegaT[std::size_t(b) * d.nTypes + a] = Real(out.omega[std::size_t(a) * d.nTypes + b]);
+      return out;
+    }
     out.typeMask.assign(std::size_t(d.nTypes) * d.nRec, Real(0));
     for (int i = 0; i < d.nRec; i++) out.typeMask[std::size_t(m.types[i]) * d.nRec + i] = Real(1);
   }

@@ -52,8 +52,13 @@ struct Model {
   std::vector<float> wrecTPanels;  // the same of wrecT, where wrecT is built
   std::vector<Real> feedbackT;  // Fᵀ, K×N: ℓ = relu' ⊙ (δ @ Fᵀ)
   std::vector<double> omega;    // Ω, C×C, for feedback Type
-  std::vector<Real> typeMask;   // [C][N]: 1 where unit i has type c, for feedback Type
+  std::vector<Real> typeMask;   // [C][N]: 1 where unit i has type c, for feedback Type with C ≤ kManyTypes
+  std::vector<Real> omegaT;     // Ωᵀ, C×C, for feedback Type with C > kManyTypes
 };
+
+// Beyond this many types the type feedback product sums per type by unit (O(N)) and applies Ω as one matrix product
+// over the rows (offline.cc); up to it, the per-type dot products every existing result was computed with.
+constexpr int kManyTypes = 16;
 
 template <typename Real>
 Model<Real> buildModel(const Dims& d, const ModelView<Real>& m, const RuleSpec& rule);

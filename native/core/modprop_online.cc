@@ -77,19 +77,58 @@ void advanceFixed(int groups, Real* r, const Real* phi, const Real* eps, int ste
   }
 }
 
+// Any C: the same recurrence for one lane block of units (T = a vector of Real, or one Real) with the c states of
+// row a in `cur` (L1-resident scratch of 2c lanes); outputs in groups of four share each load of cur[d]. Every
+// element goes through the operations of the step-by-step form in the same order (d ascending), so the result does
+// not depend on the blocking. Vectorising across units is what makes C > 4 usable: the former scalar loop strode
+// through R by `width` per state and ran C = 16 at about a tenth of this speed.
+template <typename T, typename Real>
+inline void advanceLanes(int c, int a, Real* r, const Real* phi, const Real* eps, int steps, std::ptrdiff_t width,
+                         std::ptrdiff_t p, T* cur, T* next) {
+  Real* row = r + std::ptrdiff_t(a) * c * width + p;
+  for (int d = 0; d < c; d++) std::memcpy(&cur[d], row + std::ptrdiff_t(d) * width, sizeof(T));
+  for (int s = 0; s < steps; s++) {
+    T e;
+    std::memcpy(&e, eps + std::ptrdiff_t(s) * width + p, sizeof(T));
+    int col = 0;
+    for (; col + 4 <= c; col += 4) {
+      T v0 = a == col ? e : T{}, v1 = a == col + 1 ? e : T{}, v2 = a == col + 2 ? e : T{}, v3 = a == col + 3 ? e : T{};
+      const Real* f = phi + col;
+      for (int d = 0; d < c; d++, f += c) {
+        const T x = cur[d];
+        v0 += x * f[0];
+        v1 += x * f[1];
+        v2 += x * f[2];
+        v3 += x * f[3];
+      }
+      next[col] = v0;
+      next[col + 1] = v1;
+      next[col + 2] = v2;
+      next[col + 3] = v3;
+    }
+    for (; col < c; col++) {
+      T v = a == col ? e : T{};
+      for (int d = 0; d < c; d++) v += cur[d] * phi[std::ptrdiff_t(d) * c + col];
+      next[col] = v;
+    }
+    std::swap(cur, next);
+  }
+  for (int d = 0; d < c; d++) std::memcpy(row + std::ptrdiff_t(d) * width, &cur[d], sizeof(T));
+}
+
 template <typename Real>
 void advanceAny(int c, Real* r, const Real* phi, const Real* eps, int steps, std::ptrdiff_t width) {
-  std::vector<Real> old(c);
-  for (int s = 0; s < steps; s++)
-    for (int a = 0; a < c; a++)
-      for (std::ptrdiff_t p = 0; p < width; p++) {
-        for (int d = 0; d < c; d++) old[d] = r[(std::ptrdiff_t(a) * c + d) * width + p];
-        for (int col = 0; col < c; col++) {
-          Real v = a == col ? eps[std::ptrdiff_t(s) * width + p] : Real(0);
-          for (int d = 0; d < c; d++) v += old[d] * phi[d * c + col];
-          r[(std::ptrdiff_t(a) * c + col) * width + p] = v;
-        }
-      }
+  typedef Real Vec __attribute__((vector_size(64)));
+  constexpr std::ptrdiff_t L = 64 / sizeof(Real);
+  // Raw new[]: a std::vector<Vec> would drop the vector attribute (GCC ignores it in template arguments).
+  Vec* lanes = new Vec[2 * std::size_t(c)];
+  std::vector<Real> scalars(2 * std::size_t(c));
+  for (int a = 0; a < c; a++) {
+    std::ptrdiff_t p = 0;
+    for (; p + L <= width; p += L) advanceLanes<Vec>(c, a, r, phi, eps, steps, width, p, lanes, lanes + c);
+    for (; p < width; p++) advanceLanes<Real>(c, a, r, phi, eps, steps, width, p, scalars.data(), scalars.data() + c);
+  }
+  delete[] lanes;
 }
 
 // `groups` independent rows of c states each, state ← state F + eps e_a for row a (F = phi, c×c).

@@ -39,6 +39,29 @@ Real dot(const Real* a, const Real* b, int n) {
   return s;
 }
 
+// Many types (C up to N): per-type sums by unit, S = h Uᵀ (O(N) per row), then P = S Ωᵀ as one matrix product over
+// the rows, then out[r][i] = P[r][type(i)]: O(N + C²) per row, as cheap as cell feedback at C = N, where the dot
+// products over type masks cost O(N·C) and a serial C² loop.
+template <typename Real>
+void manyTypesProduct(const Model<Real>& m, int rows, const Real* h, Real* out) {
+  const int n = m.d.nRec, c = m.d.nTypes;
+  static thread_local std::vector<Real> buffer;
+  buffer.assign(2 * std::size_t(rows) * c, Real(0));
+  Real* sums = buffer.data();
+  Real* perType = sums + std::size_t(rows) * c;
+  for (int r = 0; r < rows; r++) {
+    const Real* hr = h + std::ptrdiff_t(r) * n;
+    Real* sr = sums + std::ptrdiff_t(r) * c;
+    for (int i = 0; i < n; i++) sr[m.types[i]] += hr[i];
+  }
+  kernels::matmul<Real>(rows, c, c, sums, c, m.omegaT.data(), c, perType, c, false);
+  for (int r = 0; r < rows; r++) {
+    const Real* pr = perType + std::ptrdiff_t(r) * c;
+    Real* outr = out + std::ptrdiff_t(r) * n;
+    for (int i = 0; i < n; i++) outr[i] = pr[m.types[i]];
+  }
+}
+
 }  // namespace
 
 template <typename Real>
@@ -49,8 +72,9 @@ void feedbackProduct(const Model<Real>& m, Feedback feedback, int rows, const Re
     wrecTransposeProduct(m, rows, h, out);
     return;
   }
-  // Type masks turn the per-type sums and the expansion back to units into dot products and axpys over units.
   const int c = m.d.nTypes;
+  if (c > kManyTypes) return manyTypesProduct(m, rows, h, out);
+  // Type masks turn the per-type sums and the expansion back to units into dot products and axpys over units.
   scratch.resize(2 * std::size_t(c));
   double* sums = scratch.data();
   double* perType = sums + c;

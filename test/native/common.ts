@@ -160,3 +160,21 @@ export function mediumCase(seed: number, batchSize = 8, steps = 60, nRec = 32): 
   const net = makeNet({ nIn: 3, nRec, nOut: 2, seed, tau: 15, layout: LAYOUTS[1], scaled: { wrecScale: 1.3, winScale: 1.5 } });
   return { net, batch: makeBatch(net, batchSize, steps, 'xent-last', seed) };
 }
+
+/** A network with `nTypes` cell types scattered over its units ((7i + offset) mod C), both signs among the types. */
+export function netWithTypes(nRec: number, nTypes: number, seed: number, offset = 0): Network {
+  return Network.create({
+    nIn: 2, nRec, nOut: 2, seed,
+    cellTypes: Array.from({ length: nRec }, (_, i) => (i * 7 + offset) % nTypes),
+    typeSigns: Array.from({ length: nTypes }, (_, c) => (c % 4 === 3 ? -1 : 1)),
+  });
+}
+
+/** A two-input xent-last batch of normal inputs shifted by 0.5, labels alternating. */
+export function twoInputBatch(batchSize: number, steps: number, seed: number): Batch {
+  const rng = new Random(seed, 11);
+  return {
+    x: Float32Array.from({ length: batchSize * steps * 2 }, () => rng.normal() + 0.5), batchSize, steps,
+    labels: Int32Array.from({ length: batchSize }, (_, b) => b % 2),
+  };
+}

@@ -2,29 +2,14 @@
  * Many cell types (issue 13 item 3, issue 11 "Hangs"): ModProp and MDGL with C ∈ {1, 2, 8, N} types. With one type
  * per cell, the type average of Wrec is Wrec itself, so type feedback must equal cell feedback (SPEC §3) — exactly
  * for MDGL and offline ModProp on the reference engine, to float32 rounding on the native engine and for the online
- * filter. Online ModProp's C×C filter costs B·(N+I)·C³ per step: beyond lib/filter.ts ONLINE_FILTER_WORK it is refused
+ * filter. Online ModProp's C×C filter costs B·(N+I)·T·C³ per call: beyond lib/filter.ts ONLINE_FILTER_WORK it is refused
  * at once with a message naming net.nTypes (it used to run for minutes to hours at C = 800).
  */
 import assert from 'node:assert/strict';
-import { ModpropError, Network, gradients, type Batch, type RuleConfig } from '../../lib/index';
-import { Random } from '../../lib/random';
-import { describeNative, norm, relNormError } from './common';
+import { ModpropError, Network, gradients, type RuleConfig } from '../../lib/index';
+import { describeNative, netWithTypes as typedNet, norm, relNormError, twoInputBatch as batchOf } from './common';
 
-function netWithTypes(nRec: number, nTypes: number, seed: number): Network {
-  return Network.create({
-    nIn: 2, nRec, nOut: 2, seed,
-    cellTypes: Array.from({ length: nRec }, (_, i) => (i * 7) % nTypes),
-    typeSigns: Array.from({ length: nTypes }, (_, c) => (c % 4 === 3 ? -1 : 1)),
-  });
-}
-
-function batchOf(batchSize: number, steps: number, seed: number): Batch {
-  const rng = new Random(seed, 11);
-  return {
-    x: Float32Array.from({ length: batchSize * steps * 2 }, () => rng.normal() + 0.5), batchSize, steps,
-    labels: Int32Array.from({ length: batchSize }, (_, b) => b % 2),
-  };
-}
+const netWithTypes = (nRec: number, nTypes: number, seed: number): Network => typedNet(nRec, nTypes, seed);
 
 describeNative('many cell types', () => {
   const N = 16;

@@ -136,7 +136,7 @@ describe('net.save / Network.load (.npz)', () => {
     const config = JSON.parse(decodeNpy(entries['config.npy']).data as string);
     assert.deepEqual(config, {
       nIn: 3, nRec: 5, nOut: 2, tau: 100, dt: 1, threshold: 0, dale: true, excitatoryFraction: 0.8, nTypes: 2, seed: 1,
-      init: 'balanced', recurrentRadius: null, subtypes: 1,
+      init: 'balanced', recurrentRadius: null, subtypes: 1, connectivity: 1,
     });
   });
 

@@ -100,7 +100,7 @@ export async function gradientsAsync(net: Network, batch: Batch, rule: RuleConfi
 export function gradientRunner(net: Network, first: Batch, rule: RuleConfig, options: { loss?: LossName; backend?: 'native' | 'reference'; threads?: number }):
   (batch: Batch, signal?: AbortSignal) => Promise<GradientResult> {
   const p = prepare(net, first, rule, options, ['loss', 'backend', 'threads']);
-  return async (batch, signal) => checkFinite(await p.engine.gradientsAsync(net, batch, p.rule, p.loss, signal, p.threads));
+  return async (batch, signal) => checkFinite(await p.engine.gradientsAsync(net, batch, p.rule, p.loss, signal, p.threads), net);
 }
 
 export interface Alignment {

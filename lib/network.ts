@@ -13,6 +13,8 @@ import { loadNetworkFile, saveNetworkFile } from './npz';
 import { threadCount } from './threads';
 import type { Engine } from './backends/engine';
 import { liu2022Weights, rescaleRadius } from './init';
+import { spikingConstants } from './neurons/neuron';
+import { engineForNeuron } from './neurons/engine';
 
 export class Network {
   /** The normalised configuration (defaults filled in). */
@@ -23,14 +25,14 @@ export class Network {
   readonly types: Int32Array;
   /** Fixed random feedback matrix (nRec × nOut) of the `random` learning signal, drawn N(0, 1/nRec) from the seed. */
   readonly randomFeedback: Float32Array;
-  /** exp(-dt / tau) */
+  /** exp(-dt / tau), or exp(-dt / neuron.tauM) for a spiking neuron */
   readonly alpha: number;
 
   private constructor(config: NormalizedNetworkConfig, params: Params) {
     this.config = Object.freeze(config);
     this.params = params;
     this.types = config.types;
-    this.alpha = Math.exp(-config.dt / config.tau);
+    this.alpha = config.neuron ? spikingConstants(config.neuron, config.dt).alpha : Math.exp(-config.dt / config.tau);
     this.randomFeedback = randomFeedback(config);
   }
 
@@ -108,7 +110,7 @@ export class Network {
     validate.knownKeys(o, 'options', ['backend', 'threads']);
     const requested = o.backend === undefined ? undefined : validate.oneOf(o.backend, 'options.backend', ['native', 'reference'] as const);
     const threads = o.threads === undefined ? undefined : threadCount(o.threads, 'options.threads');
-    return { engine: engineFor(requested), batch: b, threads };
+    return { engine: engineForNeuron(engineFor, requested, this.config), batch: b, threads };
   }
 }
 

@@ -6,6 +6,8 @@ import { LOSS_NAMES, RULE_NAMES, type LossName, type RuleName } from './contract
 import type { Batch, Params, RuleConfig } from './types';
 import { INIT_NAMES, type InitName } from './init';
 import { subtypeIds } from './subtypes';
+import { neuronConfig } from './neurons/config';
+import type { SpikingNeuron } from './neurons/neuron';
 
 export class ModpropError extends Error {
   constructor(message: string) {
@@ -147,10 +149,12 @@ export interface NormalizedNetworkConfig {
   recurrentRadius: number | null;
   /** Random equal subtypes per E and I class (lib/subtypes.ts); 1 with custom cellTypes. */
   subtypes: number;
+  /** The spiking neuron (lib/neurons); absent for the rate unit of SPEC §1. */
+  neuron?: SpikingNeuron;
 }
 
 const NETWORK_KEYS = ['nIn', 'nRec', 'nOut', 'tau', 'dt', 'threshold', 'dale', 'excitatoryFraction', 'cellTypes',
-  'typeSigns', 'seed', 'init', 'recurrentRadius', 'subtypes'] as const;
+  'typeSigns', 'seed', 'init', 'recurrentRadius', 'subtypes', 'neuron'] as const;
 
 /** Largest layer size accepted: keeps N² matrices and their products far from memory and index overflow. */
 export const MAX_UNITS = 16384;
@@ -171,6 +175,7 @@ export function networkConfig(value: unknown): NormalizedNetworkConfig {
   const init = c.init === undefined ? 'balanced' : oneOf(c.init, 'config.init', INIT_NAMES);
   const recurrentRadius = c.recurrentRadius === undefined ? null : positiveNumber(c.recurrentRadius, 'config.recurrentRadius');
   const subtypes = c.subtypes === undefined ? 1 : integer(c.subtypes, 'config.subtypes', 1, MAX_UNITS);
+  const neuron = neuronConfig(c.neuron);
 
   let types: Int32Array;
   let typeSigns: Int8Array | null = null;
@@ -219,7 +224,7 @@ export function networkConfig(value: unknown): NormalizedNetworkConfig {
   } else if (c.cellTypes !== undefined && dale) {
     fail(`an array of ${nTypes} signs (one ±1 per cell type) when cellTypes are given with Dale's law`, 'config.typeSigns', undefined);
   }
-  return { nIn, nRec, nOut, tau, dt, threshold, dale, excitatoryFraction, types, nTypes, typeSigns, seed, init, recurrentRadius, subtypes };
+  return { nIn, nRec, nOut, tau, dt, threshold, dale, excitatoryFraction, types, nTypes, typeSigns, seed, init, recurrentRadius, subtypes, ...(neuron ? { neuron } : {}) };
 }
 
 /**

@@ -71,6 +71,7 @@ export function networkConfigOf(net: Network): NetworkConfig & { cellTypes: numb
   return {
     nIn: c.nIn, nRec: c.nRec, nOut: c.nOut, tau: c.tau, dt: c.dt, threshold: c.threshold, dale: c.dale,
     cellTypes: Array.from(c.types), typeSigns: c.typeSigns ? Array.from(c.typeSigns) : undefined, seed: c.seed,
+    ...(c.neuron ? { neuron: { ...c.neuron } } : {}),
   };
 }
 

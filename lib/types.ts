@@ -1,4 +1,5 @@
 import type { FeedbackName, LearningSignalName, LossName, RuleName } from './contract';
+import type { NeuronConfig } from './neurons/neuron';
 
 /** Shape and dynamics of a leaky-ReLU rate RNN (SPEC §1). */
 export interface NetworkConfig {
@@ -27,6 +28,12 @@ export interface NetworkConfig {
   recurrentRadius?: number;
   /** Split E and I each into this many random equal subtypes, C = 2 · subtypes cell types (default 1). */
   subtypes?: number;
+  /**
+   * The neuron model (lib/neurons, docs/neurons.md): the leaky-ReLU rate unit (default, `{ model: 'rate' }`), or the
+   * spiking `lif` / `alif` neurons of the e-prop paper, e.g. `{ model: 'alif', tauM: 20, tauA: 200, beta: 1.8 }`.
+   * Spiking networks run on the reference engine; `tau` and `threshold` above are the rate unit's and unused by them.
+   */
+  neuron?: NeuronConfig;
 }
 
 /** Trainable parameters, row-major, weight matrices stored [pre][post]. */

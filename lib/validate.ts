@@ -175,7 +175,7 @@ export function networkConfig(value: unknown): NormalizedNetworkConfig {
   const init = c.init === undefined ? 'balanced' : oneOf(c.init, 'config.init', INIT_NAMES);
   const recurrentRadius = c.recurrentRadius === undefined ? null : positiveNumber(c.recurrentRadius, 'config.recurrentRadius');
   const subtypes = c.subtypes === undefined ? 1 : integer(c.subtypes, 'config.subtypes', 1, MAX_UNITS);
-  const neuron = neuronConfig(c.neuron);
+  const neuron = neuronConfig(c.neuron, dt);
 
   let types: Int32Array;
   let typeSigns: Int8Array | null = null;

@@ -6,12 +6,14 @@
  *   ε^v_{p,t} = α ε^v_{p,t-1} + (1-α) pre_{p,t}                 (pre = z_{t-1} for Wrec, x_t for Win; as the rate unit)
  *   ε^a_{pj,t} = ψ_{j,t-1} ε^v_{p,t-1} + (ρ − β ψ_{j,t-1}) ε^a_{pj,t-1}
  *   e_{pj,t}  = ψ_{j,t} (ε^v_{p,t} − β ε^a_{pj,t})               (for lif β = 0: e = ψ_j ε^v_p)
- * Defaults: those of lif.ts and τ_a = 200, β = 1.8.
+ * Defaults: those of lif.ts and τ_a = 200, β = 0.07 (a unit firing at 2 % of steps raises its threshold by about
+ * β·0.02·τ_a ≈ 0.28 ≈ v_th). The unit's own adaptation loop multiplies dE/da by ρ − βψ_t each step, which can grow
+ * without bound when β γ_pd / v_th > 1 + ρ; config.ts refuses such parameters.
  */
 import { LIF_DEFAULTS } from './lif';
 import type { SpikingConstants, SpikingNeuron } from './neuron';
 
-export const ALIF_DEFAULTS: Readonly<Omit<SpikingNeuron, 'model'>> = Object.freeze({ ...LIF_DEFAULTS, tauA: 200, beta: 1.8 });
+export const ALIF_DEFAULTS: Readonly<Omit<SpikingNeuron, 'model'>> = Object.freeze({ ...LIF_DEFAULTS, tauA: 200, beta: 0.07 });
 
 /**
  * Moves the adaptation traces ε^a (rows × N, row p = presynaptic unit) from t−1 to t, given ε^v_{t-1} (per row) and

@@ -7,7 +7,7 @@ import { NEURON_NAMES, type SpikingNeuron } from './neuron';
 const SPIKING_KEYS = ['model', 'tauM', 'threshold', 'refractory', 'dampening', 'tauOut'] as const;
 const ALIF_KEYS = [...SPIKING_KEYS, 'tauA', 'beta'] as const;
 
-export function neuronConfig(value: unknown, name = 'config.neuron'): SpikingNeuron | null {
+export function neuronConfig(value: unknown, dt: number, name = 'config.neuron'): SpikingNeuron | null {
   if (value === undefined) return null;
   const c = plainObject(value, name);
   const model = oneOf(c.model, `${name}.model`, NEURON_NAMES);
@@ -29,6 +29,11 @@ export function neuronConfig(value: unknown, name = 'config.neuron'): SpikingNeu
   if (model === 'alif') {
     out.tauA = num('tauA');
     out.beta = c.beta === undefined ? d.beta! : nonNegative(c.beta, `${name}.beta`);
+    // |ρ − βψ| ≤ 1 for every ψ in [0, γ/v_th] keeps the adaptation's gradient path from exploding (alif.ts).
+    const limit = (1 + Math.exp(-dt / out.tauA)) * out.threshold / out.dampening;
+    if (out.beta > limit) {
+      fail(`a beta ≤ (1 + exp(−dt/tauA)) · threshold / dampening = ${limit.toPrecision(4)} (a larger one makes the adaptation's gradient explode)`, `${name}.beta`, out.beta);
+    }
   }
   return out;
 }

@@ -7,12 +7,14 @@
  *   ψ_t = (γ_pd / v_th) · max(0, 1 − |v_t − A_t| / v_th),   0 while refractory      (the pseudo-derivative dz_t/dv_t)
  * The reset enters the forward pass but not the gradient (it is treated as detached, as in the paper's derivation of
  * the eligibility traces, where ∂v_{t+1}/∂v_t = α): every rule, bptt and rtrl included, differentiates this surrogate.
- * Defaults: τ_m = 20, v_th = 1, refractory 2 steps, γ_pd = 0.3, readout τ_out = 20.
+ * Defaults: τ_m = 20, refractory 2 steps, γ_pd = 0.3 and τ_out = 20 as in the paper; v_th = 0.2 because the input
+ * current here carries SPEC's factor 1−α (a spike moves v by (1−α)·w, not w): with SPEC §1's initialisation the
+ * default networks then fire at about 2 % of steps on delayed XOR.
  */
 import type { SpikingConstants, SpikingNeuron } from './neuron';
 
 export const LIF_DEFAULTS: Readonly<Omit<SpikingNeuron, 'model'>> = Object.freeze({
-  tauM: 20, threshold: 1, refractory: 2, dampening: 0.3, tauOut: 20,
+  tauM: 20, threshold: 0.2, refractory: 2, dampening: 0.3, tauOut: 20,
 });
 
 /** The state of N units after step t; `refractory` counts the steps each unit is still blocked for. */

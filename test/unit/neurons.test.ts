@@ -57,7 +57,8 @@ describe('NetworkConfig.neuron', () => {
     const batch = task.sample(3, 2);
     assert.ok(sameBits(back.forward(batch).z, net.forward(batch).z));
     const cp = path.join(tmp, 'alif.ckpt');
-    await train(net, task, { rule: 'eprop', iterations: 2, batchSize: 4, evalEvery: 1, seed: 1, checkpoint: cp });
+    const run = await train(net, task, { rule: 'eprop', iterations: 2, batchSize: 4, evalEvery: 1, seed: 1, checkpoint: cp });
+    assert.equal(run.metadata.engine, 'reference', 'the run record names the engine that ran it');
     assert.deepEqual(loadCheckpoint(cp).network.config.neuron, net.config.neuron);
   });
 

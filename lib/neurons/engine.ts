@@ -22,9 +22,9 @@ export function engineForNeuron(engineFor: (r: EngineName | undefined) => Engine
   return referenceEngine;
 }
 
-/** Online ModProp has no causal form for spiking units (lib/reference/spiking/index.ts). */
+/** Online ModProp has no causal type filter for ALIF units (lib/reference/spiking/modpropOnline.ts). */
 export function checkSpikingRule(c: Readonly<NormalizedNetworkConfig>, rule: NormalizedRule, name: string): void {
-  if (c.neuron && rule.rule === 'modprop' && rule.online) {
-    fail(`online: false for modprop on ${c.neuron.model} neurons (online ModProp exists for rate units only)`, `${name}.online`, true);
+  if (c.neuron?.model === 'alif' && rule.rule === 'modprop' && rule.online) {
+    fail('online: false for modprop on alif neurons (online ModProp exists for rate and lif units)', `${name}.online`, true);
   }
 }

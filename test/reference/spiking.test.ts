@@ -80,6 +80,14 @@ for (const [name, neuron] of [['lif', LIF], ['alif', ALIF]] as const) {
         assertSame(run({ rule: 'mdgl', feedback: 'type' }, balanced), run({ rule: 'eprop' }, balanced), 'mdgl Wfb = 0');
         assertDiffer(run({ rule: 'mdgl', feedback: 'cell' }), eprop, 'mdgl');
       });
+      if (name === 'lif') {
+        it('modprop online == modprop offline (type feedback; C = 2 and C = 3)', () => {
+          assertSame(run({ rule: 'modprop', online: true, mu: 0.3 }), run({ rule: 'modprop', mu: 0.3 }), 'modprop online');
+          assertDiffer(run({ rule: 'modprop', online: true, mu: 0.3 }), eprop, 'modprop online vs eprop');
+          const m3: Model64 = { ...m, nTypes: 3, types: Int32Array.from({ length: m.nRec }, (_, i) => i % 3) };
+          assertSame(run({ rule: 'modprop', online: true, learningSignal: 'random' }, m3), run({ rule: 'modprop', learningSignal: 'random' }, m3), 'modprop online, C = 3');
+        });
+      }
       if (name === 'alif') {
         it('the adaptation matters: alif eprop differs from the same weights with β = 0', () => {
           assertDiffer(eprop, run({ rule: 'eprop' }, { ...m, neuron: { ...neuron, beta: 0 } }), 'β = 0');

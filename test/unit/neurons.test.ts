@@ -73,9 +73,11 @@ describe('NetworkConfig.neuron', () => {
     assert.ok(sameBits(g.grads.wrec, gradients(net, batch, { rule: 'bptt' }, { backend: 'reference' }).grads.wrec));
   });
 
-  it('refuses online modprop, which has no causal form for spiking units', () => {
+  it('refuses online modprop for alif, which has no causal type filter, and runs it for lif', () => {
     throwsExactly(() => gradients(create({ model: 'alif' }), task.sample(2, 1), { rule: 'modprop', online: true }),
-      'Expected online: false for modprop on alif neurons (online ModProp exists for rate units only) for rule.online but received true');
+      'Expected online: false for modprop on alif neurons (online ModProp exists for rate and lif units) for rule.online but received true');
+    const g = gradients(create({ model: 'lif' }), task.sample(2, 1), { rule: 'modprop', online: true });
+    assert.ok(g.grads.wrec.some((v) => v !== 0));
   });
 
   it('is deterministic: the same seed gives bit-identical spikes and gradients, sync and async', async () => {

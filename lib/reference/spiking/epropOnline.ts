@@ -11,7 +11,7 @@ import { clearDiagonal, feedbackOf, zeroGrads, type Data64, type Model64, type R
 import { feedbackSignal, spikingSweep } from './forward';
 
 /** The traces of `rows` presynaptic units onto the N postsynaptic ones. */
-class SynapseTraces {
+export class SynapseTraces {
   readonly epsV: Float64Array;
   readonly epsA: Float64Array;
   readonly filtered: Float64Array;

@@ -1,8 +1,8 @@
 /**
- * The reference engine on spiking networks (lib/neurons): every offline rule through spiking/reverse.ts, rtrl, and
- * online e-prop. Online ModProp is not available for spiking units: its type filter (SPEC §4) needs a recurrence
- * whose coefficients are the same for every unit of a type and every step, while ALIF's own adaptation path carries
- * the time-varying ψ_t, and the leaky readout makes the learning signal anti-causal (docs/neurons.md).
+ * The reference engine on spiking networks (lib/neurons): every offline rule through spiking/reverse.ts, rtrl,
+ * online e-prop, and online ModProp for LIF. ALIF has no online ModProp: its type filter (SPEC §4) needs a credit
+ * recursion with the same coefficients for every unit of a type, and ALIF's own adaptation path carries each unit's
+ * time-varying ψ_t (docs/neurons.md).
  */
 import { bptt } from '../bptt';
 import { eprop } from '../eprop';
@@ -11,6 +11,7 @@ import { modprop } from '../modprop';
 import type { Data64, Model64, ReferenceRule, Result64 } from '../model';
 import { tbptt } from '../tbptt';
 import { spikingEpropOnline } from './epropOnline';
+import { spikingModpropOnline } from './modpropOnline';
 import { spikingReverseGradients } from './reverse';
 import { spikingRtrl } from './rtrl';
 
@@ -22,7 +23,8 @@ export function spikingGradients(m: Model64, d: Data64, rule: ReferenceRule): Re
     case 'eprop': return rule.online ? spikingEpropOnline(m, d, rule) : spikingReverseGradients(m, d, rule, eprop());
     case 'mdgl': return spikingReverseGradients(m, d, rule, mdgl(m, rule));
     case 'modprop':
-      if (rule.online) throw new Error('online modprop is not available for spiking neurons'); // refused at validation (lib/neurons/rules.ts)
+      if (rule.online && m.neuron!.beta !== 0) throw new Error('online modprop is not available for alif neurons'); // refused in lib/neurons/engine.ts
+      if (rule.online) return spikingModpropOnline(m, d, rule);
       return spikingReverseGradients(m, d, rule, modprop(m, rule));
   }
 }

@@ -7,7 +7,7 @@
  */
 import { advanceAdaptationTrace } from '../../neurons/alif';
 import { accumulateReadout, outputError } from '../loss';
-import { clearDiagonal, feedbackOf, zeroGrads, type Data64, type Model64, type ReferenceRule, type Result64 } from '../model';
+import { clearDiagonal, feedbackOf, zeroGrads, type Data64, type Grads64, type Model64, type ReferenceRule, type Result64 } from '../model';
 import { feedbackSignal, spikingSweep } from './forward';
 
 /** The traces of `rows` presynaptic units onto the N postsynaptic ones. */
@@ -44,7 +44,23 @@ export class SynapseTraces {
   }
 }
 
+/** Per-sequence hooks of a spiking online rule (as OnlineHooks for rate units). */
+export interface SpikingOnlineHooks {
+  /** Called with the traces at t−1, before they move to step t. */
+  beforeTraces(input: SynapseTraces, rec: SynapseTraces): void;
+  /** Called with ψ_t once the traces are at step t. */
+  afterTraces(psi: Float64Array): void;
+  /** Called with L_t = δ_t @ Fᵀ at the steps where δ_t ≠ 0. */
+  credit(signal: Float64Array): void;
+  /** Called once at the end of the sequence to add what the hooks accumulated. */
+  finish(grads: Grads64): void;
+}
+
 export function spikingEpropOnline(m: Model64, d: Data64, rule: ReferenceRule): Result64 {
+  return spikingOnlineSweep(m, d, rule, () => null);
+}
+
+export function spikingOnlineSweep(m: Model64, d: Data64, rule: ReferenceRule, hooks: (b: number) => SpikingOnlineHooks | null): Result64 {
   const { nIn, nRec: n, nOut: k } = m;
   const grads = zeroGrads(m);
   const f = feedbackOf(m, rule);
@@ -52,13 +68,16 @@ export function spikingEpropOnline(m: Model64, d: Data64, rule: ReferenceRule): 
   const signal = new Float64Array(n);
   let loss = 0;
   for (let b = 0; b < d.batchSize; b++) {
+    const h = hooks(b);
     const input = new SynapseTraces(nIn, n);
     const rec = new SynapseTraces(n, n);
     const psiPrev = new Float64Array(n);
     const zPrev = new Float64Array(n);
     spikingSweep(m, d.x, b, d.steps, (t, state, psi, zOut, y) => {
+      h?.beforeTraces(input, rec);
       input.advance(m, d.x, (b * d.steps + t) * nIn, psiPrev, psi);
       rec.advance(m, zPrev, 0, psiPrev, psi);
+      h?.afterTraces(psi);
       psiPrev.set(psi);
       zPrev.set(state.z);
       const part = outputError(m, d, b, t, y, 0, delta);
@@ -68,7 +87,9 @@ export function spikingEpropOnline(m: Model64, d: Data64, rule: ReferenceRule): 
       feedbackSignal(f, delta, n, k, signal);
       input.credit(grads.win, signal);
       rec.credit(grads.wrec, signal);
+      h?.credit(signal);
     });
+    h?.finish(grads);
   }
   clearDiagonal(grads.wrec, n);
   return { loss, grads };

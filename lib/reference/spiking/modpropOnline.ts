@@ -10,11 +10,9 @@
  * ALIF has no such form: its own adaptation path carries each unit's ψ_t, so the credit filter is not per type.
  */
 import { filterMatrices } from '../../filter';
-import { accumulateReadout, outputError } from '../loss';
-import { clearDiagonal, feedbackOf, zeroGrads, type Data64, type Model64, type ReferenceRule, type Result64 } from '../model';
+import type { Data64, Model64, ReferenceRule, Result64 } from '../model';
 import { TypeFilter } from '../modpropOnline';
-import { SynapseTraces } from './epropOnline';
-import { feedbackSignal, spikingSweep } from './forward';
+import { spikingOnlineSweep } from './epropOnline';
 
 /** The type filter of `rows` presynaptic units and its readout-filtered copy Q, [p][i][a]. */
 class FilteredTypeCredit {
@@ -66,44 +64,31 @@ class FilteredTypeCredit {
 }
 
 export function spikingModpropOnline(m: Model64, d: Data64, rule: ReferenceRule): Result64 {
-  const { nIn, nRec: n, nOut: k, nTypes: c, types } = m;
+  const { nIn, nRec: n, nTypes: c, types } = m;
   const f = filterMatrices(m.wrec, m.types, m.nTypes, m.alpha, rule.mu);
-  const fb = feedbackOf(m, rule);
-  const grads = zeroGrads(m);
-  const delta = new Float64Array(k);
-  const signal = new Float64Array(n);
-  const psiPrev = new Float64Array(n);
-  let loss = 0;
-  for (let b = 0; b < d.batchSize; b++) {
-    const traces = { input: new SynapseTraces(nIn, n), rec: new SynapseTraces(n, n) };
-    const credit = { input: new FilteredTypeCredit(m, f.psi, nIn, new TypeFilter(f, nIn)), rec: new FilteredTypeCredit(m, f.psi, n, new TypeFilter(f, n)) };
-    const zPrev = new Float64Array(n);
-    psiPrev.fill(0);
-    spikingSweep(m, d.x, b, d.steps, (t, state, psi, zOut, y) => {
-      credit.input.filter.advance(traces.input.epsV);
-      credit.rec.filter.advance(traces.rec.epsV);
-      traces.input.advance(m, d.x, (b * d.steps + t) * nIn, psiPrev, psi);
-      traces.rec.advance(m, zPrev, 0, psiPrev, psi);
-      credit.input.advance(psi);
-      credit.rec.advance(psi);
-      psiPrev.set(psi);
-      zPrev.set(state.z);
-      const part = outputError(m, d, b, t, y, 0, delta);
-      if (part < 0) return;
-      loss += part;
-      accumulateReadout(m, zOut, 0, delta, grads.wout, grads.bout);
-      feedbackSignal(fb, delta, n, k, signal);
-      traces.input.credit(grads.win, signal);
-      traces.rec.credit(grads.wrec, signal);
-      credit.input.credit(signal);
-      credit.rec.credit(signal);
-    });
-    // Expand A Uᵀ: every postsynaptic unit j of type a receives A[·][a].
-    const accIn = credit.input.filter.accumulator;
-    const accRec = credit.rec.filter.accumulator;
-    for (let p = 0; p < n; p++) for (let j = 0; j < n; j++) grads.wrec[p * n + j] += accRec[p * c + types[j]];
-    for (let a = 0; a < nIn; a++) for (let j = 0; j < n; j++) grads.win[a * n + j] += accIn[a * c + types[j]];
-  }
-  clearDiagonal(grads.wrec, n);
-  return { loss, grads };
+  return spikingOnlineSweep(m, d, rule, () => {
+    const input = new FilteredTypeCredit(m, f.psi, nIn, new TypeFilter(f, nIn));
+    const rec = new FilteredTypeCredit(m, f.psi, n, new TypeFilter(f, n));
+    return {
+      beforeTraces(inputTraces, recTraces) {
+        input.filter.advance(inputTraces.epsV);
+        rec.filter.advance(recTraces.epsV);
+      },
+      afterTraces(psi) {
+        input.advance(psi);
+        rec.advance(psi);
+      },
+      credit(signal) {
+        input.credit(signal);
+        rec.credit(signal);
+      },
+      finish(grads) {
+        // Expand A Uᵀ: every postsynaptic unit j of type a receives A[·][a].
+        const accIn = input.filter.accumulator;
+        const accRec = rec.filter.accumulator;
+        for (let p = 0; p < n; p++) for (let j = 0; j < n; j++) grads.wrec[p * n + j] += accRec[p * c + types[j]];
+        for (let a = 0; a < nIn; a++) for (let j = 0; j < n; j++) grads.win[a * n + j] += accIn[a * c + types[j]];
+      },
+    };
+  });
 }

@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Network, ModpropError, gradients, gradientsAsync, loadCheckpoint, tasks, train, type NetworkConfig } from '../../lib/index';
+import { backend, engineFor } from '../../lib/backend';
 import { sameBits } from '../helpers';
 
 const task = tasks.delayedXor({ cueSteps: 10, delaySteps: 20 });
@@ -71,6 +72,13 @@ describe('NetworkConfig.neuron', () => {
       "Expected 'reference' for a network of lif neurons (the native engine runs rate units only so far) for options.backend but received 'native'");
     const g = gradients(net, batch, { rule: 'bptt' });
     assert.ok(sameBits(g.grads.wrec, gradients(net, batch, { rule: 'bptt' }, { backend: 'reference' }).grads.wrec));
+  });
+
+  it('the native engine itself refuses a spiking network that reaches it', function () {
+    if (backend.name !== 'native') this.skip();
+    const net = create({ model: 'lif' });
+    throwsExactly(() => engineFor('native').gradients(net, task.sample(2, 1), { rule: 'bptt', feedback: 'type', mu: 0.25, online: false, window: 0, learningSignal: 'symmetric' }, 'xent-last'),
+      'Expected a rate network for the native engine but received a network of lif neurons');
   });
 
   it('refuses online modprop for alif, which has no causal type filter, and runs it for lif', () => {

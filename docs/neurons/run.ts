@@ -11,8 +11,10 @@ import { figureSvg, type Series } from '../../lib/plot';
 const RULES: [string, RuleConfig][] = [
   ['bptt', { rule: 'bptt' }], ['tbptt W=20', { rule: 'tbptt', window: 20 }], ['eprop', { rule: 'eprop' }],
   ['eprop online', { rule: 'eprop', online: true }], ['mdgl', { rule: 'mdgl' }], ['modprop', { rule: 'modprop', mu: 0.25 }],
-  ['modprop cell', { rule: 'modprop', mu: 0.25, feedback: 'cell' }],
+  ['modprop cell', { rule: 'modprop', mu: 0.25, feedback: 'cell' }], ['modprop online', { rule: 'modprop', mu: 0.25, online: true }],
 ];
+/** ALIF has no online ModProp (lib/reference/spiking/modpropOnline.ts). */
+const rulesFor = (neuron: string): [string, RuleConfig][] => RULES.filter(([, r]) => neuron === 'lif' || !(r.rule === 'modprop' && r.online));
 const NEURONS = ['lif', 'alif'] as const;
 const SEEDS = [1, 2, 3];
 const TASKS: { name: string; task: Task; metric: 'accuracy' | 'nmse'; iterations: number; batchSize: number }[] = [
@@ -29,7 +31,7 @@ async function main(): Promise<void> {
   const runs: Run[] = [];
   for (const t of TASKS) {
     for (const neuron of NEURONS) {
-      for (const [label, rule] of RULES) {
+      for (const [label, rule] of rulesFor(neuron)) {
         for (const seed of SEEDS) {
           const net = Network.create({ nIn: t.task.nIn, nRec: 30, nOut: t.task.nOut, seed, neuron: { model: neuron } });
           let r: TrainResult;
@@ -56,7 +58,7 @@ async function main(): Promise<void> {
   for (const [i, t] of TASKS.entries()) {
     const panels = NEURONS.map((neuron) => ({
       title: `${neuron}: ${t.metric} (median of ${SEEDS.length} seeds)`, yTitle: t.metric,
-      series: RULES.map(([label]): Series => {
+      series: rulesFor(neuron).map(([label]): Series => {
         const mine = runs.filter((r) => r.task === t.name && r.neuron === neuron && r.rule === label);
         const longest = mine.reduce((a, b) => (b.curve.length > a.curve.length ? b : a));
         const points = longest.curve.map((c, k) => ({ iteration: c.iteration, mean: median(mine.filter((r) => r.curve.length > k).map((r) => r.curve[k].metric)) }));

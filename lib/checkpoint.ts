@@ -73,6 +73,7 @@ export function networkConfigOf(net: Network): NetworkConfig & { cellTypes: numb
     cellTypes: Array.from(c.types), typeSigns: c.typeSigns ? Array.from(c.typeSigns) : undefined, seed: c.seed,
     // The mask comes from (seed, connectivity); dense networks leave it out, so their checkpoints are as before.
     ...(c.connectivity < 1 ? { connectivity: c.connectivity } : {}),
+    ...(c.neuron ? { neuron: { ...c.neuron } } : {}),
   };
 }
 

@@ -8,6 +8,7 @@ import type { AsyncGradientOptions, Batch, GradientOptions, GradientResult, Para
 import * as validate from './validate';
 import type { LossName } from './contract';
 import { threadCount } from './threads';
+import { checkSpikingRule, engineForNeuron } from './neurons/engine';
 
 interface Prepared {
   engine: Engine;
@@ -43,7 +44,8 @@ function prepare(net: unknown, batch: unknown, rule: unknown, options: unknown, 
   const r = validate.rule(rule, ruleName);
   const b = validate.batch(batch, n, o.loss as LossName | undefined);
   const requested = o.backend === undefined ? undefined : validate.oneOf(o.backend, 'options.backend', ['native', 'reference'] as const);
-  const engine = engineFor(requested);
+  const engine = engineForNeuron(engineFor, requested, n.config);
+  checkSpikingRule(n.config, r, ruleName);
   // The C++ core makes the same check with the same message (native/core/gradients.cc), so only the reference needs it.
   if (engine.name !== 'native') checkRuleStability(n, r, `${ruleName}.mu`);
   if (r.rule === 'modprop' && r.online && r.feedback === 'type') checkOnlineFilterCost(n.nTypes, b.batch.batchSize, n.nRec, n.nIn, b.batch.steps);

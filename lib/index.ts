@@ -31,4 +31,5 @@ export type {
   NetworkConfig, Params, Batch, RuleConfig, ForwardResult, GradientOptions, AsyncGradientOptions, GradientResult,
   RuleName, LossName, FeedbackName, LearningSignalName,
 } from './types';
+export type { NeuronConfig, NeuronName } from './neurons/neuron';
 export const version = '0.1.0';

@@ -15,6 +15,8 @@ import type { Engine } from './backends/engine';
 import { liu2022Weights, rescaleRadius } from './init';
 import { initialParamsAsync } from './createAsync';
 import { applyMask, checkMasked, connectivityMask } from './connectivity';
+import { spikingConstants } from './neurons/neuron';
+import { engineForNeuron } from './neurons/engine';
 
 export class Network {
   /** The normalised configuration (defaults filled in). */
@@ -25,7 +27,7 @@ export class Network {
   readonly types: Int32Array;
   /** Fixed random feedback matrix (nRec × nOut) of the `random` learning signal, drawn N(0, 1/nRec) from the seed. */
   readonly randomFeedback: Float32Array;
-  /** exp(-dt / tau) */
+  /** exp(-dt / tau), or exp(-dt / neuron.tauM) for a spiking neuron */
   readonly alpha: number;
   /** The recurrent connections Wrec may use (nRec × nRec, 1 = kept), or null when `connectivity` is 1 (dense). */
   readonly mask: Uint8Array | null;
@@ -34,7 +36,7 @@ export class Network {
     this.config = Object.freeze(config);
     this.params = params;
     this.types = config.types;
-    this.alpha = Math.exp(-config.dt / config.tau);
+    this.alpha = config.neuron ? spikingConstants(config.neuron, config.dt).alpha : Math.exp(-config.dt / config.tau);
     this.randomFeedback = randomFeedback(config);
     this.mask = connectivityMask(config.nRec, config.connectivity, config.seed);
   }
@@ -124,7 +126,7 @@ export class Network {
     validate.knownKeys(o, 'options', ['backend', 'threads']);
     const requested = o.backend === undefined ? undefined : validate.oneOf(o.backend, 'options.backend', ['native', 'reference'] as const);
     const threads = o.threads === undefined ? undefined : threadCount(o.threads, 'options.threads');
-    return { engine: engineFor(requested), batch: b, threads };
+    return { engine: engineForNeuron(engineFor, requested, this.config), batch: b, threads };
   }
 }
 

@@ -146,7 +146,8 @@ export async function train(net: Network, task: Task, options: TrainCallOptions)
     optimizer = cp.optimizer;
     position = { ...cp.position, options: config };
   }
-  const metadata = runMetadata({ engine: o.backend ?? backend.name });
+  // Spiking networks run on the reference engine whatever the default (lib/neurons/engine.ts).
+  const metadata = runMetadata({ engine: net.config.neuron ? 'reference' : o.backend ?? backend.name });
   const result = (): TrainResult => ({ config, metadata, curve: position.curve, final: position.curve[position.curve.length - 1] });
   try {
     return await trainFrom(net, t, o, options, { rule, optimizer, position, result });

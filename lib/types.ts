@@ -1,4 +1,5 @@
 import type { FeedbackName, LearningSignalName, LossName, RuleName } from './contract';
+import type { NeuronConfig } from './neurons/neuron';
 
 /** Shape and dynamics of a leaky-ReLU rate RNN (SPEC §1). */
 export interface NetworkConfig {
@@ -33,6 +34,12 @@ export interface NetworkConfig {
    * on the masked matrix.
    */
   connectivity?: number;
+  /**
+   * The neuron model (lib/neurons, docs/neurons.md): the leaky-ReLU rate unit (default, `{ model: 'rate' }`), or the
+   * spiking `lif` / `alif` neurons of the e-prop paper, e.g. `{ model: 'alif', tauM: 20, tauA: 200 }`.
+   * Spiking networks run on the reference engine; `tau` and `threshold` above are the rate unit's and unused by them.
+   */
+  neuron?: NeuronConfig;
 }
 
 /** Trainable parameters, row-major, weight matrices stored [pre][post]. */

@@ -6,6 +6,8 @@ import { LOSS_NAMES, RULE_NAMES, type LossName, type RuleName } from './contract
 import type { Batch, Params, RuleConfig } from './types';
 import { INIT_NAMES, type InitName } from './init';
 import { subtypeIds } from './subtypes';
+import { neuronConfig } from './neurons/config';
+import type { SpikingNeuron } from './neurons/neuron';
 
 export class ModpropError extends Error {
   constructor(message: string) {
@@ -149,10 +151,12 @@ export interface NormalizedNetworkConfig {
   subtypes: number;
   /** Probability of each off-diagonal recurrent connection (lib/connectivity.ts); 1: dense. */
   connectivity: number;
+  /** The spiking neuron (lib/neurons); absent for the rate unit of SPEC §1. */
+  neuron?: SpikingNeuron;
 }
 
 const NETWORK_KEYS = ['nIn', 'nRec', 'nOut', 'tau', 'dt', 'threshold', 'dale', 'excitatoryFraction', 'cellTypes',
-  'typeSigns', 'seed', 'init', 'recurrentRadius', 'subtypes', 'connectivity'] as const;
+  'typeSigns', 'seed', 'init', 'recurrentRadius', 'subtypes', 'connectivity', 'neuron'] as const;
 
 /** Largest layer size accepted: keeps N² matrices and their products far from memory and index overflow. */
 export const MAX_UNITS = 16384;
@@ -175,6 +179,7 @@ export function networkConfig(value: unknown): NormalizedNetworkConfig {
   const subtypes = c.subtypes === undefined ? 1 : integer(c.subtypes, 'config.subtypes', 1, MAX_UNITS);
   const connectivity = c.connectivity === undefined ? 1
     : numberInRange(c.connectivity, 'config.connectivity', Number.MIN_VALUE, 1, 'a connection probability p with 0 < p ≤ 1');
+  const neuron = neuronConfig(c.neuron, dt);
 
   let types: Int32Array;
   let typeSigns: Int8Array | null = null;
@@ -223,7 +228,7 @@ export function networkConfig(value: unknown): NormalizedNetworkConfig {
   } else if (c.cellTypes !== undefined && dale) {
     fail(`an array of ${nTypes} signs (one ±1 per cell type) when cellTypes are given with Dale's law`, 'config.typeSigns', undefined);
   }
-  return { nIn, nRec, nOut, tau, dt, threshold, dale, excitatoryFraction, types, nTypes, typeSigns, seed, init, recurrentRadius, subtypes, connectivity };
+  return { nIn, nRec, nOut, tau, dt, threshold, dale, excitatoryFraction, types, nTypes, typeSigns, seed, init, recurrentRadius, subtypes, connectivity, ...(neuron ? { neuron } : {}) };
 }
 
 /**

@@ -1,7 +1,8 @@
 /** Shared test fixtures: small random float64 networks and batches where some units are active and some are not. */
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import { Random } from '../lib/random';
-import type { Data64, Model64, ReferenceRule } from '../lib/reference/model';
+import assert from 'node:assert/strict';
+import type { Data64, Model64, ReferenceRule, Result64 } from '../lib/reference/model';
 import type { LossName } from '../lib/contract';
 
 export interface Fixture {
@@ -75,4 +76,39 @@ export function spectralRadius(w: ArrayLike<number>, n: number): number {
 
 export function sameBits(a: Float32Array, b: Float32Array): boolean {
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+}
+
+/** Wrec with every type block summing to 0 (so the type-averaged feedback is exactly 0) but non-zero entries. */
+export function zeroBlockMeans(m: Model64): Model64 {
+  const n = m.nRec;
+  const wrec = m.wrec.slice();
+  for (let c = 0; c < m.nTypes; c++) {
+    for (let e = 0; e < m.nTypes; e++) {
+      let sum = 0;
+      let count = 0;
+      for (let p = 0; p < n; p++) for (let j = 0; j < n; j++) {
+        if (p !== j && m.types[p] === c && m.types[j] === e) { sum += wrec[p * n + j]; count++; }
+      }
+      for (let p = 0; p < n; p++) for (let j = 0; j < n; j++) {
+        if (p !== j && m.types[p] === c && m.types[j] === e) wrec[p * n + j] -= sum / count;
+      }
+    }
+  }
+  return { ...m, wrec };
+}
+
+function maxError(a: Result64, b: Result64): number {
+  return Math.max(...MATRICES.map((k) => relMaxError(a.grads[k], b.grads[k])), Math.abs(a.loss - b.loss) / Math.abs(b.loss));
+}
+
+/** Equal to 1e-9 relative (float64 identities), with non-trivial Win and Wrec gradients (norm above `minNorm`). */
+export function assertSame(a: Result64, b: Result64, what: string, minNorm = 1e-8): void {
+  const err = maxError(a, b);
+  assert.ok(err < 1e-9, `${what}: max relative error ${err}`);
+  for (const k of ['win', 'wrec'] as const) assert.ok(norm(b.grads[k]) > minNorm, `${what}: ${k} gradient is non-trivial`);
+}
+
+export function assertDiffer(a: Result64, b: Result64, what: string): void {
+  const err = Math.max(relMaxError(a.grads.wrec, b.grads.wrec), relMaxError(a.grads.win, b.grads.win));
+  assert.ok(err > 1e-4, `${what}: expected the rules to differ, but max relative difference is ${err}`);
 }

@@ -28,6 +28,8 @@ export interface NativeCandidate {
 }
 
 function header(net: NetworkLike, batch: Batch, rule: NormalizedRule | null, loss: LossName, threads: number | undefined): { ints: Int32Array; floats: Float64Array } {
+  // The C++ core has rate units only: a spiking network reaching it would run as a rate network (lib/neurons/engine.ts routes it away).
+  if (net.config.neuron) throw new ModpropError(`Expected a rate network for the native engine but received a network of ${net.config.neuron.model} neurons`);
   const ints = new Int32Array(Object.keys(JOB_INTS).length);
   ints[JOB_INTS.batch] = batch.batchSize;
   ints[JOB_INTS.steps] = batch.steps;

@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import type { LossName } from '../contract';
 import { runSequence } from '../reference/forward';
+import { runSpikingSequence } from '../reference/spiking/forward';
 import { dataOf, modelOf, referenceGradients, type ReferenceRule } from '../reference/index';
 import type { NetworkLike } from '../reference/model';
 import type { Batch, ForwardResult, GradientResult } from '../types';
@@ -18,7 +19,7 @@ export function referenceForward(net: NetworkLike, batch: Batch): ForwardResult 
   const z = new Float32Array(B * T * m.nRec);
   const y = new Float32Array(B * T * m.nOut);
   for (let b = 0; b < B; b++) {
-    const r = runSequence(m, x, b, T);
+    const r = m.neuron ? runSpikingSequence(m, x, b, T) : runSequence(m, x, b, T);
     v.set(r.v, b * T * m.nRec);
     z.set(r.z, b * T * m.nRec);
     y.set(r.y, b * T * m.nOut);

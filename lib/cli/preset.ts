@@ -1,10 +1,11 @@
 /**
- * `--preset <name>` and the network-recipe flags (`--init`, `--recurrent-radius`, `--subtypes`) of `train` and
+ * `--preset <name>` and the network-recipe flags (`--init`, `--recurrent-radius`, `--subtypes`, `--neuron`) of `train` and
  * `compare`. A preset fills every field the user did not type: a flag given on the command line always wins, and
  * the preset's rule options (e.g. cell feedback, μ) go only to the preset's own rule.
  */
 import { Option, type Command } from 'commander';
 import { INIT_NAMES, type InitName } from '../init';
+import { NEURON_NAMES, type NeuronName } from '../neurons/neuron';
 import { PRESET_NAMES, presets, type PresetName } from '../presets';
 import type { RuleName } from '../contract';
 import { UsageError, intArg, numberArg, type OptimizerFlags, type RuleFlags, type TaskFlags } from './common';
@@ -14,6 +15,7 @@ export interface RecipeFlags {
   init?: InitName;
   recurrentRadius?: number;
   subtypes?: number;
+  neuron?: NeuronName;
 }
 
 /** The network options these flags resolve to, for `Network.create` (only the fields that were set). */
@@ -21,6 +23,7 @@ export interface NetworkRecipe {
   init?: InitName;
   recurrentRadius?: number;
   subtypes?: number;
+  neuron?: { model: NeuronName };
 }
 
 export function addPresetOptions(cmd: Command): Command {
@@ -31,7 +34,8 @@ export function addPresetOptions(cmd: Command): Command {
     .addOption(new Option('--preset <name>', "a publication's settings (task, network, rule, training); flags given override them").choices(PRESET_NAMES))
     .addOption(new Option('--init <recipe>', 'initialisation recipe (default: balanced, SPEC §1)').choices(INIT_NAMES))
     .option('--recurrent-radius <r>', 'rescale Wrec to this spectral radius after its diagonal is zeroed', numberArg('positive'))
-    .option('--subtypes <k>', 'split E and I each into k random equal subtypes (C = 2k cell types for type feedback)', intArg(1, 16384));
+    .option('--subtypes <k>', 'split E and I each into k random equal subtypes (C = 2k cell types for type feedback)', intArg(1, 16384))
+    .addOption(new Option('--neuron <model>', 'neuron model with its defaults (docs/neurons.md; spiking ones run on the reference engine)').choices(NEURON_NAMES));
 }
 
 type Flags = RecipeFlags & TaskFlags & OptimizerFlags & RuleFlags & { nRec?: number; rule?: RuleName };
@@ -86,6 +90,7 @@ export function networkRecipe(f: RecipeFlags): NetworkRecipe {
     ...(f.init !== undefined ? { init: f.init } : {}),
     ...(f.recurrentRadius !== undefined ? { recurrentRadius: f.recurrentRadius } : {}),
     ...(f.subtypes !== undefined ? { subtypes: f.subtypes } : {}),
+    ...(f.neuron !== undefined && f.neuron !== 'rate' ? { neuron: { model: f.neuron } } : {}),
   };
 }
 

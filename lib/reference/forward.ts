@@ -11,9 +11,20 @@ export function step(
   vPrev: Float64Array | null, zPrev: Float64Array | null, prevAt: number,
   vOut: Float64Array, zOut: Float64Array, at: number,
 ): void {
-  const { nIn, nRec: n, alpha } = m;
+  const { nRec: n, alpha } = m;
   const leak = 1 - alpha;
   const input = new Float64Array(n);
+  synapticInput(m, x, xAt, zPrev, prevAt, input);
+  for (let j = 0; j < n; j++) {
+    const v = (vPrev ? alpha * vPrev[prevAt + j] : 0) + leak * input[j];
+    vOut[at + j] = v;
+    zOut[at + j] = v - m.threshold > 0 ? v - m.threshold : 0;
+  }
+}
+
+/** input += x_t @ Win + z_{t-1} @ Wrec (x_t at xAt in x, z_{t-1} at prevAt in zPrev, or none). Shared with spiking units. */
+export function synapticInput(m: Model64, x: ArrayLike<number>, xAt: number, zPrev: ArrayLike<number> | null, prevAt: number, input: Float64Array): void {
+  const { nIn, nRec: n } = m;
   for (let i = 0; i < nIn; i++) {
     const xi = x[xAt + i];
     if (xi === 0) continue;
@@ -25,11 +36,6 @@ export function step(
       if (zp === 0) continue;
       for (let j = 0; j < n; j++) input[j] += zp * m.wrec[p * n + j];
     }
-  }
-  for (let j = 0; j < n; j++) {
-    const v = (vPrev ? alpha * vPrev[prevAt + j] : 0) + leak * input[j];
-    vOut[at + j] = v;
-    zOut[at + j] = v - m.threshold > 0 ? v - m.threshold : 0;
   }
 }
 

@@ -11,9 +11,11 @@ import { modpropOnline } from './modpropOnline';
 import { reverseGradients } from './reverse';
 import { rtrl } from './rtrl';
 import { tbptt } from './tbptt';
+import { spikingGradients } from './spiking/index';
 import type { Data64, Model64, ReferenceRule, Result64 } from './model';
 
 export function referenceGradients(m: Model64, d: Data64, rule: ReferenceRule): Result64 {
+  if (m.neuron) return spikingGradients(m, d, rule);
   switch (rule.rule) {
     case 'bptt': return reverseGradients(m, d, rule, bptt(m));
     case 'tbptt': return reverseGradients(m, d, rule, tbptt(m, rule.window));
@@ -26,6 +28,7 @@ export function referenceGradients(m: Model64, d: Data64, rule: ReferenceRule): 
 
 /** The loss alone (one forward pass), e.g. for finite differences. */
 export function referenceLoss(m: Model64, d: Data64): number {
+  if (m.neuron) return spikingGradients(m, d, { rule: 'eprop', feedback: 'type', mu: 0, online: false, window: 0, learningSignal: 'symmetric' }).loss;
   return reverseGradients(m, d, { rule: 'eprop', feedback: 'type', mu: 0, online: false, window: 0, learningSignal: 'symmetric' }, eprop()).loss;
 }
 

@@ -5,6 +5,7 @@
 import type { LossName } from '../contract';
 import type { Batch } from '../types';
 import type { NormalizedRule } from '../validate';
+import { spikingConstants, type SpikingConstants, type SpikingNeuron } from '../neurons/neuron';
 
 export interface Model64 {
   nIn: number;
@@ -19,6 +20,8 @@ export interface Model64 {
   wout: Float64Array;
   bout: Float64Array;
   randomFeedback: Float64Array;
+  /** A spiking neuron's constants (lib/neurons); absent for the rate unit. `alpha` is then its membrane decay. */
+  neuron?: SpikingConstants;
 }
 
 export interface Data64 {
@@ -56,7 +59,7 @@ export interface NetworkLike {
   readonly alpha: number;
   readonly types: Int32Array;
   readonly randomFeedback: Float32Array;
-  readonly config: { readonly threshold: number };
+  readonly config: { readonly threshold: number; readonly dt?: number; readonly neuron?: SpikingNeuron };
   readonly params: { win: Float32Array; wrec: Float32Array; wout: Float32Array; bout: Float32Array };
 }
 
@@ -67,6 +70,7 @@ export function modelOf(net: NetworkLike): Model64 {
     threshold: net.config.threshold, types: net.types,
     win: Float64Array.from(p.win), wrec: Float64Array.from(p.wrec), wout: Float64Array.from(p.wout),
     bout: Float64Array.from(p.bout), randomFeedback: Float64Array.from(net.randomFeedback),
+    ...(net.config.neuron ? { neuron: spikingConstants(net.config.neuron, net.config.dt ?? 1) } : {}),
   };
 }
 

@@ -19,6 +19,8 @@ export interface CreditContext {
   gNext: Float64Array;
   /** ℓ_{t+1} (zeros at the last step). */
   ellNext: Float64Array;
+  /** Spiking networks: ψ of this sequence, [T][nRec], which then stands in place of relu' (lib/neurons). */
+  psi?: Float64Array;
 }
 
 /** Writes R_t into out (length nRec). Returns false when R_t is identically zero (the caller skips it). */
@@ -89,8 +91,12 @@ export function timesTransposed(g: ArrayLike<number>, w: ArrayLike<number>, n: n
   }
 }
 
-/** relu'(v_t − thr) as 0/1, applied in place to out. */
+/** relu'(v_t − thr) as 0/1 (or a spiking unit's ψ_t), applied in place to out. */
 export function maskInactive(ctx: CreditContext, out: Float64Array): void {
   const n = ctx.m.nRec;
+  if (ctx.psi) {
+    for (let i = 0; i < n; i++) out[i] *= ctx.psi[ctx.t * n + i];
+    return;
+  }
   for (let i = 0; i < n; i++) if (!(ctx.v[ctx.t * n + i] - ctx.m.threshold > 0)) out[i] = 0;
 }

@@ -19,7 +19,7 @@ function throwsExactly(fn: () => unknown, message: string | RegExp): void {
   });
 }
 
-const NET_KEYS = 'nIn, nRec, nOut, tau, dt, threshold, dale, excitatoryFraction, cellTypes, typeSigns, seed, init, recurrentRadius, subtypes, connectivity';
+const NET_KEYS = 'nIn, nRec, nOut, tau, dt, threshold, dale, excitatoryFraction, cellTypes, typeSigns, seed, init, recurrentRadius, subtypes, connectivity, neuron';
 const RULES = "'bptt', 'tbptt', 'rtrl', 'eprop', 'mdgl', 'modprop'";
 
 // nRec = 10 with the default E/I split: units 0, 1 inhibitory, 2..9 excitatory.

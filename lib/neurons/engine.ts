@@ -1,0 +1,30 @@
+/**
+ * Which engine runs a spiking network, and which rules it can run: until the native kernels have a neuron axis
+ * (docs/neurons.md lists what they need), spiking networks run on the reference engine. Asking for the native engine
+ * explicitly is an error; the default choice falls back to the reference engine (with a one-time notice).
+ */
+import type { Engine, EngineName } from '../backends/engine';
+import { referenceEngine } from '../backends/reference';
+import { fail, type NormalizedNetworkConfig, type NormalizedRule } from '../validate';
+
+let noticed = false;
+
+export function engineForNeuron(engineFor: (r: EngineName | undefined) => Engine, requested: EngineName | undefined, c: Readonly<NormalizedNetworkConfig>): Engine {
+  if (!c.neuron) return engineFor(requested);
+  if (requested === 'native') {
+    fail(`'reference' for a network of ${c.neuron.model} neurons (the native engine runs rate units only so far)`, 'options.backend', requested);
+  }
+  const engine = engineFor(requested);
+  if (engine.name === 'native' && !noticed) {
+    noticed = true;
+    process.emitWarning(`modprop: ${c.neuron.model} networks run on the reference engine (the native engine runs rate units only so far)`, 'ModpropNotice');
+  }
+  return referenceEngine;
+}
+
+/** Online ModProp has no causal type filter for ALIF units (lib/reference/spiking/modpropOnline.ts). */
+export function checkSpikingRule(c: Readonly<NormalizedNetworkConfig>, rule: NormalizedRule, name: string): void {
+  if (c.neuron?.model === 'alif' && rule.rule === 'modprop' && rule.online) {
+    fail('online: false for modprop on alif neurons (online ModProp exists for rate and lif units)', `${name}.online`, true);
+  }
+}

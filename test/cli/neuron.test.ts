@@ -1,0 +1,31 @@
+/** `--neuron` on the CLI: a spiking network trains from the command line and the run record says so. */
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { cli } from './run';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'modprop-neuron-cli-'));
+
+describe('CLI --neuron', function () {
+  this.timeout(60_000);
+  after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+  it('train --neuron alif runs on the reference engine and records the neuron', async () => {
+    const out = path.join(tmp, 'alif.json');
+    const r = await cli(['train', '--task', 'delayed-xor', '--delay', '10', '--cue', '5', '--n-rec', '12', '--iterations', '3', '--eval-every', '1',
+      '--rule', 'eprop', '--online', '--neuron', 'alif', '--quiet', '--out', out]);
+    assert.equal(r.code, 0, r.stderr);
+    const j = JSON.parse(fs.readFileSync(out, 'utf8'));
+    assert.equal(j.config.network.neuron.model, 'alif');
+    assert.equal(j.config.network.neuron.beta, 0.07);
+    assert.equal(j.metadata.engine, 'reference');
+    assert.equal(j.curve.length, 4);
+  });
+
+  it('an unknown neuron is a usage error naming the choices', async () => {
+    const r = await cli(['train', '--task', 'delayed-xor', '--neuron', 'hh', '--iterations', '1']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /--neuron <model>' argument 'hh' is invalid\. Allowed choices are rate, lif, alif/);
+  });
+});

@@ -6,12 +6,14 @@
  * Batches come validated by train; the parameters are train's own (finite after every step).
  */
 import { engineFor } from './backend';
+import { engineForNeuron } from './neurons/engine';
 import type { Network } from './network';
 import { checkedForwardAsync } from './resultChecks';
 import type { Batch, ForwardResult } from './types';
 
 export function evaluationForward(net: Network, backend: 'native' | 'reference' | undefined, threads: number | undefined): (batch: Batch) => Promise<Float32Array> {
-  const engine = engineFor(backend);
+  // A spiking network evaluates on the engine its gradients run on (lib/neurons/engine.ts).
+  const engine = engineForNeuron(engineFor, backend, net.config);
   const outputs = new Map<number, ForwardResult>(); // by B·T: the evaluation batch and the held-out set
   return async (batch) => {
     if (!engine.forwardAsyncInto) return (await net.forwardAsync(batch, { backend, threads })).y;

@@ -6,6 +6,7 @@ import { Network } from './network';
 import type { AsyncGradientOptions, Batch, GradientOptions, GradientResult, Params, RuleConfig } from './types';
 import * as validate from './validate';
 import type { LossName } from './contract';
+import { ruleEntry } from './rules';
 import { threadCount } from './threads';
 
 interface Prepared {
@@ -46,8 +47,8 @@ function prepare(net: unknown, batch: unknown, rule: unknown, options: unknown, 
   // The C++ core makes the same check with the same message (native/core/gradients.cc), so only the reference needs it.
   if (engine.name !== 'native') checkRuleStability(n, r, `${ruleName}.mu`);
   if (r.rule === 'modprop' && r.online && r.feedback === 'type') checkOnlineFilterCost(n.nTypes, b.batch.batchSize, n.nRec, n.nIn);
-  if (r.rule === 'rtrl' && engine.name === 'native') {
-    validate.fail("a rule the native engine implements ('rtrl' is reference-only: pass { backend: 'reference' })", `${ruleName}.rule`, 'rtrl');
+  if (!ruleEntry(r.rule).engines.includes(engine.name)) {
+    validate.fail(`a rule the ${engine.name} engine implements ('${r.rule}' is ${ruleEntry(r.rule).engines.join(', ')}-only: pass { backend: '${ruleEntry(r.rule).engines[0]}' })`, `${ruleName}.rule`, r.rule);
   }
   const threads = o.threads === undefined ? undefined : threadCount(o.threads, 'options.threads');
   return { engine, batch: b.batch, rule: r, loss: b.loss, threads };

@@ -14,7 +14,8 @@ namespace modprop {
 namespace {
 
 bool usesTypes(const RuleSpec& r) {
-  return (r.rule == Rule::Mdgl || r.rule == Rule::Modprop) && r.feedback == Feedback::Type;
+  const int32_t id = static_cast<int32_t>(r.rule);
+  return id >= 0 && id < kRuleCount && kRules[id].feedback && r.feedback == Feedback::Type;
 }
 
 std::string num(double v, int precision) {
@@ -56,7 +57,7 @@ double gradients(const Dims& dims, const ModelView<Real>& view, const BatchView<
                   " and nRec " + std::to_string(dims.nRec) + " for net.nTypes but received " +
                   std::to_string(dims.nTypes) + "; use the offline rule (online: false), feedback 'cell', fewer types or a smaller batch");
   }
-  const bool exact = rule.rule == Rule::Bptt || rule.rule == Rule::Tbptt;
+  const bool exact = kRules[static_cast<int32_t>(rule.rule)].exact;  // id range-checked by validateRule
   if (!exact && rule.signal == LearningSignal::Random) {
     if (view.randomFeedback == nullptr)
       throw Error("Expected an array for randomFeedback (learning signal 'random') but received null");

@@ -15,12 +15,6 @@ std::string str(double v) {
   return o.str();
 }
 
-const char* ruleName(Rule r) {
-  for (const auto& n : kRuleNames)
-    if (n.id == static_cast<int32_t>(r)) return n.name;
-  return "?";
-}
-
 // Element counts must fit a ptrdiff_t with room for sizeof(double) and a few buffers of each.
 constexpr int64_t kMaxElements = int64_t(1) << 56;
 
@@ -64,8 +58,10 @@ Sizes validateDims(const Dims& d, bool needTypes) {
 
 void validateRule(const RuleSpec& r) {
   const int32_t id = static_cast<int32_t>(r.rule);
-  if (id < 0 || id > 5) throw Error("Expected a rule id in 0..5 for rule but received " + std::to_string(id));
-  if (r.rule == Rule::Rtrl) throw Error("rule 'rtrl' is only available in the reference engine");
+  if (id < 0 || id >= kRuleCount)
+    throw Error("Expected a rule id in 0.." + std::to_string(kRuleCount - 1) + " for rule but received " + std::to_string(id));
+  const RuleTraits& traits = kRules[id];
+  if (!traits.native) throw Error(std::string("rule '") + traits.name + "' is only available in the reference engine");
   const int32_t fb = static_cast<int32_t>(r.feedback), sig = static_cast<int32_t>(r.signal);
   if (fb < 0 || fb > 1) throw Error("Expected a feedback id in 0..1 for feedback but received " + std::to_string(fb));
   if (sig < 0 || sig > 1)
@@ -74,10 +70,13 @@ void validateRule(const RuleSpec& r) {
     throw Error("Expected a finite number for mu but received " + str(r.mu));
   if (r.rule == Rule::Tbptt && r.window < 1)
     throw Error("Expected an integer ≥ 1 for window (tbptt) but received " + std::to_string(r.window));
-  if (r.online && !(r.rule == Rule::Eprop || (r.rule == Rule::Modprop && r.feedback == Feedback::Type))) {
-    std::string got = std::string("rule '") + ruleName(r.rule) + "'";
+  if (r.online && (!traits.online || (r.rule == Rule::Modprop && r.feedback != Feedback::Type))) {
+    std::string expected;
+    for (const RuleTraits& t : kRules)
+      if (t.online && t.native) expected += std::string(expected.empty() ? "" : " or ") + "'" + t.name + "'";
+    std::string got = std::string("rule '") + traits.name + "'";
     if (r.rule == Rule::Modprop) got += " with feedback 'cell'";
-    throw Error("Expected rule 'eprop' or 'modprop' with feedback 'type' for online but received " + got);
+    throw Error("Expected rule " + expected + " (modprop with feedback 'type') for online but received " + got);
   }
 }
 
@@ -224,10 +223,11 @@ Model<Real> buildModel(const Dims& d, const ModelView<Real>& m, const RuleSpec& 
   out.alpha = Real(m.alpha);
   out.leak = Real(1 - m.alpha);
   out.threshold = Real(m.threshold);
-  const bool exact = rule.rule == Rule::Bptt || rule.rule == Rule::Tbptt;
+  const RuleTraits& traits = kRules[static_cast<int32_t>(rule.rule)];  // id range-checked by validateRule
+  const bool exact = traits.exact;
   const Real* f = (!exact && rule.signal == LearningSignal::Random) ? m.randomFeedback : m.wout;
   out.feedbackT = transpose(f, d.nRec, d.nOut);
-  const bool usesWfb = rule.rule == Rule::Mdgl || rule.rule == Rule::Modprop;
+  const bool usesWfb = traits.feedback;
   if (exact || (usesWfb && rule.feedback == Feedback::Cell)) out.wrecT = transpose(m.wrec, d.nRec, d.nRec);
   if (usesWfb && rule.feedback == Feedback::Type) {
     out.omega = typeBlockMeans(d, m);

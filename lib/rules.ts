@@ -47,6 +47,9 @@ export const RULES = {
   modprop: { id: 5, options: ['feedback', 'mu', 'learningSignal', 'online'], exact: false, online: true,
     onlineWhen: 'with type feedback', engines: BOTH, trainable: true, colour: '#ff7f0e',
     help: 'ModProp: e-prop plus cell-type-specific neuromodulatory credit through a causal filter' },
+  rflo: { id: 6, options: ['learningSignal', 'online'], exact: false, online: true, engines: BOTH, trainable: true,
+    defaults: { learningSignal: 'random' }, colour: '#e377c2',
+    help: 'RFLO (Murray 2019): random feedback, postsynaptic derivative inside the eligibility trace' },
 } as const satisfies Record<string, RuleEntry>;
 
 export type RuleName = keyof typeof RULES;

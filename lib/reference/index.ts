@@ -9,6 +9,7 @@ import { mdgl } from './mdgl';
 import { modprop } from './modprop';
 import { modpropOnline } from './modpropOnline';
 import { reverseGradients } from './reverse';
+import { rflo, rfloOnline } from './rflo';
 import { rtrl } from './rtrl';
 import { tbptt } from './tbptt';
 import type { Data64, Model64, ReferenceRule, Result64 } from './model';
@@ -21,6 +22,7 @@ export function referenceGradients(m: Model64, d: Data64, rule: ReferenceRule): 
     case 'eprop': return rule.online ? epropOnline(m, d, rule) : reverseGradients(m, d, rule, eprop());
     case 'mdgl': return reverseGradients(m, d, rule, mdgl(m, rule));
     case 'modprop': return rule.online ? modpropOnline(m, d, rule) : reverseGradients(m, d, rule, modprop(m, rule));
+    case 'rflo': return rule.online ? rfloOnline(m, d, rule) : reverseGradients(m, d, rule, rflo(m, rule));
   }
 }
 

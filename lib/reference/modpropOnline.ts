@@ -71,7 +71,7 @@ export function modpropOnline(m: Model64, d: Data64, rule: ReferenceRule): Resul
   const f = filterMatrices(m.wrec, m.types, m.nTypes, m.alpha, rule.mu);
   const { nIn, nRec: n, nTypes: c, types } = m;
   const modulator = new Float64Array(c);
-  return onlineSweep(m, d, rule, () => {
+  return onlineSweep(m, d, rule, { eligibility: true, sequence: () => {
     const rec = new TypeFilter(f, n);
     const inp = new TypeFilter(f, nIn);
     return {
@@ -91,5 +91,5 @@ export function modpropOnline(m: Model64, d: Data64, rule: ReferenceRule): Resul
         for (let a = 0; a < nIn; a++) for (let j = 0; j < n; j++) grads.win[a * n + j] += inp.accumulator[a * c + types[j]];
       },
     };
-  });
+  } });
 }

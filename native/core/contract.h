@@ -20,13 +20,14 @@ struct NamedId {
 // X(Enumerator, "name", id, exact, online, native, feedback): ids are explicit because they are the contract (never
 // renumber one); the traits are the rule registry's (lib/rules.ts `exact`, `online`, `engines`, the `feedback`
 // option), which test/unit/contract.test.ts compares.
-#define MODPROP_RULES(X)              \
-  X(Bptt, "bptt", 0, 1, 0, 1, 0)         \
-  X(Tbptt, "tbptt", 1, 1, 0, 1, 0)       \
-  X(Rtrl, "rtrl", 2, 1, 0, 0, 0)         \
-  X(Eprop, "eprop", 3, 0, 1, 1, 0)       \
-  X(Mdgl, "mdgl", 4, 0, 0, 1, 1)         \
-  X(Modprop, "modprop", 5, 0, 1, 1, 1)
+#define MODPROP_RULES(X)                \
+  X(Bptt, "bptt", 0, 1, 0, 1, 0)        \
+  X(Tbptt, "tbptt", 1, 1, 0, 1, 0)      \
+  X(Rtrl, "rtrl", 2, 1, 0, 0, 0)        \
+  X(Eprop, "eprop", 3, 0, 1, 1, 0)      \
+  X(Mdgl, "mdgl", 4, 0, 0, 1, 1)        \
+  X(Modprop, "modprop", 5, 0, 1, 1, 1)  \
+  X(Rflo, "rflo", 6, 0, 1, 1, 0)
 #define MODPROP_LOSSES(X) X(XentLast, "xent-last", 0) X(Mse, "mse", 1)
 #define MODPROP_FEEDBACK(X) X(Type, "type", 0) X(Cell, "cell", 1)
 #define MODPROP_LEARNING_SIGNALS(X) X(Symmetric, "symmetric", 0) X(Random, "random", 1)

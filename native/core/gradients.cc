@@ -57,6 +57,7 @@ double gradients(const Dims& dims, const ModelView<Real>& view, const BatchView<
                   " and nRec " + std::to_string(dims.nRec) + " for net.nTypes but received " +
                   std::to_string(dims.nTypes) + "; use the offline rule (online: false), feedback 'cell', fewer types or a smaller batch");
   }
+  if (rule.rule == Rule::Rflo && rule.online) checkRfloOnline(dims);
   const bool exact = kRules[static_cast<int32_t>(rule.rule)].exact;  // id range-checked by validateRule
   if (!exact && rule.signal == LearningSignal::Random) {
     if (view.randomFeedback == nullptr)
@@ -91,9 +92,10 @@ double gradients(const Dims& dims, const ModelView<Real>& view, const BatchView<
       const int rows = int(int64_t(dims.batch) * (c + 1) / chunks) - first;
       const GradAccumulator<Real> a = accumulatorOf(c);
       if (rule.online) {
-        std::unique_ptr<ModpropFilter<Real>> f;
-        if (rule.rule == Rule::Modprop) f = std::make_unique<ModpropFilter<Real>>(m, filter, rows);
-        losses[c] = onlineChunk(m, batch, f.get(), first, rows, a);
+        std::unique_ptr<OnlineRule<Real>> online;  // null: e-prop
+        if (rule.rule == Rule::Modprop) online = std::make_unique<ModpropFilter<Real>>(m, filter, rows);
+        if (rule.rule == Rule::Rflo) online = rfloOnline(m, rows);
+        losses[c] = onlineChunk(m, batch, online.get(), first, rows, a);
         return;
       }
       std::unique_ptr<RecurrentCredit<Real>> credit;
@@ -103,6 +105,7 @@ double gradients(const Dims& dims, const ModelView<Real>& view, const BatchView<
         case Rule::Eprop: credit = epropCredit(m); break;
         case Rule::Mdgl: credit = mdglCredit(m, rule.feedback); break;
         case Rule::Modprop: credit = modpropCredit(m, rule.feedback, rule.mu); break;
+        case Rule::Rflo: credit = rfloCredit(m); break;
         default: throw Error("unsupported rule");  // unreachable after validateRule
       }
       losses[c] = offlineChunk(m, batch, *credit, first, rows, a);

@@ -195,7 +195,7 @@ void ModpropFilter<Real>::accumulateOne(const Real* r, std::ptrdiff_t stride, in
 }
 
 template <typename Real>
-void ModpropFilter<Real>::accumulate(int rows, const Real* ell) {
+void ModpropFilter<Real>::accumulate(int rows, const Real* ell, const Real*) {
   flush();
   const int n = m_.d.nRec, nIn = m_.d.nIn, c = c_, states = groups_ * c_;
   for (int r = 0; r < rows; r++) {

@@ -4,6 +4,7 @@ import { parseRuleSpec } from '../../lib/cli/common';
 import { RULES, RULE_NAMES, TRAINABLE_RULES, NATIVE_RULE_NAMES, onlineForms, takes } from '../../lib/rules';
 import { rule, ruleConfigOf, ruleLabel } from '../../lib/validate';
 import { NATIVE_RULES } from '../native/common';
+import { JOBS } from '../../bench/suites';
 
 describe('the rule registry', () => {
   it('the native parity list covers every native rule, and its online form where it has one', () => {
@@ -12,6 +13,13 @@ describe('the rule registry', () => {
       if (RULES[name].online) assert.ok(NATIVE_RULES.some((r) => r.rule === name && r.online), `${name} online is in NATIVE_RULES`);
     }
     assert.ok(!NATIVE_RULE_NAMES.includes('rtrl'));
+  });
+
+  it('the benchmark times every native rule, and its online form where it has one', () => {
+    for (const name of NATIVE_RULE_NAMES) {
+      assert.ok(JOBS.some((j) => j.rule?.rule === name && !j.rule.online), `${name} offline is a bench job`);
+      if (RULES[name].online) assert.ok(JOBS.some((j) => j.rule?.rule === name && j.rule.online), `${name} online is a bench job`);
+    }
   });
 
   it('normalised rules go back to configs that validate to the same rule, for every rule and option', () => {

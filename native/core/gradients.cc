@@ -28,15 +28,6 @@ std::string num(double v, int precision) {
 }  // namespace
 
 template <typename Real>
-double filterSpectralRadius(const Dims& dims, const ModelView<Real>& model, double mu) {
-  validateDims(dims, true);
-  validateModel(dims, model, true);
-  const TypeFilter f =
-      typeFilter(typeBlockMeans(dims, model), typeCounts(dims, model.types), dims.nTypes, model.alpha, mu);
-  return spectralRadius(f.phi, dims.nTypes);
-}
-
-template <typename Real>
 double gradients(const Dims& dims, const ModelView<Real>& view, const BatchView<Real>& batch, const RuleSpec& rule,
                  GradView<Real>& grads, ThreadPool& pool) {
   validateRule(rule);
@@ -141,7 +132,5 @@ template double gradients<float>(const Dims&, const ModelView<float>&, const Bat
                                  GradView<float>&, ThreadPool&);
 template double gradients<double>(const Dims&, const ModelView<double>&, const BatchView<double>&, const RuleSpec&,
                                   GradView<double>&, ThreadPool&);
-template double filterSpectralRadius<float>(const Dims&, const ModelView<float>&, double);
-template double filterSpectralRadius<double>(const Dims&, const ModelView<double>&, double);
 
 }  // namespace modprop

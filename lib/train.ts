@@ -219,7 +219,7 @@ async function trainFrom(net: Network, t: Task, o: Normalized, options: TrainCal
     prefetched = undefined;
     let g;
     try {
-      checkRuleStability(net, o.rule, 'options.mu');
+      // gradientsAsync checks the filter's stability in the engine that runs it (once per iteration, one algorithm).
       const pending = gradientsAsync(net, batch, rule, { backend: o.backend, signal: options.signal, threads: o.threads });
       if (it < o.iterations) {
         try {

@@ -2,7 +2,8 @@
  * eprop, online (SPEC §4): forward in time, memory independent of T. Presynaptic traces
  *   ε_t = α ε_{t-1} + (1-α) z_{t-1}          ε^in_t = α ε^in_{t-1} + (1-α) x_t
  *   dWrec += ε_tᵀ ℓ_t                        dWin += ε^inᵀ_t ℓ_t            (every step where ℓ_t ≠ 0)
- * Equal to offline eprop. modpropOnline builds on the same sweep (`onlineSweep`).
+ * Equal to offline eprop. Other online rules are an OnlineRule on the same sweep, `onlineChunk` (as in
+ * native/core/eprop_online.cc; here the whole batch is one chunk).
  */
 import { readout, step } from './forward';
 import { accumulateReadout, learningSignal, outputError } from './loss';
@@ -28,7 +29,7 @@ export interface OnlineRule {
   sequence(b: number): OnlineHooks | null;
 }
 
-export function onlineSweep(m: Model64, d: Data64, rule: ReferenceRule, online: OnlineRule): Result64 {
+export function onlineChunk(m: Model64, d: Data64, rule: ReferenceRule, online: OnlineRule): Result64 {
   const { nIn, nRec: n, nOut: k, alpha } = m;
   const leak = 1 - alpha;
   const grads = zeroGrads(m);
@@ -73,5 +74,5 @@ export function onlineSweep(m: Model64, d: Data64, rule: ReferenceRule, online: 
 }
 
 export function epropOnline(m: Model64, d: Data64, rule: ReferenceRule): Result64 {
-  return onlineSweep(m, d, rule, { eligibility: true, sequence: () => null });
+  return onlineChunk(m, d, rule, { eligibility: true, sequence: () => null });
 }

@@ -11,9 +11,9 @@
  * so the offline form owns its combine step. Online, the traces are N² + I·N per sequence (memory independent of T).
  * dWout, dbout are the exact readout gradients, as for every rule.
  */
-import { onlineSweep } from './epropOnline';
+import { onlineChunk } from './epropOnline';
 import { feedbackOf, type Data64, type Model64, type ReferenceRule, type Result64 } from './model';
-import type { OfflineRule } from './reverse';
+import type { OfflineRule } from './offline';
 
 /** L = δ @ Fᵀ, not masked by relu'. */
 export function unmaskedSignal(m: Model64, f: Float64Array, delta: ArrayLike<number>, out: Float64Array): void {
@@ -51,7 +51,7 @@ export function rfloOnline(m: Model64, d: Data64, rule: ReferenceRule): Result64
   const leak = 1 - alpha;
   const f = feedbackOf(m, rule);
   const signal = new Float64Array(n);
-  return onlineSweep(m, d, rule, { eligibility: false, sequence: () => {
+  return onlineChunk(m, d, rule, { eligibility: false, sequence: () => {
     const q = new Float64Array(n * n);
     const qIn = new Float64Array(nIn * n);
     const dWrec = new Float64Array(n * n);

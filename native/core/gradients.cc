@@ -59,10 +59,10 @@ Sizes validateCall(const Dims& dims, const ModelView<Real>& view, const BatchVie
 
 // ModProp's type filter (empty for other rules), refused when unstable: the engine's one stability check.
 template <typename Real>
-TypeFilter stableFilter(const Dims& dims, const ModelView<Real>& view, const Model<Real>& m, const RuleSpec& rule) {
-  TypeFilter filter;
+FilterMatrices stableFilter(const Dims& dims, const ModelView<Real>& view, const Model<Real>& m, const RuleSpec& rule) {
+  FilterMatrices filter;
   if (rule.rule == Rule::Modprop && rule.feedback == Feedback::Type) {
-    filter = typeFilter(m.omega, typeCounts(dims, view.types), dims.nTypes, view.alpha, rule.mu);
+    filter = filterMatrices(m.omega, typeCounts(dims, view.types), dims.nTypes, view.alpha, rule.mu);
     const double rho = spectralRadius(filter.phi, dims.nTypes);
     if (!(rho < 1))
       throw Error("Expected a stable ModProp filter (spectral radius of Φ < 1) for rule.mu but received mu = " +
@@ -73,7 +73,7 @@ TypeFilter stableFilter(const Dims& dims, const ModelView<Real>& view, const Mod
 
 // One chunk of `rows` sequences from `first`, into its own accumulator; returns the chunk's loss.
 template <typename Real>
-double runChunk(const Model<Real>& m, const BatchView<Real>& batch, const RuleSpec& rule, const TypeFilter& filter,
+double runChunk(const Model<Real>& m, const BatchView<Real>& batch, const RuleSpec& rule, const FilterMatrices& filter,
                 int first, int rows, const GradAccumulator<Real>& a) {
   if (rule.online) {
     std::unique_ptr<OnlineRule<Real>> online;  // null: e-prop
@@ -102,7 +102,7 @@ double gradients(const Dims& dims, const ModelView<Real>& view, const BatchView<
   const Sizes sizes = validateCall(dims, view, batch, rule, grads);
   try {
     const Model<Real> m = buildModel(dims, view, rule);
-    const TypeFilter filter = stableFilter(dims, view, m, rule);
+    const FilterMatrices filter = stableFilter(dims, view, m, rule);
 
     const int n = dims.nRec, nIn = dims.nIn, k = dims.nOut;
     const std::ptrdiff_t sWin = std::ptrdiff_t(nIn) * n, sWrec = std::ptrdiff_t(n) * n, sWout = std::ptrdiff_t(n) * k;

@@ -155,9 +155,9 @@ std::vector<double> typeBlockMeans(const Dims& d, const ModelView<Real>& m) {
   return sums;
 }
 
-TypeFilter typeFilter(const std::vector<double>& omega, const std::vector<double>& counts, int c, double alpha,
-                      double mu) {
-  TypeFilter f{std::vector<double>(std::size_t(c) * c), std::vector<double>(std::size_t(c) * c)};
+FilterMatrices filterMatrices(const std::vector<double>& omega, const std::vector<double>& counts, int c,
+                              double alpha, double mu) {
+  FilterMatrices f{std::vector<double>(std::size_t(c) * c), std::vector<double>(std::size_t(c) * c)};
   const double gain = mu * (1 - alpha);
   for (int a = 0; a < c; a++)
     for (int b = 0; b < c; b++) {

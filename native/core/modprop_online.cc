@@ -134,7 +134,7 @@ PairForm pairForm(const std::vector<double>& phi, double alpha) {
 }  // namespace
 
 template <typename Real>
-ModpropFilter<Real>::ModpropFilter(const Model<Real>& m, const TypeFilter& filter, int rows)
+ModpropFilter<Real>::ModpropFilter(const Model<Real>& m, const FilterMatrices& filter, int rows)
     : m_(m), c_(m.d.nTypes), psi_(filter.psi), rows_(rows) {
   if (c_ == 2) {
     const PairForm f = pairForm(filter.phi, m.alpha);

@@ -9,8 +9,8 @@ namespace modprop {
 template <typename Real>
 class ModpropFilter final : public OnlineRule<Real> {
  public:
-  // phi, psi: Φ and Ψ (C×C, row-major) from typeFilter().
-  ModpropFilter(const Model<Real>& m, const TypeFilter& filter, int rows);
+  // phi, psi: Φ and Ψ (C×C, row-major) from filterMatrices().
+  ModpropFilter(const Model<Real>& m, const FilterMatrices& filter, int rows);
   // R_{p,t} = R_{p,t-1} Φ + ε_{p,t-1} I_C, for recurrent and input presynaptic traces: write ε_{t-1} (rows×N, the
   // [rows·N] slice order of R) to traceSlot() and ε^in_{t-1} (rows×I) to inputTraceSlot(), then call advance(). The
   // step is recorded and applied to R with up to kBlock − 1 others (flush).

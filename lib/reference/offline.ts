@@ -5,6 +5,7 @@
  *   dWrec = (1-α) Σ_t z_{t-1}ᵀ g_t    dWin = (1-α) Σ_t x_tᵀ g_t    dWout = Σ_t z_tᵀ δ_t    dbout = Σ_t δ_t
  * with the diagonal of dWrec cleared. `window` (tbptt) cuts g between steps kW and kW+1. A rule may own the combine
  * step instead (rflo: its mask ψ_t applies after the leaky sum) and then sees δ_t rather than ℓ_t.
+ * native/core/offline.cc offlineChunk is the same driver; here the whole batch is one chunk.
  */
 import { runSequence } from './forward';
 import { accumulateReadout, learningSignal, outputError } from './loss';
@@ -42,7 +43,7 @@ export interface OfflineRule {
   combine?: (ctx: CombineContext, g: Float64Array) => void;
 }
 
-export function reverseGradients(m: Model64, d: Data64, rule: ReferenceRule, offline: OfflineRule): Result64 {
+export function offlineChunk(m: Model64, d: Data64, rule: ReferenceRule, offline: OfflineRule): Result64 {
   const { nIn, nRec: n, nOut: k, alpha } = m;
   const T = d.steps;
   const leak = 1 - alpha;

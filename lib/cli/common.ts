@@ -186,6 +186,9 @@ export function ruleFromFlags(name: RuleName, flags: RuleFlags, sharedOnly: bool
   return r;
 }
 
+/** The help of every --rules flag: the rules of the registry and the modifiers parseRuleSpec takes. */
+export const RULES_HELP = `rules (${TRAINABLE_RULES.join(', ')}), each name[:modifier…] (modifiers: online, cell, type, random, symmetric, mu=<μ>, window=<W>)`;
+
 /**
  * A rule written as `name[:modifier...]`, e.g. `modprop:online`, `modprop:cell:mu=0.5`, `tbptt:window=50`, `eprop:random`.
  * Modifiers override the shared flags for that rule.

@@ -16,7 +16,7 @@ import { resolvedTrainOptions } from '../train';
 import { SIGNAL_EXIT_CODES, curvesCsv } from './runFiles';
 import { anchorCurves, anchorLabel, loadAnchor } from './anchor';
 import {
-  UsageError, addRuleOptions, checkWritable, addTaskOptions, applyEngineFlags, formatSeconds, intArg, json, listArg,
+  RULES_HELP, UsageError, addRuleOptions, checkWritable, addTaskOptions, applyEngineFlags, formatSeconds, intArg, json, listArg,
   messageStream, metricOf, numberArg, parseRuleSpec, taskFromFlags, writeOutput,
   addOptimizerOptions, type EngineFlags, type RuleFlags, type TaskFlags,
 } from './common';
@@ -64,7 +64,7 @@ export function compareCommand(): Command {
   const cmd = new Command('compare').description('train several rules × seeds on one task in parallel; one plot (mean and spread per rule) and a table');
   addTaskOptions(cmd);
   cmd
-    .addOption(new Option('--rules <list>', 'rules, each name[:modifier…] (modifiers: online, cell, type, random, mu=<μ>, window=<W>)')
+    .addOption(new Option('--rules <list>', RULES_HELP)
       .argParser(listArg).default(['bptt', 'modprop', 'mdgl', 'eprop'], 'bptt,modprop,mdgl,eprop'))
     .option('--seeds <S>', 'seeds 1..S per rule', intArg(1, 10_000), 8)
     .option('--first-seed <s>', 'start at this seed instead (runs are deterministic per seed: shards of one study agree bit for bit)', intArg(0), 1)

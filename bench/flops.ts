@@ -17,7 +17,7 @@ export interface Shape {
 }
 
 export type JobName =
-  | 'forward' | 'bptt' | 'tbptt' | 'eprop-online' | 'eprop' | 'mdgl' | 'modprop' | 'modprop-online';
+  | 'forward' | 'bptt' | 'tbptt' | 'eprop-online' | 'eprop' | 'mdgl' | 'modprop' | 'modprop-online' | 'rflo' | 'rflo-online';
 
 export interface FlopCount {
   total: number;
@@ -49,6 +49,7 @@ export function flops(job: JobName, s: Shape, window = 50): FlopCount {
       return sum({ ...forward, 'g@Wrecᵀ': rec - 2 * B * cuts * N * N, ...weightSums });
     }
     case 'eprop':
+    case 'rflo': // the unmasked signal δFᵀ costs what ℓ does; the mask moves after the leaky sum
       return sum({ ...forward, ...weightSums });
     case 'mdgl':
       // One hop through the type-averaged Wrec at the steps where ℓ_{t+1} ≠ 0.
@@ -57,6 +58,9 @@ export function flops(job: JobName, s: Shape, window = 50): FlopCount {
       return sum({ ...forward, 'g@Wfbᵀ (type)': (T - 1) * typeFeedback, ...weightSums });
     case 'eprop-online':
       return sum({ ...forward, 'εᵀℓ, ε_inᵀℓ (where ℓ≠0)': 2 * B * S * N * (N + I) });
+    case 'rflo-online':
+      // q ← αq + (1−α)ψ zᵀ for every synapse (N + I rows of N) every step, Σ q ⊙ L where ℓ ≠ 0.
+      return sum({ ...forward, 'trace q (every step)': 2 * B * T * N * (N + I), 'qᵀL (where ℓ≠0)': 2 * B * S * N * (N + I) });
     case 'modprop-online':
       return sum({
         ...forward,

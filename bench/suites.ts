@@ -14,7 +14,7 @@ export interface Job {
   rule?: RuleConfig;
 }
 
-/** The jobs of every suite, in table order. */
+/** The jobs of every suite, in table order; test/unit/rules.test.ts checks every native rule of lib/rules.ts has one. */
 export const JOBS: readonly Job[] = [
   { name: 'forward', label: 'forward' },
   { name: 'bptt', label: 'bptt', rule: { rule: 'bptt' } },
@@ -24,6 +24,8 @@ export const JOBS: readonly Job[] = [
   { name: 'mdgl', label: 'mdgl (type)', rule: { rule: 'mdgl', feedback: 'type' } },
   { name: 'modprop', label: 'modprop offline (type)', rule: { rule: 'modprop', mu: 0.25, feedback: 'type' } },
   { name: 'modprop-online', label: 'modprop online (type)', rule: { rule: 'modprop', mu: 0.25, feedback: 'type', online: true } },
+  { name: 'rflo', label: 'rflo offline', rule: { rule: 'rflo' } },
+  { name: 'rflo-online', label: 'rflo online', rule: { rule: 'rflo', online: true } },
 ];
 
 export interface Timing {

@@ -3,19 +3,21 @@
  * `native/core/contract.h` mirrors these numbers and the addon exports its own copy as `contract`; the native
  * backend refuses to load when the two disagree, so a drift is a load-time reason, never wrong numbers.
  */
+import { RULES, RULE_NAMES, type RuleName } from './rules';
+
 export const ABI_VERSION = 1;
 
-export const RULE_IDS = { bptt: 0, tbptt: 1, rtrl: 2, eprop: 3, mdgl: 4, modprop: 5 } as const;
+/** Rule ids come from the rule registry (lib/rules.ts), so a rule is described once. */
+export const RULE_IDS = Object.fromEntries(RULE_NAMES.map((r) => [r, RULES[r].id])) as { readonly [R in RuleName]: (typeof RULES)[R]['id'] };
 export const LOSS_IDS = { 'xent-last': 0, mse: 1 } as const;
 export const FEEDBACK_IDS = { type: 0, cell: 1 } as const;
 export const LEARNING_SIGNAL_IDS = { symmetric: 0, random: 1 } as const;
 
-export type RuleName = keyof typeof RULE_IDS;
 export type LossName = keyof typeof LOSS_IDS;
 export type FeedbackName = keyof typeof FEEDBACK_IDS;
 export type LearningSignalName = keyof typeof LEARNING_SIGNAL_IDS;
+export { RULE_NAMES, type RuleName };
 
-export const RULE_NAMES = Object.keys(RULE_IDS) as RuleName[];
 export const LOSS_NAMES = Object.keys(LOSS_IDS) as LossName[];
 
 /**

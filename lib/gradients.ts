@@ -7,13 +7,18 @@ import { Network } from './network';
 import type { AsyncGradientOptions, Batch, GradientOptions, GradientResult, Params, RuleConfig } from './types';
 import * as validate from './validate';
 import type { LossName } from './contract';
+import { ruleEntry } from './rules';
 import { threadCount } from './threads';
 import { checkSpikingRule, engineForNeuron } from './neurons/engine';
 
-interface Prepared {
+/**
+ * One validated call: the network, batch, loss, engine and threads checked once, then handed to the engine as they
+ * are (engines never validate). `alignment` makes one for all its rules.
+ */
+export interface PreparedCall {
   engine: Engine;
+  net: Network;
   batch: Batch;
-  rule: validate.NormalizedRule;
   loss: LossName;
   threads?: number;
 }
@@ -37,23 +42,35 @@ export function checkRuleStability(net: Network, rule: validate.NormalizedRule, 
   checkFilterStability(filterMatrices(net.params.wrec, net.types, net.nTypes, net.alpha, rule.mu), rule.mu, name);
 }
 
-function prepare(net: unknown, batch: unknown, rule: unknown, options: unknown, keys: readonly string[], ruleName = 'rule'): Prepared {
-  const n = network(net);
-  const o = options === undefined ? {} : validate.plainObject(options, 'options');
-  validate.knownKeys(o, 'options', keys);
-  const r = validate.rule(rule, ruleName);
+/** The options object (only `keys`), the batch, the engine and the thread count of one call. */
+function prepareCall(n: Network, batch: unknown, o: Record<string, unknown>): PreparedCall {
   const b = validate.batch(batch, n, o.loss as LossName | undefined);
   const requested = o.backend === undefined ? undefined : validate.oneOf(o.backend, 'options.backend', ['native', 'reference'] as const);
   const engine = engineForNeuron(engineFor, requested, n.config);
+  const threads = o.threads === undefined ? undefined : threadCount(o.threads, 'options.threads');
+  return { engine, net: n, batch: b.batch, loss: b.loss, threads };
+}
+
+/** What a rule needs of this call: an engine that runs it, a stable filter, an online filter that fits. */
+function checkRuleFor(call: PreparedCall, r: validate.NormalizedRule, ruleName: string, stability = true): void {
+  const { engine, net: n } = call;
   checkSpikingRule(n.config, r, ruleName);
   // The C++ core makes the same check with the same message (native/core/gradients.cc), so only the reference needs it.
-  if (engine.name !== 'native') checkRuleStability(n, r, `${ruleName}.mu`);
-  if (r.rule === 'modprop' && r.online && r.feedback === 'type') checkOnlineFilterCost(n.nTypes, b.batch.batchSize, n.nRec, n.nIn, b.batch.steps);
-  if (r.rule === 'rtrl' && engine.name === 'native') {
-    validate.fail("a rule the native engine implements ('rtrl' is reference-only: pass { backend: 'reference' })", `${ruleName}.rule`, 'rtrl');
+  if (stability && engine.name !== 'native') checkRuleStability(n, r, `${ruleName}.mu`);
+  if (r.rule === 'modprop' && r.online && r.feedback === 'type') checkOnlineFilterCost(n.nTypes, call.batch.batchSize, n.nRec, n.nIn, call.batch.steps);
+  if (!ruleEntry(r.rule).engines.includes(engine.name)) {
+    validate.fail(`a rule the ${engine.name} engine implements ('${r.rule}' is ${ruleEntry(r.rule).engines.join(', ')}-only: pass { backend: '${ruleEntry(r.rule).engines[0]}' })`, `${ruleName}.rule`, r.rule);
   }
-  const threads = o.threads === undefined ? undefined : threadCount(o.threads, 'options.threads');
-  return { engine, batch: b.batch, rule: r, loss: b.loss, threads };
+}
+
+function prepare(net: unknown, batch: unknown, rule: unknown, options: unknown, keys: readonly string[]): { call: PreparedCall; rule: validate.NormalizedRule } {
+  const n = network(net);
+  const o = options === undefined ? {} : validate.plainObject(options, 'options');
+  validate.knownKeys(o, 'options', keys);
+  const r = validate.rule(rule, 'rule');
+  const call = prepareCall(n, batch, o);
+  checkRuleFor(call, r, 'rule');
+  return { call, rule: r };
 }
 
 /**
@@ -82,27 +99,34 @@ function checkFinite(result: GradientResult, net: Network): GradientResult {
  * console.log(g.loss, g.grads.wrec);
  */
 export function gradients(net: Network, batch: Batch, rule: RuleConfig, options?: GradientOptions): GradientResult {
-  const p = prepare(net, batch, rule, options, ['loss', 'backend', 'threads']);
-  return checkFinite(p.engine.gradients(net, p.batch, p.rule, p.loss, p.threads), net);
+  const { call: c, rule: r } = prepare(net, batch, rule, options, ['loss', 'backend', 'threads']);
+  return checkFinite(c.engine.gradients(c.net, c.batch, r, c.loss, c.threads), c.net);
 }
 
 /** `gradients` on a worker thread; rejects with an AbortError when `options.signal` aborts. */
 export async function gradientsAsync(net: Network, batch: Batch, rule: RuleConfig, options?: AsyncGradientOptions): Promise<GradientResult> {
-  const p = prepare(net, batch, rule, options, ['loss', 'backend', 'signal', 'threads']);
+  const { call: c, rule: r } = prepare(net, batch, rule, options, ['loss', 'backend', 'signal', 'threads']);
   const signal = (options as AsyncGradientOptions | undefined)?.signal;
   if (signal !== undefined && !(signal instanceof AbortSignal)) validate.fail('an AbortSignal', 'options.signal', signal);
-  return checkFinite(await p.engine.gradientsAsync(net, p.batch, p.rule, p.loss, signal, p.threads), net);
+  return checkFinite(await c.engine.gradientsAsync(c.net, c.batch, r, c.loss, signal, c.threads), c.net);
 }
 
 /**
  * `gradientsAsync` for a training loop: the network, rule and options are checked once (with the run's first batch)
  * instead of on every call; each later batch must come checked by the caller (train validates every task batch).
- * The result is checked as `gradientsAsync` checks it.
+ * What changes between calls is checked on every call: the filter's stability as the weights move (in the C++ core
+ * for the native engine, here for the reference), and the result as `gradientsAsync` checks it.
  */
-export function gradientRunner(net: Network, first: Batch, rule: RuleConfig, options: { loss?: LossName; backend?: 'native' | 'reference'; threads?: number }):
-  (batch: Batch, signal?: AbortSignal) => Promise<GradientResult> {
-  const p = prepare(net, first, rule, options, ['loss', 'backend', 'threads']);
-  return async (batch, signal) => checkFinite(await p.engine.gradientsAsync(net, batch, p.rule, p.loss, signal, p.threads), net);
+export function gradientRunner(net: Network, first: Batch, rule: RuleConfig, options: { loss?: LossName; backend?: 'native' | 'reference'; threads?: number },
+  ruleName = 'rule'): (batch: Batch, signal?: AbortSignal) => Promise<GradientResult> {
+  const n = network(net);
+  const r = validate.rule(rule, ruleName);
+  const call = prepareCall(n, first, options as Record<string, unknown>);
+  checkRuleFor(call, r, ruleName);
+  return async (batch, signal) => {
+    if (call.engine.name !== 'native') checkRuleStability(n, r, `${ruleName}.mu`);
+    return checkFinite(await call.engine.gradientsAsync(n, batch, r, call.loss, signal, call.threads), n);
+  };
 }
 
 export interface Alignment {
@@ -113,19 +137,21 @@ export interface Alignment {
   cosine: { win: number; wrec: number; wout: number; all: number };
 }
 
-/** Cosine similarity of each rule's gradient with bptt's, per matrix (SPEC §6). */
+/** Cosine similarity of each rule's gradient with bptt's, per matrix (SPEC §6). Validates its input once. */
 export function alignment(net: Network, batch: Batch, rules: RuleConfig[], options?: GradientOptions): Alignment[] {
   if (!Array.isArray(rules) || rules.length === 0) validate.fail('a non-empty array of rule configs', 'rules', rules);
   const n = network(net);
   // Array.from visits holes (map skips them and would hand back a sparse array).
   const normalized = Array.from(rules, (r, i) => validate.rule(r, `rules[${i}]`));
+  // Every engine's stability first, so an unstable entry is named before any gradient runs.
   normalized.forEach((r, i) => checkRuleStability(n, r, `rules[${i}].mu`));
-  const reference = gradients(net, batch, { rule: 'bptt' }, options).grads;
-  return normalized.map((r, i) => {
-    const p = prepare(net, batch, rules[i], options, ['loss', 'backend'], `rules[${i}]`);
-    const g = checkFinite(p.engine.gradients(n, p.batch, p.rule, p.loss), n).grads;
-    return { label: validate.ruleLabel(r), rule: r, cosine: cosineByMatrix(g, reference) };
-  });
+  const o = options === undefined ? {} : validate.plainObject(options, 'options');
+  validate.knownKeys(o, 'options', ['loss', 'backend', 'threads']);
+  const call = prepareCall(n, batch, o);
+  normalized.forEach((r, i) => checkRuleFor(call, r, `rules[${i}]`, false));
+  const run = (r: validate.NormalizedRule): Params => checkFinite(call.engine.gradients(n, call.batch, r, call.loss, call.threads), n).grads;
+  const reference = run(validate.rule({ rule: 'bptt' }));
+  return normalized.map((r) => ({ label: validate.ruleLabel(r), rule: r, cosine: cosineByMatrix(run(r), reference) }));
 }
 
 export function cosineByMatrix(a: Params, b: Params): Alignment['cosine'] {

@@ -232,8 +232,8 @@ async function trainFrom(net: Network, t: Task, o: Normalized, options: TrainCal
     prefetched = undefined;
     let g;
     try {
-      checkRuleStability(net, o.rule, 'options.mu');
-      runGradients ??= gradientRunner(net, batch, rule, { loss: t.loss, backend: o.backend, threads: o.threads });
+      // The runner checks the filter's stability every call, in the engine that runs it (one algorithm per engine).
+      runGradients ??= gradientRunner(net, batch, rule, { loss: t.loss, backend: o.backend, threads: o.threads }, 'options');
       const pending = runGradients(batch, options.signal);
       if (it < o.iterations) {
         prefetched = { iteration: it + 1, batch: sampleTrain(it + 1) };

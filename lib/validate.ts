@@ -8,6 +8,7 @@ import { INIT_NAMES, type InitName } from './init';
 import { subtypeIds } from './subtypes';
 import { neuronConfig } from './neurons/config';
 import type { SpikingNeuron } from './neurons/neuron';
+import { DEFAULTS, defaultSignal, onlineForms, quotedList, ruleEntry, rulesTaking, takes, type RuleOptionKey } from './rules';
 
 export class ModpropError extends Error {
   constructor(message: string) {
@@ -361,58 +362,63 @@ export interface NormalizedRule {
 }
 
 const RULE_KEYS = ['rule', 'feedback', 'mu', 'online', 'window', 'learningSignal'] as const;
-const APPROXIMATE: readonly RuleName[] = ['eprop', 'mdgl', 'modprop'];
 
 export function rule(value: unknown, name = 'rule'): NormalizedRule {
   const r = plainObject(value, name);
   knownKeys(r, name, RULE_KEYS);
   const ruleName = oneOf(r.rule, `${name}.rule`, RULE_NAMES);
+  const entry = ruleEntry(ruleName);
   const notFor = (key: string, what: string): never =>
     fail(`no ${key} option for rule '${ruleName}' (${what})`, `${name}.${key}`, r[key]);
+  const appliesTo = (key: RuleOptionKey): string => `it applies to ${quotedList(rulesTaking(key))}`;
 
-  if (r.feedback !== undefined && ruleName !== 'mdgl' && ruleName !== 'modprop') notFor('feedback', "it applies to 'mdgl' and 'modprop'");
-  if (r.mu !== undefined && ruleName !== 'modprop') notFor('mu', "it applies to 'modprop'");
-  if (r.window !== undefined && ruleName !== 'tbptt') notFor('window', "it applies to 'tbptt'");
-  if (r.learningSignal !== undefined && !APPROXIMATE.includes(ruleName)) notFor('learningSignal', "exact gradients always feed back through Wout");
-  if (r.online !== undefined && boolean(r.online, `${name}.online`) && ruleName !== 'eprop' && ruleName !== 'modprop') {
-    notFor('online', "online forms exist for 'eprop' and for 'modprop' with type feedback");
+  for (const key of ['feedback', 'mu', 'window'] as const) if (r[key] !== undefined && !takes(ruleName, key)) notFor(key, appliesTo(key));
+  if (r.learningSignal !== undefined && !takes(ruleName, 'learningSignal')) {
+    notFor('learningSignal', entry.exact ? 'exact gradients always feed back through Wout' : appliesTo('learningSignal'));
   }
+  if (r.online !== undefined && boolean(r.online, `${name}.online`) && !takes(ruleName, 'online')) notFor('online', onlineForms());
 
-  const feedback = r.feedback === undefined ? 'type' : oneOf(r.feedback, `${name}.feedback`, ['type', 'cell'] as const);
-  const mu = r.mu === undefined ? 0.25 : finiteNumber(r.mu, `${name}.mu`);
+  const feedback = r.feedback === undefined ? DEFAULTS.feedback : oneOf(r.feedback, `${name}.feedback`, ['type', 'cell'] as const);
+  const mu = r.mu === undefined ? DEFAULTS.mu : finiteNumber(r.mu, `${name}.mu`);
   if (mu < 0) fail('a finite number ≥ 0', `${name}.mu`, mu);
   const online = r.online === true;
   if (online && ruleName === 'modprop' && feedback !== 'type') {
     fail("feedback 'type' with online: true (the causal filter needs type-averaged feedback)", `${name}.feedback`, feedback);
   }
   let window = 0;
-  if (ruleName === 'tbptt') {
-    if (r.window === undefined) fail('an integer ≥ 1 (the truncation window of tbptt)', `${name}.window`, undefined);
+  if (takes(ruleName, 'window')) {
+    if (r.window === undefined) fail(`an integer ≥ 1 (the truncation window of ${ruleName})`, `${name}.window`, undefined);
     window = integer(r.window, `${name}.window`, 1, MAX_ELEMENTS); // the engines hold it in an int32
   }
-  const learningSignal = r.learningSignal === undefined ? 'symmetric'
+  const learningSignal = r.learningSignal === undefined ? defaultSignal(ruleName)
     : oneOf(r.learningSignal, `${name}.learningSignal`, ['symmetric', 'random'] as const);
   return { rule: ruleName, feedback, mu, online, window, learningSignal };
 }
 
+/** The option order of configs and labels (configs keep the key order they always had, so files stay the same). */
+const OPTION_ORDER = ['feedback', 'mu', 'window', 'online', 'learningSignal'] as const;
+
 /** The RuleConfig that normalises to `r`, with only the options that apply to its rule (so it validates again). */
 export function ruleConfigOf(r: NormalizedRule): RuleConfig {
   const out: RuleConfig = { rule: r.rule };
-  if (r.rule === 'mdgl' || r.rule === 'modprop') out.feedback = r.feedback;
-  if (r.rule === 'modprop') out.mu = r.mu;
-  if (r.rule === 'tbptt') out.window = r.window;
-  if (r.online) out.online = true;
-  if (APPROXIMATE.includes(r.rule)) out.learningSignal = r.learningSignal;
+  for (const key of OPTION_ORDER) {
+    if (!takes(r.rule, key)) continue;
+    if (key === 'online') {
+      if (r.online) out.online = true;
+    } else {
+      (out as unknown as Record<string, unknown>)[key] = r[key];
+    }
+  }
   return out;
 }
 
 /** A short label for tables: "modprop (type, μ=0.25, online)". */
 export function ruleLabel(r: NormalizedRule): string {
   const parts: string[] = [];
-  if (r.rule === 'mdgl' || r.rule === 'modprop') parts.push(r.feedback);
-  if (r.rule === 'modprop') parts.push(`μ=${r.mu}`);
-  if (r.rule === 'tbptt') parts.push(`W=${r.window}`);
+  if (takes(r.rule, 'feedback')) parts.push(r.feedback);
+  if (takes(r.rule, 'mu')) parts.push(`μ=${r.mu}`);
+  if (takes(r.rule, 'window')) parts.push(`W=${r.window}`);
   if (r.online) parts.push('online');
-  if (r.learningSignal === 'random') parts.push('random signal');
+  if (r.learningSignal !== defaultSignal(r.rule)) parts.push(`${r.learningSignal} signal`);
   return parts.length ? `${r.rule} (${parts.join(', ')})` : r.rule;
 }

@@ -4,7 +4,7 @@ import { backend } from '../backend';
 import { alignment } from '../gradients';
 import { Network } from '../network';
 import {
-  addEngineOptions, addRuleOptions, addTaskOptions, applyEngineFlags, checkWritable, intArg, json, listArg, numberArg, messageStream, parseRuleSpec,
+  RULES_HELP, addEngineOptions, addRuleOptions, addTaskOptions, applyEngineFlags, checkWritable, intArg, json, listArg, numberArg, messageStream, parseRuleSpec,
   taskFromFlags, textTable, writeOutput, type EngineFlags, type RuleFlags, type TaskFlags,
 } from './common';
 
@@ -22,7 +22,7 @@ const DEFAULT_RULES = 'eprop,mdgl,modprop,modprop:online,modprop:cell';
 export function alignCommand(): Command {
   const cmd = new Command('align').description("cosine alignment of each rule's gradient with bptt's, per weight matrix, on a fresh network");
   addTaskOptions(cmd, 'delayed-xor');
-  cmd.addOption(new Option('--rules <list>', 'rules, each name[:modifier…] (modifiers: online, cell, type, random, mu=<μ>, window=<W>)')
+  cmd.addOption(new Option('--rules <list>', RULES_HELP)
     .argParser(listArg).default(DEFAULT_RULES.split(','), DEFAULT_RULES));
   addRuleOptions(cmd, true);
   cmd

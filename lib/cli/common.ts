@@ -6,7 +6,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { setThreads } from '../backend';
-import { RULE_NAMES, type RuleName } from '../contract';
+import type { RuleName } from '../contract';
+import { DEFAULTS, TRAINABLE_RULES, defaultSignal, rulesTaking, takes } from '../rules';
 import * as taskFactories from '../tasks/index';
 import { TASK_SAMPLERS, type TaskSampler } from '../tasks/delayedXor';
 import type { Task } from '../tasks/task';
@@ -22,7 +23,7 @@ export class UsageError extends Error {
 
 export const TASK_NAMES = ['delayed-xor', 'pattern-generation', 'seq-mnist'] as const;
 export type TaskName = (typeof TASK_NAMES)[number];
-export const TRAINABLE_RULES = RULE_NAMES.filter((r) => r !== 'rtrl');
+export { TRAINABLE_RULES };
 
 // ---------------------------------------------------------------------------------------------------------------
 // Argument parsers: commander turns an InvalidArgumentError into "option '--x <n>' argument 'v' is invalid. <msg>".
@@ -156,15 +157,22 @@ export interface RuleFlags {
   learningSignal?: 'symmetric' | 'random';
 }
 
+/** "symmetric", or "symmetric; rflo: random" where a rule's own default differs. */
+function signalDefaults(): string {
+  const own = rulesTaking('learningSignal').filter((r) => defaultSignal(r) !== DEFAULTS.learningSignal);
+  return [DEFAULTS.learningSignal, ...own.map((r) => `${r}: ${defaultSignal(r)}`)].join('; ');
+}
+
 /** With `shared`, the flags go to every listed rule that takes them (compare, align); the help says so once. */
 export function addRuleOptions(cmd: Command, shared: boolean): Command {
   if (shared) cmd.addHelpText('after', '\nThe rule options (--mu, --feedback, --online, --window, --learning-signal) apply to each listed rule that takes them;\na modifier in --rules (e.g. modprop:online:mu=0.5) overrides them for that rule.');
+  const who = (key: Parameters<typeof rulesTaking>[0]): string => rulesTaking(key).filter((r) => TRAINABLE_RULES.includes(r)).join(', ');
   return cmd
-    .option('--mu <mu>', "modprop: μ, the constant standing in for relu' (default: 0.25)", numberArg('non-negative'))
-    .addOption(new Option('--feedback <kind>', 'mdgl, modprop: feedback weights, the type average of Wrec or Wrec itself (default: type)').choices(['type', 'cell']))
-    .option('--online', 'eprop, modprop: the causal online form (memory independent of T)')
-    .option('--window <steps>', 'tbptt: truncation window', intArg(1))
-    .addOption(new Option('--learning-signal <kind>', 'eprop, mdgl, modprop: feedback of the output error (default: symmetric)').choices(['symmetric', 'random']));
+    .option('--mu <mu>', `${who('mu')}: μ, the constant standing in for relu' (default: 0.25)`, numberArg('non-negative'))
+    .addOption(new Option('--feedback <kind>', `${who('feedback')}: feedback weights, the type average of Wrec or Wrec itself (default: type)`).choices(['type', 'cell']))
+    .option('--online', `${who('online')}: the causal online form (memory independent of T)`)
+    .option('--window <steps>', `${who('window')}: truncation window`, intArg(1))
+    .addOption(new Option('--learning-signal <kind>', `${who('learningSignal')}: feedback of the output error (default: ${signalDefaults()})`).choices(['symmetric', 'random']));
 }
 
 /**
@@ -174,14 +182,17 @@ export function addRuleOptions(cmd: Command, shared: boolean): Command {
  */
 export function ruleFromFlags(name: RuleName, flags: RuleFlags, sharedOnly: boolean): RuleConfig {
   const r: RuleConfig = { rule: name };
-  const approx = name === 'eprop' || name === 'mdgl' || name === 'modprop';
-  if (flags.mu !== undefined && (!sharedOnly || name === 'modprop')) r.mu = flags.mu;
-  if (flags.feedback !== undefined && (!sharedOnly || name === 'mdgl' || name === 'modprop')) r.feedback = flags.feedback;
-  if (flags.online && (!sharedOnly || name === 'eprop' || name === 'modprop')) r.online = true;
-  if (flags.window !== undefined && (!sharedOnly || name === 'tbptt')) r.window = flags.window;
-  if (flags.learningSignal !== undefined && (!sharedOnly || approx)) r.learningSignal = flags.learningSignal;
+  const use = (key: keyof RuleFlags): boolean => flags[key] !== undefined && (!sharedOnly || takes(name, key));
+  if (use('mu')) r.mu = flags.mu;
+  if (use('feedback')) r.feedback = flags.feedback;
+  if (flags.online && (!sharedOnly || takes(name, 'online'))) r.online = true;
+  if (use('window')) r.window = flags.window;
+  if (use('learningSignal')) r.learningSignal = flags.learningSignal;
   return r;
 }
+
+/** The help of every --rules flag: the rules of the registry and the modifiers parseRuleSpec takes. */
+export const RULES_HELP = `rules (${TRAINABLE_RULES.join(', ')}), each name[:modifier…] (modifiers: online, cell, type, random, symmetric, mu=<μ>, window=<W>)`;
 
 /**
  * A rule written as `name[:modifier...]`, e.g. `modprop:online`, `modprop:cell:mu=0.5`, `tbptt:window=50`, `eprop:random`.
@@ -204,7 +215,7 @@ export function parseRuleSpec(spec: string, flags: RuleFlags): { config: RuleCon
     else throw new UsageError(`unknown modifier '${mod}' in rule '${spec}' (expected online, offline, type, cell, random, symmetric, mu=<μ> or window=<W>)`);
   }
   const config = ruleFromFlags(name as RuleName, own, true);
-  if (name === 'tbptt' && config.window === undefined) throw new UsageError(`tbptt needs a window: --window <W> or '${name}:window=<W>'`);
+  if (takes(name as RuleName, 'window') && config.window === undefined) throw new UsageError(`${name} needs a window: --window <W> or '${name}:window=<W>'`);
   return { config, spec };
 }
 

@@ -3,7 +3,6 @@
  * mean and spread per rule and a table of final loss / accuracy and iterations to 95 % accuracy.
  */
 import * as os from 'node:os';
-import type { Worker } from 'node:worker_threads';
 import { Command, Option } from 'commander';
 import { backend } from '../backend';
 import { version } from '../index';
@@ -14,19 +13,18 @@ import { ModpropError, networkConfig, ruleLabel, rule as normalizeRule } from '.
 import { runMetadata } from '../metadata';
 import { networkRecord } from '../runRecord';
 import { resolvedTrainOptions } from '../train';
-import { SIGNAL_EXIT_CODES, curvesCsv, onStopSignals } from './runFiles';
+import { SIGNAL_EXIT_CODES, curvesCsv } from './runFiles';
 import { anchorCurves, anchorLabel, loadAnchor } from './anchor';
 import {
-  UsageError, addRuleOptions, checkWritable, addTaskOptions, applyEngineFlags, formatSeconds, intArg, json, listArg,
+  RULES_HELP, UsageError, addRuleOptions, checkWritable, addTaskOptions, applyEngineFlags, formatSeconds, intArg, json, listArg,
   messageStream, metricOf, numberArg, parseRuleSpec, taskFromFlags, writeOutput,
   addOptimizerOptions, type EngineFlags, type RuleFlags, type TaskFlags,
 } from './common';
-import type { CompareControl, CompareJob, CompareMessage } from './compareWorker';
+import type { CompareJob } from './compareWorker';
+import { runComparePool } from './compareRunner';
 import { compareFigure } from './figures';
-import { Progress, progressMode } from './progress';
 import { markdownTable, meanSd, medianIterationsTo, spread } from './stats';
 import { addStudyOptions, isStudy, runStudyCompare, type StudyFlags } from './study';
-import { startCompareWorker } from '../study/run';
 import { addPresetOptions, networkRecipe, presetRule, presetRuleFlags, resolvePreset, type RecipeFlags } from './preset';
 
 /** compare's flags: the study's (lib/cli/study.ts) plus the engine, the preset and a first seed for single-file runs. */
@@ -66,7 +64,7 @@ export function compareCommand(): Command {
   const cmd = new Command('compare').description('train several rules × seeds on one task in parallel; one plot (mean and spread per rule) and a table');
   addTaskOptions(cmd);
   cmd
-    .addOption(new Option('--rules <list>', 'rules, each name[:modifier…] (modifiers: online, cell, type, random, mu=<μ>, window=<W>)')
+    .addOption(new Option('--rules <list>', RULES_HELP)
       .argParser(listArg).default(['bptt', 'modprop', 'mdgl', 'eprop'], 'bptt,modprop,mdgl,eprop'))
     .option('--seeds <S>', 'seeds 1..S per rule', intArg(1, 10_000), 8)
     .option('--first-seed <s>', 'start at this seed instead (runs are deterministic per seed: shards of one study agree bit for bit)', intArg(0), 1)
@@ -134,80 +132,7 @@ async function runCompare(f: CompareFlags, cmd: Command): Promise<number> {
     });
   }
 
-  const total = jobs.length * f.iterations;
-  const progress = new Progress(progressMode(f.quiet), total, `${jobs.length} runs`);
-  const done = new Array<number>(jobs.length).fill(0);
-  const live = new Set<Worker>();
-  let interrupted = false;
-  const signals = onStopSignals(() => {
-    interrupted = true;
-    for (const w of live) w.postMessage({ type: 'abort' } satisfies CompareControl);
-  });
-  const started = Date.now();
-  let lastLine = started;
-
-  const runOne = (index: number): Promise<void> => new Promise((resolve) => {
-    const rec = runs[index];
-    rec.status = 'running';
-    const worker = startCompareWorker(jobs[index]);
-    live.add(worker);
-    const end = (): void => worker.postMessage({ type: 'exit' } satisfies CompareControl);
-    const finish = (): void => {
-      live.delete(worker);
-      if (rec.status === 'running') rec.status = interrupted ? 'interrupted' : 'failed';
-      if (rec.status === 'failed' && rec.error === undefined) rec.error = 'the worker stopped without a result';
-      resolve();
-    };
-    worker.on('message', (m: CompareMessage) => {
-      if (m.type === 'point') {
-        rec.curve.push(m.point);
-        done[index] = m.point.iteration;
-        const sum = done.reduce((s, x) => s + x, 0);
-        const status = `${runs.filter((r) => r.status === 'done').length}/${runs.length} runs done, ${formatSeconds(Date.now() - started)}`;
-        // Without a terminal, a line at most every 30 s, so a long study still shows that it moves.
-        const now = Date.now();
-        const line = now - lastLine >= 30_000 ? `${(100 * sum / total).toFixed(1)} % of all iterations, ${status}` : undefined;
-        if (line) lastLine = now;
-        progress.update(sum, status, line);
-      } else if (m.type === 'alignment') {
-        rec.alignment?.push({ iteration: m.iteration, cosine: m.cosine });
-      } else if (m.type === 'done') {
-        rec.status = 'done';
-        rec.final = m.result.final;
-        rec.curve = m.result.curve;
-        const fin = rec.final;
-        const value = metric === 'accuracy' ? `accuracy ${(100 * (fin.accuracy ?? NaN)).toFixed(1)} %` : `nmse ${fin.nmse?.toFixed(4)}`;
-        progress.update(done.reduce((s, x) => s + x, 0), `${runs.filter((r) => r.status === 'done').length}/${runs.length} done`,
-          `${rec.label}, seed ${rec.seed}: loss ${fin.loss.toFixed(4)}, ${value} (${formatSeconds(fin.elapsedMs)})`);
-        end();
-      } else if (m.type === 'aborted') {
-        rec.status = 'interrupted';
-        if (m.result) rec.curve = m.result.curve;
-        end();
-      } else {
-        rec.status = 'failed';
-        rec.error = m.message;
-        progress.update(done.reduce((s, x) => s + x, 0), 'a run failed', `${rec.label}, seed ${rec.seed}: failed: ${m.message}`);
-        end();
-      }
-    });
-    worker.on('error', (err) => {
-      if (rec.status === 'running') {
-        rec.status = 'failed';
-        rec.error = err.message;
-      }
-    });
-    worker.on('exit', finish);
-  });
-
-  let nextJob = 0;
-  const lane = async (): Promise<void> => {
-    while (!interrupted && nextJob < jobs.length) await runOne(nextJob++);
-  };
-  await Promise.all(Array.from({ length: Math.min(f.jobs, jobs.length) }, lane));
-  progress.stop();
-  signals.dispose();
-  const elapsedMs = Date.now() - started;
+  const { interrupted, elapsedMs, signal } = await runComparePool(jobs, runs, { lanes: f.jobs, iterations: f.iterations, quiet: f.quiet, metric });
 
   // ------------------------------------------------------------------------------------------------- outputs
   const groups = specs.map((s, i) => ({ spec: s.spec, label: labels[i], config: s.config, runs: runs.filter((r) => r.label === labels[i] && r.curve.length > 0) }));
@@ -230,39 +155,7 @@ async function runCompare(f: CompareFlags, cmd: Command): Promise<number> {
   const title = `${task.name}: ${labels.join(' vs ')} — ${f.seeds} seed${f.seeds > 1 ? 's' : ''} × ${f.iterations} iterations`;
   const table = summaryTable(summary, metric, anchorRow);
   const dataOnStdout = f.out === '-';
-  const written: string[] = [];
-  if (f.out !== undefined) {
-    writeOutput(f.out, json({
-      config,
-      metadata: runMetadata({ engine, threads: engine === 'native' ? f.threadsPerRun : 1 }),
-      summary: anchorRow ? [...summary, anchorRow] : summary,
-      runs: runs.map(({ status, ...r }) => ({ ...r, status })),
-    }));
-    if (!dataOnStdout) written.push(f.out);
-  }
-  if (f.csv !== undefined) {
-    writeOutput(f.csv, curvesCsv(runs.map((r) => ({ run: `${r.spec}/${r.seed}`, rule: r.label, seed: r.seed, curve: r.curve }))));
-    if (f.csv !== '-') written.push(f.csv);
-  }
-  if (f.table !== undefined) {
-    const failures = runs.filter((r) => r.status === 'failed').map((r) => `\n- failed: ${r.label}, seed ${r.seed}: ${r.error}`).join('');
-    const notes = failures ? `\nRuns that stopped early are left out of the row (their curves up to the failure are in the plot and JSON):\n${failures}\n` : '';
-    writeOutput(f.table, `## ${title}\n\nN = ${f.nRec}, T = ${task.steps}, ${engine} engine. ${describeColumns(metric)}\n\n${table}${notes}`);
-    if (f.table !== '-') written.push(f.table);
-  }
-  if (f.plot !== undefined) {
-    const figure = compareFigure(groups.map((g) => ({
-      label: g.label,
-      curves: g.runs.map((r) => r.curve),
-      alignment: g.runs.filter((r) => r.alignment).map((r) => r.alignment!.map((a) => ({ iteration: a.iteration, cosine: a.cosine.wrec }))),
-    })), {
-      title, metric, band: f.band, anchor: f.anchor === true, iterations: f.iterations,
-      subtitle: [`N = ${f.nRec}, T = ${task.steps}, batch ${f.batchSize ?? 32}, evaluation on a fresh batch every ${f.evalEvery} iterations; ${engine} engine`],
-    });
-    writeOutput(f.plot, await figureSvg(figure));
-    if (f.plot !== '-') written.push(f.plot);
-  }
-
+  const written = await writeCompareFiles(f, { config, engine, summary, anchorRow, runs, title, table, metric, steps: task.steps, groups });
   const say = messageStream(dataOnStdout || f.table === '-' || f.plot === '-' || f.csv === '-');
   const failed = runs.filter((r) => r.status === 'failed');
   const lines = [`${title} (${engine} engine, ${f.jobs} job${f.jobs > 1 ? 's' : ''} × ${f.threadsPerRun} thread${f.threadsPerRun > 1 ? 's' : ''}, ${formatSeconds(elapsedMs)})`, '', table.trimEnd()];
@@ -270,11 +163,53 @@ async function runCompare(f: CompareFlags, cmd: Command): Promise<number> {
   for (const r of failed) lines.push(`failed: ${r.label}, seed ${r.seed}: ${r.error}`);
   if (written.length) lines.push('', `wrote ${written.join(', ')}`);
   if (!(f.quiet && say === process.stderr)) say.write(lines.join('\n') + '\n');
-  if (interrupted) return SIGNAL_EXIT_CODES[signals.received() ?? 'SIGINT'];
+  if (interrupted) return SIGNAL_EXIT_CODES[signal ?? 'SIGINT'];
   if (failed.length > 0) {
     throw new ModpropError(`${failed.length} of ${runs.length} runs failed (first: ${failed[0].label}, seed ${failed[0].seed}: ${failed[0].error})`);
   }
   return 0;
+}
+
+/** compare's --out, --csv, --table and --plot; returns the files written (not stdout). */
+async function writeCompareFiles(f: CompareFlags, o: {
+  config: Record<string, unknown>; engine: string; summary: RuleSummary[]; anchorRow?: RuleSummary; runs: RunRecord[];
+  title: string; table: string; metric: 'accuracy' | 'nmse'; steps: number;
+  groups: { label: string; runs: RunRecord[] }[];
+}): Promise<string[]> {
+  const written: string[] = [];
+  const dataOnStdout = f.out === '-';
+  if (f.out !== undefined) {
+    writeOutput(f.out, json({
+      config: o.config,
+      metadata: runMetadata({ engine: o.engine, threads: o.engine === 'native' ? f.threadsPerRun : 1 }),
+      summary: o.anchorRow ? [...o.summary, o.anchorRow] : o.summary,
+      runs: o.runs.map(({ status, ...r }) => ({ ...r, status })),
+    }));
+    if (!dataOnStdout) written.push(f.out);
+  }
+  if (f.csv !== undefined) {
+    writeOutput(f.csv, curvesCsv(o.runs.map((r) => ({ run: `${r.spec}/${r.seed}`, rule: r.label, seed: r.seed, curve: r.curve }))));
+    if (f.csv !== '-') written.push(f.csv);
+  }
+  if (f.table !== undefined) {
+    const failures = o.runs.filter((r) => r.status === 'failed').map((r) => `\n- failed: ${r.label}, seed ${r.seed}: ${r.error}`).join('');
+    const notes = failures ? `\nRuns that stopped early are left out of the row (their curves up to the failure are in the plot and JSON):\n${failures}\n` : '';
+    writeOutput(f.table, `## ${o.title}\n\nN = ${f.nRec}, T = ${o.steps}, ${o.engine} engine. ${describeColumns(o.metric)}\n\n${o.table}${notes}`);
+    if (f.table !== '-') written.push(f.table);
+  }
+  if (f.plot !== undefined) {
+    const figure = compareFigure(o.groups.map((g) => ({
+      label: g.label,
+      curves: g.runs.map((r) => r.curve),
+      alignment: g.runs.filter((r) => r.alignment).map((r) => r.alignment!.map((a) => ({ iteration: a.iteration, cosine: a.cosine.wrec }))),
+    })), {
+      title: o.title, metric: o.metric, band: f.band, anchor: f.anchor === true, iterations: f.iterations,
+      subtitle: [`N = ${f.nRec}, T = ${o.steps}, batch ${f.batchSize ?? 32}, evaluation on a fresh batch every ${f.evalEvery} iterations; ${o.engine} engine`],
+    });
+    writeOutput(f.plot, await figureSvg(figure));
+    if (f.plot !== '-') written.push(f.plot);
+  }
+  return written;
 }
 
 export interface RuleSummary {

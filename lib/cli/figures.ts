@@ -1,5 +1,6 @@
 /** The CLI's figures: learning curves of one run (`train --plot`) or of rules × seeds (`compare --plot`). */
 import type { Figure, Panel, Series } from '../plot';
+import { RULE_NAMES, ruleEntry } from '../rules';
 import type { CurvePoint } from '../trainTypes';
 import { anchorCurves, anchorLabel } from './anchor';
 import { bandLabel, bandOver, type Band } from './stats';
@@ -47,14 +48,11 @@ export function runFigure(curve: CurvePoint[], o: { title: string; subtitle: str
   return { title: o.title, subtitle, panels: [lossPanel(loss), metricPanel(o.metric, metric)] };
 }
 
-/** One colour per rule family in every figure (bptt blue, modprop orange, mdgl green, eprop red, …). */
-const RULE_COLORS: [RegExp, string][] = [
-  [/^bptt\b/, '#1f77b4'], [/^modprop\b.*\bcell\b/, '#8c564b'], [/^modprop\b/, '#ff7f0e'], [/^mdgl\b/, '#2ca02c'],
-  [/^eprop\b/, '#d62728'], [/^tbptt\b/, '#9467bd'], [/^rtrl\b/, '#17becf'],
-];
-
+/** One colour per rule family in every figure (lib/rules.ts); ModProp with cell feedback keeps its own brown. */
 export function ruleColor(label: string): string | undefined {
-  return RULE_COLORS.find(([re]) => re.test(label))?.[1];
+  if (/^modprop\b.*\bcell\b/.test(label)) return '#8c564b';
+  const name = RULE_NAMES.find((r) => new RegExp(`^${r}\\b`).test(label));
+  return name === undefined ? undefined : ruleEntry(name).colour;
 }
 
 export function compareFigure(rules: RuleCurves[], o: { title: string; subtitle: string[]; metric: 'accuracy' | 'nmse'; band: Band; anchor: boolean; iterations: number }): Figure {

@@ -139,28 +139,13 @@ async function runTrain(f: TrainFlags, cmd: Command): Promise<number> {
   const controller = new AbortController();
   const signals = onStopSignals(() => controller.abort());
 
-  const options: TrainCallOptions = {
-    ...rule, ...rerun?.train, iterations, seed: f.seed, signal: controller.signal,
+  const options = trainCallOptions(f, { ...rule, ...rerun?.train, iterations, seed: f.seed, signal: controller.signal,
     onProgress: (p) => {
       const m = metric === 'accuracy' ? `accuracy ${percent(p.accuracy)}` : `nmse ${p.nmse?.toFixed(4) ?? '—'}`;
       const status = `loss ${p.loss.toFixed(4)} ${m}`;
       progress.update(p.iteration, status, `iteration ${String(p.iteration).padStart(String(p.iterations).length)}/${p.iterations}  ${status}  ${formatSeconds(p.elapsedMs)}`);
     },
-  };
-  const pass = <K extends keyof TrainCallOptions>(key: K, value: TrainCallOptions[K] | undefined): void => {
-    if (value !== undefined) options[key] = value;
-  };
-  pass('batchSize', f.batchSize);
-  pass('lr', f.lr);
-  pass('lrDecay', f.lrDecay);
-  pass('lrDecayEvery', f.lrDecayEvery);
-  pass('l2', f.l2);
-  pass('optimizer', f.optimizer);
-  pass('evalEvery', f.evalEvery);
-  pass('backend', f.backend);
-  pass('checkpoint', f.checkpoint);
-  pass('checkpointEvery', f.checkpointEvery);
-  pass('resume', f.resume);
+  });
 
   let result: TrainResult;
   let aborted = false;
@@ -216,23 +201,49 @@ async function runTrain(f: TrainFlags, cmd: Command): Promise<number> {
   }
 
   if (!quietSummary) {
-    const fin = result.final;
-    const done = fin ? fin.iteration : 0;
-    const lines = [`${label} on ${task.name} (T = ${task.steps}, N = ${net.nRec}, seed ${f.seed}) — ${engine} engine, ${threads} thread${threads > 1 ? 's' : ''}`];
-    if (aborted) lines.push(`interrupted (${signals.received() === 'SIGTERM' ? 'SIGTERM' : 'Ctrl-C'}) before iteration ${iterations}; the curve ends at iteration ${done}`);
-    if (fin) {
-      const perIt = done > 0 ? `, ${(fin.elapsedMs / done).toFixed(1)} ms/iteration` : '';
-      lines.push(`${done} iterations in ${formatSeconds(fin.elapsedMs)}${perIt}`);
-      const m = metric === 'accuracy' ? `accuracy ${percent(fin.accuracy)}` : `nmse ${fin.nmse?.toFixed(4) ?? '—'}`;
-      const test = fin.testAccuracy !== undefined ? `, test accuracy ${percent(fin.testAccuracy)}` : '';
-      lines.push(`final (iteration ${fin.iteration}): loss ${fin.loss.toFixed(4)}, ${m}${test}`);
-      if (metric === 'accuracy') {
-        const hit = iterationsTo(result.curve);
-        lines.push(Number.isFinite(hit) ? `first ≥ 95 % accuracy at iteration ${hit}` : 'never reached 95 % accuracy');
-      }
-    }
-    if (written.length) lines.push(`wrote ${written.join(', ')}`);
-    say.write(lines.join('\n') + '\n');
+    const head = `${label} on ${task.name} (T = ${task.steps}, N = ${net.nRec}, seed ${f.seed}) — ${engine} engine, ${threads} thread${threads > 1 ? 's' : ''}`;
+    const stopped = aborted ? `interrupted (${signals.received() === 'SIGTERM' ? 'SIGTERM' : 'Ctrl-C'}) before iteration ${iterations}` : undefined;
+    say.write([head, ...summaryLines(result, metric, stopped), ...(written.length ? [`wrote ${written.join(', ')}`] : [])].join('\n') + '\n');
   }
   return aborted ? SIGNAL_EXIT_CODES[signals.received() ?? 'SIGINT'] : 0;
+}
+
+/** The library options of the flags given (only those: train resolves the defaults itself). */
+function trainCallOptions(f: TrainFlags, base: TrainCallOptions): TrainCallOptions {
+  const options = { ...base };
+  const pass = <K extends keyof TrainCallOptions>(key: K, value: TrainCallOptions[K] | undefined): void => {
+    if (value !== undefined) options[key] = value;
+  };
+  pass('batchSize', f.batchSize);
+  pass('lr', f.lr);
+  pass('lrDecay', f.lrDecay);
+  pass('lrDecayEvery', f.lrDecayEvery);
+  pass('l2', f.l2);
+  pass('optimizer', f.optimizer);
+  pass('evalEvery', f.evalEvery);
+  pass('backend', f.backend);
+  pass('checkpoint', f.checkpoint);
+  pass('checkpointEvery', f.checkpointEvery);
+  pass('resume', f.resume);
+  return options;
+}
+
+/** The end-of-run summary: where it stopped, time per iteration, final metrics, iterations to 95 %. */
+function summaryLines(result: TrainResult, metric: 'accuracy' | 'nmse', stopped: string | undefined): string[] {
+  const lines: string[] = [];
+  const fin = result.final;
+  const done = fin ? fin.iteration : 0;
+  if (stopped) lines.push(`${stopped}; the curve ends at iteration ${done}`);
+  if (fin) {
+    const perIt = done > 0 ? `, ${(fin.elapsedMs / done).toFixed(1)} ms/iteration` : '';
+    lines.push(`${done} iterations in ${formatSeconds(fin.elapsedMs)}${perIt}`);
+    const m = metric === 'accuracy' ? `accuracy ${percent(fin.accuracy)}` : `nmse ${fin.nmse?.toFixed(4) ?? '—'}`;
+    const test = fin.testAccuracy !== undefined ? `, test accuracy ${percent(fin.testAccuracy)}` : '';
+    lines.push(`final (iteration ${fin.iteration}): loss ${fin.loss.toFixed(4)}, ${m}${test}`);
+    if (metric === 'accuracy') {
+      const hit = iterationsTo(result.curve);
+      lines.push(Number.isFinite(hit) ? `first ≥ 95 % accuracy at iteration ${hit}` : 'never reached 95 % accuracy');
+    }
+  }
+  return lines;
 }

@@ -22,8 +22,14 @@ export function engineForNeuron(engineFor: (r: EngineName | undefined) => Engine
   return referenceEngine;
 }
 
-/** Online ModProp has no causal type filter for ALIF units (lib/reference/spiking/modpropOnline.ts). */
+/**
+ * Online ModProp has no causal type filter for ALIF units (lib/reference/spiking/modpropOnline.ts); RFLO (Murray 2019)
+ * is written for rate units and has no spiking form here yet.
+ */
 export function checkSpikingRule(c: Readonly<NormalizedNetworkConfig>, rule: NormalizedRule, name: string): void {
+  if (c.neuron && rule.rule === 'rflo') {
+    fail(`a rule with a spiking form for ${c.neuron.model} neurons (rflo runs on rate units only so far)`, `${name}.rule`, 'rflo');
+  }
   if (c.neuron?.model === 'alif' && rule.rule === 'modprop' && rule.online) {
     fail('online: false for modprop on alif neurons (online ModProp exists for rate and lif units)', `${name}.online`, true);
   }

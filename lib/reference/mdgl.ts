@@ -3,7 +3,7 @@
  * One extra synaptic hop of credit. Wfb = Wrec (feedback 'cell') or its type average (feedback 'type').
  */
 import { typeAverage } from '../filter';
-import { maskInactive, timesTransposed, type OfflineRule } from './reverse';
+import { maskInactive, timesTransposed, type OfflineRule } from './offline';
 import type { Model64, ReferenceRule } from './model';
 
 export function feedbackWeights(m: Model64, rule: ReferenceRule): Float64Array {

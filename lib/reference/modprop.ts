@@ -5,7 +5,7 @@
  * that is bptt exactly.
  */
 import { feedbackWeights } from './mdgl';
-import { maskInactive, timesTransposed, type OfflineRule } from './reverse';
+import { maskInactive, timesTransposed, type OfflineRule } from './offline';
 import type { Model64, ReferenceRule } from './model';
 
 export function modprop(m: Model64, rule: ReferenceRule): OfflineRule {

@@ -9,11 +9,11 @@
  * and the same for Win with ε^in, R^in. Equal to offline modprop with type feedback.
  */
 import { filterMatrices, type FilterMatrices } from '../filter';
-import { onlineSweep } from './epropOnline';
+import { onlineChunk } from './epropOnline';
 import type { Data64, Model64, ReferenceRule, Result64 } from './model';
 
 /** The filter state R of `units` presynaptic units and their N×C (or I×C) credit accumulator A. */
-export class TypeFilter {
+export class ModpropFilter {
   readonly state: Float64Array;
   readonly accumulator: Float64Array;
   private readonly scratch: Float64Array;
@@ -71,9 +71,9 @@ export function modpropOnline(m: Model64, d: Data64, rule: ReferenceRule): Resul
   const f = filterMatrices(m.wrec, m.types, m.nTypes, m.alpha, rule.mu);
   const { nIn, nRec: n, nTypes: c, types } = m;
   const modulator = new Float64Array(c);
-  return onlineSweep(m, d, rule, () => {
-    const rec = new TypeFilter(f, n);
-    const inp = new TypeFilter(f, nIn);
+  return onlineChunk(m, d, rule, { eligibility: true, sequence: () => {
+    const rec = new ModpropFilter(f, n);
+    const inp = new ModpropFilter(f, nIn);
     return {
       advance(eps, epsIn) {
         rec.advance(eps);
@@ -91,5 +91,5 @@ export function modpropOnline(m: Model64, d: Data64, rule: ReferenceRule): Resul
         for (let a = 0; a < nIn; a++) for (let j = 0; j < n; j++) grads.win[a * n + j] += inp.accumulator[a * c + types[j]];
       },
     };
-  });
+  } });
 }

@@ -4,7 +4,7 @@
  * the hidden state every W steps. A window ≥ T is bptt.
  */
 import { bptt } from './bptt';
-import type { OfflineRule } from './reverse';
+import type { OfflineRule } from './offline';
 import type { Model64 } from './model';
 
 export function tbptt(m: Model64, window: number): OfflineRule {

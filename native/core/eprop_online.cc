@@ -1,8 +1,9 @@
 // SPEC §4, online e-prop: forward in time, no reverse pass, memory independent of T.
 //   ε_t = α ε_{t-1} + (1-α) z_{t-1},   ε^in_t = α ε^in_{t-1} + (1-α) x_t
 //   dWrec += ε_tᵀ ℓ_t,   dWin += ε^inᵀ_t ℓ_t   at every step where ℓ_t ≠ 0 (xent-last: only the last)
-// Equals offline eprop. Online ModProp is this plus the type filter of modprop_online.cc, which advances its state R
-// before ε at every step and adds its own accumulation where ℓ_t ≠ 0.
+// Equals offline eprop. Other online rules plug in as an OnlineRule (rules.h): online ModProp is this plus the type
+// filter of modprop_online.cc, which advances its state R before ε at every step and adds its own accumulation where
+// ℓ_t ≠ 0; rflo (rflo.cc) replaces the ε terms with traces of its own.
 #include <algorithm>
 #include <utility>
 
@@ -13,8 +14,8 @@
 namespace modprop {
 
 template <typename Real>
-double onlineChunk(const Model<Real>& m, const BatchView<Real>& batch, ModpropFilter<Real>* filter, int first,
-                   int rows, const GradAccumulator<Real>& acc) {
+double onlineChunk(const Model<Real>& m, const BatchView<Real>& batch, OnlineRule<Real>* rule, int first, int rows,
+                   const GradAccumulator<Real>& acc) {
   const int steps = m.d.steps, n = m.d.nRec, nIn = m.d.nIn, k = m.d.nOut;
   const std::ptrdiff_t block = std::ptrdiff_t(rows) * n;
   std::vector<Real> vA(block), vB(block), zA(block), zB(block), eps(block), epsIn(std::ptrdiff_t(rows) * nIn),
@@ -26,8 +27,8 @@ double onlineChunk(const Model<Real>& m, const BatchView<Real>& batch, ModpropFi
   for (int t = 0; t < steps; t++) {
     const Real* xt = batch.x + (std::ptrdiff_t(first) * steps + t) * nIn;
     networkStep(m, rows, xt, ldx, t > 0 ? vPrev : nullptr, t > 0 ? zPrev : nullptr, n, vCur, zCur, n);
-    if (filter != nullptr) {  // the filter records ε_{t-1} on the way (one pass over ε rather than a copy)
-      Real* keep = filter->traceSlot();
+    Real* keep = rule != nullptr ? rule->traceSlot() : nullptr;
+    if (keep != nullptr) {  // the rule records ε_{t-1} on the way (one pass over ε rather than a copy)
       if (t > 0)
         for (std::ptrdiff_t i = 0; i < block; i++) {
           const Real e = eps[i];
@@ -36,8 +37,8 @@ double onlineChunk(const Model<Real>& m, const BatchView<Real>& batch, ModpropFi
         }
       else
         std::copy(eps.begin(), eps.end(), keep);
-      std::copy(epsIn.begin(), epsIn.end(), filter->inputTraceSlot());
-      filter->advance();
+      std::copy(epsIn.begin(), epsIn.end(), rule->inputTraceSlot());
+      rule->advance();
     } else if (t > 0) {  // z_0 = 0
       for (std::ptrdiff_t i = 0; i < block; i++) eps[i] = alpha * eps[i] + leak * zPrev[i];
     }
@@ -46,24 +47,27 @@ double onlineChunk(const Model<Real>& m, const BatchView<Real>& batch, ModpropFi
       const Real* xr = xt + r * ldx;
       for (int i = 0; i < nIn; i++) er[i] = alpha * er[i] + leak * xr[i];
     }
+    if (rule != nullptr) rule->step(t, t > 0 ? zPrev : nullptr, xt, ldx, zCur);
     if (hasOutputError(batch.loss, t, steps)) {
       loss += outputError(m, batch, first, rows, t, zCur, n, y.data(), delta.data());
       accumulateReadout(m, rows, zCur, n, delta.data(), acc.wout, acc.bout);
       learningSignal(m, rows, delta.data(), zCur, n, ell.data());
-      kernels::matmulTransA<Real>(rows, n, n, eps.data(), n, ell.data(), n, acc.wrec, n);
-      kernels::matmulTransA<Real>(rows, nIn, n, epsIn.data(), nIn, ell.data(), n, acc.win, n);
-      if (filter != nullptr) filter->accumulate(rows, ell.data());
+      if (rule == nullptr || rule->eligibility()) {
+        kernels::matmulTransA<Real>(rows, n, n, eps.data(), n, ell.data(), n, acc.wrec, n);
+        kernels::matmulTransA<Real>(rows, nIn, n, epsIn.data(), nIn, ell.data(), n, acc.win, n);
+      }
+      if (rule != nullptr) rule->accumulate(rows, ell.data(), delta.data());
     }
     std::swap(vPrev, vCur);
     std::swap(zPrev, zCur);
   }
-  if (filter != nullptr) filter->finish(acc.wrec, acc.win);
+  if (rule != nullptr) rule->finish(acc.wrec, acc.win);
   return loss;
 }
 
-template double onlineChunk<float>(const Model<float>&, const BatchView<float>&, ModpropFilter<float>*, int, int,
+template double onlineChunk<float>(const Model<float>&, const BatchView<float>&, OnlineRule<float>*, int, int,
                                    const GradAccumulator<float>&);
-template double onlineChunk<double>(const Model<double>&, const BatchView<double>&, ModpropFilter<double>*, int, int,
+template double onlineChunk<double>(const Model<double>&, const BatchView<double>&, OnlineRule<double>*, int, int,
                                     const GradAccumulator<double>&);
 
 }  // namespace modprop

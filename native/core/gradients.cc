@@ -15,7 +15,8 @@ namespace modprop {
 namespace {
 
 bool usesTypes(const RuleSpec& r) {
-  return (r.rule == Rule::Mdgl || r.rule == Rule::Modprop) && r.feedback == Feedback::Type;
+  const int32_t id = static_cast<int32_t>(r.rule);
+  return id >= 0 && id < kRuleCount && kRules[id].feedback && r.feedback == Feedback::Type;
 }
 
 std::string num(double v, int precision) {
@@ -25,20 +26,10 @@ std::string num(double v, int precision) {
   return o.str();
 }
 
-}  // namespace
-
+// Everything about the call that does not depend on the weights' values beyond finiteness; returns the buffer sizes.
 template <typename Real>
-double filterSpectralRadius(const Dims& dims, const ModelView<Real>& model, double mu) {
-  validateDims(dims, true);
-  validateModel(dims, model, true);
-  const TypeFilter f =
-      typeFilter(typeBlockMeans(dims, model), typeCounts(dims, model.types), dims.nTypes, model.alpha, mu);
-  return spectralRadius(f.phi, dims.nTypes);
-}
-
-template <typename Real>
-double gradients(const Dims& dims, const ModelView<Real>& view, const BatchView<Real>& batch, const RuleSpec& rule,
-                 GradView<Real>& grads, ThreadPool& pool) {
+Sizes validateCall(const Dims& dims, const ModelView<Real>& view, const BatchView<Real>& batch, const RuleSpec& rule,
+                   const GradView<Real>& grads) {
   validateRule(rule);
   const bool needTypes = usesTypes(rule);
   const Sizes sizes = validateDims(dims, needTypes);
@@ -62,23 +53,62 @@ double gradients(const Dims& dims, const ModelView<Real>& view, const BatchView<
                   "; use the offline rule (online: false: the same gradient, at any number of types), fewer types, "
                   "a smaller batch or shorter sequences");
   }
-  const bool exact = rule.rule == Rule::Bptt || rule.rule == Rule::Tbptt;
+  if (rule.rule == Rule::Rflo && rule.online) checkRfloOnline(dims);
+  const bool exact = kRules[static_cast<int32_t>(rule.rule)].exact;  // id range-checked by validateRule
   if (!exact && rule.signal == LearningSignal::Random) {
     if (view.randomFeedback == nullptr)
       throw Error("Expected an array for randomFeedback (learning signal 'random') but received null");
     requireFinite(view.randomFeedback, std::ptrdiff_t(dims.nRec) * dims.nOut, "randomFeedback");
   }
+  return sizes;
+}
 
+// ModProp's type filter (empty for other rules), refused when unstable: the engine's one stability check.
+template <typename Real>
+FilterMatrices stableFilter(const Dims& dims, const ModelView<Real>& view, const Model<Real>& m, const RuleSpec& rule) {
+  FilterMatrices filter;
+  if (rule.rule == Rule::Modprop && rule.feedback == Feedback::Type) {
+    filter = filterMatrices(m.omega, typeCounts(dims, view.types), dims.nTypes, view.alpha, rule.mu);
+    const double rho = filterRadiusBound(filter.phi, dims.nTypes);
+    if (!(rho < 1))
+      throw Error("Expected a stable ModProp filter (spectral radius of Φ < 1) for rule.mu but received mu = " +
+                  num(rule.mu, 17) + ", which gives spectral radius " + num(rho, 6) + "; lower mu");
+  }
+  return filter;
+}
+
+// One chunk of `rows` sequences from `first`, into its own accumulator; returns the chunk's loss.
+template <typename Real>
+double runChunk(const Model<Real>& m, const BatchView<Real>& batch, const RuleSpec& rule, const FilterMatrices& filter,
+                int first, int rows, const GradAccumulator<Real>& a) {
+  if (rule.online) {
+    std::unique_ptr<OnlineRule<Real>> online;  // null: e-prop
+    if (rule.rule == Rule::Modprop) online = std::make_unique<ModpropFilter<Real>>(m, filter, rows);
+    if (rule.rule == Rule::Rflo) online = rfloOnline(m, rows);
+    return onlineChunk(m, batch, online.get(), first, rows, a);
+  }
+  std::unique_ptr<RecurrentCredit<Real>> credit;
+  switch (rule.rule) {
+    case Rule::Bptt: credit = bpttCredit(m, 0); break;
+    case Rule::Tbptt: credit = bpttCredit(m, rule.window < m.d.steps ? rule.window : 0); break;
+    case Rule::Eprop: credit = epropCredit(m); break;
+    case Rule::Mdgl: credit = mdglCredit(m, rule.feedback); break;
+    case Rule::Modprop: credit = modpropCredit(m, rule.feedback, rule.mu); break;
+    case Rule::Rflo: credit = rfloCredit(m); break;
+    default: throw Error("unsupported rule");  // unreachable after validateRule
+  }
+  return offlineChunk(m, batch, *credit, first, rows, a);
+}
+
+}  // namespace
+
+template <typename Real>
+double gradients(const Dims& dims, const ModelView<Real>& view, const BatchView<Real>& batch, const RuleSpec& rule,
+                 GradView<Real>& grads, ThreadPool& pool) {
+  const Sizes sizes = validateCall(dims, view, batch, rule, grads);
   try {
     const Model<Real> m = buildModel(dims, view, rule);
-    TypeFilter filter;
-    if (rule.rule == Rule::Modprop && rule.feedback == Feedback::Type) {
-      filter = typeFilter(m.omega, typeCounts(dims, view.types), dims.nTypes, view.alpha, rule.mu);
-      const double rho = filterRadiusBound(filter.phi, dims.nTypes);
-      if (!(rho < 1))
-        throw Error("Expected a stable ModProp filter (spectral radius of Φ < 1) for rule.mu but received mu = " +
-                    num(rule.mu, 17) + ", which gives spectral radius " + num(rho, 6) + "; lower mu");
-    }
+    const FilterMatrices filter = stableFilter(dims, view, m, rule);
 
     const int n = dims.nRec, nIn = dims.nIn, k = dims.nOut;
     const std::ptrdiff_t sWin = std::ptrdiff_t(nIn) * n, sWrec = std::ptrdiff_t(n) * n, sWout = std::ptrdiff_t(n) * k;
@@ -94,25 +124,8 @@ double gradients(const Dims& dims, const ModelView<Real>& view, const BatchView<
     pool.parallelFor(chunks, [&](int c) {
       const int first = int(int64_t(dims.batch) * c / chunks);
       const int rows = int(int64_t(dims.batch) * (c + 1) / chunks) - first;
-      const GradAccumulator<Real> a = accumulatorOf(c);
-      if (rule.online) {
-        std::unique_ptr<ModpropFilter<Real>> f;
-        if (rule.rule == Rule::Modprop) f = std::make_unique<ModpropFilter<Real>>(m, filter, rows);
-        losses[c] = onlineChunk(m, batch, f.get(), first, rows, a);
-        return;
-      }
-      std::unique_ptr<RecurrentCredit<Real>> credit;
-      switch (rule.rule) {
-        case Rule::Bptt: credit = bpttCredit(m, 0); break;
-        case Rule::Tbptt: credit = bpttCredit(m, rule.window < dims.steps ? rule.window : 0); break;
-        case Rule::Eprop: credit = epropCredit(m); break;
-        case Rule::Mdgl: credit = mdglCredit(m, rule.feedback); break;
-        case Rule::Modprop: credit = modpropCredit(m, rule.feedback, rule.mu); break;
-        default: throw Error("unsupported rule");  // unreachable after validateRule
-      }
-      losses[c] = offlineChunk(m, batch, *credit, first, rows, a);
+      losses[c] = runChunk(m, batch, rule, filter, first, rows, accumulatorOf(c));
     });
-
     double loss = 0;
     for (int c = 0; c < chunks; c++) loss += losses[c];
     Real* outs[4] = {grads.win, grads.wrec, grads.wout, grads.bout};
@@ -143,7 +156,5 @@ template double gradients<float>(const Dims&, const ModelView<float>&, const Bat
                                  GradView<float>&, ThreadPool&);
 template double gradients<double>(const Dims&, const ModelView<double>&, const BatchView<double>&, const RuleSpec&,
                                   GradView<double>&, ThreadPool&);
-template double filterSpectralRadius<float>(const Dims&, const ModelView<float>&, double);
-template double filterSpectralRadius<double>(const Dims&, const ModelView<double>&, double);
 
 }  // namespace modprop

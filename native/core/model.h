@@ -31,11 +31,11 @@ template <typename Real>
 std::vector<double> typeBlockMeans(const Dims& d, const ModelView<Real>& m);
 std::vector<double> typeCounts(const Dims& d, const int32_t* types);
 // Φ = α I + μ(1-α) diag(n) Ω and Ψ = μ(1-α) Ω (SPEC §4), C×C row-major.
-struct TypeFilter {
+struct FilterMatrices {
   std::vector<double> phi, psi;
 };
-TypeFilter typeFilter(const std::vector<double>& omega, const std::vector<double>& counts, int c, double alpha,
-                      double mu);
+FilterMatrices filterMatrices(const std::vector<double>& omega, const std::vector<double>& counts, int c,
+                              double alpha, double mu);
 
 // Everything a rule reads; built once per gradients() call.
 template <typename Real>

@@ -70,8 +70,4 @@ template <typename Real>
 double gradients(const Dims& dims, const ModelView<Real>& model, const BatchView<Real>& batch, const RuleSpec& rule,
                  GradView<Real>& grads, ThreadPool& pool);
 
-// ρ(Φ) of ModProp's type filter (SPEC §4); gradients() refuses modprop with type feedback when it is ≥ 1.
-template <typename Real>
-double filterSpectralRadius(const Dims& dims, const ModelView<Real>& model, double mu);
-
 }  // namespace modprop

@@ -173,7 +173,7 @@ PairForm pairForm(const std::vector<double>& phi, double alpha) {
 }  // namespace
 
 template <typename Real>
-ModpropFilter<Real>::ModpropFilter(const Model<Real>& m, const TypeFilter& filter, int rows)
+ModpropFilter<Real>::ModpropFilter(const Model<Real>& m, const FilterMatrices& filter, int rows)
     : m_(m), c_(m.d.nTypes), psi_(filter.psi), rows_(rows) {
   if (c_ == 2) {
     const PairForm f = pairForm(filter.phi, m.alpha);
@@ -234,7 +234,7 @@ void ModpropFilter<Real>::accumulateOne(const Real* r, std::ptrdiff_t stride, in
 }
 
 template <typename Real>
-void ModpropFilter<Real>::accumulate(int rows, const Real* ell) {
+void ModpropFilter<Real>::accumulate(int rows, const Real* ell, const Real*) {
   flush();
   const int n = m_.d.nRec, nIn = m_.d.nIn, c = c_, states = groups_ * c_;
   for (int r = 0; r < rows; r++) {

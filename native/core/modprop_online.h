@@ -7,20 +7,20 @@
 namespace modprop {
 
 template <typename Real>
-class ModpropFilter {
+class ModpropFilter final : public OnlineRule<Real> {
  public:
-  // phi, psi: Φ and Ψ (C×C, row-major) from typeFilter().
-  ModpropFilter(const Model<Real>& m, const TypeFilter& filter, int rows);
+  // phi, psi: Φ and Ψ (C×C, row-major) from filterMatrices().
+  ModpropFilter(const Model<Real>& m, const FilterMatrices& filter, int rows);
   // R_{p,t} = R_{p,t-1} Φ + ε_{p,t-1} I_C, for recurrent and input presynaptic traces: write ε_{t-1} (rows×N, the
   // [rows·N] slice order of R) to traceSlot() and ε^in_{t-1} (rows×I) to inputTraceSlot(), then call advance(). The
   // step is recorded and applied to R with up to kBlock − 1 others (flush).
-  Real* traceSlot();
-  Real* inputTraceSlot();
-  void advance();
+  Real* traceSlot() override;
+  Real* inputTraceSlot() override;
+  void advance() override;
   // A[p][d] += Σ_c R_{p,t}[d][c] M_{c,t} with M_{c,t} = Σ_{i of type c} ℓ_{i,t}; Ψ is applied once in finish().
-  void accumulate(int rows, const Real* ell);
+  void accumulate(int rows, const Real* ell, const Real* delta) override;
   // dWrec[p][j] += Σ_d Ψ[type(j)][d] A[p][d] (and the same for dWin).
-  void finish(Real* dWrec, Real* dWin) const;
+  void finish(Real* dWrec, Real* dWin) const override;
 
  private:
   static constexpr int kBlock = 16;

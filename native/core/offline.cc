@@ -144,7 +144,8 @@ double offlineChunk(const Model<Real>& m, const BatchView<Real>& batch, Recurren
     const Real* zt = z + t * block;
     const Real* ell = nullptr;
     if (hasOutputError(batch.loss, t, steps)) {
-      learningSignal(m, rows, delta + std::ptrdiff_t(t) * rows * k, zt, n, ellCur);
+      const Real* dt = delta + std::ptrdiff_t(t) * rows * k;
+      if (!credit.signal(rows, dt, ellCur)) learningSignal(m, rows, dt, zt, n, ellCur);
       ell = ellCur;
       std::swap(ellCur, ellSpare);  // keep ℓ_t alive as the next iteration's ℓ_{t+1}
     }

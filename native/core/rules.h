@@ -1,7 +1,7 @@
 // Internal: the pieces the rules are made of. Every offline rule is the reverse recursion of SPEC §3,
 //   g_t = α g_{t+1} + ℓ_t + (1-α) R_t,   g_{T+1} = 0,
 // run by offlineChunk; a rule only supplies how g_t is formed (its RecurrentCredit). The online rules of SPEC §4 run
-// forward in time in onlineChunk.
+// forward in time in onlineChunk, each an OnlineRule.
 #pragma once
 #include <memory>
 #include <vector>
@@ -27,6 +27,30 @@ class RecurrentCredit {
   // (null where they are zero); z = z_t, whose sign is relu'(v_t − thr).
   virtual void step(int t, int rows, const Real* gNext, const Real* ell, const Real* ellNext, const Real* z,
                     Real* g) = 0;
+  // A rule that owns its combine step may take the unmasked signal δ_t Fᵀ as `ell` instead of ℓ_t (rflo): it writes
+  // it to out (rows×N) from δ_t (rows×K) and returns true. The default leaves ℓ_t to offlineChunk.
+  virtual bool signal(int /*rows*/, const Real* /*delta*/, Real* /*out*/) { return false; }
+};
+
+// An online rule, run forward in time by onlineChunk (lib/reference/epropOnline.ts OnlineRule is the same
+// interface). One instance per batch chunk of `rows` sequences; every array is rows × (its width), row-major.
+template <typename Real>
+class OnlineRule {
+ public:
+  virtual ~OnlineRule() = default;
+  // Whether onlineChunk adds e-prop's Σ_t ε_tᵀ ℓ_t (eprop and modprop build on it); false for rflo's own traces.
+  virtual bool eligibility() const { return true; }
+  // Rules that need ε_{t-1}, ε^in_{t-1} before the traces move to step t give where to record them (so the sweep
+  // copies them on its way) and are told when a step was recorded; null: not needed.
+  virtual Real* traceSlot() { return nullptr; }
+  virtual Real* inputTraceSlot() { return nullptr; }
+  virtual void advance() {}
+  // After the network step t: z_{t-1} (null at t = 0), x_t (row r at x + r·ldx) and z_t (z_t > 0 ⇔ relu' = 1).
+  virtual void step(int /*t*/, const Real* /*zPrev*/, const Real* /*x*/, std::ptrdiff_t /*ldx*/, const Real* /*z*/) {}
+  // At the steps where δ_t can be non-zero: ℓ_t (rows×N) and δ_t (rows×K).
+  virtual void accumulate(int rows, const Real* ell, const Real* delta) = 0;
+  // Adds what the rule accumulated to the chunk's dWrec and dWin (complete gradients, no (1-α) factor left).
+  virtual void finish(Real* dWrec, Real* dWin) const = 0;
 };
 
 template <typename Real>
@@ -37,6 +61,12 @@ template <typename Real>
 std::unique_ptr<RecurrentCredit<Real>> mdglCredit(const Model<Real>& m, Feedback feedback);
 template <typename Real>
 std::unique_ptr<RecurrentCredit<Real>> modpropCredit(const Model<Real>& m, Feedback feedback, double mu);
+template <typename Real>
+std::unique_ptr<RecurrentCredit<Real>> rfloCredit(const Model<Real>& m);
+template <typename Real>
+std::unique_ptr<OnlineRule<Real>> rfloOnline(const Model<Real>& m, int rows);
+// Throws when online rflo's traces (batch × nRec × (nRec + nIn)) would not fit.
+void checkRfloOnline(const Dims& d);
 
 // out = h @ Wfbᵀ for rows×N h; Wfb = Wrec (Cell, via m.wrecT) or its type average (Type, via m.omega), where the
 // product collapses to O(N·C): (h Wfbᵀ)[i] = Σ_d Ω[type(i)][d] Σ_{j of type d} h_j.
@@ -54,13 +84,10 @@ template <typename Real>
 double offlineChunk(const Model<Real>& m, const BatchView<Real>& batch, RecurrentCredit<Real>& credit, int first,
                     int rows, const GradAccumulator<Real>& acc);
 
-// The ModProp type filter of SPEC §4 for one chunk (see modprop_online.cc).
+// Online e-prop (rule null) or another online rule (ModProp's type filter, rflo), SPEC §4. Complete gradients, no
+// (1-α) factor.
 template <typename Real>
-class ModpropFilter;
-
-// Online e-prop (filter null) or online ModProp (filter non-null), SPEC §4. Complete gradients, no (1-α) factor.
-template <typename Real>
-double onlineChunk(const Model<Real>& m, const BatchView<Real>& batch, ModpropFilter<Real>* filter, int first,
-                   int rows, const GradAccumulator<Real>& acc);
+double onlineChunk(const Model<Real>& m, const BatchView<Real>& batch, OnlineRule<Real>* rule, int first, int rows,
+                   const GradAccumulator<Real>& acc);
 
 }  // namespace modprop

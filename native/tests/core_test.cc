@@ -20,8 +20,7 @@ namespace {
 const char* lossName(Loss l) { return l == Loss::XentLast ? "xent-last" : "mse"; }
 
 std::string ruleLabel(const RuleSpec& r) {
-  static const char* names[] = {"bptt", "tbptt", "rtrl", "eprop", "mdgl", "modprop"};
-  std::string s = names[int(r.rule)];
+  std::string s = modprop::kRules[int(r.rule)].name;
   if (r.rule == Rule::Tbptt) s += "(W=" + std::to_string(r.window) + ")";
   if (r.rule == Rule::Mdgl || r.rule == Rule::Modprop) s += r.feedback == Feedback::Type ? "/type" : "/cell";
   if (r.rule == Rule::Modprop) s += "(mu=" + fmt(r.mu) + ")";
@@ -51,7 +50,11 @@ std::vector<RuleSpec> allRules(int steps) {
           spec(Rule::Modprop, Feedback::Cell, 0.25),
           spec(Rule::Modprop, Feedback::Type, 0.25, true),
           spec(Rule::Modprop, Feedback::Type, 0.25, true, 1, LearningSignal::Random),
-          spec(Rule::Bptt, Feedback::Type, 0, false, 1, LearningSignal::Random)};
+          spec(Rule::Bptt, Feedback::Type, 0, false, 1, LearningSignal::Random),
+          spec(Rule::Rflo, Feedback::Type, 0, false, 1, LearningSignal::Random),
+          spec(Rule::Rflo, Feedback::Type, 0, true, 1, LearningSignal::Random),
+          spec(Rule::Rflo),
+          spec(Rule::Rflo, Feedback::Type, 0, true)};
 }
 
 // Fraction of (b, t, i) with z > 0, from the core's own forward pass.
@@ -242,7 +245,7 @@ void threads(Checks& c) {
     const Data data = randomData(d, loss, 41);
     for (const RuleSpec& r : {spec(Rule::Bptt), spec(Rule::Modprop, Feedback::Type, 0.25),
                               spec(Rule::Modprop, Feedback::Type, 0.25, true), spec(Rule::Eprop, Feedback::Type, 0, true),
-                              spec(Rule::Mdgl, Feedback::Cell)}) {
+                              spec(Rule::Mdgl, Feedback::Cell), spec(Rule::Rflo, Feedback::Type, 0, true)}) {
       const auto a = run<float>(net, data, r, two), b = run<float>(net, data, r, two);
       const bool same = a.loss == b.loss && a.win == b.win && a.wrec == b.wrec && a.wout == b.wout && a.bout == b.bout;
       c.check("2 threads twice: bit-identical, " + ruleLabel(r) + " " + lossName(loss), same);

@@ -106,7 +106,7 @@ Grads<double> naive(const Net& net, const Data& data, const RuleSpec& rule) {
   auto relu1 = [&](double v) { return v - thr > 0 ? 1.0 : 0.0; };
   for (int b = 0; b < B; b++) {
     // steps 1..T; index 0 and T+1 are the zero boundaries
-    std::vector<std::vector<double>> v(T + 2, std::vector<double>(N, 0)), z = v, ell = v, gg = v,
+    std::vector<std::vector<double>> v(T + 2, std::vector<double>(N, 0)), z = v, ell = v, gg = v, signal = v, big = v,
                                                                            delta(T + 2, std::vector<double>(K, 0));
     auto xAt = [&](int t, int q) { return data.x[(std::size_t(b) * T + (t - 1)) * I + q]; };
     for (int t = 1; t <= T; t++) {
@@ -141,6 +141,7 @@ Grads<double> naive(const Net& net, const Data& data, const RuleSpec& rule) {
         double s = 0;
         for (int k = 0; k < K; k++) s += delta[t][k] * F[i * K + k];
         ell[t][i] = relu1(v[t][i]) * s;
+        signal[t][i] = s;  // unmasked, for rflo
       }
     }
     for (int t = T; t >= 1; t--) {
@@ -164,6 +165,10 @@ Grads<double> naive(const Net& net, const Data& data, const RuleSpec& rule) {
         }
         gg[t][i] = a * gg[t + 1][i] + ell[t][i] + (1 - a) * r;
         if (rule.rule == Rule::Tbptt && t % rule.window == 0 && t < T) gg[t][i] = ell[t][i];
+        if (rule.rule == Rule::Rflo) {  // G_t = α G_{t+1} + L_t, g_t = relu'(v_t) G_t
+          big[t][i] = a * big[t + 1][i] + signal[t][i];
+          gg[t][i] = relu1(v[t][i]) * big[t][i];
+        }
       }
     }
     for (int t = 1; t <= T; t++) {

@@ -43,7 +43,7 @@ describe('modprop CLI', function () {
     it('an unknown option, a bad choice, a missing --task and an unknown command exit 2', async () => {
       const cases: [string[], RegExp][] = [
         [['train', '--task', 'delayed-xor', '--bogus'], /^modprop: unknown option '--bogus'/],
-        [['train', '--task', 'delayed-xor', '--rule', 'backprop'], /^modprop: option '--rule <rule>' argument 'backprop' is invalid\. Allowed choices are bptt, tbptt, eprop, mdgl, modprop\./],
+        [['train', '--task', 'delayed-xor', '--rule', 'backprop'], /^modprop: option '--rule <rule>' argument 'backprop' is invalid\. Allowed choices are bptt, tbptt, eprop, mdgl, modprop, rflo\./],
         [['train'], /^modprop: required option '--task <name>' not specified/],
         [['frobnicate'], /^modprop: unknown command 'frobnicate'/],
         [['train', '--task', 'pattern-generation', '--delay', '20'], /^modprop: --delay, --cue and --sampler apply to the delayed-xor task, not to pattern-generation/],

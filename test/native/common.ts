@@ -125,7 +125,7 @@ export function makeBatch(net: Network, batchSize: number, steps: number, loss: 
   return { x, batchSize, steps, targets };
 }
 
-/** Every rule configuration the native engine supports (rtrl is reference-only). */
+/** Every rule configuration the native engine supports (rtrl is reference-only); test/unit/rules.test.ts checks it covers the registry. */
 export const NATIVE_RULES: RuleConfig[] = [
   { rule: 'bptt' },
   { rule: 'tbptt', window: 7 },
@@ -144,6 +144,10 @@ export const NATIVE_RULES: RuleConfig[] = [
   { rule: 'modprop', online: true, mu: 0.1 },
   { rule: 'modprop', learningSignal: 'random' },
   { rule: 'modprop', online: true, learningSignal: 'random' },
+  { rule: 'rflo' },
+  { rule: 'rflo', online: true },
+  { rule: 'rflo', learningSignal: 'symmetric' },
+  { rule: 'rflo', online: true, learningSignal: 'symmetric' },
 ];
 
 export function label(r: RuleConfig): string {

@@ -6,11 +6,11 @@ import assert from 'node:assert/strict';
 process.env.MODPROP_BACKEND = 'reference';
 import { Network, filterTaps } from '../../lib/index';
 import { filterMatrices } from '../../lib/filter';
-import { TypeFilter } from '../../lib/reference/modpropOnline';
+import { ModpropFilter } from '../../lib/reference/modpropOnline';
 
 function impulseResponse(net: Network, mu: number, s: number, c: number): Float64Array {
   const f = filterMatrices(net.params.wrec, net.types, net.nTypes, net.alpha, mu);
-  const filter = new TypeFilter(f, 1);
+  const filter = new ModpropFilter(f, 1);
   const t0 = 3;
   let eps = 0; // ε_{t-1}
   for (let t = 1; t <= t0 + s; t++) {

@@ -20,7 +20,7 @@ function throwsExactly(fn: () => unknown, message: string | RegExp): void {
 }
 
 const NET_KEYS = 'nIn, nRec, nOut, tau, dt, threshold, dale, excitatoryFraction, cellTypes, typeSigns, seed, init, recurrentRadius, subtypes, connectivity, neuron';
-const RULES = "'bptt', 'tbptt', 'rtrl', 'eprop', 'mdgl', 'modprop'";
+const RULES = "'bptt', 'tbptt', 'rtrl', 'eprop', 'mdgl', 'modprop', 'rflo'";
 
 // nRec = 10 with the default E/I split: units 0, 1 inhibitory, 2..9 excitatory.
 const CONFIG: NetworkConfig = { nIn: 2, nRec: 10, nOut: 2, seed: 1 };
@@ -379,7 +379,7 @@ describe('validation: rules, losses, backends', () => {
 
   it('options that do not apply to the rule', () => {
     throwsExactly(() => gradients(net, goodBatch(), { rule: 'bptt', online: true }),
-      "Expected no online option for rule 'bptt' (online forms exist for 'eprop' and for 'modprop' with type feedback) for rule.online but received true");
+      "Expected no online option for rule 'bptt' (online forms exist for 'eprop', 'rflo' and for 'modprop' with type feedback) for rule.online but received true");
     throwsExactly(() => gradients(net, goodBatch(), { rule: 'bptt', window: 3 }),
       "Expected no window option for rule 'bptt' (it applies to 'tbptt') for rule.window but received 3");
     throwsExactly(() => gradients(net, goodBatch(), { rule: 'eprop', mu: 0.5 }),

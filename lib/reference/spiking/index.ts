@@ -26,5 +26,6 @@ export function spikingGradients(m: Model64, d: Data64, rule: ReferenceRule): Re
       if (rule.online && m.neuron!.beta !== 0) throw new Error('online modprop is not available for alif neurons'); // refused in lib/neurons/engine.ts
       if (rule.online) return spikingModpropOnline(m, d, rule);
       return spikingReverseGradients(m, d, rule, modprop(m, rule));
+    case 'rflo': throw new Error('rflo is not available for spiking neurons'); // refused in lib/neurons/engine.ts
   }
 }

@@ -11,16 +11,16 @@
  */
 import { filterMatrices } from '../../filter';
 import type { Data64, Model64, ReferenceRule, Result64 } from '../model';
-import { TypeFilter } from '../modpropOnline';
+import { ModpropFilter } from '../modpropOnline';
 import { spikingOnlineSweep } from './epropOnline';
 
 /** The type filter of `rows` presynaptic units and its readout-filtered copy Q, [p][i][a]. */
 class FilteredTypeCredit {
-  readonly filter: TypeFilter;
+  readonly filter: ModpropFilter;
   private readonly q: Float64Array;
   private readonly psiR: Float64Array;
 
-  constructor(private readonly m: Model64, private readonly psiMatrix: Float64Array, private readonly rows: number, filter: TypeFilter) {
+  constructor(private readonly m: Model64, private readonly psiMatrix: Float64Array, private readonly rows: number, filter: ModpropFilter) {
     this.filter = filter;
     this.q = new Float64Array(rows * m.nRec * m.nTypes);
     this.psiR = new Float64Array(m.nTypes * m.nTypes);
@@ -67,8 +67,8 @@ export function spikingModpropOnline(m: Model64, d: Data64, rule: ReferenceRule)
   const { nIn, nRec: n, nTypes: c, types } = m;
   const f = filterMatrices(m.wrec, m.types, m.nTypes, m.alpha, rule.mu);
   return spikingOnlineSweep(m, d, rule, () => {
-    const input = new FilteredTypeCredit(m, f.psi, nIn, new TypeFilter(f, nIn));
-    const rec = new FilteredTypeCredit(m, f.psi, n, new TypeFilter(f, n));
+    const input = new FilteredTypeCredit(m, f.psi, nIn, new ModpropFilter(f, nIn));
+    const rec = new FilteredTypeCredit(m, f.psi, n, new ModpropFilter(f, n));
     return {
       beforeTraces(inputTraces, recTraces) {
         input.filter.advance(inputTraces.epsV);

@@ -13,7 +13,7 @@
  */
 import { accumulateReadout, outputError } from '../loss';
 import { clearDiagonal, feedbackOf, zeroGrads, type Data64, type Model64, type ReferenceRule, type Result64 } from '../model';
-import { accumulateOuter, type OfflineRule } from '../reverse';
+import { accumulateOuter, type OfflineRule } from '../offline';
 import { feedbackSignal, runSpikingSequence } from './forward';
 
 export function spikingReverseGradients(m: Model64, d: Data64, rule: ReferenceRule, offline: OfflineRule): Result64 {

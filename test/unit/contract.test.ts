@@ -1,0 +1,44 @@
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { CONTRACT, RULE_IDS, contractMismatches } from '../../lib/contract';
+import { RULES, RULE_NAMES } from '../../lib/rules';
+import { loadAddon } from '../../lib/native/addon';
+import { headerMismatches, xMacro } from './contractHeader';
+
+const HEADER = fs.readFileSync(path.join(__dirname, '../../native/core/contract.h'), 'utf8');
+
+describe('the TypeScript ↔ C++ contract', () => {
+  it('native/core/contract.h lists every rule, option id and argument slot of lib/contract.ts and lib/rules.ts', () => {
+    assert.deepEqual(headerMismatches(HEADER), []);
+    assert.equal(xMacro(HEADER, 'MODPROP_RULES').length, RULE_NAMES.length);
+    assert.ok(xMacro(HEADER, 'MODPROP_JOB_INTS').length >= 13);
+  });
+
+  it('fails for a header whose enum and TypeScript table disagree (perturbed copies)', () => {
+    // An inserted job field: every later slot moves, which the binding would read at the wrong index.
+    const inserted = HEADER.replace('X(kNTypes, "nTypes")', 'X(kNTypes, "nTypes") X(kExtra, "extra")');
+    assert.notEqual(inserted, HEADER);
+    const lines = headerMismatches(inserted);
+    assert.ok(lines.includes('jobInts.rule: C++ 7, TypeScript 6'), lines.join('\n'));
+    assert.ok(lines.includes('jobInts.extra: C++ 6, TypeScript undefined'), lines.join('\n'));
+    // Two swapped rule ids, and a trait the registry does not have.
+    const swapped = HEADER.replace('"mdgl", 4,', '"mdgl", 5,').replace('"modprop", 5,', '"modprop", 4,');
+    assert.deepEqual(headerMismatches(swapped).filter((l) => l.startsWith('rules.')).sort(), ['rules.mdgl: C++ 5, TypeScript 4', 'rules.modprop: C++ 4, TypeScript 5']);
+    const rtrlNative = HEADER.replace('X(Rtrl, "rtrl", 2, 1, 0, 0, 0)', 'X(Rtrl, "rtrl", 2, 1, 0, 1, 0)');
+    assert.deepEqual(headerMismatches(rtrlNative), ['rules.rtrl.native: C++ true, TypeScript false']);
+  });
+
+  it('rule ids are the registry ids, dense and unique', () => {
+    const ids = RULE_NAMES.map((r) => RULES[r].id);
+    assert.deepEqual([...ids].sort((a, b) => a - b), ids.map((_, i) => i));
+    for (const r of RULE_NAMES) assert.equal(RULE_IDS[r], RULES[r].id);
+  });
+
+  it('the compiled addon reports the same contract (when it loads)', function () {
+    const loaded = loadAddon();
+    if (!('addon' in loaded)) this.skip();
+    assert.deepEqual(contractMismatches(loaded.addon.contract), []);
+    assert.deepEqual(Object.keys(loaded.addon.contract.rules).sort(), Object.keys(CONTRACT.rules).sort());
+  });
+});

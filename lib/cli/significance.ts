@@ -45,3 +45,26 @@ export function formatP(t: UTest): string {
   if (t.p === 0) return `< ${(1 / t.permutations).toExponential(0)}`;
   return t.p >= 0.01 ? t.p.toFixed(2) : t.p.toPrecision(2);
 }
+
+/**
+ * Holm–Bonferroni adjusted p-values of one family of tests, in the order given: with p sorted ascending,
+ * p̃(i) = max over j ≤ i of min(1, (m − j + 1) · p(j)). A permutation p of 0 only says "below 1 / permutations", so it
+ * enters as that bound: the adjusted value is then an upper bound too, never an unearned 0.
+ */
+export function holm(tests: readonly UTest[]): number[] {
+  const m = tests.length;
+  const p = tests.map((t) => Math.max(t.p, 1 / t.permutations));
+  const order = p.map((_, i) => i).sort((a, b) => p[a] - p[b] || a - b);
+  const adjusted = new Array<number>(m);
+  let running = 0;
+  order.forEach((i, rank) => {
+    running = Math.max(running, Math.min(1, (m - rank) * p[i]));
+    adjusted[i] = running;
+  });
+  return adjusted;
+}
+
+/** An adjusted p-value as `formatP` writes a raw one. */
+export function formatAdjusted(p: number): string {
+  return p >= 0.01 ? p.toFixed(2) : p.toPrecision(2);
+}

@@ -3,7 +3,7 @@
  * exact two-sided p-values of small samples (all C(n, k) splits enumerated here), and samples it must not separate.
  */
 import assert from 'node:assert/strict';
-import { holm, mannWhitney, midRanks, type UTest } from '../../lib/cli/significance';
+import { formatAdjusted, holm, mannWhitney, midRanks, type Adjusted, type UTest } from '../../lib/cli/significance';
 
 /** Exact two-sided p of the rank-sum statistic by enumerating every split of the pooled ranks. */
 function exactP(x: number[], y: number[]): number {
@@ -63,9 +63,9 @@ describe('Mann–Whitney U (permutation form)', () => {
 
   describe('Holm–Bonferroni adjustment', () => {
     const tests = (ps: number[], permutations = 100_000): UTest[] => ps.map((p) => ({ u: 0, p, permutations }));
-    const close = (got: number[], want: number[]): void => {
+    const close = (got: Adjusted[], want: number[]): void => {
       assert.equal(got.length, want.length);
-      got.forEach((g, i) => assert.ok(Math.abs(g - want[i]) < 1e-12, `adjusted[${i}] = ${g}, expected ${want[i]}`));
+      got.forEach((g, i) => assert.ok(Math.abs(g.p - want[i]) < 1e-12, `adjusted[${i}] = ${g.p}, expected ${want[i]}`));
     };
 
     it('multiplies the k-th smallest p by m − k + 1 and keeps the order monotone (by hand)', () => {
@@ -79,13 +79,20 @@ describe('Mann–Whitney U (permutation form)', () => {
       close(holm(tests([0.02, 0.02, 0.5])), [0.06, 0.06, 0.5]);
     });
 
-    it('treats a permutation p of 0 as the bound 1 / permutations', () => {
-      close(holm(tests([0, 0.3], 1000)), [0.002, 0.3]);
+    it('treats a permutation p of 0 as the bound 1 / permutations, and says so', () => {
+      let adjusted = holm(tests([0, 0.3, 0.002], 1000));
+      close(adjusted, [0.003, 0.3, 0.004]);
+      assert.deepEqual(adjusted.map((a) => a.bound), [true, false, false], '0.002 · 2 = 0.004 exceeds the bound 3 · 0.001: a value');
+      assert.equal(formatAdjusted(adjusted[0]), '< 0.0030');
+      assert.equal(formatAdjusted(adjusted[1]), '0.30');
+      adjusted = holm(tests([0, 0.0012, 0.5], 1000));
+      close(adjusted, [0.003, 0.003, 0.5]);
+      assert.deepEqual(adjusted.map((a) => a.bound), [true, true, false], '0.0012 · 2 = 0.0024 is raised to the bound 0.003');
     });
 
     it('is not Bonferroni: the largest p is not multiplied', () => {
       const adjusted = holm(tests([0.001, 0.002, 0.04]));
-      assert.ok(adjusted[2] < 0.05, 'the last step of Holm keeps 0.04 significant where Bonferroni (0.12) would not');
+      assert.ok(adjusted[2].p < 0.05, 'the last step of Holm keeps 0.04 significant where Bonferroni (0.12) would not');
     });
   });
 });

@@ -19,9 +19,11 @@ report() {
 
 # 1. The paper's delayed-XOR runs as its public code computed them (preset liu2022: cell feedback, their init), beside
 #    the paper's proposed rule (modprop:type), bptt, mdgl and eprop, and beside the public runs themselves.
+#    Its table and figures come from report: medians, IQRs and Holm-adjusted tests, every run (-runs.svg), IQR bands (.svg).
 study --task delayed-xor --preset liu2022 --rules bptt,modprop,modprop:type,mdgl,eprop --seeds 20 --iterations 1000 --anchor \
-  --plot $out/liu2022.svg --table $out/liu2022.md --out $out/liu2022.json "$@"
-report $out/liu2022.json --anchor --table $out/liu2022-stats.md --plot $out/liu2022-runs.svg
+  --out $out/liu2022.json "$@"
+report $out/liu2022.json --anchor --table $out/liu2022-stats.md --plot $out/liu2022-runs.svg \
+  --bands $out/liu2022.svg --title "Delayed XOR, liu2022 preset: every rule, 20 seeds"
 report $out/liu2022.json --specs modprop --seed-table modprop --by 400 --table $out/liu2022-seeds.md
 
 # 2. Does type feedback close the gap with more cell types? E and I each split into k random equal subtypes (C = 2k).

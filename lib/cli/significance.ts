@@ -45,3 +45,34 @@ export function formatP(t: UTest): string {
   if (t.p === 0) return `< ${(1 / t.permutations).toExponential(0)}`;
   return t.p >= 0.01 ? t.p.toFixed(2) : t.p.toPrecision(2);
 }
+
+/** A Holm-adjusted p-value; `bound`: it rests on a permutation p of 0, so the true value is below it. */
+export interface Adjusted {
+  p: number;
+  bound: boolean;
+}
+
+/**
+ * Holm–Bonferroni adjusted p-values of one family of tests, in the order given: with p sorted ascending,
+ * p̃(i) = max over j ≤ i of min(1, (m − j + 1) · p(j)). A permutation p of 0 only says "below 1 / permutations", so it
+ * enters as that bound and the adjusted values resting on it are marked as bounds, never an unearned 0.
+ */
+export function holm(tests: readonly UTest[]): Adjusted[] {
+  const m = tests.length;
+  const p = tests.map((t) => Math.max(t.p, 1 / t.permutations));
+  const order = p.map((_, i) => i).sort((a, b) => p[a] - p[b] || a - b);
+  const adjusted = new Array<Adjusted>(m);
+  let running: Adjusted = { p: 0, bound: false };
+  order.forEach((i, rank) => {
+    const here = Math.min(1, (m - rank) * p[i]);
+    if (here >= running.p) running = { p: here, bound: tests[i].p === 0 && here < 1 };
+    adjusted[i] = running;
+  });
+  return adjusted;
+}
+
+/** An adjusted p-value as `formatP` writes a raw one ("< x" for a bound). */
+export function formatAdjusted(a: Adjusted): string {
+  const text = a.p >= 0.01 ? a.p.toFixed(2) : a.p.toPrecision(2);
+  return a.bound ? `< ${text}` : text;
+}

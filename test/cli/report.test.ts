@@ -25,7 +25,8 @@ describe('modprop report', function () {
       const r = await cli(['compare', ...SMALL, ...extra, '--out', file(`${name}.json`)]);
       assert.equal(r.code, 0, r.stderr);
     }
-    const whole = await cli(['report', file('all.json'), '--seed-table', 'eprop', '--by', '4', '--table', file('all.md'), '--plot', file('all.svg')]);
+    const whole = await cli(['report', file('all.json'), '--seed-table', 'eprop', '--by', '4', '--table', file('all.md'), '--plot', file('all.svg'),
+      '--bands', file('bands.svg')]);
     assert.equal(whole.code, 0, whole.stderr);
     const shards = await cli(['report', file('b.json'), file('a.json'), '--seed-table', 'eprop', '--by', '4', '--table', file('ab.md')]);
     assert.equal(shards.code, 0, shards.stderr);
@@ -33,9 +34,16 @@ describe('modprop report', function () {
     assert.equal(body(file('ab.md')), body(file('all.md')));
     const md = body(file('all.md'));
     assert.match(md, /^\| bptt \| 3 \| /m);
-    assert.match(md, /^\| bptt vs eprop \| .* \| (\d\.\d+|< 1e-5) \| .* \| (\d\.\d+|< 1e-5) \|$/m);
+    const P = '((?:< )?\\d\\.?\\d*(?:e-\\d+)?)';
+    const pair = new RegExp(`^\\| bptt vs eprop \\| [^|]* \\| ${P} \\| ${P} \\| [^|]* \\| ${P} \\| ${P} \\|$`, 'm').exec(md);
+    assert.ok(pair, 'a raw and a Holm-adjusted p for both metrics');
+    const num = (x: string): number => Number(x.replace('< ', ''));
+    assert.ok(num(pair[2]) >= num(pair[1]) && num(pair[4]) >= num(pair[3]), 'an adjusted p is never below its raw p');
     assert.deepEqual([...md.matchAll(/^\| (\d) \| /gm)].map((m) => m[1]), ['1', '2', '3'], 'one seed-table row per seed');
     assert.match(assertSvg(file('all.svg')), /eprop/);
+    const bands = assertSvg(file('bands.svg'));
+    assert.match(bands, /interquartile range/, 'median and IQR bands, not mean ± s.d.');
+    assert.match(bands, /runs per group: 3, 3/);
   });
 
   it('refuses files that disagree on a seed, and a --seed-table rule that is not there', async () => {

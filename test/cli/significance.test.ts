@@ -3,7 +3,7 @@
  * exact two-sided p-values of small samples (all C(n, k) splits enumerated here), and samples it must not separate.
  */
 import assert from 'node:assert/strict';
-import { mannWhitney, midRanks } from '../../lib/cli/significance';
+import { formatAdjusted, holm, mannWhitney, midRanks, type Adjusted, type UTest } from '../../lib/cli/significance';
 
 /** Exact two-sided p of the rank-sum statistic by enumerating every split of the pooled ranks. */
 function exactP(x: number[], y: number[]): number {
@@ -59,5 +59,40 @@ describe('Mann–Whitney U (permutation form)', () => {
     const t = mannWhitney(x, y, 20_000);
     assert.ok(t.p > 0.3, `p = ${t.p}`);
     assert.equal(mannWhitney(x, y, 20_000).p, t.p);
+  });
+
+  describe('Holm–Bonferroni adjustment', () => {
+    const tests = (ps: number[], permutations = 100_000): UTest[] => ps.map((p) => ({ u: 0, p, permutations }));
+    const close = (got: Adjusted[], want: number[]): void => {
+      assert.equal(got.length, want.length);
+      got.forEach((g, i) => assert.ok(Math.abs(g.p - want[i]) < 1e-12, `adjusted[${i}] = ${g.p}, expected ${want[i]}`));
+    };
+
+    it('multiplies the k-th smallest p by m − k + 1 and keeps the order monotone (by hand)', () => {
+      // sorted: 0.005·4 = 0.02, 0.01·3 = 0.03, 0.03·2 = 0.06, 0.04·1 = 0.04 → raised to 0.06 (monotone)
+      close(holm(tests([0.01, 0.04, 0.03, 0.005])), [0.03, 0.06, 0.06, 0.02]);
+    });
+
+    it('caps at 1, leaves a single test alone, and handles ties', () => {
+      close(holm(tests([0.6, 0.7])), [1, 1]);
+      close(holm(tests([0.2])), [0.2]);
+      close(holm(tests([0.02, 0.02, 0.5])), [0.06, 0.06, 0.5]);
+    });
+
+    it('treats a permutation p of 0 as the bound 1 / permutations, and says so', () => {
+      let adjusted = holm(tests([0, 0.3, 0.002], 1000));
+      close(adjusted, [0.003, 0.3, 0.004]);
+      assert.deepEqual(adjusted.map((a) => a.bound), [true, false, false], '0.002 · 2 = 0.004 exceeds the bound 3 · 0.001: a value');
+      assert.equal(formatAdjusted(adjusted[0]), '< 0.0030');
+      assert.equal(formatAdjusted(adjusted[1]), '0.30');
+      adjusted = holm(tests([0, 0.0012, 0.5], 1000));
+      close(adjusted, [0.003, 0.003, 0.5]);
+      assert.deepEqual(adjusted.map((a) => a.bound), [true, true, false], '0.0012 · 2 = 0.0024 is raised to the bound 0.003');
+    });
+
+    it('is not Bonferroni: the largest p is not multiplied', () => {
+      const adjusted = holm(tests([0.001, 0.002, 0.04]));
+      assert.ok(adjusted[2].p < 0.05, 'the last step of Holm keeps 0.04 significant where Bonferroni (0.12) would not');
+    });
   });
 });

@@ -20,7 +20,8 @@ describe('adversarial: malformed calls across the public API', function () {
     try {
       const r = spawnSync(process.execPath, ['--require', 'tsx/cjs', path.join(__dirname, 'runner.ts'), String(SEED), String(CALLS), dir],
         { encoding: 'utf8', timeout: 480_000, maxBuffer: 256 * 2 ** 20 });
-      const lines = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+      const outcomes = path.join(dir, 'outcomes.jsonl');
+      const lines = (fs.existsSync(outcomes) ? fs.readFileSync(outcomes, 'utf8') : '').split('\n').filter(Boolean).map((l) => JSON.parse(l));
       const results = lines.filter((l) => l.outcome);
       const counts: Record<string, number> = { clean: 0, valid: 0, other: 0, wrong: 0, crash: 0, hang: 0 };
       for (const l of results) counts[l.outcome] += 1;

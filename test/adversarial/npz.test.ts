@@ -9,6 +9,8 @@
  */
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 
 const CASES = Number(process.env.MODPROP_ADVERSARIAL_NPZ ?? 1500);
@@ -17,9 +19,17 @@ describe('adversarial: corrupt and lying .npz network files', function () {
   this.timeout(300_000);
 
   it(`${CASES} seeded corruptions and ~40 crafted archives: a clean ModpropError or the network that was saved`, () => {
-    const r = spawnSync(process.execPath, ['--require', 'tsx/cjs', path.join(__dirname, 'npzRunner.ts'), String(CASES)],
-      { encoding: 'utf8', timeout: 240_000, maxBuffer: 64 * 2 ** 20 });
-    const lines = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'modprop-npz-outcomes-'));
+    const outcomes = path.join(dir, 'outcomes.jsonl');
+    let lines: Record<string, any>[];
+    let r;
+    try {
+      r = spawnSync(process.execPath, ['--require', 'tsx/cjs', path.join(__dirname, 'npzRunner.ts'), String(CASES), outcomes],
+        { encoding: 'utf8', timeout: 240_000, maxBuffer: 64 * 2 ** 20 });
+      lines = (fs.existsSync(outcomes) ? fs.readFileSync(outcomes, 'utf8') : '').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
     const done = lines.find((l) => l.done);
     assert.ok(done, `the runner died or hung (${r.signal ?? r.status}) after ${JSON.stringify(lines.at(-1))}: ${r.stderr.slice(-1500)}`);
     const bad = lines.filter((l) => l.outcome && !['clean', 'same'].includes(l.outcome));

@@ -15,7 +15,9 @@ import { Random } from '../../lib/random';
 
 const cases = Number(process.argv[2]);
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'modprop-npz-adv-'));
-const say = (o: object): void => void fs.writeSync(1, `${JSON.stringify(o)}\n`);
+// Lines go to a regular file, not stdout: a pipe can refuse a write with EAGAIN under load.
+const log = fs.openSync(process.argv[3], 'w');
+const say = (o: object): void => void fs.writeSync(log, `${JSON.stringify(o)}\n`);
 const counts: Record<string, number> = {};
 
 const net = Network.create({ nIn: 2, nRec: 8, nOut: 2, seed: 3, subtypes: 2 });

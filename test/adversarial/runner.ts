@@ -8,7 +8,9 @@ import { makeCases, prepareFiles, type Case } from './generator';
 
 const [seed, count, dir] = [Number(process.argv[2]), Number(process.argv[3]), process.argv[4]];
 const HANG_MS = 5000;
-const say = (o: object): void => void fs.writeSync(1, `${JSON.stringify(o)}\n`);
+// Lines go to a regular file, not stdout: a pipe can refuse a write with EAGAIN under load, which crashed the runner.
+const log = fs.openSync(`${dir}/outcomes.jsonl`, 'w');
+const say = (o: object): void => void fs.writeSync(log, `${JSON.stringify(o)}\n`);
 
 async function classify(c: Case): Promise<{ outcome: string; detail?: string; ms: number }> {
   const t0 = Date.now();

@@ -7,7 +7,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
-import { Network, tasks } from '../lib/index';
+import { ModpropError, Network, tasks } from '../lib/index';
 import { flops, type JobName, type Shape } from './flops';
 import type { GemmReport } from './gemm';
 import { runMemory, type MemoryResults } from './memory';
@@ -43,6 +43,8 @@ export interface ScalingResults {
   rows: ScalingRow[];
   torch: TorchRow[];
   memory: { nRec: number; results: MemoryResults }[];
+  /** Jobs the library refuses at that N (absent in results from before this field). */
+  refused: { nRec: number; job: JobName; label: string; reason: string }[];
 }
 
 function torchAvailable(): string | undefined {
@@ -64,7 +66,7 @@ function torchStep(nRec: number, steps: number, threads: number, missing: string
 export function runScaling(opts: { quick: boolean; threads: number; gemm: GemmReport; suite: SuiteOptions; memoryLimitGB: number },
   log: (line: string) => void): ScalingResults {
   const sizes = opts.quick ? SCALING_SIZES.quick : SCALING_SIZES.full;
-  const out: ScalingResults = { sizes, batch: BATCH, threads: opts.threads, create: [], rows: [], torch: [], memory: [] };
+  const out: ScalingResults = { sizes, batch: BATCH, threads: opts.threads, create: [], rows: [], torch: [], memory: [], refused: [] };
   const gemmRate = opts.gemm.large[opts.threads]?.gflopsMedian;
   const missingTorch = torchAvailable();
   for (const nRec of sizes) {
@@ -79,7 +81,20 @@ export function runScaling(opts: { quick: boolean; threads: number; gemm: GemmRe
     const dense = Network.fromParams({ nIn: net.nIn, nRec, nOut: net.nOut, threshold: DENSE_THRESHOLD }, net.params);
     const batch = task.sample(BATCH, 1);
     const shape: Shape = { batch: BATCH, steps, nRec, nIn: net.nIn, nOut: net.nOut, nTypes: net.nTypes, errorSteps: 1 };
-    const timings = runSuite(`scaling N=${nRec}`, JOBS, (j) => callOf(j, dense, batch, 'native'), opts.suite, log);
+    // A job the library refuses at this size (e.g. online rflo's per-synapse traces beyond 2^28 numbers) is listed
+    // as refused, with the reason, and the others still run.
+    const runnable = JOBS.filter((j) => {
+      try {
+        callOf(j, dense, batch, 'native')();
+        return true;
+      } catch (err) {
+        if (!(err instanceof ModpropError)) throw err;
+        out.refused.push({ nRec, job: j.name, label: j.label, reason: err.message });
+        log(`  ${j.label.padEnd(24)} refused: ${err.message}`);
+        return false;
+      }
+    });
+    const timings = runSuite(`scaling N=${nRec}`, runnable, (j) => callOf(j, dense, batch, 'native'), opts.suite, log);
     for (const t of timings) {
       const gflop = flops(t.job, shape).total / 1e9;
       const gflops = gflop / (t.medianMs / 1000);
@@ -116,6 +131,9 @@ export function scalingLines(s: ScalingResults | undefined): string[] {
     lines.push(`| ${r.nRec} | ${r.steps} | ${r.label} | ${f(r.ms)} | ${f(r.gflop, 2)} | ${f(r.gflops)} | ` +
       `${r.fracGemm === undefined ? '—' : `${(100 * r.fracGemm).toFixed(1)} %`} | ${torch === undefined ? '—' : `${(torch / r.ms).toFixed(1)}×`} |`);
   }
+  for (const r of s.refused ?? []) lines.push(`| ${r.nRec} | ${stepsAt(r.nRec)} | ${r.label} | refused | | | | |`);
+  const reasons = [...new Set((s.refused ?? []).map((r) => `${r.label} at N = ${r.nRec}: ${r.reason}`))];
+  if (reasons.length) lines.push('', ...reasons.map((r) => `Refused: ${r}.`));
   const notes = [...new Set(s.torch.filter((t) => t.note).map((t) => t.note))];
   if (notes.length) lines.push('', ...notes.map((n) => `PyTorch: ${n}.`));
   const blas = [...new Set(s.torch.filter((t) => t.blas).map((t) => `torch ${t.torch}, BLAS_INFO ${t.blas}`))];

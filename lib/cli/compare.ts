@@ -112,7 +112,8 @@ async function runCompare(f: CompareFlags, cmd: Command): Promise<number> {
   const labels = specs.map((s) => ruleLabel(normalizeRule(s.config, `rule '${s.spec}'`)));
   const duplicate = labels.find((l, i) => labels.indexOf(l) !== i);
   if (duplicate) throw new UsageError(`the rule ${duplicate} is listed twice in --rules`);
-  const engine = backend.name;
+  // Spiking networks run on the reference engine whatever the default (lib/neurons/engine.ts).
+  const engine = f.neuron !== undefined && f.neuron !== 'rate' ? 'reference' : backend.name;
   if (f.threadsPerRun > 1 && engine !== 'native') throw new UsageError('--threads-per-run applies to the native engine, which is not in use');
 
   const trainOptions: CompareJob['train'] = { iterations: f.iterations, evalEvery: f.evalEvery };

@@ -163,7 +163,8 @@ async function runTrain(f: TrainFlags, cmd: Command): Promise<number> {
     signals.dispose();
   }
 
-  const engine = backend.name;
+  // Spiking networks run on the reference engine whatever the default (lib/neurons/engine.ts).
+  const engine = net.config.neuron ? 'reference' : backend.name;
   const threads = engine === 'native' ? getThreads() : 1;
   const run = {
     config: {

@@ -20,7 +20,18 @@ describe('CLI --neuron', function () {
     assert.equal(j.config.network.neuron.model, 'alif');
     assert.equal(j.config.network.neuron.beta, 0.07);
     assert.equal(j.metadata.engine, 'reference');
+    // The run's config and the summary line name the engine that ran it, not the default native one.
+    assert.equal(j.config.engine, 'reference');
+    assert.equal(j.config.threads, 1);
     assert.equal(j.curve.length, 4);
+  });
+
+  it('compare --neuron lif names the reference engine in its table', async () => {
+    const table = path.join(tmp, 'lif.md');
+    const r = await cli(['compare', '--task', 'delayed-xor', '--delay', '10', '--cue', '5', '--n-rec', '12', '--iterations', '2',
+      '--eval-every', '1', '--rules', 'eprop', '--seeds', '1', '--neuron', 'lif', '--quiet', '--table', table]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(fs.readFileSync(table, 'utf8'), /reference engine/);
   });
 
   it('an unknown neuron is a usage error naming the choices', async () => {

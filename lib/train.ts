@@ -16,6 +16,7 @@ import type { Batch, Params } from './types';
 import { deriveSeed } from './random';
 import type { Task } from './tasks/task';
 import { sampleOffThread } from './tasks/nativeSampler';
+import { engineNameFor } from './neurons/engine';
 import type { CurvePoint, TrainOptions, TrainResult } from './trainTypes';
 import * as validate from './validate';
 import { backend } from './backend';
@@ -147,7 +148,7 @@ export async function train(net: Network, task: Task, options: TrainCallOptions)
     position = { ...cp.position, options: config };
   }
   // Spiking networks run on the reference engine whatever the default (lib/neurons/engine.ts).
-  const metadata = runMetadata({ engine: net.config.neuron ? 'reference' : o.backend ?? backend.name });
+  const metadata = runMetadata({ engine: engineNameFor(net.config.neuron, o.backend ?? backend.name) });
   const result = (): TrainResult => ({ config, metadata, curve: position.curve, final: position.curve[position.curve.length - 1] });
   try {
     return await trainFrom(net, t, o, options, { rule, optimizer, position, result });

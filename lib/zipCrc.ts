@@ -11,6 +11,7 @@ import { crc32 } from 'node:zlib';
 const EOCD = 0x06054b50;
 const CENTRAL = 0x02014b50;
 const EOCD_SIZE = 22;
+const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** name → CRC-32 stored for it; throws an Error saying what is malformed. */
 export function centralCrcs(zip: Uint8Array): Map<string, number> {
@@ -30,7 +31,7 @@ export function centralCrcs(zip: Uint8Array): Map<string, number> {
     const nameLength = view.getUint16(at + 28, true);
     const skip = nameLength + view.getUint16(at + 30, true) + view.getUint16(at + 32, true);
     if (at + 46 + skip > end) throw new Error(`central directory entry ${i} runs past the directory`);
-    const name = new TextDecoder('utf-8', { fatal: true }).decode(zip.subarray(at + 46, at + 46 + nameLength));
+    const name = utf8.decode(zip.subarray(at + 46, at + 46 + nameLength));
     if (out.has(name)) throw new Error(`the entry ${name} appears twice`);
     out.set(name, crc);
     at += 46 + skip;

@@ -5,6 +5,7 @@
 import * as os from 'node:os';
 import { Command, Option } from 'commander';
 import { backend } from '../backend';
+import { engineNameFor } from '../neurons/engine';
 import { version } from '../index';
 import { figureSvg } from '../plot';
 import type { CurvePoint } from '../trainTypes';
@@ -112,8 +113,7 @@ async function runCompare(f: CompareFlags, cmd: Command): Promise<number> {
   const labels = specs.map((s) => ruleLabel(normalizeRule(s.config, `rule '${s.spec}'`)));
   const duplicate = labels.find((l, i) => labels.indexOf(l) !== i);
   if (duplicate) throw new UsageError(`the rule ${duplicate} is listed twice in --rules`);
-  // Spiking networks run on the reference engine whatever the default (lib/neurons/engine.ts).
-  const engine = f.neuron !== undefined && f.neuron !== 'rate' ? 'reference' : backend.name;
+  const engine = engineNameFor(f.neuron === undefined ? undefined : { model: f.neuron }, backend.name);
   if (f.threadsPerRun > 1 && engine !== 'native') throw new UsageError('--threads-per-run applies to the native engine, which is not in use');
 
   const trainOptions: CompareJob['train'] = { iterations: f.iterations, evalEvery: f.evalEvery };

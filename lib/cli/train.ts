@@ -1,6 +1,7 @@
 /** `modprop train`: one network, one rule, one task; the run as JSON (SPEC §6), a summary, optionally a plot. */
 import { Command, Option } from 'commander';
 import { backend, getThreads } from '../backend';
+import { engineNameFor } from '../neurons/engine';
 import { Network } from '../network';
 import { train, type TrainCallOptions } from '../train';
 import type { RuleName } from '../contract';
@@ -163,8 +164,7 @@ async function runTrain(f: TrainFlags, cmd: Command): Promise<number> {
     signals.dispose();
   }
 
-  // Spiking networks run on the reference engine whatever the default (lib/neurons/engine.ts).
-  const engine = net.config.neuron ? 'reference' : backend.name;
+  const engine = engineNameFor(net.config.neuron, backend.name);
   const threads = engine === 'native' ? getThreads() : 1;
   const run = {
     config: {

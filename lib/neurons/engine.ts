@@ -23,6 +23,14 @@ export function engineForNeuron(engineFor: (r: EngineName | undefined) => Engine
 }
 
 /**
+ * The name of the engine that runs a network of this neuron model when `requested` (or the default) is asked for:
+ * what run records and summaries report. One rule for train(), the CLI's train and compare.
+ */
+export function engineNameFor(neuron: { model: string } | undefined, requested: EngineName): EngineName {
+  return neuron !== undefined && neuron.model !== 'rate' ? 'reference' : requested;
+}
+
+/**
  * Online ModProp has no causal type filter for ALIF units (lib/reference/spiking/modpropOnline.ts); RFLO (Murray 2019)
  * is written for rate units and has no spiking form here yet.
  */

@@ -140,7 +140,8 @@ export async function train(net: Network, task: Task, options: TrainCallOptions)
     const mismatch = (['nIn', 'nRec', 'nOut', 'nTypes'] as const).find((k) => cp.network[k] !== net[k]);
     if (mismatch) validate.fail(`a checkpoint of a network with ${mismatch} = ${net[mismatch]}`, 'options.resume', `${mismatch} = ${cp.network[mismatch]} in ${options.resume}`, true);
     if (cp.position.task !== t.name) validate.fail(`a checkpoint of task '${t.name}'`, 'options.resume', `task '${cp.position.task}' in ${options.resume}`, true);
-    const cpSampler = cp.position.options?.sampler;
+    // Checkpoints written before the sampler was recorded drew their noise with box-muller (then the only sampler).
+    const cpSampler = cp.position.options?.sampler ?? (t.sampler !== undefined ? 'box-muller' : undefined);
     if (cpSampler !== undefined && cpSampler !== t.sampler) validate.fail(`a checkpoint of task '${t.name}' with sampler '${t.sampler}'`, 'options.resume', `sampler '${String(cpSampler)}' in ${options.resume}`, true);
     if (cp.optimizer.kind !== o.optimizer) validate.fail(`a checkpoint made with optimizer '${o.optimizer}'`, 'options.resume', `'${cp.optimizer.kind}' in ${options.resume}`, true);
     for (const k of ['win', 'wrec', 'wout', 'bout'] as const) net.params[k].set(cp.network.params[k]);

@@ -93,7 +93,7 @@ export function addTaskOptions(cmd: Command, defaultTask?: TaskName): Command {
     .addOption(task)
     .option('--delay <steps>', 'delayed-xor: steps between the two cues (default: 700)', intArg(0))
     .option('--cue <steps>', 'delayed-xor: length of each cue window (default: 100)', intArg(1))
-    .addOption(new Option('--sampler <name>', "delayed-xor: normal sampler of the input noise (default: box-muller)").choices(TASK_SAMPLERS));
+    .addOption(new Option('--sampler <name>', "delayed-xor: normal sampler of the input noise (default: fast)").choices(TASK_SAMPLERS));
 }
 
 export interface TaskChoice {

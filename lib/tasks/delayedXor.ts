@@ -4,9 +4,10 @@
  * bit is 1; Gaussian noise (std 0.01) on every input. Label 1 when the bits are equal, else 0; `xent-last`.
  * Bump over a cue window of length L: 2·exp(-u²/(2·(L/4)²)) + 0.02 with u = linspace(-L/2, L/2, L) (L = 100 in the paper).
  *
- * `sampler` picks the normal deviates of the noise: 'box-muller' (the default, Random.normal, what the published
- * numbers were made with) or 'fast' (fastNormal.ts: a ziggurat, drawn natively when the addon is loaded, in
- * TypeScript otherwise, bit-identical either way). Both draw the bits the same way, so only the noise differs.
+ * `sampler` picks the normal deviates of the noise: 'fast' (the default since 0.1: fastNormal.ts, a ziggurat, drawn
+ * natively when the addon is loaded, in TypeScript otherwise, bit-identical either way) or 'box-muller'
+ * (Random.normal, the default before; runs recorded without a sampler re-run with it). Both draw the bits the same
+ * way, so only the noise differs.
  */
 import { Random, STREAMS } from '../random';
 import type { Batch } from '../types';
@@ -24,7 +25,7 @@ export interface DelayedXorOptions {
   delaySteps?: number;
   /** Standard deviation of the input noise (default 0.01). */
   noise?: number;
-  /** Normal sampler of the noise: 'box-muller' (default) or 'fast' (see the file header). */
+  /** Normal sampler of the noise: 'fast' (default) or 'box-muller' (see the file header). */
   sampler?: TaskSampler;
 }
 
@@ -48,7 +49,7 @@ export function delayedXor(options: DelayedXorOptions = {}): DelayedXorTask {
   const delay = o.delaySteps === undefined ? 700 : validate.integer(o.delaySteps, 'options.delaySteps', 0, 100_000_000);
   // Inputs are float32 and a normal draw reaches ±6σ: a larger noise than this would only drown the cues in overflow.
   const noise = o.noise === undefined ? 0.01 : validate.numberInRange(o.noise, 'options.noise', 0, MAX_NOISE, `a number between 0 and ${MAX_NOISE}`);
-  const sampler = o.sampler === undefined ? 'box-muller' : validate.oneOf(o.sampler, 'options.sampler', TASK_SAMPLERS);
+  const sampler = o.sampler === undefined ? 'fast' : validate.oneOf(o.sampler, 'options.sampler', TASK_SAMPLERS);
   const steps = 2 * cue + delay;
   const bump = new Float64Array(cue);
   const width = cue / 4;

@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Network, tasks, train, type CurvePoint, type TrainCallOptions } from '../../lib/index';
 import { sampleOffThread } from '../../lib/tasks/nativeSampler';
+import { loadCheckpoint, saveCheckpoint } from '../../lib/checkpoint';
 
 const fast = tasks.delayedXor({ cueSteps: 10, delaySteps: 20, sampler: 'fast' });
 const small = (seed = 1): Network => Network.create({ nIn: 2, nRec: 30, nOut: 2, seed, tau: 20 });
@@ -27,7 +28,7 @@ describe('train() with the fast sampler', () => {
     assert.deepEqual(withoutTime(r1.curve), withoutTime(r2.curve));
     assert.equal(a.config.sampler, 'fast');
     assert.deepEqual(withoutTime(a.curve), withoutTime(b.curve));
-    const old = await train(small(), tasks.delayedXor({ cueSteps: 10, delaySteps: 20 }), { ...BASE, backend: 'native' });
+    const old = await train(small(), tasks.delayedXor({ cueSteps: 10, delaySteps: 20, sampler: 'box-muller' }), { ...BASE, backend: 'native' });
     assert.equal(old.config.sampler, 'box-muller');
     assert.notDeepEqual(withoutTime(a.curve), withoutTime(old.curve));
     assert.notEqual(a.curve[0].loss, a.final!.loss, 'the network learned something');
@@ -59,10 +60,27 @@ describe('train() with the fast sampler', () => {
     }), { name: 'AbortError' });
     const resumed = await train(small(7), fast, { ...native, resume: file });
     assert.deepEqual(withoutTime(resumed.curve), withoutTime(straight.curve));
-    await assert.rejects(train(small(), tasks.delayedXor({ cueSteps: 10, delaySteps: 20 }), { ...BASE, resume: file }), {
+    await assert.rejects(train(small(), tasks.delayedXor({ cueSteps: 10, delaySteps: 20, sampler: 'box-muller' }), { ...BASE, resume: file }), {
       name: 'ModpropError',
       message: `Expected a checkpoint of task 'delayed-xor' with sampler 'box-muller' for options.resume but received sampler 'fast' in ${file}`,
     });
+  });
+
+  it('reads a checkpoint that predates the recorded sampler as box-muller (then the only sampler)', async () => {
+    const file = path.join(tmp, 'old.json');
+    const boxMuller = tasks.delayedXor({ cueSteps: 10, delaySteps: 20, sampler: 'box-muller' });
+    await train(small(), boxMuller, { ...BASE, iterations: 10, checkpoint: file, checkpointEvery: 10 });
+    const cp = loadCheckpoint(file);
+    assert.equal(cp.position.options.sampler, 'box-muller');
+    delete cp.position.options.sampler;
+    saveCheckpoint(file, cp);
+    await assert.rejects(train(small(), tasks.delayedXor({ cueSteps: 10, delaySteps: 20 }), { ...BASE, iterations: 20, resume: file }), {
+      name: 'ModpropError',
+      message: `Expected a checkpoint of task 'delayed-xor' with sampler 'fast' for options.resume but received sampler 'box-muller' in ${file}`,
+    });
+    const resumed = await train(small(), boxMuller, { ...BASE, iterations: 20, resume: file });
+    const straight = await train(small(), boxMuller, { ...BASE, iterations: 20 });
+    assert.deepEqual(withoutTime(resumed.curve), withoutTime(straight.curve));
   });
 
   it('calls a replaced sample function rather than the native twin of the original', async () => {
@@ -79,7 +97,7 @@ describe('train() with the fast sampler', () => {
     try {
       for (const engine of ['', 'reference']) {
         process.env.MODPROP_BACKEND = engine;
-        for (const o of [{}, { sampler: 'fast' as const }, { noise: 0, cueSteps: 3, delaySteps: 1 }, { noise: 5, sampler: 'fast' as const }]) {
+        for (const o of [{}, { sampler: 'box-muller' as const }, { sampler: 'fast' as const }, { noise: 0, cueSteps: 3, delaySteps: 1 }, { noise: 5, sampler: 'fast' as const }]) {
           const t = tasks.delayedXor(o);
           for (const seed of [0, 5, 2 ** 40]) {
             const off = await sampleOffThread(t.sample, 6, seed);

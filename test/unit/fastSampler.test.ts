@@ -132,9 +132,11 @@ describe('fast sampler', () => {
 
   it('keeps the bits of box-muller and changes only the noise', () => {
     const fast = tasks.delayedXor({ sampler: 'fast' });
-    const old = tasks.delayedXor();
+    const old = tasks.delayedXor({ sampler: 'box-muller' });
     assert.equal(old.sampler, 'box-muller');
     assert.equal(fast.sampler, 'fast');
+    assert.equal(tasks.delayedXor().sampler, 'fast', "the default is 'fast'");
+    assert.deepEqual(tasks.delayedXor().sample(8, 42), fast.sample(8, 42), "the default draws what 'fast' draws");
     const a = fast.sample(8, 42);
     const b = old.sample(8, 42);
     assert.deepEqual(a.labels, b.labels);
@@ -142,7 +144,7 @@ describe('fast sampler', () => {
     assert.deepEqual(a, fast.sample(8, 42), 'same seed, same batch');
     assert.notDeepEqual(a.x, fast.sample(8, 43).x);
     // Without noise both samplers give the clean inputs, the same floats.
-    assert.deepEqual(tasks.delayedXor({ sampler: 'fast', noise: 0 }).sample(4, 9), tasks.delayedXor({ noise: 0 }).sample(4, 9));
+    assert.deepEqual(tasks.delayedXor({ sampler: 'fast', noise: 0 }).sample(4, 9), tasks.delayedXor({ sampler: 'box-muller', noise: 0 }).sample(4, 9));
     const seq = fast.sample(1, 42).x;
     assert.ok(seq.every(Number.isFinite));
   });

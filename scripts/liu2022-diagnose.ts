@@ -108,7 +108,7 @@ async function main(): Promise<void> {
   const big = task.sample(1024, deriveSeed(seed, BIG_EVAL_STREAM, iterations));
   const final1024 = metricsOf((await net.forwardAsync(big, { threads })).y, big, 2, task.loss);
   console.log(`final on 1024 sequences: loss ${final1024.loss.toFixed(4)} accuracy ${final1024.accuracy}`);
-  if (out) writeFileSync(out, JSON.stringify({ seed, variant, iterations, points, final1024 }, null, 1));
+  if (out) writeFileSync(out, JSON.stringify({ seed, variant, iterations, points, final1024 }) + "\n");
 }
 
 /** Their rewiring step after Adam: dead stays dead, L1 on the connected, reconnect beyond 1 % disconnected. */

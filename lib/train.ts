@@ -25,8 +25,9 @@ import { networkRecord } from './runRecord';
 import { threadCount } from './threads';
 import { NonFiniteForwardError } from './resultChecks';
 
-const TRAIN_STREAM = 1;
-const EVAL_STREAM = 2;
+/** Random streams of the training and evaluation batches (deriveSeed(seed, stream, iteration)). */
+export const TRAIN_STREAM = 1;
+export const EVAL_STREAM = 2;
 
 const OPTION_KEYS = ['rule', 'feedback', 'mu', 'online', 'window', 'learningSignal', 'optimizer', 'lr', 'lrDecay',
   'lrDecayEvery', 'l2', 'iterations', 'batchSize', 'evalEvery', 'evalBatchSize', 'seed', 'backend', 'signal',

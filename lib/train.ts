@@ -134,21 +134,9 @@ export async function train(net: Network, task: Task, options: TrainCallOptions)
   const rule = validate.ruleConfigOf(o.rule);
   const config = describeRun(o, net, t);
 
-  let optimizer: OptimizerState = createOptimizer(o.optimizer, net.params);
-  let position: TrainingPosition = { iteration: 0, task: t.name, curve: [], elapsedMs: 0, pendingLoss: 0, pendingCount: 0, options: config };
-  if (options.resume !== undefined) {
-    const cp = loadCheckpoint(options.resume);
-    const mismatch = (['nIn', 'nRec', 'nOut', 'nTypes'] as const).find((k) => cp.network[k] !== net[k]);
-    if (mismatch) validate.fail(`a checkpoint of a network with ${mismatch} = ${net[mismatch]}`, 'options.resume', `${mismatch} = ${cp.network[mismatch]} in ${options.resume}`, true);
-    if (cp.position.task !== t.name) validate.fail(`a checkpoint of task '${t.name}'`, 'options.resume', `task '${cp.position.task}' in ${options.resume}`, true);
-    // Checkpoints written before the sampler was recorded drew their noise with box-muller (then the only sampler).
-    const cpSampler = cp.position.options?.sampler ?? (t.sampler !== undefined ? 'box-muller' : undefined);
-    if (cpSampler !== undefined && cpSampler !== t.sampler) validate.fail(`a checkpoint of task '${t.name}' with sampler '${t.sampler}'`, 'options.resume', `sampler '${String(cpSampler)}' in ${options.resume}`, true);
-    if (cp.optimizer.kind !== o.optimizer) validate.fail(`a checkpoint made with optimizer '${o.optimizer}'`, 'options.resume', `'${cp.optimizer.kind}' in ${options.resume}`, true);
-    for (const k of ['win', 'wrec', 'wout', 'bout'] as const) net.params[k].set(cp.network.params[k]);
-    optimizer = cp.optimizer;
-    position = { ...cp.position, options: config };
-  }
+  const { optimizer, position } = options.resume === undefined
+    ? { optimizer: createOptimizer(o.optimizer, net.params), position: { iteration: 0, task: t.name, curve: [], elapsedMs: 0, pendingLoss: 0, pendingCount: 0, options: config } }
+    : resumeFrom(options.resume, net, t, o, config);
   // Spiking networks run on the reference engine whatever the default (lib/neurons/engine.ts).
   const metadata = runMetadata({ engine: engineNameFor(net.config.neuron, o.backend ?? backend.name) });
   const result = (): TrainResult => ({ config, metadata, curve: position.curve, final: position.curve[position.curve.length - 1] });
@@ -159,6 +147,23 @@ export async function train(net: Network, task: Task, options: TrainCallOptions)
     if (err instanceof validate.ModpropError && !('result' in err)) Object.assign(err, { result: result() });
     throw err;
   }
+}
+
+/**
+ * The optimizer state and position of a checkpoint, after checking that it belongs to this network, task, sampler and
+ * optimizer; the network takes its parameters.
+ */
+function resumeFrom(file: string, net: Network, t: Task, o: Normalized, config: Record<string, unknown>): { optimizer: OptimizerState; position: TrainingPosition } {
+  const cp = loadCheckpoint(file);
+  const mismatch = (['nIn', 'nRec', 'nOut', 'nTypes'] as const).find((k) => cp.network[k] !== net[k]);
+  if (mismatch) validate.fail(`a checkpoint of a network with ${mismatch} = ${net[mismatch]}`, 'options.resume', `${mismatch} = ${cp.network[mismatch]} in ${file}`, true);
+  if (cp.position.task !== t.name) validate.fail(`a checkpoint of task '${t.name}'`, 'options.resume', `task '${cp.position.task}' in ${file}`, true);
+  // Checkpoints written before the sampler was recorded drew their noise with box-muller (then the only sampler).
+  const cpSampler = cp.position.options?.sampler ?? (t.sampler !== undefined ? 'box-muller' : undefined);
+  if (cpSampler !== undefined && cpSampler !== t.sampler) validate.fail(`a checkpoint of task '${t.name}' with sampler '${t.sampler}'`, 'options.resume', `sampler '${String(cpSampler)}' in ${file}`, true);
+  if (cp.optimizer.kind !== o.optimizer) validate.fail(`a checkpoint made with optimizer '${o.optimizer}'`, 'options.resume', `'${cp.optimizer.kind}' in ${file}`, true);
+  for (const k of PARAM_KEYS) net.params[k].set(cp.network.params[k]);
+  return { optimizer: cp.optimizer, position: { ...cp.position, options: config } };
 }
 
 interface RunState {
@@ -186,62 +191,23 @@ async function trainFrom(net: Network, t: Task, o: Normalized, options: TrainCal
     }
   };
 
-  // A custom task's batches are checked like a caller's (labels in range, targets finite) before any metric.
-  const taskBatch = (b: unknown, name: string): Batch => validate.batch(b, net, t.loss, name).batch;
-  // Evaluation runs off the JS thread (forwardAsync, into outputs reused all run); training waits for it, so no
-  // number changes.
-  const forwardY = evaluationForward(net, o.backend, o.threads);
-  const evaluate = async (iteration: number, lr: number): Promise<void> => {
-    const seed = deriveSeed(o.seed, EVAL_STREAM, iteration);
-    const drawn = sampleOffThread(t.sample, o.evalBatchSize, seed);
-    const batch = taskBatch(drawn ? await drawn : t.sample(o.evalBatchSize, seed), `task.sample(${o.evalBatchSize}, ${seed})`);
-    const m = metricsOf(await forwardY(batch), batch, net.nOut, t.loss);
-    const point: CurvePoint = {
-      iteration, loss: m.loss, ...(m.accuracy !== undefined ? { accuracy: m.accuracy } : {}),
-      ...(m.nmse !== undefined ? { nmse: m.nmse } : {}),
-      elapsedMs: elapsed(),
-    };
-    if (position.pendingCount > 0) point.trainLoss = position.pendingLoss / position.pendingCount;
-    if (t.heldOut) {
-      const held = taskBatch(t.heldOut(), 'task.heldOut()');
-      const h = metricsOf(await forwardY(held), held, net.nOut, t.loss);
-      point.testLoss = h.loss;
-      if (h.accuracy !== undefined) point.testAccuracy = h.accuracy;
-    }
-    position.curve.push(point);
-    position.pendingLoss = 0;
-    position.pendingCount = 0;
-    options.onProgress?.({ ...point, iterations: o.iterations, lr, final: iteration === o.iterations });
-  };
-
+  const taskBatch = batchChecker(net, t);
+  const evaluate = evaluator(net, t, o, options, position, elapsed, taskBatch);
   const tuning = o.l2 > 0 ? `options.lr (${o.lr}) or options.l2 (${o.l2})` : `options.lr (${o.lr})`;
   const lrAt = (iteration: number): number => o.lr * o.lrDecay ** Math.floor((iteration - 1) / o.lrDecayEvery);
   if (position.iteration === 0 && position.curve.length === 0) await evaluate(0, lrAt(1));
 
-  // The next training batch is sampled while this iteration's gradient runs (batch seeds depend on the iteration
-  // only, so this changes no number), off the JS thread when the task's sample has a twin there (the built-in
-  // delayed XOR: 'fast' natively, Box–Muller on a worker thread), else on it. A sampling error waits in its promise
-  // and is thrown when its iteration starts.
-  const sampleTrain = async (it: number): Promise<Batch> => {
-    const seed = deriveSeed(o.seed, TRAIN_STREAM, it);
-    const b = sampleOffThread(t.sample, o.batchSize, seed);
-    return taskBatch(b ? await b : t.sample(o.batchSize, seed), `task.sample(${o.batchSize}, ${seed})`);
-  };
-  let prefetched: { iteration: number; batch: Promise<Batch> } | undefined;
+  const batches = trainingBatches(t, o, taskBatch);
   for (let it = position.iteration + 1; it <= o.iterations; it++) {
     if (options.signal?.aborted) throw Object.assign(abortError(options.signal), { result: result() });
     const lr = lrAt(it);
-    const batch = await (prefetched?.iteration === it ? prefetched.batch : sampleTrain(it));
-    prefetched = undefined;
+    const batch = await batches.take(it);
     let g;
     try {
       // The runner checks the filter's stability every call, in the engine that runs it (one algorithm per engine).
       runGradients ??= gradientRunner(net, batch, rule, { loss: t.loss, backend: o.backend, threads: o.threads }, 'options');
       const pending = runGradients(batch, options.signal);
-      if (it < o.iterations) {
-        prefetched = { iteration: it + 1, batch: sampleTrain(it + 1) };
-        prefetched.batch.catch(() => undefined); // handled when iteration it + 1 awaits it
-      }
+      if (it < o.iterations) batches.prefetch(it + 1);
       g = await pending;
     } catch (err) {
       if ((err as Error).name === 'AbortError') throw Object.assign(err as Error, { result: result() });
@@ -276,6 +242,69 @@ async function trainFrom(net: Network, t: Task, o: Normalized, options: TrainCal
   }
   if (o.iterations === 0 || position.iteration < o.iterations) save();
   return result();
+}
+
+/** A custom task's batches are checked like a caller's (labels in range, targets finite) before any metric. */
+function batchChecker(net: Network, t: Task): (b: unknown, name: string) => Batch {
+  return (b, name) => validate.batch(b, net, t.loss, name).batch;
+}
+
+/**
+ * The evaluation of iteration `iteration`: a fresh batch (and the task's held-out set) through the network, one curve
+ * point, onProgress. It runs off the JS thread (forwardAsync, into outputs reused all run); training waits for it,
+ * so no number changes.
+ */
+function evaluator(net: Network, t: Task, o: Normalized, options: TrainCallOptions, position: TrainingPosition, elapsed: () => number,
+  taskBatch: (b: unknown, name: string) => Batch): (iteration: number, lr: number) => Promise<void> {
+  const forwardY = evaluationForward(net, o.backend, o.threads);
+  return async (iteration, lr) => {
+    const seed = deriveSeed(o.seed, EVAL_STREAM, iteration);
+    const drawn = sampleOffThread(t.sample, o.evalBatchSize, seed);
+    const batch = taskBatch(drawn ? await drawn : t.sample(o.evalBatchSize, seed), `task.sample(${o.evalBatchSize}, ${seed})`);
+    const m = metricsOf(await forwardY(batch), batch, net.nOut, t.loss);
+    const point: CurvePoint = {
+      iteration, loss: m.loss, ...(m.accuracy !== undefined ? { accuracy: m.accuracy } : {}),
+      ...(m.nmse !== undefined ? { nmse: m.nmse } : {}),
+      elapsedMs: elapsed(),
+    };
+    if (position.pendingCount > 0) point.trainLoss = position.pendingLoss / position.pendingCount;
+    if (t.heldOut) {
+      const held = taskBatch(t.heldOut(), 'task.heldOut()');
+      const h = metricsOf(await forwardY(held), held, net.nOut, t.loss);
+      point.testLoss = h.loss;
+      if (h.accuracy !== undefined) point.testAccuracy = h.accuracy;
+    }
+    position.curve.push(point);
+    position.pendingLoss = 0;
+    position.pendingCount = 0;
+    options.onProgress?.({ ...point, iterations: o.iterations, lr, final: iteration === o.iterations });
+  };
+}
+
+/**
+ * The training batches: iteration it's batch comes from seed (o.seed, TRAIN_STREAM, it), so drawing the next one
+ * while this iteration's gradient runs (`prefetch`) changes no number. It is drawn off the JS thread when the task's
+ * sample has a twin there (the built-in delayed XOR: 'fast' natively, Box–Muller on a worker thread), else on it. A
+ * sampling error waits in its promise and is thrown when its iteration `take`s it.
+ */
+function trainingBatches(t: Task, o: Normalized, taskBatch: (b: unknown, name: string) => Batch): { take(it: number): Promise<Batch>; prefetch(it: number): void } {
+  const sample = async (it: number): Promise<Batch> => {
+    const seed = deriveSeed(o.seed, TRAIN_STREAM, it);
+    const b = sampleOffThread(t.sample, o.batchSize, seed);
+    return taskBatch(b ? await b : t.sample(o.batchSize, seed), `task.sample(${o.batchSize}, ${seed})`);
+  };
+  let prefetched: { iteration: number; batch: Promise<Batch> } | undefined;
+  return {
+    take(it) {
+      const batch = prefetched?.iteration === it ? prefetched.batch : sample(it);
+      prefetched = undefined;
+      return batch;
+    },
+    prefetch(it) {
+      prefetched = { iteration: it, batch: sample(it) };
+      prefetched.batch.catch(() => undefined); // handled when iteration it takes it
+    },
+  };
 }
 
 function snapshotParams(net: Network): Params {

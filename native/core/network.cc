@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "kernels.h"
+#include "spiking.h"
 #include "step.h"
 
 namespace modprop {
@@ -111,6 +112,7 @@ void forward(const Dims& dims, const ModelView<Real>& view, const Real* x, Real*
              ThreadPool& pool) {
   const Sizes sizes = validateDims(dims, false);
   validateModel(dims, view, false);
+  validateNeuron(view);
   if (x == nullptr || v == nullptr || z == nullptr || y == nullptr)
     throw Error("Expected arrays for x, v, z and y but received null");
   requireFinite(x, sizes.input, "x");
@@ -123,6 +125,7 @@ void forward(const Dims& dims, const ModelView<Real>& view, const Real* x, Real*
   pool.parallelFor(chunks, [&](int c) {
     const int b0 = int(std::int64_t(dims.batch) * c / chunks), b1 = int(std::int64_t(dims.batch) * (c + 1) / chunks);
     const int rows = b1 - b0;
+    if (m.neuron != Neuron::Rate) return spikingForward(m, x, b0, rows, v, z, y);  // spiking.cc
     const std::ptrdiff_t base = std::ptrdiff_t(b0) * steps;
     std::vector<Real> yBlock(std::size_t(rows) * k);  // the block's y_t, one product per step rather than one per row
     for (int t = 0; t < steps; t++) {

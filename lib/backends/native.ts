@@ -47,11 +47,7 @@ function header(net: NetworkLike, batch: Batch, rule: NormalizedRule | null, los
     // The constants lib/reference/spiking uses (net.alpha is already exp(−dt/τ_m)); native/core/spiking.cc.
     const k = spikingConstants(neuron, net.config.dt ?? 1);
     ints[JOB_INTS.refractory] = k.refractory;
-    floats[JOB_FLOATS.rho] = k.rho;
-    floats[JOB_FLOATS.beta] = k.beta;
-    floats[JOB_FLOATS.vth] = k.vth;
-    floats[JOB_FLOATS.dampening] = k.dampening;
-    floats[JOB_FLOATS.kappa] = k.kappa;
+    for (const key of ['rho', 'beta', 'vth', 'dampening', 'kappa'] as const) floats[JOB_FLOATS[key]] = k[key];
   }
   if (rule) {
     ints[JOB_INTS.rule] = RULE_IDS[rule.rule];

@@ -29,16 +29,23 @@ bool fused(const Model<double>&, int, const double*, std::ptrdiff_t, const doubl
 }  // namespace
 
 template <typename Real>
+void synapticInput(const Model<Real>& m, int rows, const Real* x, std::ptrdiff_t ldx, const Real* zPrev,
+                   std::ptrdiff_t ldPrev, Real* out, std::ptrdiff_t ld) {
+  const int n = m.d.nRec;
+  if (zPrev != nullptr) {
+    kernels::matmul<Real>(rows, n, n, zPrev, ldPrev, m.wrec, n, out, ld, false);
+    kernels::matmul<Real>(rows, n, m.d.nIn, x, ldx, m.win, n, out, ld, true);
+  } else {
+    kernels::matmul<Real>(rows, n, m.d.nIn, x, ldx, m.win, n, out, ld, false);
+  }
+}
+
+template <typename Real>
 void networkStep(const Model<Real>& m, int rows, const Real* x, std::ptrdiff_t ldx, const Real* vPrev,
                  const Real* zPrev, std::ptrdiff_t ldPrev, Real* v, Real* z, std::ptrdiff_t ld) {
   if (fused(m, rows, x, ldx, vPrev, zPrev, ldPrev, v, z, ld)) return;
   const int n = m.d.nRec;
-  if (zPrev != nullptr) {
-    kernels::matmul<Real>(rows, n, n, zPrev, ldPrev, m.wrec, n, v, ld, false);
-    kernels::matmul<Real>(rows, n, m.d.nIn, x, ldx, m.win, n, v, ld, true);
-  } else {
-    kernels::matmul<Real>(rows, n, m.d.nIn, x, ldx, m.win, n, v, ld, false);
-  }
+  synapticInput(m, rows, x, ldx, zPrev, ldPrev, v, ld);
   const Real alpha = m.alpha, leak = m.leak, thr = m.threshold;
   for (int r = 0; r < rows; r++) {
     Real* vr = v + r * ld;
@@ -147,6 +154,8 @@ void forward(const Dims& dims, const ModelView<Real>& view, const Real* x, Real*
 }
 
 #define MODPROP_INSTANTIATE(Real)                                                                                  \
+  template void synapticInput<Real>(const Model<Real>&, int, const Real*, std::ptrdiff_t, const Real*,            \
+                                    std::ptrdiff_t, Real*, std::ptrdiff_t);                                       \
   template void networkStep<Real>(const Model<Real>&, int, const Real*, std::ptrdiff_t, const Real*, const Real*, \
                                   std::ptrdiff_t, Real*, Real*, std::ptrdiff_t);                                  \
   template double outputError<Real>(const Model<Real>&, const BatchView<Real>&, int, int, int, const Real*,       \

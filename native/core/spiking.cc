@@ -68,13 +68,7 @@ template <typename Real>
 void step(const Model<Real>& m, const Constants<Real>& k, State<Real>& s, int rows, const Real* x, std::ptrdiff_t ldx,
           const Real* vPrev, const Real* zPrev, std::ptrdiff_t ldPrev, Real* v, Real* z, std::ptrdiff_t ld, Real* psi) {
   const int n = m.d.nRec;
-  // v ← x_t @ Win + z_{t-1} @ Wrec, as networkStep's plain path.
-  if (zPrev != nullptr) {
-    kernels::matmul<Real>(rows, n, n, zPrev, ldPrev, m.wrec, n, v, ld, false);
-    kernels::matmul<Real>(rows, n, m.d.nIn, x, ldx, m.win, n, v, ld, true);
-  } else {
-    kernels::matmul<Real>(rows, n, m.d.nIn, x, ldx, m.win, n, v, ld, false);
-  }
+  synapticInput(m, rows, x, ldx, zPrev, ldPrev, v, ld);  // v ← x_t @ Win + z_{t-1} @ Wrec
   for (int r = 0; r < rows; r++) {
     Real* vr = v + r * ld;
     Real* zr = z + r * ld;

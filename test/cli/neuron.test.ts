@@ -15,13 +15,16 @@ describe('CLI --neuron', function () {
   // The child processes run with the default engine: native when the addon loads (lib/neurons/engine.ts routes
   // eprop online on alif there, and online ModProp on lif to the reference engine).
   const nativeDefault = 'addon' in loadAddon();
+  // `train` on a short delayed XOR with `args`; its run record.
+  const trainRecord = async (file: string, args: string[]): Promise<Record<string, any>> => {
+    const out = path.join(tmp, file);
+    const r = await cli(['train', '--task', 'delayed-xor', '--delay', '10', '--cue', '5', '--n-rec', '12', '--eval-every', '1', ...args, '--quiet', '--out', out]);
+    assert.equal(r.code, 0, r.stderr);
+    return JSON.parse(fs.readFileSync(out, 'utf8')) as Record<string, any>;
+  };
 
   it('train --neuron alif --rule eprop --online runs on the default engine (native runs it) and records the neuron', async () => {
-    const out = path.join(tmp, 'alif.json');
-    const r = await cli(['train', '--task', 'delayed-xor', '--delay', '10', '--cue', '5', '--n-rec', '12', '--iterations', '3', '--eval-every', '1',
-      '--rule', 'eprop', '--online', '--neuron', 'alif', '--quiet', '--out', out]);
-    assert.equal(r.code, 0, r.stderr);
-    const j = JSON.parse(fs.readFileSync(out, 'utf8'));
+    const j = await trainRecord('alif.json', ['--iterations', '3', '--rule', 'eprop', '--online', '--neuron', 'alif']);
     assert.equal(j.config.network.neuron.model, 'alif');
     assert.equal(j.config.network.neuron.beta, 0.07);
     const engine = nativeDefault ? 'native' : 'reference';
@@ -31,11 +34,7 @@ describe('CLI --neuron', function () {
   });
 
   it('train --neuron lif --rule modprop --online falls back to the reference engine, and the record says so', async () => {
-    const out = path.join(tmp, 'lif.json');
-    const r = await cli(['train', '--task', 'delayed-xor', '--delay', '10', '--cue', '5', '--n-rec', '12', '--iterations', '2', '--eval-every', '1',
-      '--rule', 'modprop', '--online', '--neuron', 'lif', '--quiet', '--out', out]);
-    assert.equal(r.code, 0, r.stderr);
-    const j = JSON.parse(fs.readFileSync(out, 'utf8'));
+    const j = await trainRecord('lif.json', ['--iterations', '2', '--rule', 'modprop', '--online', '--neuron', 'lif']);
     // The run's config and the summary line name the engine that ran it, not the default native one.
     assert.equal(j.metadata.engine, 'reference');
     assert.equal(j.config.engine, 'reference');

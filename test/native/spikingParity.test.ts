@@ -20,29 +20,14 @@ import { modelOf } from '../../lib/reference/model';
 import { runSpikingSequence } from '../../lib/reference/spiking/forward';
 import { RULE_NAMES } from '../../lib/rules';
 import * as validate from '../../lib/validate';
-import { MATRICES, assertBitIdentical, describeNative, makeBatch, norm, relNormError } from './common';
+import { MATRICES, NATIVE_RULES, assertBitIdentical, describeNative, makeBatch, norm, relNormError } from './common';
 
 const TOL = 1e-4;
 const LOSS_TOL = 1e-5;
 const MARGIN = 1e-4;
 
-/** Every configuration of the rules the native engine runs on spiking neurons (NATIVE_SPIKING), options varied. */
-const SPIKING_RULES: RuleConfig[] = [
-  { rule: 'bptt' },
-  { rule: 'tbptt', window: 7 },
-  { rule: 'tbptt', window: 1 },
-  { rule: 'eprop' },
-  { rule: 'eprop', online: true },
-  { rule: 'eprop', learningSignal: 'random' },
-  { rule: 'eprop', online: true, learningSignal: 'random' },
-  { rule: 'mdgl' },
-  { rule: 'mdgl', feedback: 'cell' },
-  { rule: 'mdgl', learningSignal: 'random' },
-  { rule: 'modprop' },
-  { rule: 'modprop', mu: 0 },
-  { rule: 'modprop', feedback: 'cell', mu: 0.5 },
-  { rule: 'modprop', learningSignal: 'random' },
-];
+/** The configurations of common.ts NATIVE_RULES that the native engine runs on spiking neurons (NATIVE_SPIKING). */
+const SPIKING_RULES: RuleConfig[] = NATIVE_RULES.filter((r) => nativeRuns({ model: 'lif' }, [validate.rule(r)]));
 
 interface Case {
   model: 'lif' | 'alif';

@@ -1,7 +1,7 @@
 /**
  * Which engine runs a spiking network, and which rules it can run. The native engine runs the forward pass of lif and
- * alif networks and the (rule, online) combinations of NATIVE_SPIKING (native/core/spiking.cc, whose checkSpikingRule
- * refuses the others with a ModpropError); every other combination runs on the reference engine, as before. Asking
+ * alif networks and the (neuron, rule, online) combinations of NATIVE_SPIKING (native/core/spiking.cc, whose
+ * checkSpikingRule refuses the others with a ModpropError); every other combination runs on the reference engine, as before. Asking
  * for the native engine explicitly for one of those is an error; the default choice falls back to the reference
  * engine (with a one-time notice).
  */
@@ -10,21 +10,27 @@ import { referenceEngine } from '../backends/reference';
 import type { RuleName } from '../rules';
 import { fail, type NormalizedNetworkConfig, type NormalizedRule } from '../validate';
 
-/** Per rule, the forms the native engine runs on lif and alif neurons (the same on both). */
-export const NATIVE_SPIKING: Readonly<Record<RuleName, { offline: boolean; online: boolean }>> = Object.freeze({
-  bptt: { offline: true, online: false },
-  tbptt: { offline: true, online: false },
-  rtrl: { offline: false, online: false },
-  eprop: { offline: true, online: true },
-  mdgl: { offline: true, online: false },
-  modprop: { offline: true, online: false },
-  rflo: { offline: false, online: false },
+type SpikingModel = 'lif' | 'alif';
+const BOTH: readonly SpikingModel[] = Object.freeze(['lif', 'alif'] as const);
+const NONE: readonly SpikingModel[] = Object.freeze([]);
+
+/** Per rule, the spiking models on which the native engine runs its offline and its online form. */
+export const NATIVE_SPIKING: Readonly<Record<RuleName, { offline: readonly SpikingModel[]; online: readonly SpikingModel[] }>> = Object.freeze({
+  bptt: { offline: BOTH, online: NONE },
+  tbptt: { offline: BOTH, online: NONE },
+  rtrl: { offline: NONE, online: NONE },
+  eprop: { offline: BOTH, online: BOTH },
+  mdgl: { offline: BOTH, online: NONE },
+  // Online ModProp has no form for alif (lib/reference/spiking/modpropOnline.ts); checkSpikingRule refuses it.
+  modprop: { offline: BOTH, online: ['lif'] },
+  rflo: { offline: NONE, online: NONE },
 });
 
 /** Whether the native engine runs every one of `rules` (none: the forward pass) on a network of this neuron. */
 export function nativeRuns(neuron: { model: string } | undefined, rules: readonly Pick<NormalizedRule, 'rule' | 'online'>[] = []): boolean {
   if (neuron === undefined || neuron.model === 'rate') return true;
-  return rules.every((r) => (r.online ? NATIVE_SPIKING[r.rule].online : NATIVE_SPIKING[r.rule].offline));
+  const model = neuron.model as SpikingModel;
+  return rules.every((r) => NATIVE_SPIKING[r.rule][r.online ? 'online' : 'offline'].includes(model));
 }
 
 let noticed = false;
@@ -46,8 +52,10 @@ export function engineForNeuron(engineFor: (r: EngineName | undefined) => Engine
 }
 
 function nativeSummary(): string {
+  const only = (models: readonly SpikingModel[]): string => (models.length === 1 ? ` (${models[0]})` : '');
   return (Object.keys(NATIVE_SPIKING) as RuleName[]).flatMap((r) => [
-    ...(NATIVE_SPIKING[r].offline ? [r] : []), ...(NATIVE_SPIKING[r].online ? [`${r} online`] : [])]).join(', ');
+    ...(NATIVE_SPIKING[r].offline.length ? [`${r}${only(NATIVE_SPIKING[r].offline)}`] : []),
+    ...(NATIVE_SPIKING[r].online.length ? [`${r} online${only(NATIVE_SPIKING[r].online)}`] : [])]).join(', ');
 }
 
 /**

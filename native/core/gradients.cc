@@ -84,7 +84,7 @@ FilterMatrices stableFilter(const Dims& dims, const ModelView<Real>& view, const
 template <typename Real>
 double runChunk(const Model<Real>& m, const BatchView<Real>& batch, const RuleSpec& rule, const FilterMatrices& filter,
                 int first, int rows, const GradAccumulator<Real>& a) {
-  if (m.neuron != Neuron::Rate) return spikingChunk(m, batch, rule, first, rows, a);
+  if (m.neuron != Neuron::Rate) return spikingChunk(m, batch, rule, filter, first, rows, a);
   if (rule.online) {
     std::unique_ptr<OnlineRule<Real>> online;  // null: e-prop
     if (rule.rule == Rule::Modprop) online = std::make_unique<ModpropFilter<Real>>(m, filter, rows);

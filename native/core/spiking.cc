@@ -15,6 +15,7 @@
 // Online e-prop (lib/reference/spiking/epropOnline.ts), per synapse p → j and sequence:
 //   ε^a_{pj,t} = ψ_{j,t-1} ε^v_{p,t-1} + (ρ − β ψ_{j,t-1}) ε^a_{pj,t-1},   ε^v_{p,t} = α ε^v_{p,t-1} + (1-α) pre_{p,t}
 //   ē_{pj,t} = κ ē_{pj,t-1} + ψ_{j,t} (ε^v_{p,t} − β ε^a_{pj,t}),          dW[p][j] += ē_{pj,t} (δ_t @ Fᵀ)_j
+// Online ModProp on LIF units (type feedback) adds the readout-filtered type credit of TypeCredit below.
 // The rate unit's fused kernel and its networkStep are not used: the step here is the plain product and a loop.
 #include "spiking.h"
 
@@ -22,6 +23,7 @@
 #include <cmath>
 #include <cstdio>
 #include <iterator>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -223,9 +225,100 @@ struct Traces {
   }
 };
 
+// Online ModProp's type filter on LIF units, made causal through the leaky readout (lib/reference/spiking/
+// modpropOnline.ts), for `pre` presynaptic units: per sequence and presynaptic unit p,
+//   R_{p,t} = R_{p,t-1} Φ + ε^v_{p,t-1} I_C,     Q_{p,i,t}[a] = κ Q_{p,i,t-1}[a] + ψ_{i,t} (Ψ R_{p,t})[a][type(i)],
+//   A[p][a] += Σ_i L_{i,t} Q_{p,i,t}[a],         and at the end dW[p][j] += A[p][type(j)],
+// on top of e-prop's Σ_t L_t ē_t. State (pre·C² + pre·N·C) per sequence, independent of T.
 template <typename Real>
-double onlineEprop(const Model<Real>& m, const BatchView<Real>& batch, int first, int rows,
-                   const GradAccumulator<Real>& acc) {
+struct TypeCredit {
+  int pre, n, c;
+  const int32_t* types;
+  std::vector<Real> phi, psiM;              // Φ, Ψ (C×C)
+  std::vector<Real> r, q, psiR, next, acc;  // rows×pre×C×C, rows×pre×C×N (a-major), C×C, C×C, pre×C (summed over rows)
+  // Q's units are kept grouped by type (a stable sort: units of type e at begin[e]..begin[e+1]), so that one pass
+  // over them updates Q[p][a][·] with one coefficient per type segment; ψ and L are gathered into that order.
+  std::vector<int32_t> order, begin;
+  std::vector<Real> sorted;  // ψ_t or L_t in that order
+  TypeCredit(int rows, int pre_, int n_, int c_, const FilterMatrices& f, const int32_t* types_)
+      : pre(pre_), n(n_), c(c_), types(types_), phi(f.phi.begin(), f.phi.end()), psiM(f.psi.begin(), f.psi.end()),
+        r(std::size_t(rows) * pre_ * c_ * c_, Real(0)), q(std::size_t(rows) * pre_ * c_ * n_, Real(0)),
+        psiR(std::size_t(c_) * c_), next(psiR.size()), acc(std::size_t(pre_) * c_, Real(0)), begin(c_ + 1, 0),
+        sorted(n_) {
+    for (int i = 0; i < n; i++) begin[types[i] + 1]++;
+    for (int e = 0; e < c; e++) begin[e + 1] += begin[e];
+    order.resize(n);
+    std::vector<int32_t> at(begin.begin(), begin.end() - 1);
+    for (int i = 0; i < n; i++) order[at[types[i]]++] = i;
+  }
+
+  void gather(const Real* values) {
+    for (int i = 0; i < n; i++) sorted[i] = values[order[i]];
+  }
+
+  // R ← R Φ + ε I for row `row`, from the presynaptic traces ε^v_{t-1} (length pre).
+  void advanceFilter(int row, const Real* eps) {
+    const std::size_t cc = std::size_t(c) * c;
+    for (int p = 0; p < pre; p++) {
+      Real* rp = r.data() + (std::size_t(row) * pre + p) * cc;
+      for (int a = 0; a < c; a++)
+        for (int d = 0; d < c; d++) {
+          Real s = a == d ? eps[p] : Real(0);
+          for (int k = 0; k < c; k++) s += rp[a * c + k] * phi[std::size_t(k) * c + d];
+          next[std::size_t(a) * c + d] = s;
+        }
+      std::copy(next.begin(), next.end(), rp);
+    }
+  }
+
+  // Q ← κ Q + ψ_i (Ψ R_p)[a][type(i)] for row `row`, with ψ_t of its N units.
+  void advanceQ(int row, const Real* psi, Real kappa) {
+    gather(psi);
+    const std::size_t cc = std::size_t(c) * c;
+    for (int p = 0; p < pre; p++) {
+      const Real* rp = r.data() + (std::size_t(row) * pre + p) * cc;
+      for (int a = 0; a < c; a++)
+        for (int e = 0; e < c; e++) {
+          Real s = 0;
+          for (int d = 0; d < c; d++) s += psiM[std::size_t(a) * c + d] * rp[d * c + e];
+          psiR[std::size_t(a) * c + e] = s;
+        }
+      Real* qp = q.data() + (std::size_t(row) * pre + p) * c * n;
+      for (int a = 0; a < c; a++) {
+        Real* qa = qp + std::size_t(a) * n;
+        for (int e = 0; e < c; e++) {
+          const Real w = psiR[std::size_t(a) * c + e];
+          for (int i = begin[e]; i < begin[e + 1]; i++) qa[i] = kappa * qa[i] + w * sorted[i];
+        }
+      }
+    }
+  }
+
+  // A[p][a] += Σ_i L_i Q[p][a][i] for row `row`.
+  void credit(int row, const Real* signal) {
+    gather(signal);
+    for (int p = 0; p < pre; p++) {
+      const Real* qp = q.data() + (std::size_t(row) * pre + p) * c * n;
+      for (int a = 0; a < c; a++) {
+        const Real* qa = qp + std::size_t(a) * n;
+        Real s = 0;
+        for (int i = 0; i < n; i++) s += sorted[i] * qa[i];
+        acc[std::size_t(p) * c + a] += s;
+      }
+    }
+  }
+
+  // dW[p][j] += A[p][type(j)]
+  void finish(Real* dW) const {
+    for (int p = 0; p < pre; p++)
+      for (int j = 0; j < n; j++) dW[std::size_t(p) * n + j] += acc[std::size_t(p) * c + types[j]];
+  }
+};
+
+// Online e-prop, and online ModProp (LIF, type feedback) when `filter` is given.
+template <typename Real>
+double online(const Model<Real>& m, const BatchView<Real>& batch, const FilterMatrices* filter, int first, int rows,
+              const GradAccumulator<Real>& acc) {
   const int steps = m.d.steps, n = m.d.nRec, nIn = m.d.nIn, kOut = m.d.nOut;
   const std::ptrdiff_t block = std::ptrdiff_t(rows) * n;
   const Constants<Real> k(m);
@@ -233,6 +326,11 @@ double onlineEprop(const Model<Real>& m, const BatchView<Real>& batch, int first
   Traces<Real> input(rows, nIn, n, adaptive), rec(rows, n, n, adaptive);
   std::vector<Real> x(std::size_t(rows) * nIn), v(2 * std::size_t(block)), z(2 * std::size_t(block), Real(0));
   std::vector<Real> psi(block), psiPrev(block, Real(0)), y(std::size_t(rows) * kOut), delta(y.size()), signal(block);
+  std::unique_ptr<TypeCredit<Real>> typeIn, typeRec;
+  if (filter != nullptr) {
+    typeIn = std::make_unique<TypeCredit<Real>>(rows, nIn, n, m.d.nTypes, *filter, m.types);
+    typeRec = std::make_unique<TypeCredit<Real>>(rows, n, n, m.d.nTypes, *filter, m.types);
+  }
   State<Real> s(rows, n);
   double loss = 0;
   for (int t = 0; t < steps; t++) {
@@ -248,8 +346,16 @@ double onlineEprop(const Model<Real>& m, const BatchView<Real>& batch, int first
     for (int r = 0; r < rows; r++) {
       const Real* pp = psiPrev.data() + r * n;
       const Real* pc = psi.data() + r * n;
+      if (typeIn) {
+        typeIn->advanceFilter(r, input.epsV.data() + std::ptrdiff_t(r) * nIn);
+        typeRec->advanceFilter(r, rec.epsV.data() + std::ptrdiff_t(r) * n);
+      }
       input.advance(k, r, x.data() + std::ptrdiff_t(r) * nIn, pp, pc);
       rec.advance(k, r, zp + std::ptrdiff_t(r) * n, pp, pc);
+      if (typeIn) {
+        typeIn->advanceQ(r, pc, k.kappa);
+        typeRec->advanceQ(r, pc, k.kappa);
+      }
     }
     std::copy(psi.begin(), psi.end(), psiPrev.begin());
     if (!hasOutputError(batch.loss, t, steps)) continue;
@@ -259,7 +365,15 @@ double onlineEprop(const Model<Real>& m, const BatchView<Real>& batch, int first
     for (int r = 0; r < rows; r++) {
       input.credit(r, signal.data() + r * n, acc.win);
       rec.credit(r, signal.data() + r * n, acc.wrec);
+      if (typeIn) {
+        typeIn->credit(r, signal.data() + r * n);
+        typeRec->credit(r, signal.data() + r * n);
+      }
     }
+  }
+  if (typeIn) {
+    typeIn->finish(acc.win);
+    typeRec->finish(acc.wrec);
   }
   return loss;
 }
@@ -299,10 +413,10 @@ void checkSpikingRule(Neuron neuron, const RuleSpec& rule) {
     case Rule::Mdgl: return;
     case Rule::Eprop: return;
     case Rule::Modprop:
-      if (!rule.online) return;
+      if (!rule.online || neuron == Neuron::Lif) return;  // online: type feedback (validateRule)
       throw Error(std::string("Expected online: false for rule.online of modprop on ") + name +
-                  " neurons on the native engine (online ModProp on spiking neurons runs on the reference engine) but "
-                  "received true");
+                  " neurons (online ModProp exists for rate and lif units: alif's adaptation makes the credit filter "
+                  "per unit, not per type) but received true");
     default:
       throw Error(std::string("Expected a rule the native engine runs on ") + name + " neurons (bptt, tbptt, eprop, " +
                   "mdgl, modprop) for rule.rule but received " + kRules[static_cast<int32_t>(rule.rule)].name);
@@ -330,17 +444,18 @@ void spikingForward(const Model<Real>& m, const Real* x, int b0, int rows, Real*
 }
 
 template <typename Real>
-double spikingChunk(const Model<Real>& m, const BatchView<Real>& batch, const RuleSpec& rule, int first, int rows,
-                    const GradAccumulator<Real>& acc) {
-  if (rule.online) return onlineEprop(m, batch, first, rows, acc);  // checkSpikingRule: e-prop is the only one
+double spikingChunk(const Model<Real>& m, const BatchView<Real>& batch, const RuleSpec& rule,
+                    const FilterMatrices& filter, int first, int rows, const GradAccumulator<Real>& acc) {
+  // checkSpikingRule: online means e-prop, or ModProp with type feedback on LIF units.
+  if (rule.online) return online(m, batch, rule.rule == Rule::Modprop ? &filter : nullptr, first, rows, acc);
   return offline(m, batch, rule, first, rows, acc);
 }
 
 #define MODPROP_INSTANTIATE(Real)                                                                                  \
   template void validateNeuron<Real>(const ModelView<Real>&);                                                     \
   template void spikingForward<Real>(const Model<Real>&, const Real*, int, int, Real*, Real*, Real*);             \
-  template double spikingChunk<Real>(const Model<Real>&, const BatchView<Real>&, const RuleSpec&, int, int,       \
-                                     const GradAccumulator<Real>&);
+  template double spikingChunk<Real>(const Model<Real>&, const BatchView<Real>&, const RuleSpec&,                \
+                                     const FilterMatrices&, int, int, const GradAccumulator<Real>&);
 MODPROP_INSTANTIATE(float)
 MODPROP_INSTANTIATE(double)
 #undef MODPROP_INSTANTIATE

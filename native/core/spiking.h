@@ -11,8 +11,8 @@ template <typename Real>
 void validateNeuron(const ModelView<Real>& view);
 
 // Whether the native engine runs this rule on spiking neurons (lib/neurons/engine.ts NATIVE_SPIKING is the same
-// list): bptt, tbptt, eprop (offline and online), mdgl, modprop offline (type and cell feedback). Not yet: online
-// ModProp (lif), rflo. Throws a modprop::Error naming rule.online or rule.rule for the others.
+// list): bptt, tbptt, eprop (offline and online), mdgl, modprop offline (type and cell feedback) and online (lif,
+// type feedback). Not: rtrl, rflo, online ModProp on alif. Throws a modprop::Error naming rule.online or rule.rule.
 void checkSpikingRule(Neuron neuron, const RuleSpec& rule);
 
 // The forward pass of sequences b0..b0+rows-1 into v (membrane), z (spikes), y (readout of ẑ), all [B][T][·].
@@ -20,9 +20,10 @@ template <typename Real>
 void spikingForward(const Model<Real>& m, const Real* x, int b0, int rows, Real* v, Real* z, Real* y);
 
 // One chunk of a gradient call (the rule checked by checkSpikingRule): offline rules leave dWrec and dWin without
-// the (1-α) factor, as offlineChunk; online e-prop's traces include it.
+// the (1-α) factor, as offlineChunk; the online rules' traces include it. `filter`: ModProp's Φ and Ψ (online
+// ModProp only).
 template <typename Real>
-double spikingChunk(const Model<Real>& m, const BatchView<Real>& batch, const RuleSpec& rule, int first, int rows,
-                    const GradAccumulator<Real>& acc);
+double spikingChunk(const Model<Real>& m, const BatchView<Real>& batch, const RuleSpec& rule,
+                    const FilterMatrices& filter, int first, int rows, const GradAccumulator<Real>& acc);
 
 }  // namespace modprop

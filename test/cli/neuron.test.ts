@@ -12,8 +12,8 @@ describe('CLI --neuron', function () {
   this.timeout(60_000);
   after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-  // The child processes run with the default engine: native when the addon loads (lib/neurons/engine.ts routes
-  // eprop online on alif there, and online ModProp on lif to the reference engine).
+  // The child processes run with the default engine: native when the addon loads (lib/neurons/engine.ts routes every
+  // rule that trains a spiking network there).
   const nativeDefault = 'addon' in loadAddon();
   // `train` on a short delayed XOR with `args`; its run record.
   const trainRecord = async (file: string, args: string[]): Promise<Record<string, any>> => {
@@ -33,8 +33,14 @@ describe('CLI --neuron', function () {
     assert.equal(j.curve.length, 4);
   });
 
-  it('train --neuron lif --rule modprop --online falls back to the reference engine, and the record says so', async () => {
+  it('train --neuron lif --rule modprop --online (a LIF-only online form) runs on the default engine too', async () => {
     const j = await trainRecord('lif.json', ['--iterations', '2', '--rule', 'modprop', '--online', '--neuron', 'lif']);
+    assert.equal(j.metadata.engine, nativeDefault ? 'native' : 'reference');
+    assert.equal(j.config.network.neuron.model, 'lif');
+  });
+
+  it('train --neuron lif --backend reference records the reference engine and one thread', async () => {
+    const j = await trainRecord('lif-ref.json', ['--iterations', '2', '--rule', 'bptt', '--neuron', 'lif', '--backend', 'reference']);
     // The run's config and the summary line name the engine that ran it, not the default native one.
     assert.equal(j.metadata.engine, 'reference');
     assert.equal(j.config.engine, 'reference');

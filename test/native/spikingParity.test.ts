@@ -26,8 +26,9 @@ const TOL = 1e-4;
 const LOSS_TOL = 1e-5;
 const MARGIN = 1e-4;
 
-/** The configurations of common.ts NATIVE_RULES that the native engine runs on spiking neurons (NATIVE_SPIKING). */
-const SPIKING_RULES: RuleConfig[] = NATIVE_RULES.filter((r) => nativeRuns({ model: 'lif' }, [validate.rule(r)]));
+/** The configurations of common.ts NATIVE_RULES that the native engine runs on lif or alif neurons (NATIVE_SPIKING). */
+const SPIKING_RULES: RuleConfig[] = NATIVE_RULES.filter((r) => nativeRuns({ model: 'lif' }, [validate.rule(r)]) || nativeRuns({ model: 'alif' }, [validate.rule(r)]));
+const runsOn = (model: 'lif' | 'alif') => (r: RuleConfig): boolean => nativeRuns({ model }, [validate.rule(r)]);
 
 interface Case {
   model: 'lif' | 'alif';
@@ -93,13 +94,15 @@ function compare(nat: GradientResult, ref: GradientResult, what: string): void {
 
 describeNative('spiking networks: native engine vs reference engine', () => {
   it('the rule list covers every combination NATIVE_SPIKING routes to native, and nothing else', () => {
-    const routed = new Set(SPIKING_RULES.map((r) => `${r.rule}${r.online ? ' online' : ''}`));
-    const expected = new Set<string>();
-    for (const r of RULE_NAMES) {
-      if (NATIVE_SPIKING[r].offline) expected.add(r);
-      if (NATIVE_SPIKING[r].online) expected.add(`${r} online`);
+    for (const model of ['lif', 'alif'] as const) {
+      const tested = new Set(SPIKING_RULES.filter((r) => nativeRuns({ model }, [validate.rule(r)])).map((r) => `${r.rule}${r.online ? ' online' : ''}`));
+      const expected = new Set<string>();
+      for (const r of RULE_NAMES) {
+        if (NATIVE_SPIKING[r].offline.includes(model)) expected.add(r);
+        if (NATIVE_SPIKING[r].online.includes(model)) expected.add(`${r} online`);
+      }
+      assert.deepEqual([...tested].sort(), [...expected].sort(), model);
     }
-    assert.deepEqual([...routed].sort(), [...expected].sort());
   });
 
   it('the native engine accepts exactly what lib/neurons/engine.ts routes to it (every rule, online or not, lif and alif)', () => {
@@ -148,7 +151,7 @@ describeNative('spiking networks: native engine vs reference engine', () => {
         for (const k of ['v', 'z', 'y'] as const) assert.ok(one[k].every((v, i) => Object.is(v, two[k][i])), `forward ${k}: threads 1 and 2 differ`);
       });
 
-      for (const rule of SPIKING_RULES) {
+      for (const rule of SPIKING_RULES.filter(runsOn(c.model))) {
         if (c.nTypes === 3 && rule.feedback === 'cell') continue;
         it(JSON.stringify(rule), () => {
           const ref = gradients(net, batch, rule, { backend: 'reference', loss: c.loss });
@@ -172,7 +175,7 @@ describeNative('spiking networks: native engine vs reference engine', () => {
   it('each thread count is deterministic (two runs, sync and async bit-identical); 1 and 2 threads agree to 1e-5', async () => {
     for (const model of ['lif', 'alif'] as const) {
       const { net, batch } = fixture({ model, loss: 'mse', seed: 8, nTypes: 3 });
-      for (const rule of SPIKING_RULES) {
+      for (const rule of SPIKING_RULES.filter(runsOn(model))) {
         const what = `${model} ${JSON.stringify(rule)}`;
         const one = gradients(net, batch, rule, { backend: 'native', loss: 'mse', threads: 1 });
         const two = gradients(net, batch, rule, { backend: 'native', loss: 'mse', threads: 2 });
@@ -183,12 +186,20 @@ describeNative('spiking networks: native engine vs reference engine', () => {
     }
   });
 
-  it('online e-prop equals offline e-prop on the native engine too (the same sum, forward in time)', () => {
+  it('online e-prop equals offline e-prop on the native engine too (the same sum, forward in time), and online ModProp offline ModProp on LIF', () => {
     for (const model of ['lif', 'alif'] as const) {
       const { net, batch } = fixture({ model, loss: 'mse', seed: 3, nTypes: 2 });
       const off = gradients(net, batch, { rule: 'eprop' }, { backend: 'native', loss: 'mse' });
       const on = gradients(net, batch, { rule: 'eprop', online: true }, { backend: 'native', loss: 'mse' });
       for (const k of MATRICES) assert.ok(relNormError(on.grads[k], off.grads[k]) <= TOL, `${model} ${k}`);
+    }
+    for (const c of [{ nTypes: 2, seed: 3 }, { nTypes: 3, seed: 8 }] as const) {
+      const { net, batch } = fixture({ model: 'lif', loss: 'xent-last', ...c });
+      const off = gradients(net, batch, { rule: 'modprop', mu: 0.3 }, { backend: 'native' });
+      const on = gradients(net, batch, { rule: 'modprop', mu: 0.3, online: true }, { backend: 'native' });
+      const eprop = gradients(net, batch, { rule: 'eprop' }, { backend: 'native' });
+      for (const k of MATRICES) assert.ok(relNormError(on.grads[k], off.grads[k]) <= TOL, `modprop C = ${c.nTypes} ${k}`);
+      assert.ok(relNormError(on.grads.wrec, eprop.grads.wrec) > 100 * TOL, 'online modprop equals eprop: the type filter adds nothing');
     }
   });
 

@@ -293,10 +293,12 @@ async function main(): Promise<void> {
     log(`\nend-to-end training iteration, ${threads} threads: train() ÷ its gradient, event-loop delay while training`);
     const end = watch('training iteration');
     // Every rule with the 'fast' sampler; Box–Muller (the default until the study is regenerated) for two of them.
-    const runs = [...JOBS.filter((j) => j.rule).map((j) => [j, 'fast'] as const),
-      ...JOBS.filter((j) => j.name === 'bptt' || j.name === 'modprop-online').map((j) => [j, 'box-muller'] as const)];
-    for (const [job, sampler] of runs) {
-      const t = await measureTraining(job, sampler, { nRec: PAPER.nRec, batch: PAPER.batch, threads, ...settings.train });
+    // Spiking rows beside them (docs/neurons.md): bptt and offline e-prop on lif and alif, the 'fast' sampler.
+    const runs = [...JOBS.filter((j) => j.rule).map((j) => [j, 'fast', undefined] as const),
+      ...JOBS.filter((j) => j.name === 'bptt' || j.name === 'modprop-online').map((j) => [j, 'box-muller', undefined] as const),
+      ...(['lif', 'alif'] as const).flatMap((neuron) => JOBS.filter((j) => j.name === 'bptt' || j.name === 'eprop').map((j) => [j, 'fast', neuron] as const))];
+    for (const [job, sampler, neuron] of runs) {
+      const t = await measureTraining(job, sampler, { nRec: PAPER.nRec, batch: PAPER.batch, threads, ...settings.train, ...(neuron ? { neuron } : {}) });
       train.push(t);
       log(trainRowLine(t));
     }

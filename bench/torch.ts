@@ -31,6 +31,6 @@ export function runTorchPeer(opts: { batch: number; steps: number; nRec: number;
 export function peerRatios(peer: TorchPeer | undefined, rows: TrainRow[]): { label: string; sampler: string; trainMs: number; ratio: number; goal: number }[] {
   if (!peer?.available) return [];
   const goals: Record<string, number> = { bptt: 10, 'modprop-online': 25 };
-  return rows.filter((t) => goals[t.job] !== undefined)
+  return rows.filter((t) => goals[t.job] !== undefined && t.neuron === undefined)
     .map((t) => ({ label: t.label, sampler: t.sampler, trainMs: t.medianMs, ratio: peer.bestMs / t.medianMs, goal: goals[t.job] }));
 }

@@ -9,6 +9,8 @@
  * Why not the freshly initialised network: the kernels skip ReLU zeros (and online ModProp's filter and MDGL see the
  * weights), so the cost of a gradient moves as training changes the activity; timing it on an untrained network
  * compared the iterations with a gradient they never computed.
+ *
+ * Spiking rows (`neuron`: lif, alif; docs/neurons.md) time the same on a network of those neurons, beside the rate rows.
  */
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { Network, gradientsAsync, tasks, train } from '../lib/index';
@@ -22,6 +24,8 @@ export interface EventLoopDelay { p50: number; p99: number; max: number }
 export interface TrainRow {
   job: Job['name'];
   label: string;
+  /** A spiking network's neuron model (lib/neurons); absent for the rate unit. */
+  neuron?: 'lif' | 'alif';
   sampler: TaskSampler;
   threads: number;
   /** train()'s marginal ms per iteration (median of `runsMs`). */
@@ -39,11 +43,11 @@ export interface TrainRow {
   long: number;
 }
 
-export interface TrainPhaseOptions { nRec: number; batch: number; short: number; long: number; repeats: number; gradientCalls: number; threads: number }
+export interface TrainPhaseOptions { nRec: number; batch: number; short: number; long: number; repeats: number; gradientCalls: number; threads: number; neuron?: 'lif' | 'alif' }
 
 export async function measureTraining(job: Job, sampler: TaskSampler, o: TrainPhaseOptions): Promise<TrainRow> {
   const task = tasks.delayedXor({ sampler });
-  const fresh = (): Network => Network.create({ nIn: task.nIn, nRec: o.nRec, nOut: task.nOut, seed: 1 });
+  const fresh = (): Network => Network.create({ nIn: task.nIn, nRec: o.nRec, nOut: task.nOut, seed: 1, ...(o.neuron ? { neuron: { model: o.neuron } } : {}) });
   const trainBatch = (iteration: number) => task.sample(o.batch, deriveSeed(1, TRAIN_STREAM, iteration));
   // Median of back-to-back gradientsAsync calls on `net` with one batch (after one untimed call).
   const gradientMedian = async (net: Network, iteration: number): Promise<number> => {
@@ -95,7 +99,7 @@ export async function measureTraining(job: Job, sampler: TaskSampler, o: TrainPh
     max: Math.max(...watched.map((w) => w.max)),
   };
   return {
-    job: job.name, label: job.label, sampler, threads: o.threads, medianMs, runsMs: perIteration, gradientMs, gradientFreshMs, ratio: medianMs / gradientMs,
+    job: job.name, label: o.neuron ? `${job.label}, ${o.neuron}` : job.label, ...(o.neuron ? { neuron: o.neuron } : {}), sampler, threads: o.threads, medianMs, runsMs: perIteration, gradientMs, gradientFreshMs, ratio: medianMs / gradientMs,
     eventLoop, short: o.short, long: o.long,
   };
 }

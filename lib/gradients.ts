@@ -43,10 +43,10 @@ export function checkRuleStability(net: Network, rule: validate.NormalizedRule, 
 }
 
 /** The options object (only `keys`), the batch, the engine and the thread count of one call. */
-function prepareCall(n: Network, batch: unknown, o: Record<string, unknown>): PreparedCall {
+function prepareCall(n: Network, batch: unknown, o: Record<string, unknown>, rules: readonly validate.NormalizedRule[]): PreparedCall {
   const b = validate.batch(batch, n, o.loss as LossName | undefined);
   const requested = o.backend === undefined ? undefined : validate.oneOf(o.backend, 'options.backend', ['native', 'reference'] as const);
-  const engine = engineForNeuron(engineFor, requested, n.config);
+  const engine = engineForNeuron(engineFor, requested, n.config, rules);
   const threads = o.threads === undefined ? undefined : threadCount(o.threads, 'options.threads');
   return { engine, net: n, batch: b.batch, loss: b.loss, threads };
 }
@@ -68,7 +68,7 @@ function prepare(net: unknown, batch: unknown, rule: unknown, options: unknown, 
   const o = options === undefined ? {} : validate.plainObject(options, 'options');
   validate.knownKeys(o, 'options', keys);
   const r = validate.rule(rule, 'rule');
-  const call = prepareCall(n, batch, o);
+  const call = prepareCall(n, batch, o, [r]);
   checkRuleFor(call, r, 'rule');
   return { call, rule: r };
 }
@@ -121,7 +121,7 @@ export function gradientRunner(net: Network, first: Batch, rule: RuleConfig, opt
   ruleName = 'rule'): (batch: Batch, signal?: AbortSignal) => Promise<GradientResult> {
   const n = network(net);
   const r = validate.rule(rule, ruleName);
-  const call = prepareCall(n, first, options as Record<string, unknown>);
+  const call = prepareCall(n, first, options as Record<string, unknown>, [r]);
   checkRuleFor(call, r, ruleName);
   return async (batch, signal) => {
     if (call.engine.name !== 'native') checkRuleStability(n, r, `${ruleName}.mu`);
@@ -147,7 +147,7 @@ export function alignment(net: Network, batch: Batch, rules: RuleConfig[], optio
   normalized.forEach((r, i) => checkRuleStability(n, r, `rules[${i}].mu`));
   const o = options === undefined ? {} : validate.plainObject(options, 'options');
   validate.knownKeys(o, 'options', ['loss', 'backend', 'threads']);
-  const call = prepareCall(n, batch, o);
+  const call = prepareCall(n, batch, o, [validate.rule({ rule: 'bptt' }), ...normalized]);
   normalized.forEach((r, i) => checkRuleFor(call, r, `rules[${i}]`, false));
   const run = (r: validate.NormalizedRule): Params => checkFinite(call.engine.gradients(n, call.batch, r, call.loss, call.threads), n).grads;
   const reference = run(validate.rule({ rule: 'bptt' }));

@@ -138,7 +138,7 @@ export async function train(net: Network, task: Task, options: TrainCallOptions)
     ? { optimizer: createOptimizer(o.optimizer, net.params), position: { iteration: 0, task: t.name, curve: [], elapsedMs: 0, pendingLoss: 0, pendingCount: 0, options: config } }
     : resumeFrom(options.resume, net, t, o, config);
   // Spiking networks run on the reference engine whatever the default (lib/neurons/engine.ts).
-  const metadata = runMetadata({ engine: engineNameFor(net.config.neuron, o.backend ?? backend.name) });
+  const metadata = runMetadata({ engine: engineNameFor(net.config.neuron, o.backend ?? backend.name, [o.rule]) });
   const result = (): TrainResult => ({ config, metadata, curve: position.curve, final: position.curve[position.curve.length - 1] });
   try {
     return await trainFrom(net, t, o, options, { rule, optimizer, position, result });
@@ -256,7 +256,7 @@ function batchChecker(net: Network, t: Task): (b: unknown, name: string) => Batc
  */
 function evaluator(net: Network, t: Task, o: Normalized, options: TrainCallOptions, position: TrainingPosition, elapsed: () => number,
   taskBatch: (b: unknown, name: string) => Batch): (iteration: number, lr: number) => Promise<void> {
-  const forwardY = evaluationForward(net, o.backend, o.threads);
+  const forwardY = evaluationForward(net, o.rule, o.backend, o.threads);
   return async (iteration, lr) => {
     const seed = deriveSeed(o.seed, EVAL_STREAM, iteration);
     const drawn = sampleOffThread(t.sample, o.evalBatchSize, seed);

@@ -10,13 +10,14 @@ import { engineForNeuron } from './neurons/engine';
 import type { Network } from './network';
 import { checkedForwardAsync } from './resultChecks';
 import type { Batch, ForwardResult } from './types';
+import type { NormalizedRule } from './validate';
 
-export function evaluationForward(net: Network, backend: 'native' | 'reference' | undefined, threads: number | undefined): (batch: Batch) => Promise<Float32Array> {
+export function evaluationForward(net: Network, rule: NormalizedRule, backend: 'native' | 'reference' | undefined, threads: number | undefined): (batch: Batch) => Promise<Float32Array> {
   // A spiking network evaluates on the engine its gradients run on (lib/neurons/engine.ts).
-  const engine = engineForNeuron(engineFor, backend, net.config);
+  const engine = engineForNeuron(engineFor, backend, net.config, [rule]);
   const outputs = new Map<number, ForwardResult>(); // by B·T: the evaluation batch and the held-out set
   return async (batch) => {
-    if (!engine.forwardAsyncInto) return (await net.forwardAsync(batch, { backend, threads })).y;
+    if (!engine.forwardAsyncInto) return (await net.forwardAsync(batch, { backend: engine.name, threads })).y;
     const size = batch.batchSize * batch.steps;
     let out = outputs.get(size);
     if (!out) {

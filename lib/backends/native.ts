@@ -4,10 +4,11 @@
  * tables of lib/contract.ts; input errors from the core come back with code MODPROP_INVALID and become ModpropError.
  */
 import {
-  FEEDBACK_IDS, FORWARD_ARRAYS, GRADIENT_ARRAYS, JOB_FLOATS, JOB_INTS, LEARNING_SIGNAL_IDS, LOSS_IDS, RULE_IDS,
+  FEEDBACK_IDS, FORWARD_ARRAYS, GRADIENT_ARRAYS, JOB_FLOATS, JOB_INTS, LEARNING_SIGNAL_IDS, LOSS_IDS, NEURON_IDS, RULE_IDS,
   type LossName,
 } from '../contract';
 import { loadAddon, type NativeAddon } from '../native/addon';
+import { spikingConstants } from '../neurons/neuron';
 import type { NetworkLike } from '../reference/model';
 import type { Batch, ForwardResult, GradientResult, Params } from '../types';
 import { ModpropError, type NormalizedRule } from '../validate';
@@ -28,8 +29,6 @@ export interface NativeCandidate {
 }
 
 function header(net: NetworkLike, batch: Batch, rule: NormalizedRule | null, loss: LossName, threads: number | undefined): { ints: Int32Array; floats: Float64Array } {
-  // The C++ core has rate units only: a spiking network reaching it would run as a rate network (lib/neurons/engine.ts routes it away).
-  if (net.config.neuron) throw new ModpropError(`Expected a rate network for the native engine but received a network of ${net.config.neuron.model} neurons`);
   const ints = new Int32Array(Object.keys(JOB_INTS).length);
   ints[JOB_INTS.batch] = batch.batchSize;
   ints[JOB_INTS.steps] = batch.steps;
@@ -42,6 +41,14 @@ function header(net: NetworkLike, batch: Batch, rule: NormalizedRule | null, los
   const floats = new Float64Array(Object.keys(JOB_FLOATS).length);
   floats[JOB_FLOATS.alpha] = net.alpha;
   floats[JOB_FLOATS.threshold] = net.config.threshold;
+  const neuron = net.config.neuron;
+  ints[JOB_INTS.neuron] = NEURON_IDS[neuron?.model ?? 'rate'];
+  if (neuron) {
+    // The constants lib/reference/spiking uses (net.alpha is already exp(−dt/τ_m)); native/core/spiking.cc.
+    const k = spikingConstants(neuron, net.config.dt ?? 1);
+    ints[JOB_INTS.refractory] = k.refractory;
+    for (const key of ['rho', 'beta', 'vth', 'dampening', 'kappa'] as const) floats[JOB_FLOATS[key]] = k[key];
+  }
   if (rule) {
     ints[JOB_INTS.rule] = RULE_IDS[rule.rule];
     ints[JOB_INTS.feedback] = FEEDBACK_IDS[rule.feedback];

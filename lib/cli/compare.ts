@@ -113,7 +113,7 @@ async function runCompare(f: CompareFlags, cmd: Command): Promise<number> {
   const labels = specs.map((s) => ruleLabel(normalizeRule(s.config, `rule '${s.spec}'`)));
   const duplicate = labels.find((l, i) => labels.indexOf(l) !== i);
   if (duplicate) throw new UsageError(`the rule ${duplicate} is listed twice in --rules`);
-  const engine = engineNameFor(f.neuron === undefined ? undefined : { model: f.neuron }, backend.name);
+  const engine = engineNameFor(f.neuron === undefined ? undefined : { model: f.neuron }, backend.name, specs.map((s) => normalizeRule(s.config, `rule '${s.spec}'`)));
   if (f.threadsPerRun > 1 && engine !== 'native') throw new UsageError('--threads-per-run applies to the native engine, which is not in use');
 
   const trainOptions: CompareJob['train'] = { iterations: f.iterations, evalEvery: f.evalEvery };

@@ -164,7 +164,7 @@ async function runTrain(f: TrainFlags, cmd: Command): Promise<number> {
     signals.dispose();
   }
 
-  const engine = engineNameFor(net.config.neuron, backend.name);
+  const engine = engineNameFor(net.config.neuron, backend.name, [normalizeRule(rule, 'options')]);
   const threads = engine === 'native' ? getThreads() : 1;
   const run = {
     config: {

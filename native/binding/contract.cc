@@ -27,6 +27,7 @@ void registerContract(Napi::Env env, Napi::Object exports) {
   contract.Set("losses", table(env, kLossNames));
   contract.Set("feedback", table(env, kFeedbackNames));
   contract.Set("learningSignals", table(env, kLearningSignalNames));
+  contract.Set("neurons", table(env, kNeuronNames));
   contract.Set("jobInts", table(env, kJobIntNames));
   contract.Set("jobFloats", table(env, kJobFloatNames));
   contract.Set("gradientArrays", table(env, kGradientArrayNames));

@@ -126,6 +126,12 @@ int64_t product(int64_t a, int64_t b, int64_t c = 1) {
   return a * b * c;
 }
 
+// The neuron of the call and its constants (range-checked by the core's validateNeuron).
+void spikingOf(const int32_t* ints, const double* fl, ModelView<float>& model) {
+  model.neuron = static_cast<Neuron>(ints[kNeuronId]);
+  model.spiking = SpikingConstants{fl[kRho], fl[kBeta], fl[kVth], fl[kDampening], fl[kKappa], ints[kRefractory]};
+}
+
 // Everything a gradient call needs, as plain data: built on the JS thread, read by the core on any thread.
 struct GradientJob {
   Dims dims{};
@@ -174,6 +180,7 @@ GradientJob gradientJob(const Napi::CallbackInfo& cb, std::vector<Napi::ObjectRe
                                static_cast<const float*>(p[kWout]), static_cast<const float*>(p[kBout]),
                                static_cast<const float*>(p[kRandomFeedback]), static_cast<const int32_t*>(p[kTypes]),
                                fl[kAlpha], fl[kThreshold]};
+  spikingOf(in, fl, job.model);
   job.rule = RuleSpec{static_cast<Rule>(in[kRuleId]), static_cast<Feedback>(in[kFeedbackId]),
                       static_cast<LearningSignal>(in[kSignalId]), fl[kMu], in[kOnline] != 0, in[kWindow]};
   job.batch = BatchView<float>{static_cast<const float*>(p[kX]), static_cast<const int32_t*>(p[kLabels]),
@@ -298,6 +305,7 @@ ForwardJob forwardJob(const Napi::CallbackInfo& cb, std::vector<Napi::ObjectRefe
   job.model = ModelView<float>{static_cast<const float*>(p[kFwdWin]), static_cast<const float*>(p[kFwdWrec]),
                                static_cast<const float*>(p[kFwdWout]), static_cast<const float*>(p[kFwdBout]),
                                nullptr, nullptr, fl[kAlpha], fl[kThreshold]};
+  spikingOf(ints.Data(), fl, job.model);
   job.x = static_cast<const float*>(p[kFwdX]);
   job.v = static_cast<float*>(p[kFwdV]);
   job.z = static_cast<float*>(p[kFwdZ]);

@@ -10,7 +10,7 @@
 
 namespace modprop {
 
-constexpr int32_t kAbiVersion = 1;
+constexpr int32_t kAbiVersion = 2;  // 2: the neuron and its constants joined the call
 
 struct NamedId {
   const char* name;
@@ -31,6 +31,8 @@ struct NamedId {
 #define MODPROP_LOSSES(X) X(XentLast, "xent-last", 0) X(Mse, "mse", 1)
 #define MODPROP_FEEDBACK(X) X(Type, "type", 0) X(Cell, "cell", 1)
 #define MODPROP_LEARNING_SIGNALS(X) X(Symmetric, "symmetric", 0) X(Random, "random", 1)
+// The neuron model (lib/neurons/neuron.ts NEURON_NAMES): rate is SPEC §1's leaky ReLU unit, lif/alif are spiking.
+#define MODPROP_NEURONS(X) X(Rate, "rate", 0) X(Lif, "lif", 1) X(Alif, "alif", 2)
 
 #define MODPROP_ENUMERATOR(e, name, id) e = id,
 #define MODPROP_NAMED(e, name, id) {name, id},
@@ -41,6 +43,7 @@ enum class Rule : int32_t { MODPROP_RULES(MODPROP_RULE_ENUMERATOR) };
 enum class Loss : int32_t { MODPROP_LOSSES(MODPROP_ENUMERATOR) };
 enum class Feedback : int32_t { MODPROP_FEEDBACK(MODPROP_ENUMERATOR) };
 enum class LearningSignal : int32_t { MODPROP_LEARNING_SIGNALS(MODPROP_ENUMERATOR) };
+enum class Neuron : int32_t { MODPROP_NEURONS(MODPROP_ENUMERATOR) };
 inline constexpr NamedId kRuleNames[] = {MODPROP_RULES(MODPROP_RULE_NAMED)};
 
 // What validation and the dispatcher need to know of a rule, from the same list (indexed by id).
@@ -57,15 +60,20 @@ inline constexpr int32_t kRuleCount = int32_t(sizeof(kRules) / sizeof(kRules[0])
 inline constexpr NamedId kLossNames[] = {MODPROP_LOSSES(MODPROP_NAMED)};
 inline constexpr NamedId kFeedbackNames[] = {MODPROP_FEEDBACK(MODPROP_NAMED)};
 inline constexpr NamedId kLearningSignalNames[] = {MODPROP_LEARNING_SIGNALS(MODPROP_NAMED)};
+inline constexpr NamedId kNeuronNames[] = {MODPROP_NEURONS(MODPROP_NAMED)};
 
 // Positional layout of a native call: the binding reads integers, floats and arrays by these indices, never by
 // string keys, and the TypeScript side builds its arguments from the same tables (checked at load). X(enumerator,
-// "name"): the position in the list is the index, for the enum and its name alike.
+// "name"): the position in the list is the index, for the enum and its name alike. The neuron and its constants
+// (lib/neurons/neuron.ts SpikingConstants; α is kAlpha, the membrane decay of a spiking network) are read only when
+// kNeuronId is not rate.
 #define MODPROP_JOB_INTS(X)                                                                                       \
   X(kBatch, "batch") X(kSteps, "steps") X(kNIn, "nIn") X(kNRec, "nRec") X(kNOut, "nOut") X(kNTypes, "nTypes")      \
   X(kRuleId, "rule") X(kFeedbackId, "feedback") X(kSignalId, "learningSignal") X(kOnline, "online")                \
-  X(kWindow, "window") X(kLossId, "loss") X(kThreads, "threads")
-#define MODPROP_JOB_FLOATS(X) X(kAlpha, "alpha") X(kThreshold, "threshold") X(kMu, "mu")
+  X(kWindow, "window") X(kLossId, "loss") X(kThreads, "threads") X(kNeuronId, "neuron") X(kRefractory, "refractory")
+#define MODPROP_JOB_FLOATS(X)                                                                                     \
+  X(kAlpha, "alpha") X(kThreshold, "threshold") X(kMu, "mu") X(kRho, "rho") X(kBeta, "beta") X(kVth, "vth")        \
+  X(kDampening, "dampening") X(kKappa, "kappa")
 #define MODPROP_GRADIENT_ARRAYS(X)                                                                               \
   X(kWin, "win") X(kWrec, "wrec") X(kWout, "wout") X(kBout, "bout") X(kRandomFeedback, "randomFeedback")          \
   X(kTypes, "types") X(kX, "x") X(kLabels, "labels") X(kTargets, "targets") X(kGradWin, "gradWin")                \
@@ -104,7 +112,7 @@ static_assert(std::size(kJobFloatNames) == kJobFloats && densePositions(kJobFloa
 static_assert(std::size(kGradientArrayNames) == kGradientArrays && densePositions(kGradientArrayNames), "arrays differ");
 static_assert(std::size(kForwardArrayNames) == kForwardArrays && densePositions(kForwardArrayNames), "arrays differ");
 static_assert(densePositions(kRuleNames) && densePositions(kLossNames) && densePositions(kFeedbackNames) &&
-                  densePositions(kLearningSignalNames),
+                  densePositions(kLearningSignalNames) && densePositions(kNeuronNames),
               "enum ids are 0..n-1 in list order (the binding range-checks ids by the table's size)");
 
 // Threads of one call (kThreads): the binding accepts 1..kMaxThreads; the TypeScript side clamps to the CPUs it may use.

@@ -9,6 +9,7 @@
 #include "filter_stability.h"
 #include "modprop_online.h"
 #include "rules.h"
+#include "spiking.h"
 
 namespace modprop {
 
@@ -31,6 +32,8 @@ template <typename Real>
 Sizes validateCall(const Dims& dims, const ModelView<Real>& view, const BatchView<Real>& batch, const RuleSpec& rule,
                    const GradView<Real>& grads) {
   validateRule(rule);
+  validateNeuron(view);
+  checkSpikingRule(view.neuron, rule);
   const bool needTypes = usesTypes(rule);
   const Sizes sizes = validateDims(dims, needTypes);
   validateModel(dims, view, needTypes);
@@ -81,6 +84,7 @@ FilterMatrices stableFilter(const Dims& dims, const ModelView<Real>& view, const
 template <typename Real>
 double runChunk(const Model<Real>& m, const BatchView<Real>& batch, const RuleSpec& rule, const FilterMatrices& filter,
                 int first, int rows, const GradAccumulator<Real>& a) {
+  if (m.neuron != Neuron::Rate) return spikingChunk(m, batch, rule, filter, first, rows, a);
   if (rule.online) {
     std::unique_ptr<OnlineRule<Real>> online;  // null: e-prop
     if (rule.rule == Rule::Modprop) online = std::make_unique<ModpropFilter<Real>>(m, filter, rows);

@@ -29,6 +29,8 @@ Model<Real> buildModel(const Dims& d, const ModelView<Real>& m, const RuleSpec& 
   out.alpha = Real(m.alpha);
   out.leak = Real(1 - m.alpha);
   out.threshold = Real(m.threshold);
+  out.neuron = m.neuron;
+  out.spiking = m.spiking;
   // Below this Wrec (N²·4 bytes) fits in L2 and is read in place, as it always was.
   constexpr int kPanelsMinUnits = 512;
   if constexpr (std::is_same<Real, float>::value)

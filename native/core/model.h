@@ -47,6 +47,8 @@ struct Model {
   const Real* bout;
   const int32_t* types;
   Real alpha, leak, threshold;  // leak = 1 - α
+  Neuron neuron = Neuron::Rate;  // not Rate: spiking.cc runs the call, with these constants
+  SpikingConstants spiking{};
   std::vector<Real> wrecT;      // Wrecᵀ (bptt, tbptt; and Wfbᵀ for feedback Cell)
   std::vector<float> wrecPanels;   // float, N ≥ kPanelsMinUnits: Wrec as kernels::packPanels lays it out
   std::vector<float> wrecTPanels;  // the same of wrecT, where wrecT is built

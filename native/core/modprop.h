@@ -20,6 +20,17 @@ struct Dims {
   int32_t batch, steps, nIn, nRec, nOut, nTypes;
 };
 
+// A spiking neuron's per-step constants (lib/neurons/neuron.ts SpikingConstants; docs/neurons.md). The membrane
+// decay α = exp(−dt/τ_m) is ModelView::alpha. Read only when ModelView::neuron is not Neuron::Rate.
+struct SpikingConstants {
+  double rho = 0;          // adaptation decay exp(−dt/τ_a) (lif: 0)
+  double beta = 0;         // adaptation strength: threshold v_th + β a_t (lif: 0)
+  double vth = 0;          // threshold v_th > 0
+  double dampening = 0;    // γ_pd of ψ = (γ_pd / v_th) max(0, 1 − |v − A| / v_th)
+  double kappa = 0;        // readout decay exp(−dt/τ_out): ẑ_t = κ ẑ_{t-1} + z_t
+  int32_t refractory = 0;  // steps a unit cannot spike after a spike
+};
+
 // Row-major; weight matrices are [pre][post], so a product is z @ W.
 template <typename Real>
 struct ModelView {
@@ -29,8 +40,10 @@ struct ModelView {
   const Real* bout;            // nOut
   const Real* randomFeedback;  // nRec×nOut; replaces wout in the learning signal when signal == Random (else may be null)
   const int32_t* types;        // nRec ids in 0..nTypes-1 (forward() does not need them; may be null there)
-  double alpha;                // exp(-dt/tau), in [0, 1]
-  double threshold;
+  double alpha;                // exp(-dt/tau), in [0, 1] (spiking: exp(-dt/τ_m))
+  double threshold;            // the rate unit's (spiking: SpikingConstants::vth)
+  Neuron neuron = Neuron::Rate;  // lif/alif: native/core/spiking.cc runs the network (docs/neurons.md)
+  SpikingConstants spiking{};
 };
 
 struct RuleSpec {

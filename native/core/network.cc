@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "kernels.h"
+#include "spiking.h"
 #include "step.h"
 
 namespace modprop {
@@ -28,16 +29,23 @@ bool fused(const Model<double>&, int, const double*, std::ptrdiff_t, const doubl
 }  // namespace
 
 template <typename Real>
+void synapticInput(const Model<Real>& m, int rows, const Real* x, std::ptrdiff_t ldx, const Real* zPrev,
+                   std::ptrdiff_t ldPrev, Real* out, std::ptrdiff_t ld) {
+  const int n = m.d.nRec;
+  if (zPrev != nullptr) {
+    kernels::matmul<Real>(rows, n, n, zPrev, ldPrev, m.wrec, n, out, ld, false);
+    kernels::matmul<Real>(rows, n, m.d.nIn, x, ldx, m.win, n, out, ld, true);
+  } else {
+    kernels::matmul<Real>(rows, n, m.d.nIn, x, ldx, m.win, n, out, ld, false);
+  }
+}
+
+template <typename Real>
 void networkStep(const Model<Real>& m, int rows, const Real* x, std::ptrdiff_t ldx, const Real* vPrev,
                  const Real* zPrev, std::ptrdiff_t ldPrev, Real* v, Real* z, std::ptrdiff_t ld) {
   if (fused(m, rows, x, ldx, vPrev, zPrev, ldPrev, v, z, ld)) return;
   const int n = m.d.nRec;
-  if (zPrev != nullptr) {
-    kernels::matmul<Real>(rows, n, n, zPrev, ldPrev, m.wrec, n, v, ld, false);
-    kernels::matmul<Real>(rows, n, m.d.nIn, x, ldx, m.win, n, v, ld, true);
-  } else {
-    kernels::matmul<Real>(rows, n, m.d.nIn, x, ldx, m.win, n, v, ld, false);
-  }
+  synapticInput(m, rows, x, ldx, zPrev, ldPrev, v, ld);
   const Real alpha = m.alpha, leak = m.leak, thr = m.threshold;
   for (int r = 0; r < rows; r++) {
     Real* vr = v + r * ld;
@@ -111,6 +119,7 @@ void forward(const Dims& dims, const ModelView<Real>& view, const Real* x, Real*
              ThreadPool& pool) {
   const Sizes sizes = validateDims(dims, false);
   validateModel(dims, view, false);
+  validateNeuron(view);
   if (x == nullptr || v == nullptr || z == nullptr || y == nullptr)
     throw Error("Expected arrays for x, v, z and y but received null");
   requireFinite(x, sizes.input, "x");
@@ -123,6 +132,7 @@ void forward(const Dims& dims, const ModelView<Real>& view, const Real* x, Real*
   pool.parallelFor(chunks, [&](int c) {
     const int b0 = int(std::int64_t(dims.batch) * c / chunks), b1 = int(std::int64_t(dims.batch) * (c + 1) / chunks);
     const int rows = b1 - b0;
+    if (m.neuron != Neuron::Rate) return spikingForward(m, x, b0, rows, v, z, y);  // spiking.cc
     const std::ptrdiff_t base = std::ptrdiff_t(b0) * steps;
     std::vector<Real> yBlock(std::size_t(rows) * k);  // the block's y_t, one product per step rather than one per row
     for (int t = 0; t < steps; t++) {
@@ -144,6 +154,8 @@ void forward(const Dims& dims, const ModelView<Real>& view, const Real* x, Real*
 }
 
 #define MODPROP_INSTANTIATE(Real)                                                                                  \
+  template void synapticInput<Real>(const Model<Real>&, int, const Real*, std::ptrdiff_t, const Real*,            \
+                                    std::ptrdiff_t, Real*, std::ptrdiff_t);                                       \
   template void networkStep<Real>(const Model<Real>&, int, const Real*, std::ptrdiff_t, const Real*, const Real*, \
                                   std::ptrdiff_t, Real*, Real*, std::ptrdiff_t);                                  \
   template double outputError<Real>(const Model<Real>&, const BatchView<Real>&, int, int, int, const Real*,       \

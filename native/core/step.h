@@ -7,6 +7,12 @@
 
 namespace modprop {
 
+// out = x_t @ Win + z_{t-1} @ Wrec (zPrev null at t = 1: x_t @ Win only), the unfused products of networkStep; the
+// spiking neurons' input current too (spiking.cc). Rows of out are ld apart.
+template <typename Real>
+void synapticInput(const Model<Real>& m, int rows, const Real* x, std::ptrdiff_t ldx, const Real* zPrev,
+                   std::ptrdiff_t ldPrev, Real* out, std::ptrdiff_t ld);
+
 // v_t = α v_{t-1} + (1-α)(x_t @ Win + z_{t-1} @ Wrec), z_t = relu(v_t − thr). vPrev/zPrev null at t = 1
 // (v_0 = z_0 = 0). Row r of each block is at base + r·ld*.
 template <typename Real>

@@ -1,7 +1,8 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CONTRACT, RULE_IDS, contractMismatches } from '../../lib/contract';
+import { CONTRACT, NEURON_IDS, RULE_IDS, contractMismatches } from '../../lib/contract';
+import { NEURON_NAMES } from '../../lib/neurons/neuron';
 import { RULES, RULE_NAMES } from '../../lib/rules';
 import { loadAddon } from '../../lib/native/addon';
 import { headerMismatches, xMacro } from './contractHeader';
@@ -27,6 +28,18 @@ describe('the TypeScript ↔ C++ contract', () => {
     assert.deepEqual(headerMismatches(swapped).filter((l) => l.startsWith('rules.')).sort(), ['rules.mdgl: C++ 5, TypeScript 4', 'rules.modprop: C++ 4, TypeScript 5']);
     const rtrlNative = HEADER.replace('X(Rtrl, "rtrl", 2, 1, 0, 0, 0)', 'X(Rtrl, "rtrl", 2, 1, 0, 1, 0)');
     assert.deepEqual(headerMismatches(rtrlNative), ['rules.rtrl.native: C++ true, TypeScript false']);
+    // The neuron axis: swapped neuron ids, and a spiking constant inserted before the others.
+    const neurons = HEADER.replace('X(Lif, "lif", 1) X(Alif, "alif", 2)', 'X(Lif, "lif", 2) X(Alif, "alif", 1)');
+    assert.notEqual(neurons, HEADER);
+    assert.deepEqual(headerMismatches(neurons).sort(), ['neurons.alif: C++ 1, TypeScript 2', 'neurons.lif: C++ 2, TypeScript 1']);
+    const floats = HEADER.replace('X(kRho, "rho")', 'X(kTauA, "tauA") X(kRho, "rho")');
+    assert.notEqual(floats, HEADER);
+    assert.ok(headerMismatches(floats).includes('jobFloats.kappa: C++ 8, TypeScript 7'), headerMismatches(floats).join('\n'));
+  });
+
+  it('neuron ids cover the neuron models of lib/neurons, in their order', () => {
+    assert.deepEqual(Object.keys(NEURON_IDS), [...NEURON_NAMES]);
+    assert.deepEqual(Object.values(NEURON_IDS), NEURON_NAMES.map((_, i) => i));
   });
 
   it('rule ids are the registry ids, dense and unique', () => {

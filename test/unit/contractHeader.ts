@@ -3,7 +3,7 @@
  * with lib/contract.ts and the rule registry lib/rules.ts. Kept apart from the test so a perturbed copy of the
  * header can be checked too: a comparison that cannot fail would prove nothing.
  */
-import { FEEDBACK_IDS, FORWARD_ARRAYS, GRADIENT_ARRAYS, JOB_FLOATS, JOB_INTS, LEARNING_SIGNAL_IDS, LOSS_IDS } from '../../lib/contract';
+import { FEEDBACK_IDS, FORWARD_ARRAYS, GRADIENT_ARRAYS, JOB_FLOATS, JOB_INTS, LEARNING_SIGNAL_IDS, LOSS_IDS, NEURON_IDS } from '../../lib/contract';
 import { RULES, RULE_NAMES, takes } from '../../lib/rules';
 
 /** The X(...) entries of `#define <list>(X)`, each as its comma-separated, trimmed arguments. */
@@ -48,6 +48,7 @@ export function headerMismatches(header: string): string[] {
   same('losses', LOSS_IDS, ids('MODPROP_LOSSES'));
   same('feedback', FEEDBACK_IDS, ids('MODPROP_FEEDBACK'));
   same('learningSignals', LEARNING_SIGNAL_IDS, ids('MODPROP_LEARNING_SIGNALS'));
+  same('neurons', NEURON_IDS, ids('MODPROP_NEURONS'));
   // Positional lists: the index in the list is the id.
   const positions = (list: string): Record<string, number> => Object.fromEntries(xMacro(header, list).map((e, i) => [unquote(e[1]), i]));
   same('jobInts', JOB_INTS, positions('MODPROP_JOB_INTS'));

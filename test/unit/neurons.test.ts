@@ -59,26 +59,26 @@ describe('NetworkConfig.neuron', () => {
     assert.ok(sameBits(back.forward(batch).z, net.forward(batch).z));
     const cp = path.join(tmp, 'alif.ckpt');
     const run = await train(net, task, { rule: 'eprop', iterations: 2, batchSize: 4, evalEvery: 1, seed: 1, checkpoint: cp });
-    assert.equal(run.metadata.engine, 'reference', 'the run record names the engine that ran it');
+    assert.equal(run.metadata.engine, backend.name, 'the run record names the engine that ran it (eprop runs natively on alif)');
     assert.deepEqual(loadCheckpoint(cp).network.config.neuron, net.config.neuron);
   });
 
-  it('runs on the reference engine; the native engine is refused by name', () => {
+  it('runs what the native engine lacks on the reference engine; asking for native there is refused by name', () => {
     const net = create({ model: 'lif' });
     const batch = task.sample(2, 1);
-    throwsExactly(() => gradients(net, batch, { rule: 'bptt' }, { backend: 'native' }),
-      "Expected 'reference' for a network of lif neurons (the native engine runs rate units only so far) for options.backend but received 'native'");
-    throwsExactly(() => net.forward(batch, { backend: 'native' }),
-      "Expected 'reference' for a network of lif neurons (the native engine runs rate units only so far) for options.backend but received 'native'");
-    const g = gradients(net, batch, { rule: 'bptt' });
-    assert.ok(sameBits(g.grads.wrec, gradients(net, batch, { rule: 'bptt' }, { backend: 'reference' }).grads.wrec));
+    throwsExactly(() => gradients(net, batch, { rule: 'rtrl' }, { backend: 'native' }),
+      "Expected 'reference' for rtrl on lif neurons (the native engine runs the forward pass and bptt, tbptt, eprop, eprop online, mdgl, modprop, modprop online (lif) on spiking neurons) for options.backend but received 'native'");
+    const g = gradients(net, batch, { rule: 'rtrl' });
+    assert.ok(sameBits(g.grads.wrec, gradients(net, batch, { rule: 'rtrl' }, { backend: 'reference' }).grads.wrec));
   });
 
-  it('the native engine itself refuses a spiking network that reaches it', function () {
-    if (backend.name !== 'native') this.skip();
-    const net = create({ model: 'lif' });
-    throwsExactly(() => engineFor('native').gradients(net, task.sample(2, 1), { rule: 'bptt', feedback: 'type', mu: 0.25, online: false, window: 0, learningSignal: 'symmetric' }, 'xent-last'),
-      'Expected a rate network for the native engine but received a network of lif neurons');
+  it('the native engine itself refuses the spiking rules it does not implement, by name', function () {
+    if (backend.native === undefined) this.skip();
+    const rule = { rule: 'modprop', feedback: 'type', mu: 0.25, online: true, window: 0, learningSignal: 'symmetric' } as const;
+    throwsExactly(() => engineFor('native').gradients(create({ model: 'alif' }), task.sample(2, 1), rule, 'xent-last'),
+      'Expected online: false for rule.online of modprop on alif neurons (online ModProp exists for rate and lif units: alif\'s adaptation makes the credit filter per unit, not per type) but received true');
+    throwsExactly(() => engineFor('native').gradients(create({ model: 'lif' }), task.sample(2, 1), { ...rule, rule: 'rflo', online: false }, 'xent-last'),
+      'Expected a rule the native engine runs on lif neurons (bptt, tbptt, eprop, mdgl, modprop) for rule.rule but received rflo');
   });
 
   it('refuses online modprop for alif, which has no causal type filter, and runs it for lif', () => {

@@ -202,6 +202,117 @@ bool fusedStep(const StepBlock& b) {
 #endif
 }
 
+int columnBlockWidth() {
+#ifdef MODPROP_X86_SIMD
+  if (const isa::Kernels* f = floatKernels()) return f->panelWidth;
+#endif
+  return 0;
+}
+
+#ifdef MODPROP_X86_SIMD
+namespace {
+
+// One 48-row panel of one block, with the columns of its A that are not zero on all its rows.
+struct PanelColumns {
+  int block;
+  std::ptrdiff_t r0, rows;
+  int nk;
+};
+
+// The panels of every block, as forRowPanels and fusedStep cut them, with their index lists in `lists`.
+template <class RowsOf>
+void panelColumns(int count, int k, RowsOf&& rowsOf, std::vector<PanelColumns>& panels,
+                  std::vector<std::vector<int>>& lists) {
+  panels.clear();
+  for (int i = 0; i < count; i++) {
+    std::ptrdiff_t rows, lda;
+    const float* a = rowsOf(i, rows, lda);
+    for (std::ptrdiff_t r0 = 0; r0 < rows; r0 += kPanel) {
+      const std::ptrdiff_t nr = std::min(kPanel, rows - r0);
+      if (lists.size() <= panels.size()) lists.emplace_back();
+      const int nk = a != nullptr ? nonzeroColumns(a + r0 * lda, nr, k, lda, lists[panels.size()]) : 0;
+      panels.push_back({i, r0, nr, nk});
+    }
+  }
+}
+
+}  // namespace
+#endif
+
+void fusedStepColumns(const StepBlock* blocks, int count, int j0, int j1) {
+#ifdef MODPROP_X86_SIMD
+  if (const isa::Kernels* f = floatKernels()) {
+    if (count == 0 || j0 >= j1) return;
+    thread_local std::vector<PanelColumns> panels;
+    thread_local std::vector<std::vector<int>> lists;
+    thread_local std::vector<int> inputs;
+    const int n = blocks[0].n, p = f->panelWidth;
+    for (int q = int(inputs.size()); q < blocks[0].nIn; q++) inputs.push_back(q);
+    panelColumns(
+        count, n,
+        [&](int i, std::ptrdiff_t& rows, std::ptrdiff_t& lda) {
+          rows = blocks[i].rows;
+          lda = blocks[i].ldPrev;
+          return blocks[i].zPrev;
+        },
+        panels, lists);
+    for (int jb = j0; jb < j1; jb += p)
+      for (std::size_t i = 0; i < panels.size(); i++) {
+        const PanelColumns& pc = panels[i];
+        const StepBlock& b = blocks[pc.block];
+        StepBlock panel = b;
+        panel.rows = pc.rows;
+        panel.x += pc.r0 * b.ldx;
+        panel.v += pc.r0 * b.ld;
+        panel.z += pc.r0 * b.ld;
+        if (b.zPrev != nullptr) panel.zPrev += pc.r0 * b.ldPrev;
+        if (b.vPrev != nullptr) panel.vPrev += pc.r0 * b.ldPrev;
+        f->stepRange(panel, lists[i].data(), pc.nk, inputs.data(), jb, std::min(jb + p, j1));
+      }
+    return;
+  }
+#endif
+  (void)blocks, (void)count, (void)j0, (void)j1;
+  throw std::logic_error("kernels::fusedStepColumns without SIMD kernels (columnBlockWidth() is 0)");
+}
+
+void matmulColumns(const ProductRows* blocks, int count, int k, const float* w, std::ptrdiff_t ldw,
+                   const float* panels, int j0, int j1) {
+#ifdef MODPROP_X86_SIMD
+  if (const isa::Kernels* f = floatKernels()) {
+    if (count == 0 || j0 >= j1) return;
+    thread_local std::vector<PanelColumns> rowPanels;
+    thread_local std::vector<std::vector<int>> lists;
+    const int p = f->panelWidth;
+    panelColumns(
+        count, k,
+        [&](int i, std::ptrdiff_t& rows, std::ptrdiff_t& lda) {
+          rows = blocks[i].rows;
+          lda = blocks[i].lda;
+          return blocks[i].a;
+        },
+        rowPanels, lists);
+    for (int jb = j0; jb < j1; jb += p) {
+      const int width = std::min(jb + p, j1) - jb;
+      for (std::size_t i = 0; i < rowPanels.size(); i++) {
+        const PanelColumns& pc = rowPanels[i];
+        const ProductRows& b = blocks[pc.block];
+        const float* a = b.a + pc.r0 * b.lda;
+        float* c = b.c + pc.r0 * b.ldc + jb;
+        if (panels != nullptr)
+          f->matmulPanels(pc.rows, width, k, lists[i].data(), pc.nk, a, b.lda, panels + std::ptrdiff_t(jb) * k, c,
+                          b.ldc, false);
+        else
+          f->matmul(pc.rows, width, lists[i].data(), pc.nk, a, b.lda, w + jb, ldw, c, b.ldc, false);
+      }
+    }
+    return;
+  }
+#endif
+  (void)blocks, (void)count, (void)k, (void)w, (void)ldw, (void)panels, (void)j0, (void)j1;
+  throw std::logic_error("kernels::matmulColumns without SIMD kernels (columnBlockWidth() is 0)");
+}
+
 template <>
 void matmulTransA<double>(std::ptrdiff_t rows, int n1, int n2, const double* a, std::ptrdiff_t lda, const double* g,
                           std::ptrdiff_t ldg, double* c, std::ptrdiff_t ldc) {

@@ -47,9 +47,9 @@ struct Model {
   const Real* bout;
   const int32_t* types;
   Real alpha, leak, threshold;  // leak = 1 - α
-  std::vector<Real> wrecT;      // Wrecᵀ (bptt, tbptt; and Wfbᵀ for feedback Cell)
+  std::vector<Real> wrecT;      // Wrecᵀ (bptt, tbptt; and Wfbᵀ for feedback Cell), where wrecTPanels is not built
   std::vector<float> wrecPanels;   // float, N ≥ kPanelsMinUnits: Wrec as kernels::packPanels lays it out
-  std::vector<float> wrecTPanels;  // the same of wrecT, where wrecT is built
+  std::vector<float> wrecTPanels;  // the same of Wrecᵀ where wrecPanels is built and Wrecᵀ is needed
   std::vector<Real> feedbackT;  // Fᵀ, K×N: ℓ = relu' ⊙ (δ @ Fᵀ)
   std::vector<double> omega;    // Ω, C×C, for feedback Type
   std::vector<Real> typeMask;   // [C][N]: 1 where unit i has type c, for feedback Type with C ≤ kManyTypes

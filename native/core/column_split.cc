@@ -3,6 +3,7 @@
 #include "column_split.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <type_traits>

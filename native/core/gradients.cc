@@ -3,8 +3,8 @@
 // thread count always gives bit-identical results.
 #include <algorithm>
 #include <cmath>
-#include <new>
 #include <functional>
+#include <new>
 #include <sstream>
 #include <type_traits>
 

@@ -14,57 +14,93 @@
 namespace modprop {
 
 template <typename Real>
-double onlineChunk(const Model<Real>& m, const BatchView<Real>& batch, OnlineRule<Real>* rule, int first, int rows,
-                   const GradAccumulator<Real>& acc) {
-  const int steps = m.d.steps, n = m.d.nRec, nIn = m.d.nIn, k = m.d.nOut;
+OnlineChunk<Real>::OnlineChunk(const Model<Real>& m, const BatchView<Real>& batch, OnlineRule<Real>* rule, int first,
+                               int rows, const GradAccumulator<Real>& acc)
+    : m_(m), batch_(batch), rule_(rule), first_(first), rows_(rows), acc_(acc) {
+  const int n = m.d.nRec, nIn = m.d.nIn, k = m.d.nOut;
   const std::ptrdiff_t block = std::ptrdiff_t(rows) * n;
-  std::vector<Real> vA(block), vB(block), zA(block), zB(block), eps(block), epsIn(std::ptrdiff_t(rows) * nIn),
-      ell(block), y(std::ptrdiff_t(rows) * k), delta(std::ptrdiff_t(rows) * k);
-  const std::ptrdiff_t ldx = std::ptrdiff_t(steps) * nIn;
-  const Real alpha = m.alpha, leak = m.leak;
-  Real *vPrev = vA.data(), *vCur = vB.data(), *zPrev = zA.data(), *zCur = zB.data();
-  double loss = 0;
-  for (int t = 0; t < steps; t++) {
-    const Real* xt = batch.x + (std::ptrdiff_t(first) * steps + t) * nIn;
-    networkStep(m, rows, xt, ldx, t > 0 ? vPrev : nullptr, t > 0 ? zPrev : nullptr, n, vCur, zCur, n);
-    Real* keep = rule != nullptr ? rule->traceSlot() : nullptr;
-    if (keep != nullptr) {  // the rule records ε_{t-1} on the way (one pass over ε rather than a copy)
-      if (t > 0)
-        for (std::ptrdiff_t i = 0; i < block; i++) {
-          const Real e = eps[i];
-          keep[i] = e;
-          eps[i] = alpha * e + leak * zPrev[i];
-        }
-      else
-        std::copy(eps.begin(), eps.end(), keep);
-      std::copy(epsIn.begin(), epsIn.end(), rule->inputTraceSlot());
-      rule->advance();
-    } else if (t > 0) {  // z_0 = 0
-      for (std::ptrdiff_t i = 0; i < block; i++) eps[i] = alpha * eps[i] + leak * zPrev[i];
-    }
-    for (int r = 0; r < rows; r++) {
-      Real* er = epsIn.data() + std::ptrdiff_t(r) * nIn;
-      const Real* xr = xt + r * ldx;
-      for (int i = 0; i < nIn; i++) er[i] = alpha * er[i] + leak * xr[i];
-    }
-    if (rule != nullptr) rule->step(t, t > 0 ? zPrev : nullptr, xt, ldx, zCur);
-    if (hasOutputError(batch.loss, t, steps)) {
-      loss += outputError(m, batch, first, rows, t, zCur, n, y.data(), delta.data());
-      accumulateReadout(m, rows, zCur, n, delta.data(), acc.wout, acc.bout);
-      learningSignal(m, rows, delta.data(), zCur, n, ell.data());
-      if (rule == nullptr || rule->eligibility()) {
-        kernels::matmulTransA<Real>(rows, n, n, eps.data(), n, ell.data(), n, acc.wrec, n);
-        kernels::matmulTransA<Real>(rows, nIn, n, epsIn.data(), nIn, ell.data(), n, acc.win, n);
-      }
-      if (rule != nullptr) rule->accumulate(rows, ell.data(), delta.data());
-    }
-    std::swap(vPrev, vCur);
-    std::swap(zPrev, zCur);
-  }
-  if (rule != nullptr) rule->finish(acc.wrec, acc.win);
-  return loss;
+  vA_.resize(block), vB_.resize(block), zA_.resize(block), zB_.resize(block), eps_.resize(block);
+  epsIn_.resize(std::ptrdiff_t(rows) * nIn), ell_.resize(block), y_.resize(std::ptrdiff_t(rows) * k);
+  delta_.resize(std::ptrdiff_t(rows) * k);
+  vPrev_ = vA_.data(), vCur_ = vB_.data(), zPrev_ = zA_.data(), zCur_ = zB_.data();
 }
 
+template <typename Real>
+typename OnlineChunk<Real>::Step OnlineChunk<Real>::step(int t) const {
+  const int steps = m_.d.steps, nIn = m_.d.nIn;
+  return Step{batch_.x + (std::ptrdiff_t(first_) * steps + t) * nIn, std::ptrdiff_t(steps) * nIn,
+              t > 0 ? vPrev_ : nullptr, t > 0 ? zPrev_ : nullptr, vCur_, zCur_};
+}
+
+template <typename Real>
+void OnlineChunk<Real>::afterStep(int t) {
+  const Model<Real>& m = m_;
+  OnlineRule<Real>* const rule = rule_;
+  const int steps = m.d.steps, n = m.d.nRec, nIn = m.d.nIn, rows = rows_;
+  const std::ptrdiff_t block = std::ptrdiff_t(rows) * n;
+  const std::ptrdiff_t ldx = std::ptrdiff_t(steps) * nIn;
+  const Real alpha = m.alpha, leak = m.leak;
+  const Real* xt = batch_.x + (std::ptrdiff_t(first_) * steps + t) * nIn;
+  Real* const zPrev = zPrev_;
+  Real* const zCur = zCur_;
+  std::vector<Real>& eps = eps_;
+  std::vector<Real>& epsIn = epsIn_;
+  Real* keep = rule != nullptr ? rule->traceSlot() : nullptr;
+  if (keep != nullptr) {  // the rule records ε_{t-1} on the way (one pass over ε rather than a copy)
+    if (t > 0)
+      for (std::ptrdiff_t i = 0; i < block; i++) {
+        const Real e = eps[i];
+        keep[i] = e;
+        eps[i] = alpha * e + leak * zPrev[i];
+      }
+    else
+      std::copy(eps.begin(), eps.end(), keep);
+    std::copy(epsIn.begin(), epsIn.end(), rule->inputTraceSlot());
+    rule->advance();
+  } else if (t > 0) {  // z_0 = 0
+    for (std::ptrdiff_t i = 0; i < block; i++) eps[i] = alpha * eps[i] + leak * zPrev[i];
+  }
+  for (int r = 0; r < rows; r++) {
+    Real* er = epsIn.data() + std::ptrdiff_t(r) * nIn;
+    const Real* xr = xt + r * ldx;
+    for (int i = 0; i < nIn; i++) er[i] = alpha * er[i] + leak * xr[i];
+  }
+  if (rule != nullptr) rule->step(t, t > 0 ? zPrev : nullptr, xt, ldx, zCur);
+  if (hasOutputError(batch_.loss, t, steps)) {
+    loss_ += outputError(m, batch_, first_, rows, t, zCur, n, y_.data(), delta_.data());
+    accumulateReadout(m, rows, zCur, n, delta_.data(), acc_.wout, acc_.bout);
+    learningSignal(m, rows, delta_.data(), zCur, n, ell_.data());
+    if (rule == nullptr || rule->eligibility()) {
+      kernels::matmulTransA<Real>(rows, n, n, eps.data(), n, ell_.data(), n, acc_.wrec, n);
+      kernels::matmulTransA<Real>(rows, nIn, n, epsIn.data(), nIn, ell_.data(), n, acc_.win, n);
+    }
+    if (rule != nullptr) rule->accumulate(rows, ell_.data(), delta_.data());
+  }
+  std::swap(vPrev_, vCur_);
+  std::swap(zPrev_, zCur_);
+}
+
+template <typename Real>
+double OnlineChunk<Real>::finish() {
+  if (rule_ != nullptr) rule_->finish(acc_.wrec, acc_.win);
+  return loss_;
+}
+
+template <typename Real>
+double onlineChunk(const Model<Real>& m, const BatchView<Real>& batch, OnlineRule<Real>* rule, int first, int rows,
+                   const GradAccumulator<Real>& acc) {
+  OnlineChunk<Real> chunk(m, batch, rule, first, rows, acc);
+  const int n = m.d.nRec;
+  for (int t = 0; t < m.d.steps; t++) {
+    const typename OnlineChunk<Real>::Step s = chunk.step(t);
+    networkStep(m, rows, s.x, s.ldx, s.vPrev, s.zPrev, n, s.v, s.z, n);
+    chunk.afterStep(t);
+  }
+  return chunk.finish();
+}
+
+template class OnlineChunk<float>;
+template class OnlineChunk<double>;
 template double onlineChunk<float>(const Model<float>&, const BatchView<float>&, OnlineRule<float>*, int, int,
                                    const GradAccumulator<float>&);
 template double onlineChunk<double>(const Model<double>&, const BatchView<double>&, OnlineRule<double>*, int, int,

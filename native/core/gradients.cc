@@ -3,9 +3,12 @@
 // thread count always gives bit-identical results.
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <new>
 #include <sstream>
+#include <type_traits>
 
+#include "column_split.h"
 #include "filter_stability.h"
 #include "modprop_online.h"
 #include "rules.h"
@@ -80,28 +83,61 @@ FilterMatrices stableFilter(const Dims& dims, const ModelView<Real>& view, const
   return filter;
 }
 
+// The online rule object of one chunk of `rows` sequences (null: e-prop).
+template <typename Real>
+std::unique_ptr<OnlineRule<Real>> onlineRuleOf(const Model<Real>& m, const RuleSpec& rule, const FilterMatrices& filter,
+                                               int rows) {
+  if (rule.rule == Rule::Modprop) return std::make_unique<ModpropFilter<Real>>(m, filter, rows);
+  if (rule.rule == Rule::Rflo) return rfloOnline(m, rows);
+  return nullptr;
+}
+
+// The reverse recursion of one chunk of an offline rule.
+template <typename Real>
+std::unique_ptr<RecurrentCredit<Real>> creditOf(const Model<Real>& m, const RuleSpec& rule) {
+  switch (rule.rule) {
+    case Rule::Bptt: return bpttCredit(m, 0);
+    case Rule::Tbptt: return bpttCredit(m, rule.window < m.d.steps ? rule.window : 0);
+    case Rule::Eprop: return epropCredit(m);
+    case Rule::Mdgl: return mdglCredit(m, rule.feedback);
+    case Rule::Modprop: return modpropCredit(m, rule.feedback, rule.mu);
+    case Rule::Rflo: return rfloCredit(m);
+    default: throw Error("unsupported rule");  // unreachable after validateRule
+  }
+}
+
 // One chunk of `rows` sequences from `first`, into its own accumulator; returns the chunk's loss.
 template <typename Real>
 double runChunk(const Model<Real>& m, const BatchView<Real>& batch, const RuleSpec& rule, const FilterMatrices& filter,
                 int first, int rows, const GradAccumulator<Real>& a) {
   if (m.neuron != Neuron::Rate) return spikingChunk(m, batch, rule, filter, first, rows, a);
   if (rule.online) {
-    std::unique_ptr<OnlineRule<Real>> online;  // null: e-prop
-    if (rule.rule == Rule::Modprop) online = std::make_unique<ModpropFilter<Real>>(m, filter, rows);
-    if (rule.rule == Rule::Rflo) online = rfloOnline(m, rows);
+    const std::unique_ptr<OnlineRule<Real>> online = onlineRuleOf(m, rule, filter, rows);
     return onlineChunk(m, batch, online.get(), first, rows, a);
   }
-  std::unique_ptr<RecurrentCredit<Real>> credit;
-  switch (rule.rule) {
-    case Rule::Bptt: credit = bpttCredit(m, 0); break;
-    case Rule::Tbptt: credit = bpttCredit(m, rule.window < m.d.steps ? rule.window : 0); break;
-    case Rule::Eprop: credit = epropCredit(m); break;
-    case Rule::Mdgl: credit = mdglCredit(m, rule.feedback); break;
-    case Rule::Modprop: credit = modpropCredit(m, rule.feedback, rule.mu); break;
-    case Rule::Rflo: credit = rfloCredit(m); break;
-    default: throw Error("unsupported rule");  // unreachable after validateRule
+  return offlineChunk(m, batch, *creditOf(m, rule), first, rows, a);
+}
+
+// All chunks on the column-split path (column_split.h): the same chunks, rule objects and accumulators.
+void runColumns(const Model<float>& m, const BatchView<float>& batch, const RuleSpec& rule,
+                const FilterMatrices& filter, int chunks, const std::function<GradAccumulator<float>(int)>& accumulatorOf,
+                std::vector<double>& losses, ThreadPool& pool) {
+  std::vector<int> first(chunks + 1);
+  for (int c = 0; c <= chunks; c++) first[c] = int(int64_t(m.d.batch) * c / chunks);
+  std::vector<GradAccumulator<float>> acc;
+  for (int c = 0; c < chunks; c++) acc.push_back(accumulatorOf(c));
+  if (rule.online) {
+    std::vector<std::unique_ptr<OnlineRule<float>>> online;
+    for (int c = 0; c < chunks; c++) online.push_back(onlineRuleOf(m, rule, filter, first[c + 1] - first[c]));
+    onlineColumns(m, batch, online, first, acc, losses, pool);
+    return;
   }
-  return offlineChunk(m, batch, *credit, first, rows, a);
+  std::vector<std::unique_ptr<RecurrentCredit<float>>> credit;
+  for (int c = 0; c < chunks; c++) credit.push_back(creditOf(m, rule));
+  int window = -1;
+  if (rule.rule == Rule::Bptt) window = 0;
+  if (rule.rule == Rule::Tbptt) window = rule.window < m.d.steps ? rule.window : 0;
+  offlineColumns(m, batch, credit, window, first, acc, losses, pool);
 }
 
 }  // namespace
@@ -125,11 +161,17 @@ double gradients(const Dims& dims, const ModelView<Real>& view, const BatchView<
       return GradAccumulator<Real>{base, base + sWin, base + sWin + sWrec, base + sWin + sWrec + sWout};
     };
 
-    pool.parallelFor(chunks, [&](int c) {
-      const int first = int(int64_t(dims.batch) * c / chunks);
-      const int rows = int(int64_t(dims.batch) * (c + 1) / chunks) - first;
-      losses[c] = runChunk(m, batch, rule, filter, first, rows, accumulatorOf(c));
-    });
+    bool columns = false;
+    if constexpr (std::is_same<Real, float>::value) {
+      columns = columnSplit(m);
+      if (columns) runColumns(m, batch, rule, filter, chunks, accumulatorOf, losses, pool);
+    }
+    if (!columns)
+      pool.parallelFor(chunks, [&](int c) {
+        const int first = int(int64_t(dims.batch) * c / chunks);
+        const int rows = int(int64_t(dims.batch) * (c + 1) / chunks) - first;
+        losses[c] = runChunk(m, batch, rule, filter, first, rows, accumulatorOf(c));
+      });
     double loss = 0;
     for (int c = 0; c < chunks; c++) loss += losses[c];
     Real* outs[4] = {grads.win, grads.wrec, grads.wout, grads.bout};

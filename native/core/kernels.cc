@@ -160,6 +160,32 @@ std::vector<float> packPanels(const float* w, int k, int n) {
   return {};
 }
 
+std::vector<float> packPanelsTransposed(const float* w, int n, int k) {
+#ifdef MODPROP_X86_SIMD
+  if (const isa::Kernels* f = floatKernels()) {
+    const int p = f->panelWidth;
+    const int panels = (n + p - 1) / p;
+    std::vector<float> out(std::size_t(panels) * p * k, 0.0f);
+    constexpr int kRun = 64;  // floats of a row of W copied at a time: a p × kRun block of the panel stays in L1
+    for (int b = 0; b < panels; b++) {
+      const int j = b * p, width = std::min(p, n - j);
+      float* panel = out.data() + std::ptrdiff_t(j) * k;
+      for (int q0 = 0; q0 < k; q0 += kRun) {
+        const int run = std::min(kRun, k - q0);
+        for (int c = 0; c < width; c++) {
+          const float* src = w + std::ptrdiff_t(j + c) * k + q0;
+          float* dst = panel + std::ptrdiff_t(q0) * p + c;
+          for (int q = 0; q < run; q++) dst[std::ptrdiff_t(q) * p] = src[q];
+        }
+      }
+    }
+    return out;
+  }
+#endif
+  (void)w, (void)n, (void)k;
+  return {};
+}
+
 void matmulPanels(std::ptrdiff_t m, int n, int k, const float* a, std::ptrdiff_t lda, const float* panels, float* c,
                   std::ptrdiff_t ldc) {
 #ifdef MODPROP_X86_SIMD
@@ -202,11 +228,155 @@ bool fusedStep(const StepBlock& b) {
 #endif
 }
 
+int columnBlockWidth() {
+#ifdef MODPROP_X86_SIMD
+  if (const isa::Kernels* f = floatKernels()) return f->panelWidth;
+#endif
+  return 0;
+}
+
+#ifdef MODPROP_X86_SIMD
+namespace {
+
+// One 48-row panel of one block, with the columns of its A that are not zero on all its rows.
+struct PanelColumns {
+  int block;
+  std::ptrdiff_t r0, rows;
+  int nk;
+};
+
+// The panels of every block, as forRowPanels and fusedStep cut them, with their index lists in `lists`.
+template <class RowsOf>
+void panelColumns(int count, int k, RowsOf&& rowsOf, std::vector<PanelColumns>& panels,
+                  std::vector<std::vector<int>>& lists) {
+  panels.clear();
+  for (int i = 0; i < count; i++) {
+    std::ptrdiff_t rows, lda;
+    const float* a = rowsOf(i, rows, lda);
+    for (std::ptrdiff_t r0 = 0; r0 < rows; r0 += kPanel) {
+      const std::ptrdiff_t nr = std::min(kPanel, rows - r0);
+      if (lists.size() <= panels.size()) lists.emplace_back();
+      const int nk = a != nullptr ? nonzeroColumns(a + r0 * lda, nr, k, lda, lists[panels.size()]) : 0;
+      panels.push_back({i, r0, nr, nk});
+    }
+  }
+}
+
+}  // namespace
+#endif
+
+void fusedStepColumns(const StepBlock* blocks, int count, int j0, int j1) {
+#ifdef MODPROP_X86_SIMD
+  if (const isa::Kernels* f = floatKernels()) {
+    if (count == 0 || j0 >= j1) return;
+    thread_local std::vector<PanelColumns> panels;
+    thread_local std::vector<std::vector<int>> lists;
+    thread_local std::vector<int> inputs;
+    const int n = blocks[0].n, p = f->panelWidth;
+    for (int q = int(inputs.size()); q < blocks[0].nIn; q++) inputs.push_back(q);
+    panelColumns(
+        count, n,
+        [&](int i, std::ptrdiff_t& rows, std::ptrdiff_t& lda) {
+          rows = blocks[i].rows;
+          lda = blocks[i].ldPrev;
+          return blocks[i].zPrev;
+        },
+        panels, lists);
+    for (int jb = j0; jb < j1; jb += p)
+      for (std::size_t i = 0; i < panels.size(); i++) {
+        const PanelColumns& pc = panels[i];
+        const StepBlock& b = blocks[pc.block];
+        StepBlock panel = b;
+        panel.rows = pc.rows;
+        panel.x += pc.r0 * b.ldx;
+        panel.v += pc.r0 * b.ld;
+        panel.z += pc.r0 * b.ld;
+        if (b.zPrev != nullptr) panel.zPrev += pc.r0 * b.ldPrev;
+        if (b.vPrev != nullptr) panel.vPrev += pc.r0 * b.ldPrev;
+        f->stepRange(panel, lists[i].data(), pc.nk, inputs.data(), jb, std::min(jb + p, j1));
+      }
+    return;
+  }
+#endif
+  (void)blocks, (void)count, (void)j0, (void)j1;
+  throw std::logic_error("kernels::fusedStepColumns without SIMD kernels (columnBlockWidth() is 0)");
+}
+
+void matmulColumns(const ProductRows* blocks, int count, int k, const float* w, std::ptrdiff_t ldw,
+                   const float* panels, int j0, int j1) {
+#ifdef MODPROP_X86_SIMD
+  if (const isa::Kernels* f = floatKernels()) {
+    if (count == 0 || j0 >= j1) return;
+    thread_local std::vector<PanelColumns> rowPanels;
+    thread_local std::vector<std::vector<int>> lists;
+    const int p = f->panelWidth;
+    panelColumns(
+        count, k,
+        [&](int i, std::ptrdiff_t& rows, std::ptrdiff_t& lda) {
+          rows = blocks[i].rows;
+          lda = blocks[i].lda;
+          return blocks[i].a;
+        },
+        rowPanels, lists);
+    for (int jb = j0; jb < j1; jb += p) {
+      const int width = std::min(jb + p, j1) - jb;
+      for (std::size_t i = 0; i < rowPanels.size(); i++) {
+        const PanelColumns& pc = rowPanels[i];
+        const ProductRows& b = blocks[pc.block];
+        const float* a = b.a + pc.r0 * b.lda;
+        float* c = b.c + pc.r0 * b.ldc + jb;
+        if (panels != nullptr)
+          f->matmulPanels(pc.rows, width, k, lists[i].data(), pc.nk, a, b.lda, panels + std::ptrdiff_t(jb) * k, c,
+                          b.ldc, false);
+        else
+          f->matmul(pc.rows, width, lists[i].data(), pc.nk, a, b.lda, w + jb, ldw, c, b.ldc, false);
+      }
+    }
+    return;
+  }
+#endif
+  (void)blocks, (void)count, (void)k, (void)w, (void)ldw, (void)panels, (void)j0, (void)j1;
+  throw std::logic_error("kernels::matmulColumns without SIMD kernels (columnBlockWidth() is 0)");
+}
+
 template <>
 void matmulTransA<double>(std::ptrdiff_t rows, int n1, int n2, const double* a, std::ptrdiff_t lda, const double* g,
                           std::ptrdiff_t ldg, double* c, std::ptrdiff_t ldc) {
   matmulTransAPlain(rows, n1, n2, a, lda, g, ldg, c, ldc);
 }
+
+#ifdef MODPROP_X86_SIMD
+namespace {
+
+// From this many columns of A on, matmulTransA<float> runs each block of rows from copies of A and G whose rows are
+// not a multiple of 4 KiB apart. At N = 1024, 2048, 4096 a tile's walk down 192 rows of A (and G) in place touches
+// lines 4/8/16 KiB apart, which all fall into the same few cache sets, so every tile re-read them from L3 or DRAM.
+// The copies hold the same numbers and the kernel is the same, so every sum is unchanged.
+constexpr int kCopyMinColumns = 512;
+
+void transACopied(const isa::Kernels* f, std::ptrdiff_t rows, int n1, int n2, const float* a, std::ptrdiff_t lda,
+                  const float* g, std::ptrdiff_t ldg, float* c, std::ptrdiff_t ldc) {
+  constexpr std::ptrdiff_t kBlock = 192;  // as in matmulTransA<float>
+  constexpr int kSkew = 16;                // floats added to each copied row: a 64-byte shift per row
+  const std::ptrdiff_t la = n1 + kSkew, lg = n2 + kSkew;
+  thread_local std::vector<int> is;
+  thread_local std::vector<float> ca, cg;
+  ca.resize(std::size_t(kBlock * la));
+  cg.resize(std::size_t(kBlock * lg));
+  for (std::ptrdiff_t r0 = 0; r0 < rows; r0 += kBlock) {
+    const std::ptrdiff_t nr = std::min(kBlock, rows - r0);
+    const int nl = nonzeroColumns(a + r0 * lda, nr, n1, lda, is);
+    if (nl == 0) continue;  // f->transA would add nothing
+    for (std::ptrdiff_t r = 0; r < nr; r++) {
+      std::copy(a + (r0 + r) * lda, a + (r0 + r) * lda + n1, ca.data() + r * la);
+      std::copy(g + (r0 + r) * ldg, g + (r0 + r) * ldg + n2, cg.data() + r * lg);
+    }
+    f->transA(nr, n2, is.data(), nl, ca.data(), la, cg.data(), lg, c, ldc);
+  }
+}
+
+}  // namespace
+#endif
 
 template <>
 void matmulTransA<float>(std::ptrdiff_t rows, int n1, int n2, const float* a, std::ptrdiff_t lda, const float* g,
@@ -216,6 +386,7 @@ void matmulTransA<float>(std::ptrdiff_t rows, int n1, int n2, const float* a, st
     // Blocks of rows small enough that the A and G panels stay in L1/L2 while every output tile passes over them.
     constexpr std::ptrdiff_t kBlock = 192;
     thread_local std::vector<int> is;
+    if (n1 >= kCopyMinColumns) return transACopied(f, rows, n1, n2, a, lda, g, ldg, c, ldc);
     for (std::ptrdiff_t r0 = 0; r0 < rows; r0 += kBlock) {
       const std::ptrdiff_t nr = std::min(kBlock, rows - r0);
       const int nl = nonzeroColumns(a + r0 * lda, nr, n1, lda, is);

@@ -47,9 +47,33 @@ bool fusedStep(const StepBlock& b);
 // last panel zero-padded): the same products and sums, only read in order. Empty where the plain loops are in use.
 std::vector<float> packPanels(const float* w, int k, int n);
 
+// packPanels(Wᵀ, k, n) for W n×k (row-major), without forming Wᵀ: read in blocks of rows so that no strided walk
+// down a column of W touches a new page per element.
+std::vector<float> packPanelsTransposed(const float* w, int n, int k);
+
 // matmul<float> with W given as packPanels(W, k, n) (non-empty: the SIMD kernels are in use), C not accumulated.
 void matmulPanels(std::ptrdiff_t m, int n, int k, const float* a, std::ptrdiff_t lda, const float* panels, float* c,
                   std::ptrdiff_t ldc);
+
+// The column-split forms for large N (column_split.cc): a caller takes the output columns [j0, j1) (j0 a multiple of
+// columnBlockWidth(); j1 one too, or n) of several row blocks (the batch chunks) and runs the rows of every block
+// through one column block before the next, so that each block of W is read from memory once per call for the whole
+// batch rather than once per chunk. Each element gets the sum fusedStep / matmul / matmulPanels give it: the same
+// 48-row panels (so the same skipped zero columns) and the same k order, hence the same bits.
+int columnBlockWidth();  // 0 where the plain loops are in use: no column-split path
+void fusedStepColumns(const StepBlock* blocks, int count, int j0, int j1);
+// One product's rows: C (rows×n, row stride ldc) = A (rows×k, row stride lda) @ W.
+struct ProductRows {
+  std::ptrdiff_t rows;
+  const float* a;
+  std::ptrdiff_t lda;
+  float* c;
+  std::ptrdiff_t ldc;
+};
+// C[·][j0, j1) = A @ W[·][j0, j1) for every block, W (k×n) given as packPanels(W, k, n) where panels is non-null,
+// else read in place (row stride ldw).
+void matmulColumns(const ProductRows* blocks, int count, int k, const float* w, std::ptrdiff_t ldw,
+                   const float* panels, int j0, int j1);
 
 // The float kernels in use: the best the CPU supports, lowered by MODPROP_SIMD=avx2|scalar (read once, at the first
 // call). An unknown value, or a level the CPU lacks, leaves the best supported one.

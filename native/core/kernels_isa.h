@@ -31,6 +31,8 @@ struct Kernels {
   // matmul with W as packPanels lays it out (column block j at w + j·k, row stride panelWidth).
   void (*matmulPanels)(std::ptrdiff_t m, int n, int k, const int* ks, int nk, const float* a, std::ptrdiff_t lda,
                        const float* panels, float* c, std::ptrdiff_t ldc, bool accumulate);
+  // step for the output columns [j0, j1) only, j0 a multiple of panelWidth (the column-split path, kernels.h).
+  void (*stepRange)(const StepBlock& b, const int* ks, int nk, const int* inputs, int j0, int j1);
 };
 
 extern const Kernels kAvx2;

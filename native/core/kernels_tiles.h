@@ -214,6 +214,14 @@ void stepWith(const StepBlock& b, const int* ks, int nk, const int* inputs) {
   });
 }
 
+// stepWith restricted to the columns [j0, j1), j0 at a column-block boundary: the same tiles on a part of the blocks.
+template <class S>
+void stepRangeWith(const StepBlock& b, const int* ks, int nk, const int* inputs, int j0, int j1) {
+  forColumnBlocks<S>(j1 - j0, [&](auto nv, auto masked, int j, typename S::Mask tail) {
+    stepColumns<S, decltype(nv)::value, decltype(masked)::value>(b, j0 + j, ks, nk, inputs, tail);
+  });
+}
+
 template <class S>
 void matmulWith(std::ptrdiff_t m, int n, const int* ks, int nk, const float* a, std::ptrdiff_t lda, const float* w,
                 std::ptrdiff_t ldw, float* c, std::ptrdiff_t ldc, bool accumulate) {
@@ -243,7 +251,7 @@ void transAWith(std::ptrdiff_t rows, int n2, const int* is, int nl, const float*
 // The table kernels.cc dispatches through.
 template <class S>
 constexpr Kernels kernelsOf() {
-  return Kernels{matmulWith<S>, transAWith<S>, stepWith<S>, S::kCols * S::kWidth, matmulPanelsWith<S>};
+  return Kernels{matmulWith<S>, transAWith<S>, stepWith<S>, S::kCols * S::kWidth, matmulPanelsWith<S>, stepRangeWith<S>};
 }
 
 }  // namespace

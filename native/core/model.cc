@@ -40,9 +40,16 @@ Model<Real> buildModel(const Dims& d, const ModelView<Real>& m, const RuleSpec& 
   const Real* f = (!exact && rule.signal == LearningSignal::Random) ? m.randomFeedback : m.wout;
   out.feedbackT = transpose(f, d.nRec, d.nOut);
   const bool usesWfb = traits.feedback;
-  if (exact || (usesWfb && rule.feedback == Feedback::Cell)) out.wrecT = transpose(m.wrec, d.nRec, d.nRec);
-  if constexpr (std::is_same<Real, float>::value)
-    if (!out.wrecPanels.empty() && !out.wrecT.empty()) out.wrecTPanels = kernels::packPanels(out.wrecT.data(), d.nRec, d.nRec);
+  if (exact || (usesWfb && rule.feedback == Feedback::Cell)) {
+    // Where Wrec is packed, only Wrecᵀ's panels are read (the same numbers): packed straight from Wrec, no Wrecᵀ.
+    bool packed = false;
+    if constexpr (std::is_same<Real, float>::value)
+      if (!out.wrecPanels.empty()) {
+        out.wrecTPanels = kernels::packPanelsTransposed(m.wrec, d.nRec, d.nRec);
+        packed = true;
+      }
+    if (!packed) out.wrecT = transpose(m.wrec, d.nRec, d.nRec);
+  }
   if (usesWfb && rule.feedback == Feedback::Type) {
     out.omega = typeBlockMeans(d, m);
     if (d.nTypes > kManyTypes) {

@@ -4,8 +4,10 @@
 //   mse:       E = 0.5/(B·T) Σ (y − target)²,     δ_t = (y_t − target_t)/(B·T)
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 #include <vector>
 
+#include "column_split.h"
 #include "kernels.h"
 #include "spiking.h"
 #include "step.h"
@@ -129,6 +131,8 @@ void forward(const Dims& dims, const ModelView<Real>& view, const Real* x, Real*
   const int chunks = std::min(pool.size(), int(dims.batch));
   // Layout [B][T][·]: the rows of one step are one sequence apart.
   const std::ptrdiff_t ld = std::ptrdiff_t(steps) * n, ldx = std::ptrdiff_t(steps) * nIn;
+  if constexpr (std::is_same<Real, float>::value)
+    if (columnSplit(m)) return forwardColumns(m, x, v, z, y, pool);
   pool.parallelFor(chunks, [&](int c) {
     const int b0 = int(std::int64_t(dims.batch) * c / chunks), b1 = int(std::int64_t(dims.batch) * (c + 1) / chunks);
     const int rows = b1 - b0;

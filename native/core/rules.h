@@ -90,4 +90,37 @@ template <typename Real>
 double onlineChunk(const Model<Real>& m, const BatchView<Real>& batch, OnlineRule<Real>* rule, int first, int rows,
                    const GradAccumulator<Real>& acc);
 
+// onlineChunk one step at a time, for a caller that runs the network step of all chunks itself (column_split.cc):
+// for each t, run the network step on step(t), then afterStep(t); finish() returns the chunk's loss.
+template <typename Real>
+class OnlineChunk {
+ public:
+  OnlineChunk(const Model<Real>& m, const BatchView<Real>& batch, OnlineRule<Real>* rule, int first, int rows,
+              const GradAccumulator<Real>& acc);
+  // The network step's operands at 0-based step t: x_t (row stride ldx), v_{t-1}, z_{t-1} (null at t = 0), and where
+  // v_t, z_t go; the states are rows×N with row stride N.
+  struct Step {
+    const Real* x;
+    std::ptrdiff_t ldx;
+    const Real* vPrev;
+    const Real* zPrev;
+    Real* v;
+    Real* z;
+  };
+  Step step(int t) const;
+  // Traces, the rule's step and the accumulation at step t, after v_t and z_t are written.
+  void afterStep(int t);
+  double finish();
+
+ private:
+  const Model<Real>& m_;
+  const BatchView<Real>& batch_;
+  OnlineRule<Real>* rule_;
+  int first_, rows_;
+  GradAccumulator<Real> acc_;
+  std::vector<Real> vA_, vB_, zA_, zB_, eps_, epsIn_, ell_, y_, delta_;
+  Real *vPrev_, *vCur_, *zPrev_, *zCur_;
+  double loss_ = 0;
+};
+
 }  // namespace modprop

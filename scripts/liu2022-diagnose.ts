@@ -10,7 +10,8 @@
  *            Wrec and Wout entries are disconnected, random disconnected ones are reconnected at 1e-12.
  *   e97    — their 97/23 excitatory/inhibitory split (ours 96/24).
  *
- *   npx tsx scripts/liu2022-diagnose.ts --seed 9 [--variant deepr] [--iterations 1000] [--out file.json]
+ *   npx tsx scripts/liu2022-diagnose.ts --seed 9 [--variant deepr] [--iterations 1000] [--sampler box-muller] [--out file.json]
+ *   (--sampler: delayed XOR's noise sampler, default the task's default 'fast'; docs/liu2022.md §4 was measured with box-muller)
  *   npx tsx scripts/liu2022-diagnose.ts --summary runs/base-*.json      (a markdown seed table of such files)
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -35,6 +36,7 @@ const iterations = Number(arg('iterations', '1000'));
 const variant = arg('variant', 'base');
 const threads = Number(arg('threads', '1'));
 const out = arg('out', '');
+const sampler = arg('sampler', 'fast') as 'fast' | 'box-muller';
 
 const norm = (a: ArrayLike<number>): number => {
   let s = 0;
@@ -44,7 +46,7 @@ const norm = (a: ArrayLike<number>): number => {
 
 async function main(): Promise<void> {
   const p = presets.liu2022;
-  const task = tasks.delayedXor();
+  const task = tasks.delayedXor({ sampler });
   const net = Network.create({
     nIn: 2, nRec: p.network.nRec, nOut: 2, seed, init: p.network.init,
     ...(variant === 'e97' ? { excitatoryFraction: 97 / 120 } : {}),
@@ -108,7 +110,7 @@ async function main(): Promise<void> {
   const big = task.sample(1024, deriveSeed(seed, BIG_EVAL_STREAM, iterations));
   const final1024 = metricsOf((await net.forwardAsync(big, { threads })).y, big, 2, task.loss);
   console.log(`final on 1024 sequences: loss ${final1024.loss.toFixed(4)} accuracy ${final1024.accuracy}`);
-  if (out) writeFileSync(out, JSON.stringify({ seed, variant, iterations, points, final1024 }) + "\n");
+  if (out) writeFileSync(out, JSON.stringify({ seed, variant, sampler, iterations, points, final1024 }) + "\n");
 }
 
 /** Their rewiring step after Adam: dead stays dead, L1 on the connected, reconnect beyond 1 % disconnected. */

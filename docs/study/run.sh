@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerates every figure, table and JSON file in docs/study/ (npm run study; ≈ 1 h on 2 idle cores).
+# Regenerates every figure, table and JSON file in docs/study/ (npm run study; ≈ 1 h on 2 idle cores, 1.5 h beside other work).
 # Each command is also printed in the README's Results section; any of them can be run on its own.
 # Extra arguments are appended to every compare command (e.g. `npm run study -- --jobs 1`).
 # A command whose runs partly failed (e.g. an unstable ModProp filter, reported in its table) exits 1; the study goes
@@ -52,25 +52,6 @@ study --task seq-mnist --rules bptt,modprop,mdgl,eprop --seeds 8 --iterations 20
   --batch-size 64 --lr 3e-3 --tau 10 --eval-every 100 --align-every 200 \
   --plot $out/seq-mnist.svg --table $out/seq-mnist.md --out $out/seq-mnist.json "$@"
 report $out/seq-mnist.json --plot $out/seq-mnist-runs.svg
-
-# 6. Why some seeds of the preset fall back (docs/liu2022.md §4): scripts/liu2022-diagnose.ts re-runs train's loop
-#    for the preset (bit for bit) and records ρ(Wrec), gradient norms and a final evaluation on 1024 sequences; one
-#    piece of the public code at a time (--variant deepr, e97). Seeds 1–20 of each; seeds 1–60 of base and e97 for the
-#    one candidate worth a larger run (their 97/23 E/I split). Two runs at a time, one native thread each.
-diag=$out/diagnose
-mkdir -p $diag
-diagnose() {  # variant first-seed last-seed
-  seq "$2" "$3" | xargs -P 2 -I{} sh -c "npx tsx scripts/liu2022-diagnose.ts --seed {} --variant $1 --out $diag/$1-{}.json > /dev/null" || exit $?
-}
-diagnose base 1 60
-diagnose e97 1 60
-diagnose deepr 1 20
-for v in base e97 deepr; do
-  npx tsx scripts/liu2022-diagnose.ts --summary $(seq 1 20 | sed "s|.*|$diag/$v-&.json|") > $out/liu2022-diagnose-$v.md || exit $?
-done
-for v in base e97; do
-  npx tsx scripts/liu2022-diagnose.ts --summary $(seq 1 60 | sed "s|.*|$diag/$v-&.json|") > $out/liu2022-diagnose-$v-60.md || exit $?
-done
 
 if [ ${#partial[@]} -gt 0 ]; then
   echo "study: some runs failed in: ${partial[*]} (see their tables)" >&2

@@ -23,9 +23,7 @@ bool columnSplit(const Model<Real>& m) {
     if (kernels::columnBlockWidth() == 0) return false;
     if (m.neuron != Neuron::Rate) return false;  // spiking networks run spiking.cc's own path
     const char* forced = std::getenv("MODPROP_COLUMN_SPLIT");
-    if (forced != nullptr && std::strcmp(forced, "1") == 0) return true;
-    if (forced != nullptr && std::strcmp(forced, "0") == 0) return false;
-    return m.d.nRec >= kColumnSplitMinUnits;
+    return forced != nullptr && std::strcmp(forced, "1") == 0;
   }
 }
 

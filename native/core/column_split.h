@@ -13,10 +13,11 @@
 
 namespace modprop {
 
-// From this many units on (float, SIMD kernels) the column-split path is taken: Wrec (N²·4 bytes, 16 MB at 2048) no
-// longer fits a core's share of the last-level cache. MODPROP_COLUMN_SPLIT=1 forces it at any N (tests), =0 forbids
-// it; read at every call.
-constexpr int kColumnSplitMinUnits = 2048;
+// Opt-in: MODPROP_COLUMN_SPLIT=1 takes the column-split path at any N (float, SIMD kernels), anything else the
+// per-thread row split; read at every call. It was meant for N ≥ 2048, where Wrec (16 MB at 2048) leaves a core's
+// share of the last-level cache, but on the 2-core Zen 5 machine, quiet, it measured 0.93–0.97× the row split at
+// N = 2048 and 1.01–1.05× at 4096 (forward, bptt, online e-prop; B = 32): not a win, so it is not the default until a
+// machine shows one (bench/README.md, "Large networks").
 template <typename Real>
 bool columnSplit(const Model<Real>& m);
 

@@ -1,11 +1,11 @@
 /**
- * The column-split path of large networks (native/core/column_split.h, issue 13 goal 2): from N = 2048 on, each
+ * The column-split path of large networks (native/core/column_split.h, issue 13 goal 2; opt-in, MODPROP_COLUMN_SPLIT=1): each
  * step's recurrent products are split by output columns across the pool instead of each thread running its chunk of
  * the batch through all of Wrec. It keeps the chunks, their accumulators and every element's sum, so its results must
  * be bit-identical to the row-split path. MODPROP_COLUMN_SPLIT=1 forces it at any N, =0 forbids it; these tests
  * compare the two at sizes that are not multiples of the kernels' column blocks (16/48 floats), with Wrec read in
  * place (N < 512) and as packed panels (N ≥ 512), at 1 and 2 threads (2 chunks of an odd batch: 2 and 3 rows), for forward,
- * every native rule and both losses; and at N = 2048, where the default takes the new path, against =0.
+ * every native rule and both losses; and at N = 2050 (forced) against =0.
  */
 import assert from 'node:assert/strict';
 import { Network, gradients, type Batch, type Params, type RuleConfig } from '../../lib/index';
@@ -65,7 +65,7 @@ describeNative('column-split path = row-split path, bit for bit (issue 13 goal 2
     });
   }
 
-  describe('by default at N = 2048 (B = 3, T = 5), against the row-split path', function () {
+  describe('forced at N = 2050 (B = 3, T = 5), against the row-split path', function () {
     this.timeout(300000);
     // Network.fromParams: Network.create's spectral radius at this N would cost seconds and is not under test.
     const nRec = 2050, nIn = 2, nOut = 2;
@@ -80,9 +80,9 @@ describeNative('column-split path = row-split path, bit for bit (issue 13 goal 2
     const net = Network.fromParams({ nIn, nRec, nOut, dale: false, tau: 10 }, params);
     const batch = makeBatch(net, 3, 5, 'mse', 13);
     it('forward, bptt, tbptt (window 2), eprop and online modprop at 2 threads', () => {
-      compareForward(net, batch, 2, undefined, 'default');
+      compareForward(net, batch, 2, '1', 'forced');
       for (const rule of [{ rule: 'bptt' }, { rule: 'tbptt', window: 2 }, { rule: 'eprop' }, { rule: 'modprop', online: true }] as RuleConfig[])
-        compareRule(net, batch, rule, 'mse', 2, undefined, label(rule));
+        compareRule(net, batch, rule, 'mse', 2, '1', label(rule));
     });
   });
 

@@ -105,6 +105,6 @@ export async function measureTraining(job: Job, sampler: TaskSampler, o: TrainPh
 }
 
 export function trainRowLine(t: TrainRow): string {
-  return `  ${t.label.padEnd(24)} ${t.sampler.padEnd(10)} ${t.medianMs.toFixed(2).padStart(8)} ms / iteration, gradient ${t.gradientMs.toFixed(2).padStart(7)} ms, ` +
-    `ratio ${t.ratio.toFixed(2)}; event loop p50 ${t.eventLoop.p50.toFixed(1)} / p99 ${t.eventLoop.p99.toFixed(1)} / max ${t.eventLoop.max.toFixed(1)} ms`;
+  return `  ${t.label.padEnd(24)} ${t.sampler.padEnd(10)} ${t.medianMs.toFixed(2).padStart(8)} ms / iteration, gradient ${t.gradientMs.toFixed(2).padStart(7)} ms ` +
+    `(untrained ${t.gradientFreshMs.toFixed(2)}), ratio ${t.ratio.toFixed(2)}; event loop p50 ${t.eventLoop.p50.toFixed(1)} / p99 ${t.eventLoop.p99.toFixed(1)} / max ${t.eventLoop.max.toFixed(1)} ms`;
 }

@@ -11,7 +11,7 @@
  * those weights at exactly 0 (an update of a weight that is 0 with gradient 0 is 0 in each of them).
  */
 import { Random, STREAMS } from './random';
-import { fail } from './validate';
+import { ModpropError, describe, fail } from './validate';
 
 /** The mask as nRec×nRec 0/1 bytes (row = presynaptic unit), or null for a dense network (p = 1). */
 export function connectivityMask(nRec: number, connectivity: number, seed: number): Uint8Array | null {
@@ -50,4 +50,27 @@ export function maskDensity(mask: Uint8Array | null, nRec: number): number {
   let kept = 0;
   for (let k = 0; k < mask.length; k++) kept += mask[k];
   return kept / (nRec * (nRec - 1));
+}
+
+/**
+ * The largest p at which the native engine runs a masked network's recurrent products over the mask entries
+ * (native/core/sparse.h) by default; above it the dense kernels run on the masked Wrec. Measured with the bench
+ * phase `sparse` (bench/types.ts) on a 2-core AVX-512 machine: PLACEHOLDER.
+ */
+export const SPARSE_CROSSOVER = 0.1;
+
+/**
+ * Whether the native engine takes the sparse path for a network with this mask and connectivity p: with a mask and
+ * p ≤ SPARSE_CROSSOVER, unless the environment variable MODPROP_SPARSE forces it (`1`: every masked network, `0`:
+ * never; read on every call, for the bench and the tests). A dense network (no mask) never does.
+ */
+export function sparseKernels(mask: Uint8Array | null | undefined, connectivity: number | undefined): boolean {
+  if (!mask) return false;
+  const forced = process.env.MODPROP_SPARSE;
+  if (forced === '1') return true;
+  if (forced === '0') return false;
+  if (forced !== undefined && forced !== '') {
+    throw new ModpropError(`Expected '0' or '1' for the environment variable MODPROP_SPARSE but received ${describe(forced)}`);
+  }
+  return (connectivity ?? 1) <= SPARSE_CROSSOVER;
 }

@@ -7,6 +7,7 @@ import {
   FEEDBACK_IDS, FORWARD_ARRAYS, GRADIENT_ARRAYS, JOB_FLOATS, JOB_INTS, LEARNING_SIGNAL_IDS, LOSS_IDS, RULE_IDS,
   type LossName,
 } from '../contract';
+import { sparseKernels } from '../connectivity';
 import { loadAddon, type NativeAddon } from '../native/addon';
 import type { NetworkLike } from '../reference/model';
 import type { Batch, ForwardResult, GradientResult, Params } from '../types';
@@ -76,7 +77,13 @@ function gradientArrays(net: NetworkLike, batch: Batch, grads: Params): ArrayArg
   a[GRADIENT_ARRAYS.gradWrec] = grads.wrec;
   a[GRADIENT_ARRAYS.gradWout] = grads.wout;
   a[GRADIENT_ARRAYS.gradBout] = grads.bout;
+  a[GRADIENT_ARRAYS.mask] = maskArg(net);
   return a;
+}
+
+/** The mask when the recurrent products should run over it (lib/connectivity.ts sparseKernels), else null: dense. */
+function maskArg(net: NetworkLike): Uint8Array | null {
+  return sparseKernels(net.mask, net.config.connectivity) ? (net.mask as Uint8Array) : null;
 }
 
 /** Input errors found by the C++ core become ModpropError; internal errors pass through unchanged. */
@@ -98,6 +105,7 @@ function forwardCall(net: NetworkLike, batch: Batch, threads: number | undefined
   a[FORWARD_ARRAYS.v] = out.v;
   a[FORWARD_ARRAYS.z] = out.z;
   a[FORWARD_ARRAYS.y] = out.y;
+  a[FORWARD_ARRAYS.mask] = maskArg(net);
   return { args: [ints, floats, a], out };
 }
 

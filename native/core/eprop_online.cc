@@ -53,7 +53,7 @@ double onlineChunk(const Model<Real>& m, const BatchView<Real>& batch, OnlineRul
       accumulateReadout(m, rows, zCur, n, delta.data(), acc.wout, acc.bout);
       learningSignal(m, rows, delta.data(), zCur, n, ell.data());
       if (rule == nullptr || rule->eligibility()) {
-        kernels::matmulTransA<Real>(rows, n, n, eps.data(), n, ell.data(), n, acc.wrec, n);
+        wrecGradient(m, rows, eps.data(), ell.data(), acc.wrec);
         kernels::matmulTransA<Real>(rows, nIn, n, epsIn.data(), nIn, ell.data(), n, acc.win, n);
       }
       if (rule != nullptr) rule->accumulate(rows, ell.data(), delta.data());

@@ -29,18 +29,23 @@ Model<Real> buildModel(const Dims& d, const ModelView<Real>& m, const RuleSpec& 
   out.alpha = Real(m.alpha);
   out.leak = Real(1 - m.alpha);
   out.threshold = Real(m.threshold);
-  // Below this Wrec (N²·4 bytes) fits in L2 and is read in place, as it always was.
-  constexpr int kPanelsMinUnits = 512;
-  if constexpr (std::is_same<Real, float>::value)
-    if (d.nRec >= kPanelsMinUnits) out.wrecPanels = kernels::packPanels(m.wrec, d.nRec, d.nRec);
   const RuleTraits& traits = kRules[static_cast<int32_t>(rule.rule)];  // id range-checked by validateRule
   const bool exact = traits.exact;
   const Real* f = (!exact && rule.signal == LearningSignal::Random) ? m.randomFeedback : m.wout;
   out.feedbackT = transpose(f, d.nRec, d.nOut);
   const bool usesWfb = traits.feedback;
-  if (exact || (usesWfb && rule.feedback == Feedback::Cell)) out.wrecT = transpose(m.wrec, d.nRec, d.nRec);
-  if constexpr (std::is_same<Real, float>::value)
-    if (!out.wrecPanels.empty() && !out.wrecT.empty()) out.wrecTPanels = kernels::packPanels(out.wrecT.data(), d.nRec, d.nRec);
+  if (m.mask != nullptr) {
+    // Every product with Wrec or Wrecᵀ runs over the mask entries (sparse.h), so neither wrecT nor panels are made.
+    out.sparse = sparseWrec(m.mask, m.wrec, d.nRec);
+  } else {
+    // Below this Wrec (N²·4 bytes) fits in L2 and is read in place, as it always was.
+    constexpr int kPanelsMinUnits = 512;
+    if constexpr (std::is_same<Real, float>::value)
+      if (d.nRec >= kPanelsMinUnits) out.wrecPanels = kernels::packPanels(m.wrec, d.nRec, d.nRec);
+    if (exact || (usesWfb && rule.feedback == Feedback::Cell)) out.wrecT = transpose(m.wrec, d.nRec, d.nRec);
+    if constexpr (std::is_same<Real, float>::value)
+      if (!out.wrecPanels.empty() && !out.wrecT.empty()) out.wrecTPanels = kernels::packPanels(out.wrecT.data(), d.nRec, d.nRec);
+  }
   if (usesWfb && rule.feedback == Feedback::Type) {
     out.omega = typeBlockMeans(d, m);
     if (d.nTypes > kManyTypes) {

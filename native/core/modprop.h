@@ -31,6 +31,9 @@ struct ModelView {
   const int32_t* types;        // nRec ids in 0..nTypes-1 (forward() does not need them; may be null there)
   double alpha;                // exp(-dt/tau), in [0, 1]
   double threshold;
+  // Sparse connectivity (lib/connectivity.ts): nRec×nRec bytes, row = presynaptic, non-zero = connection kept, wrec 0
+  // elsewhere. Given, the recurrent products run over the mask entries only (sparse.h); null: the dense kernels.
+  const uint8_t* mask = nullptr;
 };
 
 struct RuleSpec {

@@ -30,10 +30,13 @@ bool fused(const Model<double>&, int, const double*, std::ptrdiff_t, const doubl
 template <typename Real>
 void networkStep(const Model<Real>& m, int rows, const Real* x, std::ptrdiff_t ldx, const Real* vPrev,
                  const Real* zPrev, std::ptrdiff_t ldPrev, Real* v, Real* z, std::ptrdiff_t ld) {
-  if (fused(m, rows, x, ldx, vPrev, zPrev, ldPrev, v, z, ld)) return;
+  if (!m.isSparse() && fused(m, rows, x, ldx, vPrev, zPrev, ldPrev, v, z, ld)) return;
   const int n = m.d.nRec;
   if (zPrev != nullptr) {
-    kernels::matmul<Real>(rows, n, n, zPrev, ldPrev, m.wrec, n, v, ld, false);
+    if (m.isSparse())
+      sparseProduct(m.sparse, rows, zPrev, ldPrev, v, ld);
+    else
+      kernels::matmul<Real>(rows, n, n, zPrev, ldPrev, m.wrec, n, v, ld, false);
     kernels::matmul<Real>(rows, n, m.d.nIn, x, ldx, m.win, n, v, ld, true);
   } else {
     kernels::matmul<Real>(rows, n, m.d.nIn, x, ldx, m.win, n, v, ld, false);

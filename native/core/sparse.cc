@@ -1,0 +1,148 @@
+// sparse.h: the recurrent products over the connectivity mask, as gathers over transposed tiles of batch rows.
+// Plain loops with fixed trip counts (kTileRows, kBlockRows), which GCC vectorises across the rows without
+// reassociation (each lane is its own row), so the result of a row does not depend on the rows next to it.
+#include "sparse.h"
+
+#include <algorithm>
+#include <string>
+
+#include "modprop.h"
+
+namespace modprop {
+
+namespace {
+
+constexpr int kTileRows = 8;     // batch rows per tile of the forward and reverse products
+constexpr int kBlockRows = 64;   // history rows per block of the weight-gradient sums
+
+// Rows r0..r0+count-1 of a (row stride lda, n columns) as t[i][l] = a[r0+l][i], padded with zeros to `width` rows.
+template <typename Real>
+void transposeRows(const Real* a, std::ptrdiff_t lda, std::ptrdiff_t r0, int count, int n, int width, Real* t) {
+  for (int l = 0; l < count; l++) {
+    const Real* ar = a + (r0 + l) * lda;
+    for (int i = 0; i < n; i++) t[std::ptrdiff_t(i) * width + l] = ar[i];
+  }
+  for (int l = count; l < width; l++)
+    for (int i = 0; i < n; i++) t[std::ptrdiff_t(i) * width + l] = Real(0);
+}
+
+// out[r][o] = Σ_{k in start[o]..start[o+1]} weight[k] · a[r][index[k]] for o < n: the product with a compressed
+// matrix whose entries are listed by output.
+template <typename Real>
+void gather(int n, const int32_t* start, const int32_t* index, const Real* weight, std::ptrdiff_t rows, const Real* a,
+            std::ptrdiff_t lda, Real* out, std::ptrdiff_t ldc) {
+  static thread_local std::vector<Real> tile;
+  tile.resize(std::size_t(n) * kTileRows);
+  Real* t = tile.data();
+  for (std::ptrdiff_t r0 = 0; r0 < rows; r0 += kTileRows) {
+    const int count = int(std::min<std::ptrdiff_t>(kTileRows, rows - r0));
+    transposeRows(a, lda, r0, count, n, kTileRows, t);
+    for (int o = 0; o < n; o++) {
+      Real s[kTileRows] = {};
+      for (int32_t k = start[o]; k < start[o + 1]; k++) {
+        const Real w = weight[k];
+        const Real* x = t + std::ptrdiff_t(index[k]) * kTileRows;
+        for (int l = 0; l < kTileRows; l++) s[l] += w * x[l];
+      }
+      for (int l = 0; l < count; l++) out[(r0 + l) * ldc + o] = s[l];
+    }
+  }
+}
+
+// Σ_l a[l] b[l] over one block, eight independent partial sums.
+template <typename Real>
+Real blockDot(const Real* a, const Real* b) {
+  Real part[8] = {};
+  for (int j = 0; j < kBlockRows; j += 8)
+    for (int l = 0; l < 8; l++) part[l] += a[j + l] * b[j + l];
+  return ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
+}
+
+}  // namespace
+
+template <typename Real>
+SparseWrec<Real> sparseWrec(const uint8_t* mask, const Real* wrec, int n) {
+  SparseWrec<Real> s;
+  s.n = n;
+  s.rowStart.assign(std::size_t(n) + 1, 0);
+  s.colStart.assign(std::size_t(n) + 1, 0);
+  for (int p = 0; p < n; p++) {
+    for (int j = 0; j < n; j++) {
+      if (p == j) continue;
+      if (mask[std::ptrdiff_t(p) * n + j] == 0) {
+        // The products skip these entries, so a weight there would be ignored, not used: refuse it.
+        if (wrec[std::ptrdiff_t(p) * n + j] != Real(0))
+          throw Error("Expected 0 outside the connectivity mask for wrec but received a weight at [" + std::to_string(p) +
+                      "][" + std::to_string(j) + "]");
+        continue;
+      }
+      s.rowPost.push_back(j);
+      s.rowWeight.push_back(wrec[std::ptrdiff_t(p) * n + j]);
+      s.colStart[std::size_t(j) + 1]++;
+    }
+    s.rowStart[std::size_t(p) + 1] = int32_t(s.rowPost.size());
+  }
+  for (int j = 0; j < n; j++) s.colStart[std::size_t(j) + 1] += s.colStart[j];
+  s.colPre.resize(s.rowPost.size());
+  s.colWeight.resize(s.rowPost.size());
+  std::vector<int32_t> next(s.colStart.begin(), s.colStart.end() - 1);
+  for (int p = 0; p < n; p++)  // ascending p, so each column lists its presynaptic units in order
+    for (int32_t k = s.rowStart[p]; k < s.rowStart[p + 1]; k++) {
+      const int32_t at = next[s.rowPost[k]]++;
+      s.colPre[at] = p;
+      s.colWeight[at] = s.rowWeight[k];
+    }
+  return s;
+}
+
+template <typename Real>
+void sparseProduct(const SparseWrec<Real>& s, std::ptrdiff_t rows, const Real* a, std::ptrdiff_t lda, Real* out,
+                   std::ptrdiff_t ldc) {
+  gather(s.n, s.colStart.data(), s.colPre.data(), s.colWeight.data(), rows, a, lda, out, ldc);
+}
+
+template <typename Real>
+void sparseTransposeProduct(const SparseWrec<Real>& s, std::ptrdiff_t rows, const Real* h, std::ptrdiff_t ldh, Real* out,
+                            std::ptrdiff_t ldc) {
+  gather(s.n, s.rowStart.data(), s.rowPost.data(), s.rowWeight.data(), rows, h, ldh, out, ldc);
+}
+
+template <typename Real>
+void sparseTransA(const SparseWrec<Real>& s, std::ptrdiff_t rows, const Real* a, std::ptrdiff_t lda, const Real* g,
+                  std::ptrdiff_t ldg, Real* c) {
+  const int n = s.n;
+  static thread_local std::vector<Real> buffer;
+  buffer.resize(2 * std::size_t(n) * kBlockRows);
+  Real* aT = buffer.data();
+  Real* gT = aT + std::ptrdiff_t(n) * kBlockRows;
+  for (std::ptrdiff_t r0 = 0; r0 < rows; r0 += kBlockRows) {
+    const int count = int(std::min<std::ptrdiff_t>(kBlockRows, rows - r0));
+    transposeRows(a, lda, r0, count, n, kBlockRows, aT);
+    transposeRows(g, ldg, r0, count, n, kBlockRows, gT);
+    for (int p = 0; p < n; p++) {
+      const Real* ap = aT + std::ptrdiff_t(p) * kBlockRows;
+      bool silent = true;  // a unit silent over the whole block (ReLU zeros) adds nothing to its row
+      for (int l = 0; l < count; l++) silent = silent && ap[l] == Real(0);
+      if (silent) continue;
+      Real* cp = c + std::ptrdiff_t(p) * n;
+      for (int32_t k = s.rowStart[p]; k < s.rowStart[p + 1]; k++) {
+        const int32_t j = s.rowPost[k];
+        cp[j] += blockDot(ap, gT + std::ptrdiff_t(j) * kBlockRows);
+      }
+    }
+  }
+}
+
+#define MODPROP_INSTANTIATE(Real)                                                                                    \
+  template SparseWrec<Real> sparseWrec<Real>(const uint8_t*, const Real*, int);                                      \
+  template void sparseProduct<Real>(const SparseWrec<Real>&, std::ptrdiff_t, const Real*, std::ptrdiff_t, Real*,     \
+                                    std::ptrdiff_t);                                                                 \
+  template void sparseTransposeProduct<Real>(const SparseWrec<Real>&, std::ptrdiff_t, const Real*, std::ptrdiff_t,   \
+                                             Real*, std::ptrdiff_t);                                                 \
+  template void sparseTransA<Real>(const SparseWrec<Real>&, std::ptrdiff_t, const Real*, std::ptrdiff_t, const Real*, \
+                                   std::ptrdiff_t, Real*);
+MODPROP_INSTANTIATE(float)
+MODPROP_INSTANTIATE(double)
+#undef MODPROP_INSTANTIATE
+
+}  // namespace modprop

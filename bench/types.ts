@@ -128,28 +128,38 @@ function withSparse<T>(value: '0' | '1', fn: () => T): T {
   }
 }
 
-/** Per N and rule, the largest p at which the sparse path was faster (null: at none). */
+/**
+ * Per N and rule, the crossover: the largest p at which the sparse path was faster there and at every smaller p
+ * measured (null: not even at the smallest), so that one noisy sample above the crossover does not move it.
+ */
 export function sparseCrossovers(rows: SparseRow[]): { nRec: number; rule: string; p: number | null }[] {
-  const out = new Map<string, { nRec: number; rule: string; p: number | null }>();
+  const groups = new Map<string, SparseRow[]>();
   for (const r of rows) {
+    if (r.sparseMs === null) continue;
     const key = `${r.nRec}|${r.rule}`;
-    if (!out.has(key)) out.set(key, { nRec: r.nRec, rule: r.rule, p: null });
-    const entry = out.get(key)!;
-    if (r.sparseMs !== null && r.sparseMs < r.denseMs && (entry.p === null || r.p > entry.p)) entry.p = r.p;
+    groups.set(key, [...(groups.get(key) ?? []), r]);
   }
-  return [...out.values()];
+  return [...groups.values()].map((g) => {
+    let p: number | null = null;
+    for (const r of [...g].sort((a, b) => a.p - b.p)) {
+      if (r.sparseMs! >= r.denseMs) break;
+      p = r.p;
+    }
+    return { nRec: g[0].nRec, rule: g[0].rule, p };
+  });
 }
 
 export function sparseLines(rows: SparseRow[] | undefined): string[] {
   const lines = table(rows, [
     'Sparse recurrent connectivity (`connectivity: p`), B = 32, native engine: each call on the dense kernels',
     '(MODPROP_SPARSE=0) and on the sparse path over the mask (MODPROP_SPARSE=1, native/core/sparse.h). "speed-up" is',
-    'dense ms / sparse ms; p = 1 has no mask. By default the sparse path runs at p ≤ SPARSE_CROSSOVER (lib/connectivity.ts).',
+    'dense ms / sparse ms; p = 1 has no mask. By default the sparse path runs at p ≤ SPARSE_CROSSOVER and N ≥',
+    'SPARSE_MIN_UNITS (lib/connectivity.ts).',
   ], ['N', 'p', 'T', 'rule', 'dense ms', 'sparse ms', 'speed-up'], [true, true, true, false, true, true, true], (r) => [
     String(r.nRec), String(r.p), String(r.steps), r.rule, r.denseMs.toFixed(1), r.sparseMs === null ? '—' : r.sparseMs.toFixed(1),
     r.sparseMs === null ? '—' : `×${(r.denseMs / r.sparseMs).toFixed(2)}`,
   ]);
   if (!rows?.length || rows.every((r) => r.sparseMs === null)) return lines;
-  return [...lines, '', 'Crossover (the largest p at which the sparse path was faster):', '',
+  return [...lines, '', 'Crossover (the largest p at which the sparse path was faster, and at every smaller p):', '',
     ...sparseCrossovers(rows).map((c) => `- N = ${c.nRec}, ${c.rule}: ${c.p === null ? 'none of the p measured' : `p = ${c.p}`}`)];
 }

@@ -16,7 +16,7 @@ import { abortError, snapshot, type Engine } from './engine';
 import { threadsFor } from '../threads';
 
 type Kernels = Required<Pick<NativeAddon, 'forward' | 'forwardAsync' | 'gradients' | 'gradientsAsync' | 'setThreads'>>;
-type ArrayArg = Float32Array | Int32Array | null;
+type ArrayArg = Float32Array | Int32Array | Uint8Array | null;
 
 export interface NativeCandidate {
   engine?: Engine;
@@ -83,7 +83,7 @@ function gradientArrays(net: NetworkLike, batch: Batch, grads: Params): ArrayArg
 
 /** The mask when the recurrent products should run over it (lib/connectivity.ts sparseKernels), else null: dense. */
 function maskArg(net: NetworkLike): Uint8Array | null {
-  return sparseKernels(net.mask, net.config.connectivity) ? (net.mask as Uint8Array) : null;
+  return sparseKernels(net.mask, net.config.connectivity, net.nRec) ? (net.mask as Uint8Array) : null;
 }
 
 /** Input errors found by the C++ core become ModpropError; internal errors pass through unchanged. */

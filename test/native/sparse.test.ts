@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import { ModpropError, Network, gradients, tasks, train, type Batch, type GradientResult, type RuleConfig } from '../../lib/index';
 import { GRADIENT_ARRAYS, JOB_FLOATS, JOB_INTS, LOSS_IDS, RULE_IDS } from '../../lib/contract';
-import { SPARSE_CROSSOVER, sparseKernels } from '../../lib/connectivity';
+import { SPARSE_CROSSOVER, SPARSE_MIN_UNITS, sparseKernels } from '../../lib/connectivity';
 import { loadAddon } from '../../lib/native/addon';
 import { Random } from '../../lib/random';
 import { MATRICES, NATIVE_RULES, assertBitIdentical, describeNative, label, makeBatch, norm, relNormError } from './common';
@@ -200,18 +200,20 @@ describeNative('native sparse path: the kernels themselves and the choice of pat
       (e: unknown) => (e as { code?: string }).code === 'MODPROP_INVALID' && /^Expected 0 outside the connectivity mask for wrec/.test((e as Error).message));
   });
 
-  it('the default takes the sparse path at p ≤ SPARSE_CROSSOVER only, never without a mask; MODPROP_SPARSE forces either', () => {
+  it('the default takes the sparse path at p ≤ SPARSE_CROSSOVER and N ≥ SPARSE_MIN_UNITS only, never without a mask; MODPROP_SPARSE forces either', () => {
     const mask = new Uint8Array(4);
+    const n = SPARSE_MIN_UNITS;
     withSparse('' as '0', () => {
-      assert.equal(sparseKernels(mask, SPARSE_CROSSOVER), true);
-      assert.equal(sparseKernels(mask, Math.min(1, SPARSE_CROSSOVER * 1.5)), false);
-      assert.equal(sparseKernels(null, SPARSE_CROSSOVER), false);
+      assert.equal(sparseKernels(mask, SPARSE_CROSSOVER, n), true);
+      assert.equal(sparseKernels(mask, Math.min(1, SPARSE_CROSSOVER * 1.5), n), false);
+      assert.equal(sparseKernels(mask, SPARSE_CROSSOVER, n - 1), false);
+      assert.equal(sparseKernels(null, SPARSE_CROSSOVER, n), false);
     });
     withSparse('1', () => {
-      assert.equal(sparseKernels(mask, 0.9), true);
-      assert.equal(sparseKernels(null, 0.01), false);
+      assert.equal(sparseKernels(mask, 0.9, 2), true);
+      assert.equal(sparseKernels(null, 0.01, n), false);
     });
-    withSparse('0', () => assert.equal(sparseKernels(mask, 0.01), false));
+    withSparse('0', () => assert.equal(sparseKernels(mask, 0.01, n), false));
   });
 
   it('a bad MODPROP_SPARSE is a ModpropError naming it', () => {

@@ -12,6 +12,7 @@
  * SPARSE_CROSSOVER is chosen from it). p = 1 has no mask, so no sparse time.
  */
 import { ModpropError, Network, gradients, tasks, type Batch, type RuleConfig } from '../lib/index';
+import { withSparseKernels } from '../lib/connectivity';
 
 export interface TypeRow { nRec: number; nTypes: number; steps: number; rule: string; ms: number | null; setupMs: number | null; note?: string }
 export interface SparseRow { nRec: number; p: number; steps: number; rule: string; denseMs: number; sparseMs: number | null }
@@ -88,8 +89,8 @@ export function runSparse(quick: boolean, log: (line: string) => void): SparseRo
       const net = Network.create({ nIn: 2, nRec: n, nOut: 2, seed: 1, connectivity: p });
       for (const [label, rule] of rules) {
         const reps = quick || n > 120 ? 1 : 3;
-        const denseMs = withSparse('0', () => time(() => gradients(net, batch, rule), reps));
-        const sparseMs = p < 1 ? withSparse('1', () => time(() => gradients(net, batch, rule), reps)) : null;
+        const denseMs = withSparseKernels('0', () => time(() => gradients(net, batch, rule), reps));
+        const sparseMs = p < 1 ? withSparseKernels('1', () => time(() => gradients(net, batch, rule), reps)) : null;
         rows.push({ nRec: n, p, steps: batch.steps, rule: label, denseMs, sparseMs });
         log(`  N ${String(n).padStart(5)}  p ${String(p).padEnd(5)} ${label.padEnd(15)} dense ${denseMs.toFixed(1).padStart(9)} ms` +
           (sparseMs === null ? '' : `   sparse ${sparseMs.toFixed(1).padStart(9)} ms   ×${(denseMs / sparseMs).toFixed(2)}`));
@@ -114,18 +115,6 @@ export function typeScalingLines(rows: TypeRow[] | undefined): string[] {
     String(r.nRec), String(r.nTypes), String(r.steps), r.rule, r.ms === null ? r.note ?? '—' : r.ms.toFixed(1),
     r.setupMs === null ? '—' : r.setupMs.toFixed(2),
   ]);
-}
-
-/** Runs fn with MODPROP_SPARSE set (lib/connectivity.ts sparseKernels), restoring it after. */
-function withSparse<T>(value: '0' | '1', fn: () => T): T {
-  const before = process.env.MODPROP_SPARSE;
-  process.env.MODPROP_SPARSE = value;
-  try {
-    return fn();
-  } finally {
-    if (before === undefined) delete process.env.MODPROP_SPARSE;
-    else process.env.MODPROP_SPARSE = before;
-  }
 }
 
 /**

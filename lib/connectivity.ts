@@ -79,3 +79,15 @@ export function sparseKernels(mask: Uint8Array | null | undefined, connectivity:
   }
   return (connectivity ?? 1) <= SPARSE_CROSSOVER && nRec >= SPARSE_MIN_UNITS;
 }
+
+/** Runs fn with MODPROP_SPARSE set to value (the bench and the tests time and compare both paths), restoring it after. */
+export function withSparseKernels<T>(value: '0' | '1' | '', fn: () => T): T {
+  const before = process.env.MODPROP_SPARSE;
+  process.env.MODPROP_SPARSE = value;
+  try {
+    return fn();
+  } finally {
+    if (before === undefined) delete process.env.MODPROP_SPARSE;
+    else process.env.MODPROP_SPARSE = before;
+  }
+}

@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import { ModpropError, Network, gradients, tasks, train, type Batch, type GradientResult, type RuleConfig } from '../../lib/index';
 import { GRADIENT_ARRAYS, JOB_FLOATS, JOB_INTS, LOSS_IDS, RULE_IDS } from '../../lib/contract';
-import { SPARSE_CROSSOVER, SPARSE_MIN_UNITS, sparseKernels } from '../../lib/connectivity';
+import { SPARSE_CROSSOVER, SPARSE_MIN_UNITS, sparseKernels, withSparseKernels } from '../../lib/connectivity';
 import { loadAddon } from '../../lib/native/addon';
 import { Random } from '../../lib/random';
 import { MATRICES, NATIVE_RULES, assertBitIdentical, describeNative, label, makeBatch, norm, relNormError } from './common';
@@ -19,27 +19,7 @@ import { MATRICES, NATIVE_RULES, assertBitIdentical, describeNative, label, make
 const TOL = 1e-4;  // native float32 vs reference float64 (test/native/parity.test.ts)
 const PATH_TOL = 1e-5;  // sparse vs dense kernels, both float32: only the order of the sums differs
 
-function withSparse<T>(value: '0' | '1', fn: () => T): T {
-  const before = process.env.MODPROP_SPARSE;
-  process.env.MODPROP_SPARSE = value;
-  try {
-    return fn();
-  } finally {
-    if (before === undefined) delete process.env.MODPROP_SPARSE;
-    else process.env.MODPROP_SPARSE = before;
-  }
-}
-
-async function withSparseAsync<T>(value: '0' | '1', fn: () => Promise<T>): Promise<T> {
-  const before = process.env.MODPROP_SPARSE;
-  process.env.MODPROP_SPARSE = value;
-  try {
-    return await fn();
-  } finally {
-    if (before === undefined) delete process.env.MODPROP_SPARSE;
-    else process.env.MODPROP_SPARSE = before;
-  }
-}
+const withSparse = withSparseKernels;
 
 /** A masked network with activity: Wrec and Win scaled up (the mask keeps Wrec's zeros), a random bout. */
 function sparseNet(nRec: number, p: number, seed: number): Network {
@@ -203,7 +183,7 @@ describeNative('native sparse path: the kernels themselves and the choice of pat
   it('the default takes the sparse path at p ≤ SPARSE_CROSSOVER and N ≥ SPARSE_MIN_UNITS only, never without a mask; MODPROP_SPARSE forces either', () => {
     const mask = new Uint8Array(4);
     const n = SPARSE_MIN_UNITS;
-    withSparse('' as '0', () => {
+    withSparse('', () => {
       assert.equal(sparseKernels(mask, SPARSE_CROSSOVER, n), true);
       assert.equal(sparseKernels(mask, Math.min(1, SPARSE_CROSSOVER * 1.5), n), false);
       assert.equal(sparseKernels(mask, SPARSE_CROSSOVER, n - 1), false);
@@ -217,7 +197,7 @@ describeNative('native sparse path: the kernels themselves and the choice of pat
   });
 
   it('a bad MODPROP_SPARSE is a ModpropError naming it', () => {
-    withSparse('yes' as '1', () => {
+    withSparseKernels('yes' as '1', () => {
       const net = sparseNet(37, 0.2, 9);
       assert.throws(() => gradients(net, makeBatch(net, 2, 4, 'mse', 9), { rule: 'bptt' }, { backend: 'native', loss: 'mse' }),
         (e: unknown) => e instanceof ModpropError && e.message === "Expected '0' or '1' for the environment variable MODPROP_SPARSE but received 'yes'");
@@ -236,7 +216,14 @@ describeNative('native sparse path: the kernels themselves and the choice of pat
     const task = tasks.delayedXor({ cueSteps: 4, delaySteps: 10 });
     const net = Network.create({ nIn: task.nIn, nRec: 45, nOut: task.nOut, seed: 5, connectivity: 0.1 });
     const before = net.params.wrec.slice();
-    await withSparseAsync('1', () => train(net, task, { rule: 'bptt', iterations: 4, batchSize: 4, lr: 0.01, seed: 1, backend: 'native' }));
+    const before0 = process.env.MODPROP_SPARSE;
+    process.env.MODPROP_SPARSE = '1';  // for the whole run, across its awaits
+    try {
+      await train(net, task, { rule: 'bptt', iterations: 4, batchSize: 4, lr: 0.01, seed: 1, backend: 'native' });
+    } finally {
+      if (before0 === undefined) delete process.env.MODPROP_SPARSE;
+      else process.env.MODPROP_SPARSE = before0;
+    }
     let moved = 0;
     for (let k = 0; k < before.length; k++) {
       if (net.mask![k] === 0) assert.equal(net.params.wrec[k], 0);

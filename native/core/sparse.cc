@@ -60,6 +60,12 @@ Real blockDot(const Real* a, const Real* b) {
     !defined(MODPROP_DISABLE_SIMD)
 #define MODPROP_SPARSE_AVX2 1
 
+}  // namespace
+
+// Run-time dispatched like the dense kernels (taken only where simdLevel() found AVX2), so in their namespace.
+namespace kernels {
+namespace isa {
+
 __attribute__((target("avx2"))) void tileSumAvx2(int32_t k0, int32_t k1, const int32_t* index, const float* weight,
                                                  const float* t, float* s) {
   __m256 p0 = _mm256_setzero_ps(), p1 = p0, p2 = p0, p3 = p0;
@@ -92,6 +98,10 @@ __attribute__((target("avx2"))) void rowDotsAvx2(const float* ap, const float* g
     cp[post[k]] += ((p[0] + p[1]) + (p[2] + p[3])) + ((p[4] + p[5]) + (p[6] + p[7]));
   }
 }
+}  // namespace isa
+}  // namespace kernels
+
+namespace {
 #endif
 
 // Whether the float sums take the AVX2 path: whenever the dense kernels use SIMD (MODPROP_SIMD=scalar turns both off).
@@ -108,7 +118,7 @@ template <typename Real>
 void tileSumOf(bool simd, int32_t k0, int32_t k1, const int32_t* index, const Real* weight, const Real* t, Real* s) {
 #ifdef MODPROP_SPARSE_AVX2
   if constexpr (std::is_same<Real, float>::value)
-    if (simd) return tileSumAvx2(k0, k1, index, weight, t, s);
+    if (simd) return kernels::isa::tileSumAvx2(k0, k1, index, weight, t, s);
 #endif
   (void)simd;
   tileSum(k0, k1, index, weight, t, s);
@@ -118,7 +128,7 @@ template <typename Real>
 void rowDots(bool simd, const Real* ap, const Real* gT, const int32_t* post, int32_t k0, int32_t k1, Real* cp) {
 #ifdef MODPROP_SPARSE_AVX2
   if constexpr (std::is_same<Real, float>::value)
-    if (simd) return rowDotsAvx2(ap, gT, post, k0, k1, cp);
+    if (simd) return kernels::isa::rowDotsAvx2(ap, gT, post, k0, k1, cp);
 #endif
   (void)simd;
   for (int32_t k = k0; k < k1; k++) cp[post[k]] += blockDot(ap, gT + std::ptrdiff_t(post[k]) * kBlockRows);

@@ -333,7 +333,7 @@ async function main(): Promise<void> {
   }
   let sparse: Results['sparse'];
   if (run('sparse') && !nativeUnavailable) {
-    log('\nsparse: dense kernels on sparse networks (bench/types.ts)');
+    log('\nsparse: dense kernels and the sparse path on sparse networks (bench/types.ts)');
     sparse = runSparse(values.quick ?? false, log);
   }
 

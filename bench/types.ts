@@ -6,14 +6,16 @@
  * there with --quick). "setup ms" is one call at B = 1, T = 1: the type means, Φ and its stability check, which
  * every call pays once. Online ModProp above lib/filter.ts ONLINE_FILTER_WORK is refused, not timed.
  *
- * `sparse` — the dense kernels on sparse networks (`connectivity: p`) at N = 120, 512, 1024 for bptt and online
- * ModProp. There are no sparse kernels yet, so "sparse ms" is empty and no crossover is claimed: the table is the
- * dense baseline a sparse path has to beat at each p.
+ * `sparse` — sparse networks (`connectivity: p`) at N = 120, 512, 1024 for bptt and online ModProp, each call timed
+ * on the dense kernels (MODPROP_SPARSE=0) and on the sparse path (MODPROP_SPARSE=1, native/core/sparse.h), and the
+ * crossover: the largest p at which the sparse path is faster, per N and rule (lib/connectivity.ts
+ * SPARSE_CROSSOVER is chosen from it). p = 1 has no mask, so no sparse time.
  */
 import { ModpropError, Network, gradients, tasks, type Batch, type RuleConfig } from '../lib/index';
+import { withSparseKernels } from '../lib/connectivity';
 
 export interface TypeRow { nRec: number; nTypes: number; steps: number; rule: string; ms: number | null; setupMs: number | null; note?: string }
-export interface SparseRow { nRec: number; p: number; steps: number; rule: string; denseMs: number; sparseMs: null }
+export interface SparseRow { nRec: number; p: number; steps: number; rule: string; denseMs: number; sparseMs: number | null }
 
 const RULES: [string, RuleConfig][] = [
   ['modprop', { rule: 'modprop', mu: 0.1 }], ['modprop online', { rule: 'modprop', mu: 0.1, online: true }], ['mdgl', { rule: 'mdgl' }],
@@ -83,12 +85,15 @@ export function runSparse(quick: boolean, log: (line: string) => void): SparseRo
   for (const n of [120, 512, 1024]) {
     const steps = quick || n > 512 ? 90 : 900;
     const batch = batchOf(steps, 32);
-    for (const p of [1, 0.5, 0.2, 0.1, 0.05]) {
+    for (const p of [1, 0.5, 0.3, 0.2, 0.1, 0.05, 0.02]) {
       const net = Network.create({ nIn: 2, nRec: n, nOut: 2, seed: 1, connectivity: p });
       for (const [label, rule] of rules) {
-        const denseMs = time(() => gradients(net, batch, rule), quick || n > 120 ? 1 : 3);
-        rows.push({ nRec: n, p, steps: batch.steps, rule: label, denseMs, sparseMs: null });
-        log(`  N ${String(n).padStart(5)}  p ${String(p).padEnd(5)} ${label.padEnd(15)} dense ${denseMs.toFixed(1).padStart(9)} ms`);
+        const reps = quick || n > 120 ? 1 : 3;
+        const denseMs = withSparseKernels('0', () => time(() => gradients(net, batch, rule), reps));
+        const sparseMs = p < 1 ? withSparseKernels('1', () => time(() => gradients(net, batch, rule), reps)) : null;
+        rows.push({ nRec: n, p, steps: batch.steps, rule: label, denseMs, sparseMs });
+        log(`  N ${String(n).padStart(5)}  p ${String(p).padEnd(5)} ${label.padEnd(15)} dense ${denseMs.toFixed(1).padStart(9)} ms` +
+          (sparseMs === null ? '' : `   sparse ${sparseMs.toFixed(1).padStart(9)} ms   ×${(denseMs / sparseMs).toFixed(2)}`));
       }
     }
   }
@@ -112,11 +117,38 @@ export function typeScalingLines(rows: TypeRow[] | undefined): string[] {
   ]);
 }
 
+/**
+ * Per N and rule, the crossover: the largest p at which the sparse path was faster there and at every smaller p
+ * measured (null: not even at the smallest), so that one noisy sample above the crossover does not move it.
+ */
+export function sparseCrossovers(rows: SparseRow[]): { nRec: number; rule: string; p: number | null }[] {
+  const groups = new Map<string, SparseRow[]>();
+  for (const r of rows) {
+    if (r.sparseMs === null) continue;
+    const key = `${r.nRec}|${r.rule}`;
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+  return [...groups.values()].map((g) => {
+    let p: number | null = null;
+    for (const r of [...g].sort((a, b) => a.p - b.p)) {
+      if (r.sparseMs! >= r.denseMs) break;
+      p = r.p;
+    }
+    return { nRec: g[0].nRec, rule: g[0].rule, p };
+  });
+}
+
 export function sparseLines(rows: SparseRow[] | undefined): string[] {
-  return table(rows, [
-    'Sparse recurrent connectivity (`connectivity: p`), B = 32, native engine. No sparse kernels exist yet: the dense',
-    'kernels run on the masked Wrec, so "sparse ms" is empty and no crossover is claimed.',
-  ], ['N', 'p', 'T', 'rule', 'dense ms', 'sparse ms', 'crossover'], [true, true, true, false, true, true, false], (r) => [
-    String(r.nRec), String(r.p), String(r.steps), r.rule, r.denseMs.toFixed(1), '—', '—',
+  const lines = table(rows, [
+    'Sparse recurrent connectivity (`connectivity: p`), B = 32, native engine: each call on the dense kernels',
+    '(MODPROP_SPARSE=0) and on the sparse path over the mask (MODPROP_SPARSE=1, native/core/sparse.h). "speed-up" is',
+    'dense ms / sparse ms; p = 1 has no mask. By default the sparse path runs at p ≤ SPARSE_CROSSOVER and N ≥',
+    'SPARSE_MIN_UNITS (lib/connectivity.ts).',
+  ], ['N', 'p', 'T', 'rule', 'dense ms', 'sparse ms', 'speed-up'], [true, true, true, false, true, true, true], (r) => [
+    String(r.nRec), String(r.p), String(r.steps), r.rule, r.denseMs.toFixed(1), r.sparseMs === null ? '—' : r.sparseMs.toFixed(1),
+    r.sparseMs === null ? '—' : `×${(r.denseMs / r.sparseMs).toFixed(2)}`,
   ]);
+  if (!rows?.length || rows.every((r) => r.sparseMs === null)) return lines;
+  return [...lines, '', 'Crossover (the largest p at which the sparse path was faster, and at every smaller p):', '',
+    ...sparseCrossovers(rows).map((c) => `- N = ${c.nRec}, ${c.rule}: ${c.p === null ? 'none of the p measured' : `p = ${c.p}`}`)];
 }

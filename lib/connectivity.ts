@@ -11,7 +11,7 @@
  * those weights at exactly 0 (an update of a weight that is 0 with gradient 0 is 0 in each of them).
  */
 import { Random, STREAMS } from './random';
-import { fail } from './validate';
+import { ModpropError, describe, fail } from './validate';
 
 /** The mask as nRec×nRec 0/1 bytes (row = presynaptic unit), or null for a dense network (p = 1). */
 export function connectivityMask(nRec: number, connectivity: number, seed: number): Uint8Array | null {
@@ -50,4 +50,44 @@ export function maskDensity(mask: Uint8Array | null, nRec: number): number {
   let kept = 0;
   for (let k = 0; k < mask.length; k++) kept += mask[k];
   return kept / (nRec * (nRec - 1));
+}
+
+/**
+ * When the native engine runs a masked network's recurrent products over the mask entries (native/core/sparse.h) by
+ * default: at p ≤ SPARSE_CROSSOVER and N ≥ SPARSE_MIN_UNITS; otherwise the dense kernels run on the masked Wrec.
+ * Measured with the bench phase `sparse` (bench/types.ts, B = 32, delayed XOR, 2 threads, AVX-512 dense kernels
+ * against the AVX2 sparse tiles, on a loaded 2-core machine): the sparse path was faster at every p ≤ 0.1 at N = 512
+ * and 1024 (×1.5–3.5 for bptt and online ModProp) and slower at p ≥ 0.3; at N = 120 it only paid at p ≤ 0.05 and by
+ * milliseconds, so small networks keep the dense kernels.
+ */
+export const SPARSE_CROSSOVER = 0.1;
+export const SPARSE_MIN_UNITS = 256;
+
+/**
+ * Whether the native engine takes the sparse path for a network with this mask, connectivity p and size: with a
+ * mask, p ≤ SPARSE_CROSSOVER and nRec ≥ SPARSE_MIN_UNITS, unless the environment variable MODPROP_SPARSE forces it
+ * (`1`: every masked network, `0`: never; read on every call, for the bench and the tests). A dense network (no
+ * mask) never does. Both paths compute the same gradient; they differ in the order of float32 sums.
+ */
+export function sparseKernels(mask: Uint8Array | null | undefined, connectivity: number | undefined, nRec: number): boolean {
+  if (!mask) return false;
+  const forced = process.env.MODPROP_SPARSE;
+  if (forced === '1') return true;
+  if (forced === '0') return false;
+  if (forced !== undefined && forced !== '') {
+    throw new ModpropError(`Expected '0' or '1' for the environment variable MODPROP_SPARSE but received ${describe(forced)}`);
+  }
+  return (connectivity ?? 1) <= SPARSE_CROSSOVER && nRec >= SPARSE_MIN_UNITS;
+}
+
+/** Runs fn with MODPROP_SPARSE set to value (the bench and the tests time and compare both paths), restoring it after. */
+export function withSparseKernels<T>(value: '0' | '1' | '', fn: () => T): T {
+  const before = process.env.MODPROP_SPARSE;
+  process.env.MODPROP_SPARSE = value;
+  try {
+    return fn();
+  } finally {
+    if (before === undefined) delete process.env.MODPROP_SPARSE;
+    else process.env.MODPROP_SPARSE = before;
+  }
 }

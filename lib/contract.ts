@@ -31,8 +31,8 @@ export const JOB_INTS = { batch: 0, steps: 1, nIn: 2, nRec: 3, nOut: 4, nTypes: 
 /** `alpha` is a spiking network's membrane decay too; rho … kappa are the rest of its SpikingConstants. */
 export const JOB_FLOATS = { alpha: 0, threshold: 1, mu: 2, rho: 3, beta: 4, vth: 5, dampening: 6, kappa: 7 } as const;
 export const GRADIENT_ARRAYS = { win: 0, wrec: 1, wout: 2, bout: 3, randomFeedback: 4, types: 5, x: 6, labels: 7, targets: 8,
-  gradWin: 9, gradWrec: 10, gradWout: 11, gradBout: 12 } as const;
-export const FORWARD_ARRAYS = { win: 0, wrec: 1, wout: 2, bout: 3, x: 4, v: 5, z: 6, y: 7 } as const;
+  gradWin: 9, gradWrec: 10, gradWout: 11, gradBout: 12, mask: 13 } as const;
+export const FORWARD_ARRAYS = { win: 0, wrec: 1, wout: 2, bout: 3, x: 4, v: 5, z: 6, y: 7, mask: 8 } as const;
 
 /** The shape the addon reports for its contract; compared field by field with the tables above. */
 export interface NativeContract {

@@ -30,8 +30,12 @@ export function snapshot(net: NetworkLike): NetworkLike {
   return {
     nIn: net.nIn, nRec: net.nRec, nOut: net.nOut, nTypes: net.nTypes, alpha: net.alpha,
     types: net.types.slice(), randomFeedback: net.randomFeedback.slice(),
-    config: { threshold: net.config.threshold, ...(net.config.neuron ? { dt: net.config.dt, neuron: { ...net.config.neuron } } : {}) },
+    config: {
+      threshold: net.config.threshold, ...(net.config.neuron ? { dt: net.config.dt, neuron: { ...net.config.neuron } } : {}),
+      ...(net.mask ? { connectivity: net.config.connectivity } : {}),
+    },
     params: { win: p.win.slice(), wrec: p.wrec.slice(), wout: p.wout.slice(), bout: p.bout.slice() },
+    ...(net.mask ? { mask: net.mask.slice() } : {}),
   };
 }
 

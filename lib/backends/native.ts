@@ -7,6 +7,7 @@ import {
   FEEDBACK_IDS, FORWARD_ARRAYS, GRADIENT_ARRAYS, JOB_FLOATS, JOB_INTS, LEARNING_SIGNAL_IDS, LOSS_IDS, NEURON_IDS, RULE_IDS,
   type LossName,
 } from '../contract';
+import { sparseKernels } from '../connectivity';
 import { loadAddon, type NativeAddon } from '../native/addon';
 import { spikingConstants } from '../neurons/neuron';
 import type { NetworkLike } from '../reference/model';
@@ -16,7 +17,7 @@ import { abortError, snapshot, type Engine } from './engine';
 import { threadsFor } from '../threads';
 
 type Kernels = Required<Pick<NativeAddon, 'forward' | 'forwardAsync' | 'gradients' | 'gradientsAsync' | 'setThreads'>>;
-type ArrayArg = Float32Array | Int32Array | null;
+type ArrayArg = Float32Array | Int32Array | Uint8Array | null;
 
 export interface NativeCandidate {
   engine?: Engine;
@@ -83,7 +84,13 @@ function gradientArrays(net: NetworkLike, batch: Batch, grads: Params): ArrayArg
   a[GRADIENT_ARRAYS.gradWrec] = grads.wrec;
   a[GRADIENT_ARRAYS.gradWout] = grads.wout;
   a[GRADIENT_ARRAYS.gradBout] = grads.bout;
+  a[GRADIENT_ARRAYS.mask] = maskArg(net);
   return a;
+}
+
+/** The mask when the recurrent products should run over it (lib/connectivity.ts sparseKernels), else null: dense. */
+function maskArg(net: NetworkLike): Uint8Array | null {
+  return sparseKernels(net.mask, net.config.connectivity, net.nRec) ? (net.mask as Uint8Array) : null;
 }
 
 /** Input errors found by the C++ core become ModpropError; internal errors pass through unchanged. */
@@ -105,6 +112,7 @@ function forwardCall(net: NetworkLike, batch: Batch, threads: number | undefined
   a[FORWARD_ARRAYS.v] = out.v;
   a[FORWARD_ARRAYS.z] = out.z;
   a[FORWARD_ARRAYS.y] = out.y;
+  a[FORWARD_ARRAYS.mask] = maskArg(net);
   return { args: [ints, floats, a], out };
 }
 

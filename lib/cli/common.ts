@@ -265,7 +265,7 @@ const FLAG_OF: Record<string, string> = {
   optimizer: '--optimizer', lr: '--lr', lrDecay: '--lr-decay', lrDecayEvery: '--lr-decay-every', l2: '--l2',
   iterations: '--iterations', batchSize: '--batch-size', evalEvery: '--eval-every', seed: '--seed', backend: '--backend',
   checkpoint: '--checkpoint', checkpointEvery: '--checkpoint-every', resume: '--resume', length: '--length',
-  delaySteps: '--delay', cueSteps: '--cue', nRec: '--n-rec', tau: '--tau',
+  delaySteps: '--delay', cueSteps: '--cue', nRec: '--n-rec', tau: '--tau', connectivity: '--connectivity',
 };
 
 /** "Expected … for options.lrDecay …" → "Expected … for --lr-decay …": name the flag the user typed. */

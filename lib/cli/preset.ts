@@ -1,5 +1,5 @@
 /**
- * `--preset <name>` and the network-recipe flags (`--init`, `--recurrent-radius`, `--subtypes`, `--neuron`) of `train` and
+ * `--preset <name>` and the network-recipe flags (`--init`, `--recurrent-radius`, `--subtypes`, `--connectivity`, `--neuron`) of `train` and
  * `compare`. A preset fills every field the user did not type: a flag given on the command line always wins, and
  * the preset's rule options (e.g. cell feedback, μ) go only to the preset's own rule.
  */
@@ -15,6 +15,7 @@ export interface RecipeFlags {
   init?: InitName;
   recurrentRadius?: number;
   subtypes?: number;
+  connectivity?: number;
   neuron?: NeuronName;
 }
 
@@ -23,6 +24,7 @@ export interface NetworkRecipe {
   init?: InitName;
   recurrentRadius?: number;
   subtypes?: number;
+  connectivity?: number;
   neuron?: { model: NeuronName };
 }
 
@@ -35,6 +37,7 @@ export function addPresetOptions(cmd: Command): Command {
     .addOption(new Option('--init <recipe>', 'initialisation recipe (default: balanced, SPEC §1)').choices(INIT_NAMES))
     .option('--recurrent-radius <r>', 'rescale Wrec to this spectral radius after its diagonal is zeroed', numberArg('positive'))
     .option('--subtypes <k>', 'split E and I each into k random equal subtypes (C = 2k cell types for type feedback)', intArg(1, 16384))
+    .option('--connectivity <p>', 'keep each recurrent connection with probability p ≤ 1 (a fixed sparse mask; default 1: dense)', numberArg('positive'))
     .addOption(new Option('--neuron <model>', 'neuron model with its defaults (docs/neurons.md; spiking ones run on the reference engine)').choices(NEURON_NAMES));
 }
 
@@ -90,6 +93,7 @@ export function networkRecipe(f: RecipeFlags): NetworkRecipe {
     ...(f.init !== undefined ? { init: f.init } : {}),
     ...(f.recurrentRadius !== undefined ? { recurrentRadius: f.recurrentRadius } : {}),
     ...(f.subtypes !== undefined ? { subtypes: f.subtypes } : {}),
+    ...(f.connectivity !== undefined ? { connectivity: f.connectivity } : {}),
     ...(f.neuron !== undefined && f.neuron !== 'rate' ? { neuron: { model: f.neuron } } : {}),
   };
 }

@@ -43,7 +43,7 @@ export interface TrainFlags extends EngineFlags, RuleFlags, TaskFlags, Optimizer
 /** The flags that set up a run; --rerun takes all of them from its file. */
 const RUN_SETTINGS = ['task', 'delay', 'cue', 'rule', 'mu', 'feedback', 'online', 'window', 'learningSignal', 'iterations',
   'batchSize', 'lr', 'lrDecay', 'lrDecayEvery', 'l2', 'optimizer', 'evalEvery', 'nRec', 'tau', 'seed', 'preset', 'init',
-  'recurrentRadius', 'subtypes'];
+  'recurrentRadius', 'subtypes', 'connectivity'];
 
 const EXAMPLES = `
 Examples:

@@ -30,10 +30,10 @@ export interface NativeAddon {
   // The kernels (native/binding/kernels.cc). Arguments are positional: `ints` and `floats` are laid out by
   // JOB_INTS / JOB_FLOATS and `arrays` by GRADIENT_ARRAYS / FORWARD_ARRAYS of lib/contract.ts. Outputs are written
   // in place. An addon without them (an older build) is "loaded but provides no kernels".
-  forward?: (ints: Int32Array, floats: Float64Array, arrays: (Float32Array | Int32Array | null)[]) => void;
-  forwardAsync?: (ints: Int32Array, floats: Float64Array, arrays: (Float32Array | Int32Array | null)[]) => Promise<number>;
-  gradients?: (ints: Int32Array, floats: Float64Array, arrays: (Float32Array | Int32Array | null)[]) => number;
-  gradientsAsync?: (ints: Int32Array, floats: Float64Array, arrays: (Float32Array | Int32Array | null)[]) => Promise<number>;
+  forward?: (ints: Int32Array, floats: Float64Array, arrays: (Float32Array | Int32Array | Uint8Array | null)[]) => void;
+  forwardAsync?: (ints: Int32Array, floats: Float64Array, arrays: (Float32Array | Int32Array | Uint8Array | null)[]) => Promise<number>;
+  gradients?: (ints: Int32Array, floats: Float64Array, arrays: (Float32Array | Int32Array | Uint8Array | null)[]) => number;
+  gradientsAsync?: (ints: Int32Array, floats: Float64Array, arrays: (Float32Array | Int32Array | Uint8Array | null)[]) => Promise<number>;
   // The tasks' 'fast' sampler (native/binding/sampler.cc, lib/tasks/nativeSampler.ts).
   delayedXorFast?: (state: Uint32Array, bits: Uint8Array, bump: Float64Array, x: Float32Array, steps: number, baseline: number, noise: number) => void;
   delayedXorFastAsync?: (state: Uint32Array, bits: Uint8Array, bump: Float64Array, x: Float32Array, steps: number, baseline: number, noise: number) => Promise<void>;

@@ -59,8 +59,10 @@ export interface NetworkLike {
   readonly alpha: number;
   readonly types: Int32Array;
   readonly randomFeedback: Float32Array;
-  readonly config: { readonly threshold: number; readonly dt?: number; readonly neuron?: SpikingNeuron };
+  readonly config: { readonly threshold: number; readonly dt?: number; readonly neuron?: SpikingNeuron; readonly connectivity?: number };
   readonly params: { win: Float32Array; wrec: Float32Array; wout: Float32Array; bout: Float32Array };
+  /** Sparse connectivity's mask (lib/connectivity.ts); absent or null for a dense network. */
+  readonly mask?: Uint8Array | null;
 }
 
 export function modelOf(net: NetworkLike): Model64 {

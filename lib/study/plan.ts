@@ -24,10 +24,11 @@ export interface StudyOptions extends RuleFlags, OptimizerFlags {
   evalEvery?: number;
   nRec?: number;
   tau?: number;
-  /** Network recipe (`Network.create`'s init, recurrentRadius, subtypes); unset means the default network. */
+  /** Network recipe (`Network.create`'s init, recurrentRadius, subtypes, connectivity); unset means the default network. */
   init?: InitName;
   recurrentRadius?: number;
   subtypes?: number;
+  connectivity?: number;
   /**
    * Rule options that apply to one rule name only, beneath the options given for every rule and the grid: how a
    * preset's rule options (e.g. liu2022's cell feedback, μ = 0.25) reach its own rule and no other.
@@ -52,7 +53,7 @@ export const GRID_KEYS = {
   lr: 'positive', lrDecay: 'positive', lrDecayEvery: 'integer', l2: 'non-negative', batchSize: 'integer',
   optimizer: ['adam', 'sgd'], mu: 'non-negative', feedback: ['type', 'cell'], online: 'boolean', window: 'integer',
   learningSignal: ['symmetric', 'random'], nRec: 'integer', tau: 'positive', delay: 'integer', cue: 'integer',
-  init: ['balanced', 'liu2022'], recurrentRadius: 'positive', subtypes: 'integer',
+  init: ['balanced', 'liu2022'], recurrentRadius: 'positive', subtypes: 'integer', connectivity: 'probability',
 } as const satisfies Record<string, string | readonly string[]>;
 export type GridKey = keyof typeof GRID_KEYS;
 
@@ -73,7 +74,7 @@ export interface PlannedRun {
     task: TaskName; taskOptions: Record<string, number | string>; steps: number; rule: NormalizedRule; seed: number;
     nRec: number; tau: number; optimizer: 'adam' | 'sgd'; lr: number; lrDecay: number; lrDecayEvery: number; l2: number;
     batchSize: number; iterations: number; evalEvery: number; threads: number; alignEvery?: number; alignBatchSize?: number;
-    init?: InitName; recurrentRadius?: number; subtypes?: number;
+    init?: InitName; recurrentRadius?: number; subtypes?: number; connectivity?: number;
   };
   /** What the worker thread is given. */
   job: CompareJob;
@@ -95,7 +96,7 @@ export interface StudyPlan {
 /** The options a study takes: any other key is a typo, reported rather than ignored. */
 export const OPTION_KEYS = ['task', 'delay', 'cue', 'rules', 'seeds', 'iterations', 'evalEvery', 'nRec', 'tau', 'batchSize', 'lr', 'lrDecay',
   'lrDecayEvery', 'l2', 'optimizer', 'mu', 'feedback', 'online', 'window', 'learningSignal', 'grid', 'threadsPerRun', 'backend', 'alignEvery',
-  'alignBatchSize', 'init', 'recurrentRadius', 'subtypes', 'ruleDefaults', 'preset'] as const satisfies readonly (keyof StudyOptions)[];
+  'alignBatchSize', 'init', 'recurrentRadius', 'subtypes', 'connectivity', 'ruleDefaults', 'preset'] as const satisfies readonly (keyof StudyOptions)[];
 const TRAIN_DEFAULTS = { optimizer: 'adam', lr: 5e-4, lrDecay: 0.8, lrDecayEvery: 300, l2: 5e-4, batchSize: 32 } as const;
 const TAU_DEFAULT = 100;
 
@@ -118,6 +119,7 @@ export function gridValue(key: string, value: unknown): GridValue {
   if (kind === 'integer' && (!Number.isInteger(n) || n < (key === 'delay' ? 0 : 1))) fail(`an integer ≥ ${key === 'delay' ? 0 : 1}`, name, value);
   if (kind === 'positive' && n <= 0) fail('a positive number', name, value);
   if (kind === 'non-negative' && n < 0) fail('a number ≥ 0', name, value);
+  if (kind === 'probability' && !(n > 0 && n <= 1)) fail('a connection probability p with 0 < p ≤ 1', name, value);
   return n;
 }
 
@@ -204,7 +206,7 @@ export function planStudy(options: StudyOptions): StudyPlan {
     const train = { ...TRAIN_DEFAULTS, ...pick(f, ['optimizer', 'lr', 'lrDecay', 'lrDecayEvery', 'l2', 'batchSize']), iterations: f.iterations, evalEvery: f.evalEvery };
     const tau = f.tau ?? TAU_DEFAULT;
     // Only the fields that are set: a default network's runs keep the ids they had before recipes existed.
-    const network = pick(f, ['init', 'recurrentRadius', 'subtypes']);
+    const network = pick(f, ['init', 'recurrentRadius', 'subtypes', 'connectivity']);
     for (let seed = 1; seed <= f.seeds; seed++) {
       specs.forEach((s, i) => {
         const settings: PlannedRun['settings'] = {

@@ -173,13 +173,14 @@ GradientJob gradientJob(const Napi::CallbackInfo& cb, std::vector<Napi::ObjectRe
       {"grads.wrec", napi_float32_array, N * N, false},
       {"grads.wout", napi_float32_array, N * K, false},
       {"grads.bout", napi_float32_array, K, false},
+      {"mask", napi_uint8_array, N * N, true},
   };
   void* p[kGradientArrays];
   for (uint32_t i = 0; i < kGradientArrays; i++) p[i] = arrayData(env, list, i, specs[i], keep);
   job.model = ModelView<float>{static_cast<const float*>(p[kWin]), static_cast<const float*>(p[kWrec]),
                                static_cast<const float*>(p[kWout]), static_cast<const float*>(p[kBout]),
                                static_cast<const float*>(p[kRandomFeedback]), static_cast<const int32_t*>(p[kTypes]),
-                               fl[kAlpha], fl[kThreshold]};
+                               fl[kAlpha], fl[kThreshold], static_cast<const uint8_t*>(p[kMask])};
   spikingOf(in, fl, job.model);
   job.rule = RuleSpec{static_cast<Rule>(in[kRuleId]), static_cast<Feedback>(in[kFeedbackId]),
                       static_cast<LearningSignal>(in[kSignalId]), fl[kMu], in[kOnline] != 0, in[kWindow]};
@@ -298,13 +299,14 @@ ForwardJob forwardJob(const Napi::CallbackInfo& cb, std::vector<Napi::ObjectRefe
       {"params.wout", napi_float32_array, N * K, false}, {"params.bout", napi_float32_array, K, false},
       {"batch.x", napi_float32_array, product(B, T, I), false}, {"v", napi_float32_array, product(B, T, N), false},
       {"z", napi_float32_array, product(B, T, N), false},       {"y", napi_float32_array, product(B, T, K), false},
+      {"mask", napi_uint8_array, N * N, true},
   };
   void* p[kForwardArrays];
   for (uint32_t i = 0; i < kForwardArrays; i++) p[i] = arrayData(env, list, i, specs[i], keep);
   const double* fl = floats.Data();
   job.model = ModelView<float>{static_cast<const float*>(p[kFwdWin]), static_cast<const float*>(p[kFwdWrec]),
                                static_cast<const float*>(p[kFwdWout]), static_cast<const float*>(p[kFwdBout]),
-                               nullptr, nullptr, fl[kAlpha], fl[kThreshold]};
+                               nullptr, nullptr, fl[kAlpha], fl[kThreshold], static_cast<const uint8_t*>(p[kFwdMask])};
   spikingOf(ints.Data(), fl, job.model);
   job.x = static_cast<const float*>(p[kFwdX]);
   job.v = static_cast<float*>(p[kFwdV]);

@@ -22,6 +22,7 @@ bool columnSplit(const Model<Real>& m) {
   } else {
     if (kernels::columnBlockWidth() == 0) return false;
     if (m.neuron != Neuron::Rate) return false;  // spiking networks run spiking.cc's own path
+    if (m.isSparse()) return false;              // masked networks on the sparse path have no panels to split
     const char* forced = std::getenv("MODPROP_COLUMN_SPLIT");
     return forced != nullptr && std::strcmp(forced, "1") == 0;
   }

@@ -77,10 +77,10 @@ inline constexpr NamedId kNeuronNames[] = {MODPROP_NEURONS(MODPROP_NAMED)};
 #define MODPROP_GRADIENT_ARRAYS(X)                                                                               \
   X(kWin, "win") X(kWrec, "wrec") X(kWout, "wout") X(kBout, "bout") X(kRandomFeedback, "randomFeedback")          \
   X(kTypes, "types") X(kX, "x") X(kLabels, "labels") X(kTargets, "targets") X(kGradWin, "gradWin")                \
-  X(kGradWrec, "gradWrec") X(kGradWout, "gradWout") X(kGradBout, "gradBout")
+  X(kGradWrec, "gradWrec") X(kGradWout, "gradWout") X(kGradBout, "gradBout") X(kMask, "mask")
 #define MODPROP_FORWARD_ARRAYS(X)                                                                                 \
   X(kFwdWin, "win") X(kFwdWrec, "wrec") X(kFwdWout, "wout") X(kFwdBout, "bout") X(kFwdX, "x") X(kFwdV, "v")        \
-  X(kFwdZ, "z") X(kFwdY, "y")
+  X(kFwdZ, "z") X(kFwdY, "y") X(kFwdMask, "mask")
 
 #define MODPROP_POSITION(e, name) e,
 #define MODPROP_POSITION_NAMED(e, name) {name, e},

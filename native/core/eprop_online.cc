@@ -71,7 +71,7 @@ void OnlineChunk<Real>::afterStep(int t) {
     accumulateReadout(m, rows, zCur, n, delta_.data(), acc_.wout, acc_.bout);
     learningSignal(m, rows, delta_.data(), zCur, n, ell_.data());
     if (rule == nullptr || rule->eligibility()) {
-      kernels::matmulTransA<Real>(rows, n, n, eps.data(), n, ell_.data(), n, acc_.wrec, n);
+      wrecGradient(m, rows, eps.data(), ell_.data(), acc_.wrec);
       kernels::matmulTransA<Real>(rows, nIn, n, epsIn.data(), nIn, ell_.data(), n, acc_.win, n);
     }
     if (rule != nullptr) rule->accumulate(rows, ell_.data(), delta_.data());

@@ -31,24 +31,30 @@ Model<Real> buildModel(const Dims& d, const ModelView<Real>& m, const RuleSpec& 
   out.threshold = Real(m.threshold);
   out.neuron = m.neuron;
   out.spiking = m.spiking;
-  // Below this Wrec (N²·4 bytes) fits in L2 and is read in place, as it always was.
-  constexpr int kPanelsMinUnits = 512;
-  if constexpr (std::is_same<Real, float>::value)
-    if (d.nRec >= kPanelsMinUnits) out.wrecPanels = kernels::packPanels(m.wrec, d.nRec, d.nRec);
   const RuleTraits& traits = kRules[static_cast<int32_t>(rule.rule)];  // id range-checked by validateRule
   const bool exact = traits.exact;
   const Real* f = (!exact && rule.signal == LearningSignal::Random) ? m.randomFeedback : m.wout;
   out.feedbackT = transpose(f, d.nRec, d.nOut);
   const bool usesWfb = traits.feedback;
-  if (exact || (usesWfb && rule.feedback == Feedback::Cell)) {
-    // Where Wrec is packed, only Wrecᵀ's panels are read (the same numbers): packed straight from Wrec, no Wrecᵀ.
-    bool packed = false;
+  if (m.mask != nullptr && m.neuron == Neuron::Rate) {
+    // Every product with Wrec or Wrecᵀ runs over the mask entries (sparse.h), so neither wrecT nor panels are made.
+    // (Spiking networks keep the dense kernels: Wrec is 0 outside the mask, so they compute the same sums.)
+    out.sparse = sparseWrec(m.mask, m.wrec, d.nRec);
+  } else {
+    // Below this Wrec (N²·4 bytes) fits in L2 and is read in place, as it always was.
+    constexpr int kPanelsMinUnits = 512;
     if constexpr (std::is_same<Real, float>::value)
-      if (!out.wrecPanels.empty()) {
-        out.wrecTPanels = kernels::packPanelsTransposed(m.wrec, d.nRec, d.nRec);
-        packed = true;
-      }
-    if (!packed) out.wrecT = transpose(m.wrec, d.nRec, d.nRec);
+      if (d.nRec >= kPanelsMinUnits) out.wrecPanels = kernels::packPanels(m.wrec, d.nRec, d.nRec);
+    if (exact || (usesWfb && rule.feedback == Feedback::Cell)) {
+      // Where Wrec is packed, only Wrecᵀ's panels are read (the same numbers): packed straight from Wrec, no Wrecᵀ.
+      bool packed = false;
+      if constexpr (std::is_same<Real, float>::value)
+        if (!out.wrecPanels.empty()) {
+          out.wrecTPanels = kernels::packPanelsTransposed(m.wrec, d.nRec, d.nRec);
+          packed = true;
+        }
+      if (!packed) out.wrecT = transpose(m.wrec, d.nRec, d.nRec);
+    }
   }
   if (usesWfb && rule.feedback == Feedback::Type) {
     out.omega = typeBlockMeans(d, m);

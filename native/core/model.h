@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "modprop.h"
+#include "sparse.h"
 #include "spectral_radius.h"
 
 namespace modprop {
@@ -56,11 +57,17 @@ struct Model {
   std::vector<double> omega;    // Ω, C×C, for feedback Type
   std::vector<Real> typeMask;   // [C][N]: 1 where unit i has type c, for feedback Type with C ≤ kManyTypes
   std::vector<Real> omegaT;     // Ωᵀ, C×C, for feedback Type with C > kManyTypes
+  SparseWrec<Real> sparse;      // with a mask (ModelView::mask): Wrec over its entries, and no wrecT nor panels
+  bool isSparse() const { return sparse.n > 0; }
 };
 
 // Beyond this many types the type feedback product sums per type by unit (O(N)) and applies Ω as one matrix product
 // over the rows (offline.cc); up to it, the per-type dot products every existing result was computed with.
 constexpr int kManyTypes = 16;
+
+// dWrec += Σ_r a[r]ᵀ g[r] over `rows` rows of row stride N: every mask entry when sparse, else the whole matrix.
+template <typename Real>
+void wrecGradient(const Model<Real>& m, std::ptrdiff_t rows, const Real* a, const Real* g, Real* dWrec);
 
 template <typename Real>
 Model<Real> buildModel(const Dims& d, const ModelView<Real>& m, const RuleSpec& rule);
@@ -69,7 +76,7 @@ template <typename Real>
 std::vector<Real> transpose(const Real* a, int rows, int cols);
 
 // out = h @ Wrecᵀ for rows×N h and out (row stride N): bptt's reverse product and cell feedback. Reads the packed
-// panels where buildModel made them (same bits as wrecT in place), wrecT otherwise.
+// panels where buildModel made them (same bits as wrecT in place), wrecT otherwise, the mask entries when sparse.
 template <typename Real>
 void wrecTransposeProduct(const Model<Real>& m, int rows, const Real* h, Real* out);
 

@@ -42,6 +42,10 @@ struct ModelView {
   const int32_t* types;        // nRec ids in 0..nTypes-1 (forward() does not need them; may be null there)
   double alpha;                // exp(-dt/tau), in [0, 1] (spiking: exp(-dt/τ_m))
   double threshold;            // the rate unit's (spiking: SpikingConstants::vth)
+  // Sparse connectivity (lib/connectivity.ts): nRec×nRec bytes, row = presynaptic, non-zero = connection kept, wrec 0
+  // elsewhere. Given (rate units), the recurrent products run over the mask entries only (sparse.h); null: the dense
+  // kernels. Before the neuron fields, so the binding's brace initialisers end with it.
+  const uint8_t* mask = nullptr;
   Neuron neuron = Neuron::Rate;  // lif/alif: native/core/spiking.cc runs the network (docs/neurons.md)
   SpikingConstants spiking{};
 };

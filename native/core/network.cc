@@ -35,7 +35,10 @@ void synapticInput(const Model<Real>& m, int rows, const Real* x, std::ptrdiff_t
                    std::ptrdiff_t ldPrev, Real* out, std::ptrdiff_t ld) {
   const int n = m.d.nRec;
   if (zPrev != nullptr) {
-    kernels::matmul<Real>(rows, n, n, zPrev, ldPrev, m.wrec, n, out, ld, false);
+    if (m.isSparse())
+      sparseProduct(m.sparse, rows, zPrev, ldPrev, out, ld);
+    else
+      kernels::matmul<Real>(rows, n, n, zPrev, ldPrev, m.wrec, n, out, ld, false);
     kernels::matmul<Real>(rows, n, m.d.nIn, x, ldx, m.win, n, out, ld, true);
   } else {
     kernels::matmul<Real>(rows, n, m.d.nIn, x, ldx, m.win, n, out, ld, false);
@@ -45,7 +48,7 @@ void synapticInput(const Model<Real>& m, int rows, const Real* x, std::ptrdiff_t
 template <typename Real>
 void networkStep(const Model<Real>& m, int rows, const Real* x, std::ptrdiff_t ldx, const Real* vPrev,
                  const Real* zPrev, std::ptrdiff_t ldPrev, Real* v, Real* z, std::ptrdiff_t ld) {
-  if (fused(m, rows, x, ldx, vPrev, zPrev, ldPrev, v, z, ld)) return;
+  if (!m.isSparse() && fused(m, rows, x, ldx, vPrev, zPrev, ldPrev, v, z, ld)) return;
   const int n = m.d.nRec;
   synapticInput(m, rows, x, ldx, zPrev, ldPrev, v, ld);
   const Real alpha = m.alpha, leak = m.leak, thr = m.threshold;

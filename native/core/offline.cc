@@ -155,7 +155,7 @@ double offlineChunk(const Model<Real>& m, const BatchView<Real>& batch, Recurren
 
   // z_0 = 0, so step 1 contributes nothing to dWrec: pair z_1..z_{T-1} with g_2..g_T.
   if (steps > 1)
-    kernels::matmulTransA<Real>(std::ptrdiff_t(steps - 1) * rows, n, n, z, n, g + block, n, acc.wrec, n);
+    wrecGradient(m, std::ptrdiff_t(steps - 1) * rows, z, g + block, acc.wrec);
   kernels::matmulTransA<Real>(std::ptrdiff_t(steps) * rows, nIn, n, x, nIn, g, n, acc.win, n);
   return loss;
 }

@@ -9,6 +9,8 @@
   # -ffp-contract=off keeps FMA contraction out of the generic code, so both builds give the same results bit for
   # bit (the kernels use explicit FMA intrinsics either way). -fno-trapping-math (no value changes: nothing here
   # reads floating-point exception flags) lets GCC vectorise selects such as bptt's relu' gate without masked loads.
+  # -fno-math-errno (no value changes: sqrt is correctly rounded either way, and nothing reads errno) lets it
+  # vectorise loops that call std::sqrt, such as the Adam step of native/core/optimizer.cc.
   "variables": {
     "modprop_native%": "<!(node -p \"process.env.MODPROP_NATIVE === '1' && !process.env.PREBUILD_PLATFORM ? 'yes' : 'no'\")",
     # Each source file is listed once: the kernel files of an instruction set go to their own library.
@@ -20,7 +22,7 @@
       "native/core"
     ],
     "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
-    "cflags": ["-O3", "-fvisibility=hidden", "-pthread", "-ffp-contract=off", "-fno-trapping-math"],
+    "cflags": ["-O3", "-fvisibility=hidden", "-pthread", "-ffp-contract=off", "-fno-trapping-math", "-fno-math-errno"],
     "cflags!": ["-fno-exceptions"],
     "cflags_cc": ["-std=c++17", "-fexceptions"],
     "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],

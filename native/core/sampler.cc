@@ -2,6 +2,8 @@
 #include "sampler.h"
 
 #include <cmath>
+#include <cstring>
+#include <limits>
 
 #include "ziggurat_tables.h"
 
@@ -14,6 +16,9 @@ constexpr double kInvLn2 = 1.4426950408889634;
 constexpr double kLn2Hi = 0.6931471803691238;
 constexpr double kLn2Lo = 1.9082149292705877e-10;
 constexpr double kSqrtHalf = 0.7071067811865476;
+// 2^-53: multiplying by it is exact, as the division by 2^53 of lib/random.ts and fastNormal.ts is (the same bits),
+// and it takes a cycle where the division takes a dozen on the sampler's serial path.
+constexpr double kTwoToMinus53 = 1.0 / 9007199254740992.0;
 
 inline uint32_t rotl(uint32_t x, int k) { return (x << k) | (x >> (32 - k)); }
 
@@ -42,7 +47,7 @@ uint32_t Xoshiro128::next() {
 double Xoshiro128::uniform() {
   const uint32_t hi = next() >> 5;
   const uint32_t lo = next() >> 6;
-  return (static_cast<double>(hi) * 67108864.0 + static_cast<double>(lo)) / 9007199254740992.0;
+  return (static_cast<double>(hi) * 67108864.0 + static_cast<double>(lo)) * kTwoToMinus53;
 }
 
 double expNonPositive(double x) {
@@ -68,21 +73,46 @@ double logUnit(double u) {
   return e * kLn2Hi + (e * kLn2Lo + 2 * s * p);
 }
 
-double fastNormal(Xoshiro128& rng) {
+namespace {
+
+// sign · z for sign = −1 when bit 8 of a is set, else +1, as a flip of z's sign bit: the same bits as the product
+// (z ≥ 0; −1 · 0 is −0 either way) without the branch on a random bit, which the CPU mispredicts half the time
+// (measured under cachegrind: 0.5 mispredictions per normal, the sampler's largest cost).
+inline double withSign(double z, uint32_t a) {
+  uint64_t bits;
+  std::memcpy(&bits, &z, sizeof bits);
+  bits ^= static_cast<uint64_t>(a & 256u) << 55;
+  std::memcpy(&z, &bits, sizeof z);
+  return z;
+}
+
+// The layers' slow path: the wedge test, or the tail below layer 0.
+double slowNormal(Xoshiro128& rng, uint32_t a, double z) {
   using ziggurat::kF;
+  const uint32_t i = a & 255u;
+  if (i == 0) return withSign(tail(rng), a);
+  if (kF[i] + rng.uniform() * (kF[i + 1] - kF[i]) < expNonPositive(-0.5 * z * z)) return withSign(z, a);
+  return std::numeric_limits<double>::quiet_NaN();  // rejected: draw again
+}
+
+// Inlined into delayedXor's loop: the fast path is a handful of instructions, less than a call's overhead.
+inline double normal(Xoshiro128& rng) {
   using ziggurat::kX;
   for (;;) {
     const uint32_t a = rng.next();
     const uint32_t b = rng.next();
     const uint32_t i = a & 255u;
-    const double u = (static_cast<double>(a >> 11) * 4294967296.0 + static_cast<double>(b)) / 9007199254740992.0;
+    const double u = (static_cast<double>(a >> 11) * 4294967296.0 + static_cast<double>(b)) * kTwoToMinus53;
     const double z = u * kX[i];
-    const double sign = (a & 256u) != 0 ? -1.0 : 1.0;
-    if (z < kX[i + 1]) return sign * z;
-    if (i == 0) return sign * tail(rng);
-    if (kF[i] + rng.uniform() * (kF[i + 1] - kF[i]) < expNonPositive(-0.5 * z * z)) return sign * z;
+    if (__builtin_expect(z < kX[i + 1], 1)) return withSign(z, a);
+    const double slow = slowNormal(rng, a, z);
+    if (slow == slow) return slow;
   }
 }
+
+}  // namespace
+
+double fastNormal(Xoshiro128& rng) { return normal(rng); }
 
 void delayedXor(const DelayedXorJob& job) {
   Xoshiro128 rng{{job.noiseState[0], job.noiseState[1], job.noiseState[2], job.noiseState[3]}};
@@ -94,8 +124,8 @@ void delayedXor(const DelayedXorJob& job) {
     for (size_t t = 0; t < job.steps; t++) {
       const double c0 = first && t < job.cue ? job.bump[t] : job.baseline;
       const double c1 = second && t >= secondFrom ? job.bump[t - secondFrom] : job.baseline;
-      row[2 * t] = static_cast<float>(c0 + (job.noise > 0 ? job.noise * fastNormal(rng) : 0.0));
-      row[2 * t + 1] = static_cast<float>(c1 + (job.noise > 0 ? job.noise * fastNormal(rng) : 0.0));
+      row[2 * t] = static_cast<float>(c0 + (job.noise > 0 ? job.noise * normal(rng) : 0.0));
+      row[2 * t + 1] = static_cast<float>(c1 + (job.noise > 0 ? job.noise * normal(rng) : 0.0));
     }
   }
 }

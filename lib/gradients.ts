@@ -80,14 +80,19 @@ function prepare(net: unknown, batch: unknown, rule: unknown, options: unknown, 
  */
 function checkFinite(result: GradientResult, net: Network): GradientResult {
   applyMask(result.grads.wrec, net.mask);
-  if (!Number.isFinite(result.loss)) validate.fail('a finite loss (inputs or weights too large for float32?)', 'the result of gradients', result.loss);
+  failNonFinite(result.loss, result.grads);
+  return result;
+}
+
+/** The error of a non-finite loss or gradient (nothing when both are finite); train's native step reports its own with it. */
+export function failNonFinite(loss: number, grads: Params): void {
+  if (!Number.isFinite(loss)) validate.fail('a finite loss (inputs or weights too large for float32?)', 'the result of gradients', loss);
   for (const k of ['win', 'wrec', 'wout', 'bout'] as const) {
-    const g = result.grads[k];
+    const g = grads[k];
     for (let i = 0; i < g.length; i++) {
       if (!Number.isFinite(g[i])) validate.fail('finite gradients (inputs or weights too large for float32?)', 'the result of gradients', `${g[i]} at grads.${k}[${i}]`, true);
     }
   }
-  return result;
 }
 
 /**
@@ -119,13 +124,31 @@ export async function gradientsAsync(net: Network, batch: Batch, rule: RuleConfi
  */
 export function gradientRunner(net: Network, first: Batch, rule: RuleConfig, options: { loss?: LossName; backend?: 'native' | 'reference'; threads?: number },
   ruleName = 'rule'): (batch: Batch, signal?: AbortSignal) => Promise<GradientResult> {
+  return preparedGradients(net, first, rule, options, ruleName).run;
+}
+
+/** What gradientRunner checked once, and its runner: train's native step (lib/trainStep.ts) makes the same call. */
+export interface PreparedGradients {
+  engine: Engine['name'];
+  net: Network;
+  rule: validate.NormalizedRule;
+  loss: LossName;
+  threads: number | undefined;
+  run: (batch: Batch, signal?: AbortSignal) => Promise<GradientResult>;
+}
+
+export function preparedGradients(net: Network, first: Batch, rule: RuleConfig, options: { loss?: LossName; backend?: 'native' | 'reference'; threads?: number },
+  ruleName = 'rule'): PreparedGradients {
   const n = network(net);
   const r = validate.rule(rule, ruleName);
   const call = prepareCall(n, first, options as Record<string, unknown>, [r]);
   checkRuleFor(call, r, ruleName);
-  return async (batch, signal) => {
-    if (call.engine.name !== 'native') checkRuleStability(n, r, `${ruleName}.mu`);
-    return checkFinite(await call.engine.gradientsAsync(n, batch, r, call.loss, signal, call.threads), n);
+  return {
+    engine: call.engine.name, net: n, rule: r, loss: call.loss, threads: call.threads,
+    run: async (batch, signal) => {
+      if (call.engine.name !== 'native') checkRuleStability(n, r, `${ruleName}.mu`);
+      return checkFinite(await call.engine.gradientsAsync(n, batch, r, call.loss, signal, call.threads), n);
+    },
   };
 }
 

@@ -29,6 +29,20 @@ export async function checkedForwardAsync(run: () => Promise<ForwardResult>, bat
   return finiteForwardAsync(r);
 }
 
+/** The readout alone (Engine.forwardOutputsAsync), checked as checkedForwardAsync checks a whole result. */
+export async function checkedOutputsAsync(run: () => Promise<Float32Array>, batch: Batch, shape: { nRec: number; nOut: number }): Promise<Float32Array> {
+  let y: Float32Array;
+  try {
+    y = await run();
+  } catch (err) {
+    return allocationFailure(err, batch, shape);
+  }
+  const scan = finiteScanner();
+  const found = scan ? await scan([y]) : allFinite(y) ? null : [0, y.findIndex((value) => !Number.isFinite(value))];
+  if (found === null) return y;
+  throw new NonFiniteForwardError(`${describe(y[found[1]])} at y[${found[1]}]`);
+}
+
 function allocationFailure(err: unknown, batch: Batch, shape: { nRec: number; nOut: number }): never {
   if (!(err instanceof RangeError) || !/allocat|Invalid typed array length|Array buffer/i.test(err.message)) throw err;
   const floats = batch.batchSize * batch.steps * (2 * shape.nRec + shape.nOut);
@@ -56,16 +70,22 @@ function finiteForward(r: ForwardResult): ForwardResult {
 
 let scanner: { scan?: (arrays: Float32Array[]) => Promise<[number, number] | null> } | undefined;
 
-/** `finiteForward` with the scan on a libuv worker when the addon has it (unless MODPROP_BACKEND=reference). */
-async function finiteForwardAsync(r: ForwardResult): Promise<ForwardResult> {
+/** The addon's scan off the JS thread (firstNonFiniteAsync), when it has one and MODPROP_BACKEND allows the addon. */
+function finiteScanner(): ((arrays: Float32Array[]) => Promise<[number, number] | null>) | undefined {
   if (scanner === undefined) {
     const loaded = process.env.MODPROP_BACKEND === 'reference' ? undefined : loadAddon();
     const scan = loaded && 'addon' in loaded ? loaded.addon.firstNonFiniteAsync : undefined;
     scanner = scan ? { scan } : {};
   }
-  if (!scanner.scan) return finiteForward(r);
+  return scanner.scan;
+}
+
+/** `finiteForward` with the scan on a libuv worker when the addon has it (unless MODPROP_BACKEND=reference). */
+async function finiteForwardAsync(r: ForwardResult): Promise<ForwardResult> {
+  const scan = finiteScanner();
+  if (!scan) return finiteForward(r);
   const keys = ['v', 'z', 'y'] as const;
-  const found = await scanner.scan(keys.map((k) => r[k]));
+  const found = await scan(keys.map((k) => r[k]));
   if (found === null) return r;
   const [k, i] = found;
   throw new NonFiniteForwardError(`${describe(r[keys[k]][i])} at ${keys[k]}[${i}]`);

@@ -7,10 +7,10 @@
 import { abortError } from './backends/engine';
 import { loadCheckpoint, saveCheckpoint, type TrainingPosition } from './checkpoint';
 import { metricsOf } from './evaluate';
-import { checkRuleStability, gradientRunner, network } from './gradients';
+import { checkRuleStability, network, preparedGradients, type PreparedGradients } from './gradients';
 import type { Network } from './network';
 import { PARAM_KEYS, createOptimizer, type OptimizerState } from './optimizer';
-import { applyStep, nativeOptimizer } from './trainStep';
+import { applyStep, nativeIteration, nativeOptimizer, type NativeIteration } from './trainStep';
 import { evaluationForward } from './trainEval';
 import type { Batch, Params } from './types';
 import { deriveSeed } from './random';
@@ -181,7 +181,10 @@ async function trainFrom(net: Network, t: Task, o: Normalized, options: TrainCal
   const elapsed = (): number => Date.now() - started;
   // The C++ step when the native engine computes the gradients (bit-identical to lib/optimizer.ts's).
   const nativeStep = (o.backend ?? backend.name) === 'native' ? nativeOptimizer() : undefined;
-  let runGradients: ReturnType<typeof gradientRunner> | undefined;
+  // Checked once with the first batch; then each iteration is one native job (gradient + step, lib/trainStep.ts
+  // nativeIteration) where the engine allows, else gradientsAsync followed by applyStep. Same numbers either way.
+  let prepared: PreparedGradients | undefined;
+  let oneJob: ((batch: Batch, lr: number) => Promise<NativeIteration>) | undefined;
   const save = (): void => {
     if (!o.checkpoint) return;
     try {
@@ -202,25 +205,40 @@ async function trainFrom(net: Network, t: Task, o: Normalized, options: TrainCal
     if (options.signal?.aborted) throw Object.assign(abortError(options.signal), { result: result() });
     const lr = lrAt(it);
     const batch = await batches.take(it);
-    let g;
-    try {
-      // The runner checks the filter's stability every call, in the engine that runs it (one algorithm per engine).
-      runGradients ??= gradientRunner(net, batch, rule, { loss: t.loss, backend: o.backend, threads: o.threads }, 'options');
-      const pending = runGradients(batch, options.signal);
-      if (it < o.iterations) batches.prefetch(it + 1);
-      g = await pending;
-    } catch (err) {
-      if ((err as Error).name === 'AbortError') throw Object.assign(err as Error, { result: result() });
-      if (err instanceof validate.ModpropError) throw new validate.ModpropError(`${err.message} (at iteration ${it}; the network keeps the parameters of iteration ${it - 1})`);
-      throw err;
-    }
-    if (!Number.isFinite(g.loss)) {
-      throw new validate.ModpropError(`Expected a finite loss at iteration ${it} but received ${g.loss} (training diverged: lower ${tuning}; the network keeps the parameters of iteration ${it - 1}${o.checkpoint ? `, and ${o.checkpoint} the last checkpoint` : ''})`);
-    }
     const evaluating = it % o.evalEvery === 0 || it === o.iterations;
     // Kept only where an evaluation may still find the new parameters overflowing (and put these back).
     const before = evaluating ? snapshotParams(net) : undefined;
-    const stepped = await applyStep(net, optimizer, g.grads, lr, o.l2, nativeStep);
+    let g: { loss: number };
+    let stepped: NativeIteration['outcome'];
+    try {
+      // The runner checks the filter's stability every call, in the engine that runs it (one algorithm per engine).
+      if (!prepared) {
+        prepared = preparedGradients(net, batch, rule, { loss: t.loss, backend: o.backend, threads: o.threads }, 'options');
+        oneJob = process.env.MODPROP_TRAIN_ONE_JOB === '0' ? undefined : nativeIteration(prepared, optimizer, o.l2);
+      }
+      if (oneJob) {
+        const pending = oneJob(batch, lr);
+        if (it < o.iterations) batches.prefetch(it + 1);
+        const r = await pending;
+        g = r;
+        stepped = r.outcome;
+      } else {
+        const pending = prepared.run(batch, options.signal);
+        if (it < o.iterations) batches.prefetch(it + 1);
+        const r = await pending;
+        if (!Number.isFinite(r.loss)) {
+          throw new validate.ModpropError(`Expected a finite loss at iteration ${it} but received ${r.loss} (training diverged: lower ${tuning}; the network keeps the parameters of iteration ${it - 1}${o.checkpoint ? `, and ${o.checkpoint} the last checkpoint` : ''})`);
+        }
+        g = r;
+        stepped = await applyStep(net, optimizer, r.grads, lr, o.l2, nativeStep);
+      }
+    } catch (err) {
+      if ((err as Error).name === 'AbortError') throw Object.assign(err as Error, { result: result() });
+      if (err instanceof validate.ModpropError && !/^Expected a finite loss at iteration/.test(err.message)) {
+        throw new validate.ModpropError(`${err.message} (at iteration ${it}; the network keeps the parameters of iteration ${it - 1})`);
+      }
+      throw err;
+    }
     if (!stepped.ok) {
       const broken = stepped.what === 'gradient' ? `grads.${stepped.where}` : `params.${stepped.where}`;
       throw new validate.ModpropError(`Expected finite ${stepped.what === 'gradient' ? 'gradients at' : 'parameters after'} the step of iteration ${it} but ${broken} became non-finite (training diverged: lower ${tuning}; the network keeps the parameters of iteration ${it - 1})`);

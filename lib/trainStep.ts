@@ -5,10 +5,12 @@
  * bit-identical (test/unit/optimizer.test.ts), so the choice moves no number. Large networks step on a libuv worker,
  * so the JS thread stays free; small ones step synchronously, which costs less than the round trip.
  */
+import { gradientCallInPlace } from './backends/native';
+import { failNonFinite, type PreparedGradients } from './gradients';
 import { loadAddon, type NativeAddon } from './native/addon';
 import type { Network } from './network';
 import { PARAM_KEYS, addL2, biasCorrections, project, step, type OptimizerState } from './optimizer';
-import type { Params } from './types';
+import type { Batch, Params } from './types';
 import { ModpropError } from './validate';
 
 /** `where` names the first non-finite gradient (before L2) or new parameter, e.g. "wrec[17]". */
@@ -29,6 +31,55 @@ export function nativeOptimizer(): NativeStep | undefined {
     cached = a && typeof a.optimizerStep === 'function' && typeof a.optimizerStepAsync === 'function' ? { native: a as NativeStep } : {};
   }
   return cached.native;
+}
+
+/** The stepped iteration: its loss and the step's outcome (a refused or non-finite gradient throws instead). */
+export interface NativeIteration { loss: number; outcome: StepOutcome }
+
+/**
+ * One training iteration as ONE native job (trainStepAsync): the gradient of `batch` and, when its loss is finite,
+ * the optimizer step of applyStep, on the network's own arrays with no copy and no trip to the JS thread between the
+ * two (the copies, allocations and synchronous step of gradientsAsync + applyStep cost ≈ 0.5–0.7 ms per iteration at
+ * the paper's size, bench/RESULTS.md). The same calls in the same order, so the numbers are bit-identical to the
+ * separate path (test/train/nativeIteration.test.ts). Undefined where that path cannot serve: another engine, a
+ * masked network (its Wrec gradient is masked in TypeScript, lib/gradients.ts), an addon without the entry point.
+ * Errors are the separate path's: a refused input or a non-finite loss or gradient throws the ModpropError
+ * gradientRunner would; a non-finite new parameter is an outcome, as from applyStep.
+ */
+export function nativeIteration(p: PreparedGradients, optimizer: OptimizerState, l2: number): ((batch: Batch, lr: number) => Promise<NativeIteration>) | undefined {
+  const native = nativeOptimizer();
+  const loaded = loadAddon();
+  const run = 'addon' in loaded ? loaded.addon.trainStepAsync : undefined;
+  if (p.engine !== 'native' || p.net.mask || !native || typeof run !== 'function') return undefined;
+  const net = p.net;
+  const grads: Params = {
+    win: new Float32Array(net.params.win.length), wrec: new Float32Array(net.params.wrec.length),
+    wout: new Float32Array(net.params.wout.length), bout: new Float32Array(net.params.bout.length),
+  };
+  const list = <T>(r: Record<(typeof PARAM_KEYS)[number], T>): T[] => PARAM_KEYS.map((k) => r[k]);
+  const gradList = list(grads);
+  const signs = net.config.dale ? net.config.typeSigns : null;
+  return async (batch, lr) => {
+    const { c1, c2 } = optimizer.kind === 'adam' ? biasCorrections(optimizer.step + 1) : { c1: 1, c2: 1 };
+    const floats = Float64Array.of(optimizer.kind === 'adam' ? 1 : 0, lr, l2, c1, c2);
+    const [ints, header, arrays] = gradientCallInPlace(net, batch, p.rule, p.loss, p.threads, grads);
+    let loss: number, status: number, matrix: number, index: number, message: string;
+    try {
+      [loss, status, matrix, index, message] = await run(ints, header, arrays, floats, list(net.params), gradList,
+        optimizer.m ? list(optimizer.m) : null, optimizer.v ? list(optimizer.v) : null, net.types, signs, net.nOut);
+    } catch (err) {
+      if (err instanceof Error && (err as { code?: string }).code === 'MODPROP_INVALID') throw new ModpropError(err.message);
+      throw err;
+    }
+    if (status === 4) throw new ModpropError(message);
+    if (status === 3 || status === 1) {
+      failNonFinite(loss, grads); // throws, naming the loss or the first non-finite gradient as gradientRunner does
+      throw new Error(`modprop internal error: trainStepAsync reported status ${status} for a finite result`);
+    }
+    optimizer.step += 1; // the step ran (Adam's moments moved even when a new parameter was non-finite)
+    if (status === 0) return { loss, outcome: { ok: true } };
+    return { loss, outcome: { ok: false, what: 'parameter', where: `${PARAM_KEYS[matrix]}[${index}]` } };
+  };
 }
 
 function firstNonFinite(p: Params): { where: string } | undefined {

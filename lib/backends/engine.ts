@@ -20,6 +20,11 @@ export interface Engine {
    * no B·T·N arrays are allocated and collected each time). Optional: the native engine has it.
    */
   forwardAsyncInto?(net: NetworkLike, batch: Batch, out: ForwardResult, threads?: number): Promise<ForwardResult>;
+  /**
+   * The readout y alone, written into `y` (B·T·K): no v and z leave the engine, so the pass writes no B·T·N arrays
+   * (train()'s evaluations; at the paper's size a full forward spends most of its time storing them). Optional.
+   */
+  forwardOutputsAsync?(net: NetworkLike, batch: Batch, y: Float32Array, threads?: number): Promise<Float32Array>;
   gradients(net: NetworkLike, batch: Batch, rule: NormalizedRule, loss: LossName, threads?: number): GradientResult;
   gradientsAsync(net: NetworkLike, batch: Batch, rule: NormalizedRule, loss: LossName, signal?: AbortSignal, threads?: number): Promise<GradientResult>;
 }

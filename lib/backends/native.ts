@@ -17,7 +17,7 @@ import { abortError, snapshot, type Engine } from './engine';
 import { threadsFor } from '../threads';
 
 type Kernels = Required<Pick<NativeAddon, 'forward' | 'forwardAsync' | 'gradients' | 'gradientsAsync' | 'setThreads'>>;
-type ArrayArg = Float32Array | Int32Array | Uint8Array | null;
+export type ArrayArg = Float32Array | Int32Array | Uint8Array | null;
 
 export interface NativeCandidate {
   engine?: Engine;
@@ -88,6 +88,15 @@ function gradientArrays(net: NetworkLike, batch: Batch, grads: Params): ArrayArg
   return a;
 }
 
+/**
+ * The positional arguments of a gradient call that reads `net` and `batch` in place and writes `grads` (no copy:
+ * for train's native step, lib/trainStep.ts, which owns all three while the call runs).
+ */
+export function gradientCallInPlace(net: NetworkLike, batch: Batch, rule: NormalizedRule, loss: LossName, threads: number | undefined, grads: Params): [Int32Array, Float64Array, ArrayArg[]] {
+  const { ints, floats } = header(net, batch, rule, loss, threads);
+  return [ints, floats, gradientArrays(net, batch, grads)];
+}
+
 /** The mask when the recurrent products should run over it (lib/connectivity.ts sparseKernels), else null: dense. */
 function maskArg(net: NetworkLike): Uint8Array | null {
   return sparseKernels(net.mask, net.config.connectivity, net.nRec) ? (net.mask as Uint8Array) : null;
@@ -99,9 +108,10 @@ function translate(err: unknown): unknown {
   return err;
 }
 
-function forwardCall(net: NetworkLike, batch: Batch, threads: number | undefined, into?: ForwardResult): { args: [Int32Array, Float64Array, ArrayArg[]]; out: ForwardResult } {
+// `out.v` and `out.z` null: the readout alone (forwardOutputsAsync).
+function forwardCall(net: NetworkLike, batch: Batch, threads: number | undefined, into?: ForwardResult | { v: null; z: null; y: Float32Array }): { args: [Int32Array, Float64Array, ArrayArg[]]; out: ForwardResult } {
   const size = batch.batchSize * batch.steps;
-  const out = into ?? { v: new Float32Array(size * net.nRec), z: new Float32Array(size * net.nRec), y: new Float32Array(size * net.nOut) };
+  const out = (into ?? { v: new Float32Array(size * net.nRec), z: new Float32Array(size * net.nRec), y: new Float32Array(size * net.nOut) }) as ForwardResult;
   const { ints, floats } = header(net, batch, null, 'xent-last', threads);
   const a: ArrayArg[] = new Array(Object.keys(FORWARD_ARRAYS).length).fill(null);
   a[FORWARD_ARRAYS.win] = net.params.win;
@@ -117,7 +127,7 @@ function forwardCall(net: NetworkLike, batch: Batch, threads: number | undefined
 }
 
 function nativeEngine(k: Kernels): Engine {
-  const forwardAsync = (net: NetworkLike, batch: Batch, threads: number | undefined, into?: ForwardResult): Promise<ForwardResult> => {
+  const forwardAsync = (net: NetworkLike, batch: Batch, threads: number | undefined, into?: ForwardResult | { v: null; z: null; y: Float32Array }): Promise<ForwardResult> => {
     // Copied first, as for gradientsAsync: the caller may update the network or refill the batch meanwhile.
     const frozenBatch: Batch = { x: batch.x.slice(), batchSize: batch.batchSize, steps: batch.steps };
     const { args, out } = forwardCall(snapshot(net), frozenBatch, threads, into);
@@ -140,6 +150,7 @@ function nativeEngine(k: Kernels): Engine {
     },
     forwardAsync: (net, batch, threads) => forwardAsync(net, batch, threads),
     forwardAsyncInto: (net, batch, into, threads) => forwardAsync(net, batch, threads, into),
+    forwardOutputsAsync: (net, batch, y, threads) => forwardAsync(net, batch, threads, { v: null, z: null, y }).then((r) => r.y),
     gradients(net, batch, rule, loss, threads): GradientResult {
       const grads = emptyGrads(net);
       const { ints, floats } = header(net, batch, rule, loss, threads);

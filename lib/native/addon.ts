@@ -42,6 +42,11 @@ export interface NativeAddon {
   // train()'s optimizer step (native/binding/optimizer.cc): [status, matrix, index], see lib/nativeOptimizer.ts.
   optimizerStep?: (floats: Float64Array, params: Float32Array[], grads: Float32Array[], m: Float64Array[] | null, v: Float64Array[] | null, types: Int32Array, typeSigns: Int8Array | null, nOut: number) => [number, number, number];
   optimizerStepAsync?: (floats: Float64Array, params: Float32Array[], grads: Float32Array[], m: Float64Array[] | null, v: Float64Array[] | null, types: Int32Array, typeSigns: Int8Array | null, nOut: number) => Promise<[number, number, number]>;
+  // train()'s iteration in one job (native/binding/kernels.cc): gradientsAsync's arguments, then optimizerStep's on
+  // the same arrays → [loss, status, matrix, index, message]; see lib/trainStep.ts.
+  trainStepAsync?: (ints: Int32Array, floats: Float64Array, arrays: (Float32Array | Int32Array | Uint8Array | null)[], stepFloats: Float64Array,
+    params: Float32Array[], grads: Float32Array[], m: Float64Array[] | null, v: Float64Array[] | null, types: Int32Array, typeSigns: Int8Array | null,
+    nOut: number) => Promise<[number, number, number, number, string]>;
   /** [array, index] of the first non-finite entry, or null (native/binding/finite.cc). */
   firstNonFiniteAsync?: (arrays: Float32Array[]) => Promise<[number, number] | null>;
   /** Starts the pool of that many threads (an error when the system cannot); sets nothing. */

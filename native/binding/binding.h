@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "optimizer.h"
 #include "thread_pool.h"
 
 namespace modprop {
@@ -36,6 +37,9 @@ void registerSampler(Napi::Env env, Napi::Object exports);
 
 // optimizerStep(Async): train()'s L2, Adam/SGD, projection and finiteness checks (native/core/optimizer.h).
 void registerOptimizer(Napi::Env env, Napi::Object exports);
+// The step of optimizerStep's arguments (floats, params, grads, m, v, types, typeSigns, nOut) read from cb[at]
+// onwards, checked as optimizerStep checks them (trainStepAsync in kernels.cc reads its step this way).
+optimizer::StepJob optimizerStepJob(const Napi::CallbackInfo& cb, size_t at, std::vector<Napi::ObjectReference>* keep);
 
 // firstNonFiniteAsync: the finiteness check of forward results off the JS thread (lib/resultChecks.ts).
 void registerFinite(Napi::Env env, Napi::Object exports);

@@ -16,6 +16,7 @@
 
 #include "binding.h"
 #include "guard.h"
+#include "job_worker.h"
 #include "modprop.h"
 
 namespace modprop {
@@ -268,6 +269,67 @@ Napi::Value gradientsAsync(const Napi::CallbackInfo& cb) {
   return queue(cb.Env(), "modprop.gradients", job, std::move(keep));
 }
 
+// trainStepAsync(ints, floats, arrays, stepFloats, params, grads, m, v, types, typeSigns, nOut) → Promise<[loss,
+// status, matrix, index, message]>: one training iteration of train() on one libuv worker, the gradient call of
+// gradientsAsync and then, when its loss is finite, the optimizer step of optimizerStep on the same parameters, with
+// no trip to the JS thread between the two and no copy (train owns the parameters, the batch and the gradient
+// buffers while the call runs). status: 0 stepped, 1 non-finite gradient and 2 non-finite new parameter (as
+// optimizerStep; the parameters are as before), 3 non-finite loss (no step), 4 the gradient call refused its input
+// (message: the core's modprop::Error, raised as ModpropError by lib/trainStep.ts).
+struct TrainStepJob {
+  GradientJob gradient;
+  optimizer::StepJob step;
+  double loss = 0;
+  optimizer::StepResult outcome{};
+  int32_t status = 0;
+  std::string message;
+
+  void run() {
+    try {
+      loss = gradient.run();
+    } catch (const Error& e) {
+      status = 4;
+      message = e.what();
+      return;
+    }
+    if (!std::isfinite(loss)) {
+      status = 3;
+      return;
+    }
+    outcome = optimizer::step(step);
+    status = static_cast<int32_t>(outcome.status);
+  }
+
+  Napi::Value result(Napi::Env env) const {
+    Napi::Array out = Napi::Array::New(env, 5);
+    out.Set(0u, Napi::Number::New(env, loss));
+    out.Set(1u, Napi::Number::New(env, status));
+    out.Set(2u, Napi::Number::New(env, outcome.matrix));
+    out.Set(3u, Napi::Number::New(env, static_cast<double>(outcome.index)));
+    out.Set(4u, Napi::String::New(env, message));
+    return out;
+  }
+};
+
+Napi::Value trainStepAsync(const Napi::CallbackInfo& cb) {
+  std::vector<Napi::ObjectReference> keep;
+  TrainStepJob job;
+  job.gradient = gradientJob(cb, &keep);
+  job.step = optimizerStepJob(cb, 3, &keep);
+  // The step must update the very arrays the gradient read and wrote, or the iteration would be two unrelated calls.
+  const void* gradientSide[2][optimizer::kParams] = {
+      {job.gradient.model.win, job.gradient.model.wrec, job.gradient.model.wout, job.gradient.model.bout},
+      {job.gradient.grads.win, job.gradient.grads.wrec, job.gradient.grads.wout, job.gradient.grads.bout}};
+  for (int k = 0; k < optimizer::kParams; k++) {
+    if (gradientSide[0][k] != job.step.w[k] || gradientSide[1][k] != job.step.g[k])
+      throw invalid(cb.Env(), "Expected the same parameter and gradient arrays for the gradient call and the optimizer step (entry " +
+                                  std::to_string(k) + ")");
+  }
+  if (job.step.types != job.gradient.model.types)
+    throw invalid(cb.Env(), "Expected the same types array for the gradient call and the optimizer step");
+  return JobWorker<TrainStepJob>::queue(cb.Env(), "modprop.trainStep", std::move(job), std::move(keep));
+}
+
 struct ForwardJob {
   Dims dims{};
   ModelView<float> model{};
@@ -297,8 +359,8 @@ ForwardJob forwardJob(const Napi::CallbackInfo& cb, std::vector<Napi::ObjectRefe
   const ArraySpec specs[kForwardArrays] = {
       {"params.win", napi_float32_array, I * N, false},  {"params.wrec", napi_float32_array, N * N, false},
       {"params.wout", napi_float32_array, N * K, false}, {"params.bout", napi_float32_array, K, false},
-      {"batch.x", napi_float32_array, product(B, T, I), false}, {"v", napi_float32_array, product(B, T, N), false},
-      {"z", napi_float32_array, product(B, T, N), false},       {"y", napi_float32_array, product(B, T, K), false},
+      {"batch.x", napi_float32_array, product(B, T, I), false}, {"v", napi_float32_array, product(B, T, N), true},
+      {"z", napi_float32_array, product(B, T, N), true},        {"y", napi_float32_array, product(B, T, K), false},
       {"mask", napi_uint8_array, N * N, true},
   };
   void* p[kForwardArrays];
@@ -315,7 +377,8 @@ ForwardJob forwardJob(const Napi::CallbackInfo& cb, std::vector<Napi::ObjectRefe
   return job;
 }
 
-// forward(ints, floats, arrays) → undefined; writes v, z, y in place.
+// forward(ints, floats, arrays) → undefined; writes v, z, y in place (v and z may both be null: y alone, as for
+// train's evaluations, lib/trainEval.ts).
 Napi::Value forwardSync(const Napi::CallbackInfo& cb) {
   ForwardJob job = forwardJob(cb, nullptr);
   try {
@@ -368,6 +431,7 @@ void registerKernels(Napi::Env env, Napi::Object exports) {
   exports.Set("gradients", guardedFunction<gradientsSync>(env, "gradients"));
   exports.Set("gradientsAsync", guardedFunction<gradientsAsync>(env, "gradientsAsync"));
   exports.Set("setThreads", guardedFunction<setThreads>(env, "setThreads"));
+  exports.Set("trainStepAsync", guardedFunction<trainStepAsync>(env, "trainStepAsync"));
 }
 
 }  // namespace binding

@@ -125,8 +125,8 @@ void forward(const Dims& dims, const ModelView<Real>& view, const Real* x, Real*
   const Sizes sizes = validateDims(dims, false);
   validateModel(dims, view, false);
   validateNeuron(view);
-  if (x == nullptr || v == nullptr || z == nullptr || y == nullptr)
-    throw Error("Expected arrays for x, v, z and y but received null");
+  if (x == nullptr || y == nullptr) throw Error("Expected arrays for x and y but received null");
+  if ((v == nullptr) != (z == nullptr)) throw Error("Expected arrays for both v and z, or for neither, but received one");
   requireFinite(x, sizes.input, "x");
   RuleSpec none{Rule::Eprop, Feedback::Type, LearningSignal::Symmetric, 0.0, false, 1};
   const Model<Real> m = buildModel(dims, view, none);
@@ -134,23 +134,49 @@ void forward(const Dims& dims, const ModelView<Real>& view, const Real* x, Real*
   const int chunks = std::min(pool.size(), int(dims.batch));
   // Layout [B][T][·]: the rows of one step are one sequence apart.
   const std::ptrdiff_t ld = std::ptrdiff_t(steps) * n, ldx = std::ptrdiff_t(steps) * nIn;
+  // Outputs only (v, z null): the rate unit keeps each chunk's last two steps; the other paths write whole arrays.
+  bool columns = false;
+  if constexpr (std::is_same<Real, float>::value) columns = columnSplit(m);
+  std::vector<Real> whole;
+  if (v == nullptr && (columns || m.neuron != Neuron::Rate)) {
+    whole.resize(std::size_t(2) * sizes.state);
+    v = whole.data();
+    z = v + sizes.state;
+  }
   if constexpr (std::is_same<Real, float>::value)
-    if (columnSplit(m)) return forwardColumns(m, x, v, z, y, pool);
+    if (columns) return forwardColumns(m, x, v, z, y, pool);
   pool.parallelFor(chunks, [&](int c) {
     const int b0 = int(std::int64_t(dims.batch) * c / chunks), b1 = int(std::int64_t(dims.batch) * (c + 1) / chunks);
     const int rows = b1 - b0;
     if (m.neuron != Neuron::Rate) return spikingForward(m, x, b0, rows, v, z, y);  // spiking.cc
     const std::ptrdiff_t base = std::ptrdiff_t(b0) * steps;
     std::vector<Real> yBlock(std::size_t(rows) * k);  // the block's y_t, one product per step rather than one per row
+    // Outputs only: v_t and z_t of the block's rows side by side (leading dimension n), for t and t-1 alternately.
+    std::vector<Real> rolling(v == nullptr ? std::size_t(4) * rows * n : 0);
+    const std::size_t block = std::size_t(rows) * n;
     for (int t = 0; t < steps; t++) {
-      Real* vt = v + (base + t) * n;
-      Real* zt = z + (base + t) * n;
+      Real *vt, *zt;
+      const Real *vPrev = nullptr, *zPrev = nullptr;
+      std::ptrdiff_t ldt = ld, ldPrev = ld;
+      if (v == nullptr) {
+        vt = rolling.data() + (t & 1) * block;
+        zt = rolling.data() + (2 + (t & 1)) * block;
+        ldt = ldPrev = n;
+        if (t > 0) {
+          vPrev = rolling.data() + ((t - 1) & 1) * block;
+          zPrev = rolling.data() + (2 + ((t - 1) & 1)) * block;
+        }
+      } else {
+        vt = v + (base + t) * n;
+        zt = z + (base + t) * n;
+        if (t > 0) {
+          vPrev = vt - n;
+          zPrev = zt - n;
+        }
+      }
       const Real* xt = x + (base + t) * nIn;
-      if (t == 0)
-        networkStep(m, rows, xt, ldx, (const Real*)nullptr, (const Real*)nullptr, ld, vt, zt, ld);
-      else
-        networkStep(m, rows, xt, ldx, vt - n, zt - n, ld, vt, zt, ld);
-      kernels::matmul<Real>(rows, k, n, zt, ld, m.wout, k, yBlock.data(), k, false);
+      networkStep(m, rows, xt, ldx, vPrev, zPrev, ldPrev, vt, zt, ldt);
+      kernels::matmul<Real>(rows, k, n, zt, ldt, m.wout, k, yBlock.data(), k, false);
       Real* yt = y + (base + t) * k;
       for (int r = 0; r < rows; r++) {
         Real* yr = yt + std::ptrdiff_t(r) * steps * k;

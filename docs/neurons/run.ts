@@ -12,6 +12,7 @@ const RULES: [string, RuleConfig][] = [
   ['bptt', { rule: 'bptt' }], ['tbptt W=20', { rule: 'tbptt', window: 20 }], ['eprop', { rule: 'eprop' }],
   ['eprop online', { rule: 'eprop', online: true }], ['mdgl', { rule: 'mdgl' }], ['modprop', { rule: 'modprop', mu: 0.25 }],
   ['modprop cell', { rule: 'modprop', mu: 0.25, feedback: 'cell' }], ['modprop online', { rule: 'modprop', mu: 0.25, online: true }],
+  ['rflo', { rule: 'rflo' }],
 ];
 /** ALIF has no online ModProp (lib/reference/spiking/modpropOnline.ts). */
 const rulesFor = (neuron: string): [string, RuleConfig][] => RULES.filter(([, r]) => neuron === 'lif' || !(r.rule === 'modprop' && r.online));

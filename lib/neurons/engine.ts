@@ -23,7 +23,7 @@ export const NATIVE_SPIKING: Readonly<Record<RuleName, { offline: readonly Spiki
   mdgl: { offline: BOTH, online: NONE },
   // Online ModProp has no form for alif (lib/reference/spiking/modpropOnline.ts); checkSpikingRule refuses it.
   modprop: { offline: BOTH, online: ['lif'] },
-  rflo: { offline: NONE, online: NONE },
+  rflo: { offline: BOTH, online: BOTH },
 });
 
 /** Whether the native engine runs every one of `rules` (none: the forward pass) on a network of this neuron. */
@@ -66,14 +66,8 @@ export function engineNameFor(neuron: { model: string } | undefined, requested: 
   return nativeRuns(neuron, rules) ? requested : 'reference';
 }
 
-/**
- * Online ModProp has no causal type filter for ALIF units (lib/reference/spiking/modpropOnline.ts); RFLO (Murray 2019)
- * is written for rate units and has no spiking form here yet.
- */
+/** Online ModProp has no causal type filter for ALIF units (lib/reference/spiking/modpropOnline.ts). */
 export function checkSpikingRule(c: Readonly<NormalizedNetworkConfig>, rule: NormalizedRule, name: string): void {
-  if (c.neuron && rule.rule === 'rflo') {
-    fail(`a rule with a spiking form for ${c.neuron.model} neurons (rflo runs on rate units only so far)`, `${name}.rule`, 'rflo');
-  }
   if (c.neuron?.model === 'alif' && rule.rule === 'modprop' && rule.online) {
     fail('online: false for modprop on alif neurons (online ModProp exists for rate and lif units)', `${name}.online`, true);
   }

@@ -27,6 +27,11 @@ export function unmaskedSignal(m: Model64, f: Float64Array, delta: ArrayLike<num
 
 const active = (m: Model64, v: ArrayLike<number>, at: number): boolean => v[at] - m.threshold > 0;
 
+/**
+ * The offline form: G_t = α G_{t+1} + L_t, g_t = ψ_t ⊙ G_t, from t = T-1 down. Rate units: ψ = relu' and
+ * ctx.delta = δ_t. Spiking units (lib/reference/spiking/rflo.ts): ψ = ctx.psi and ctx.delta = u_t, the error filtered
+ * back through the leaky readout.
+ */
 export function rflo(m: Model64, rule: ReferenceRule): OfflineRule {
   const n = m.nRec;
   const f = feedbackOf(m, rule);
@@ -40,7 +45,8 @@ export function rflo(m: Model64, rule: ReferenceRule): OfflineRule {
       if (ctx.delta) unmaskedSignal(m, f, ctx.delta, signal);
       for (let i = 0; i < n; i++) {
         big[i] = (last ? 0 : m.alpha * big[i]) + (ctx.delta ? signal[i] : 0);
-        g[i] = active(m, ctx.v, ctx.t * n + i) ? big[i] : 0;
+        const at = ctx.t * n + i;
+        g[i] = ctx.psi ? ctx.psi[at] * big[i] : active(m, ctx.v, at) ? big[i] : 0;
       }
     },
   };

@@ -16,6 +16,10 @@
 //   ε^a_{pj,t} = ψ_{j,t-1} ε^v_{p,t-1} + (ρ − β ψ_{j,t-1}) ε^a_{pj,t-1},   ε^v_{p,t} = α ε^v_{p,t-1} + (1-α) pre_{p,t}
 //   ē_{pj,t} = κ ē_{pj,t-1} + ψ_{j,t} (ε^v_{p,t} − β ε^a_{pj,t}),          dW[p][j] += ē_{pj,t} (δ_t @ Fᵀ)_j
 // Online ModProp on LIF units (type feedback) adds the readout-filtered type credit of TypeCredit below.
+// RFLO (lib/reference/spiking/rflo.ts), leak-only on both neurons (no adaptation path), L̄_t = u_t Fᵀ unmasked:
+//   offline  G_t = α G_{t+1} + L̄_t,  g^v_t = ψ_t ⊙ G_t   (then dWrec, dWin as above)
+//   online   q_{pj,t} = α q_{pj,t-1} + (1-α) ψ_{j,t} pre_{p,t},  q̄_t = κ q̄_{t-1} + q_t,  dW[p][j] += q̄_{pj,t} (δ_t Fᵀ)_j
+//   Σ_t q̄_t L_t = Σ_t q_t L̄_t, so the two are equal; 2·(N+I)·N traces per sequence, independent of T.
 // The rate unit's fused kernel and its networkStep are not used: the step here is the plain product and a loop.
 #include "spiking.h"
 
@@ -136,6 +140,7 @@ double offline(const Model<Real>& m, const BatchView<Real>& batch, const RuleSpe
 
   const int window = rule.rule == Rule::Tbptt && rule.window < steps ? rule.window : 0;
   const bool exact = rule.rule == Rule::Bptt || rule.rule == Rule::Tbptt;
+  const bool rflo = rule.rule == Rule::Rflo;
   std::vector<Real> u(std::size_t(rows) * kOut, Real(0)), ellCur(block), ellNext(block), ga(block), gaNext(block),
       credit(block);
   std::vector<double> scratch;
@@ -144,8 +149,16 @@ double offline(const Model<Real>& m, const BatchView<Real>& batch, const RuleSpe
     const Real* dt = delta.data() + std::ptrdiff_t(t) * rows * kOut;
     for (std::size_t i = 0; i < u.size(); i++) u[i] = k.kappa * u[i] + dt[i];
     kernels::matmul<Real>(rows, n, kOut, u.data(), kOut, m.feedbackT.data(), n, ellCur.data(), n, false);
-    for (std::ptrdiff_t i = 0; i < block; i++) ellCur[i] *= pt[i];
     const bool last = t + 1 == steps;
+    if (rflo) {  // G_t = α G_{t+1} + L̄_t (in ga, RFLO having no adaptation path), g_t = ψ_t ⊙ G_t
+      Real* g = gv.data() + t * block;
+      for (std::ptrdiff_t i = 0; i < block; i++) {
+        ga[i] = (last ? Real(0) : k.alpha * ga[i]) + ellCur[i];
+        g[i] = pt[i] * ga[i];
+      }
+      continue;
+    }
+    for (std::ptrdiff_t i = 0; i < block; i++) ellCur[i] *= pt[i];
     const bool cut = window > 0 && (t + 1) % window == 0 && !last;
     const Real* gvn = last || cut ? nullptr : gv.data() + (t + 1) * block;
     const Real* gan = last || cut ? nullptr : gaNext.data();
@@ -183,19 +196,35 @@ double offline(const Model<Real>& m, const BatchView<Real>& batch, const RuleSpe
   return loss;
 }
 
-// Per-synapse traces of `pre` presynaptic units onto N units, for each of `rows` sequences.
+// Per-synapse traces of `pre` presynaptic units onto N units, for each of `rows` sequences: e-prop's (ε^v, ε^a, ē),
+// or RFLO's (q, q̄) when `rflo`.
 template <typename Real>
 struct Traces {
   int pre, n;
-  std::vector<Real> epsV, epsA, filtered;  // rows×pre, rows×pre×N, rows×pre×N
-  Traces(int rows, int pre_, int n_, bool adaptive)
-      : pre(pre_), n(n_), epsV(std::size_t(rows) * pre_, Real(0)),
-        epsA(adaptive ? std::size_t(rows) * pre_ * n_ : 0, Real(0)), filtered(std::size_t(rows) * pre_ * n_, Real(0)) {}
+  std::vector<Real> epsV, epsA, q, filtered;  // rows×pre, rows×pre×N (alif), rows×pre×N (rflo), rows×pre×N
+  Traces(int rows, int pre_, int n_, bool adaptive, bool rflo)
+      : pre(pre_), n(n_), epsV(rflo ? 0 : std::size_t(rows) * pre_, Real(0)),
+        epsA(adaptive && !rflo ? std::size_t(rows) * pre_ * n_ : 0, Real(0)),
+        q(rflo ? std::size_t(rows) * pre_ * n_ : 0, Real(0)), filtered(std::size_t(rows) * pre_ * n_, Real(0)) {}
 
-  // Row r to step t: ε^a (from ε^v_{t-1}, ψ_{t-1}), then ε^v with input `in` (length pre), then ē with ψ_t.
+  // Row r to step t. e-prop: ε^a (from ε^v_{t-1}, ψ_{t-1}), then ε^v with input `in` (length pre), then ē with ψ_t.
+  // RFLO: q = α q + (1-α) ψ_t in, q̄ = κ q̄ + q (leak only, whatever the neuron).
   void advance(const Constants<Real>& k, int r, const Real* in, const Real* psiPrev, const Real* psi) {
-    Real* ev = epsV.data() + std::ptrdiff_t(r) * pre;
     Real* fr = filtered.data() + std::ptrdiff_t(r) * pre * n;
+    if (!q.empty()) {
+      Real* qr = q.data() + std::ptrdiff_t(r) * pre * n;
+      for (int p = 0; p < pre; p++) {
+        Real* qp = qr + std::ptrdiff_t(p) * n;
+        Real* fp = fr + std::ptrdiff_t(p) * n;
+        const Real input = k.leak * in[p];
+        for (int j = 0; j < n; j++) {
+          qp[j] = k.alpha * qp[j] + psi[j] * input;
+          fp[j] = k.kappa * fp[j] + qp[j];
+        }
+      }
+      return;
+    }
+    Real* ev = epsV.data() + std::ptrdiff_t(r) * pre;
     Real* ea = epsA.empty() ? nullptr : epsA.data() + std::ptrdiff_t(r) * pre * n;
     for (int p = 0; p < pre; p++) {
       Real* fp = fr + std::ptrdiff_t(p) * n;
@@ -315,15 +344,15 @@ struct TypeCredit {
   }
 };
 
-// Online e-prop, and online ModProp (LIF, type feedback) when `filter` is given.
+// Online e-prop, online ModProp (LIF, type feedback) when `filter` is given, or online RFLO when `rflo`.
 template <typename Real>
-double online(const Model<Real>& m, const BatchView<Real>& batch, const FilterMatrices* filter, int first, int rows,
-              const GradAccumulator<Real>& acc) {
+double online(const Model<Real>& m, const BatchView<Real>& batch, const FilterMatrices* filter, bool rflo, int first,
+              int rows, const GradAccumulator<Real>& acc) {
   const int steps = m.d.steps, n = m.d.nRec, nIn = m.d.nIn, kOut = m.d.nOut;
   const std::ptrdiff_t block = std::ptrdiff_t(rows) * n;
   const Constants<Real> k(m);
   const bool adaptive = m.spiking.beta != 0;
-  Traces<Real> input(rows, nIn, n, adaptive), rec(rows, n, n, adaptive);
+  Traces<Real> input(rows, nIn, n, adaptive, rflo), rec(rows, n, n, adaptive, rflo);
   std::vector<Real> x(std::size_t(rows) * nIn), v(2 * std::size_t(block)), z(2 * std::size_t(block), Real(0));
   std::vector<Real> psi(block), psiPrev(block, Real(0)), y(std::size_t(rows) * kOut), delta(y.size()), signal(block);
   std::unique_ptr<TypeCredit<Real>> typeIn, typeRec;
@@ -411,7 +440,8 @@ void checkSpikingRule(Neuron neuron, const RuleSpec& rule) {
     case Rule::Bptt:
     case Rule::Tbptt:
     case Rule::Mdgl: return;
-    case Rule::Eprop: return;
+    case Rule::Eprop:
+    case Rule::Rflo: return;
     case Rule::Modprop:
       if (!rule.online || neuron == Neuron::Lif) return;  // online: type feedback (validateRule)
       throw Error(std::string("Expected online: false for rule.online of modprop on ") + name +
@@ -419,7 +449,7 @@ void checkSpikingRule(Neuron neuron, const RuleSpec& rule) {
                   "per unit, not per type) but received true");
     default:
       throw Error(std::string("Expected a rule the native engine runs on ") + name + " neurons (bptt, tbptt, eprop, " +
-                  "mdgl, modprop) for rule.rule but received " + kRules[static_cast<int32_t>(rule.rule)].name);
+                  "mdgl, modprop, rflo) for rule.rule but received " + kRules[static_cast<int32_t>(rule.rule)].name);
   }
 }
 
@@ -446,8 +476,9 @@ void spikingForward(const Model<Real>& m, const Real* x, int b0, int rows, Real*
 template <typename Real>
 double spikingChunk(const Model<Real>& m, const BatchView<Real>& batch, const RuleSpec& rule,
                     const FilterMatrices& filter, int first, int rows, const GradAccumulator<Real>& acc) {
-  // checkSpikingRule: online means e-prop, or ModProp with type feedback on LIF units.
-  if (rule.online) return online(m, batch, rule.rule == Rule::Modprop ? &filter : nullptr, first, rows, acc);
+  // checkSpikingRule: online means e-prop, RFLO, or ModProp with type feedback on LIF units.
+  if (rule.online)
+    return online(m, batch, rule.rule == Rule::Modprop ? &filter : nullptr, rule.rule == Rule::Rflo, first, rows, acc);
   return offline(m, batch, rule, first, rows, acc);
 }
 

@@ -11,8 +11,8 @@ template <typename Real>
 void validateNeuron(const ModelView<Real>& view);
 
 // Whether the native engine runs this rule on spiking neurons (lib/neurons/engine.ts NATIVE_SPIKING is the same
-// list): bptt, tbptt, eprop (offline and online), mdgl, modprop offline (type and cell feedback) and online (lif,
-// type feedback). Not: rtrl, rflo, online ModProp on alif. Throws a modprop::Error naming rule.online or rule.rule.
+// list): bptt, tbptt, eprop and rflo (offline and online), mdgl, modprop offline (type and cell feedback) and online
+// (lif, type feedback). Not: rtrl, online ModProp on alif. Throws a modprop::Error naming rule.online or rule.rule.
 void checkSpikingRule(Neuron neuron, const RuleSpec& rule);
 
 // The forward pass of sequences b0..b0+rows-1 into v (membrane), z (spikes), y (readout of ẑ), all [B][T][·].

@@ -186,12 +186,18 @@ describeNative('spiking networks: native engine vs reference engine', () => {
     }
   });
 
-  it('online e-prop equals offline e-prop on the native engine too (the same sum, forward in time), and online ModProp offline ModProp on LIF', () => {
+  it('online e-prop and RFLO equal their offline forms on the native engine too (the same sums, forward in time), and online ModProp offline ModProp on LIF', () => {
     for (const model of ['lif', 'alif'] as const) {
-      const { net, batch } = fixture({ model, loss: 'mse', seed: 3, nTypes: 2 });
-      const off = gradients(net, batch, { rule: 'eprop' }, { backend: 'native', loss: 'mse' });
-      const on = gradients(net, batch, { rule: 'eprop', online: true }, { backend: 'native', loss: 'mse' });
-      for (const k of MATRICES) assert.ok(relNormError(on.grads[k], off.grads[k]) <= TOL, `${model} ${k}`);
+      for (const loss of ['mse', 'xent-last'] as const) {
+        const { net, batch } = fixture({ model, loss, seed: 3, nTypes: 2 });
+        const eprop = gradients(net, batch, { rule: 'eprop' }, { backend: 'native', loss });
+        for (const rule of [{ rule: 'eprop' }, { rule: 'rflo' }, { rule: 'rflo', learningSignal: 'symmetric' }] as RuleConfig[]) {
+          const off = gradients(net, batch, rule, { backend: 'native', loss });
+          const on = gradients(net, batch, { ...rule, online: true }, { backend: 'native', loss });
+          for (const k of MATRICES) assert.ok(relNormError(on.grads[k], off.grads[k]) <= TOL, `${model} ${loss} ${JSON.stringify(rule)} ${k}`);
+          if (rule.rule === 'rflo') assert.ok(relNormError(off.grads.wrec, eprop.grads.wrec) > 100 * TOL, `${model} ${loss}: rflo equals eprop`);
+        }
+      }
     }
     for (const c of [{ nTypes: 2, seed: 3 }, { nTypes: 3, seed: 8 }] as const) {
       const { net, batch } = fixture({ model: 'lif', loss: 'xent-last', ...c });

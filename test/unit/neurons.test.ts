@@ -67,7 +67,7 @@ describe('NetworkConfig.neuron', () => {
     const net = create({ model: 'lif' });
     const batch = task.sample(2, 1);
     throwsExactly(() => gradients(net, batch, { rule: 'rtrl' }, { backend: 'native' }),
-      "Expected 'reference' for rtrl on lif neurons (the native engine runs the forward pass and bptt, tbptt, eprop, eprop online, mdgl, modprop, modprop online (lif) on spiking neurons) for options.backend but received 'native'");
+      "Expected 'reference' for rtrl on lif neurons (the native engine runs the forward pass and bptt, tbptt, eprop, eprop online, mdgl, modprop, modprop online (lif), rflo, rflo online on spiking neurons) for options.backend but received 'native'");
     const g = gradients(net, batch, { rule: 'rtrl' });
     assert.ok(sameBits(g.grads.wrec, gradients(net, batch, { rule: 'rtrl' }, { backend: 'reference' }).grads.wrec));
   });
@@ -77,8 +77,6 @@ describe('NetworkConfig.neuron', () => {
     const rule = { rule: 'modprop', feedback: 'type', mu: 0.25, online: true, window: 0, learningSignal: 'symmetric' } as const;
     throwsExactly(() => engineFor('native').gradients(create({ model: 'alif' }), task.sample(2, 1), rule, 'xent-last'),
       'Expected online: false for rule.online of modprop on alif neurons (online ModProp exists for rate and lif units: alif\'s adaptation makes the credit filter per unit, not per type) but received true');
-    throwsExactly(() => engineFor('native').gradients(create({ model: 'lif' }), task.sample(2, 1), { ...rule, rule: 'rflo', online: false }, 'xent-last'),
-      'Expected a rule the native engine runs on lif neurons (bptt, tbptt, eprop, mdgl, modprop) for rule.rule but received rflo');
   });
 
   it('refuses online modprop for alif, which has no causal type filter, and runs it for lif', () => {
@@ -86,6 +84,15 @@ describe('NetworkConfig.neuron', () => {
       'Expected online: false for modprop on alif neurons (online ModProp exists for rate and lif units) for rule.online but received true');
     const g = gradients(create({ model: 'lif' }), task.sample(2, 1), { rule: 'modprop', online: true });
     assert.ok(g.grads.wrec.some((v) => v !== 0));
+  });
+
+  it('runs rflo on lif and alif, offline and online, on the default engine (no longer refused)', () => {
+    for (const model of ['lif', 'alif'] as const) {
+      for (const online of [false, true]) {
+        const g = gradients(create({ model }), task.sample(4, 2), { rule: 'rflo', online });
+        assert.ok(g.grads.wrec.some((v) => v !== 0) && g.grads.wrec.every(Number.isFinite), `${model} online ${online}`);
+      }
+    }
   });
 
   it('is deterministic: the same seed gives bit-identical spikes and gradients, sync and async', async () => {

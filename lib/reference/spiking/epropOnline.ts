@@ -10,16 +10,32 @@ import { accumulateReadout, outputError } from '../loss';
 import { clearDiagonal, feedbackOf, zeroGrads, type Data64, type Grads64, type Model64, type ReferenceRule, type Result64 } from '../model';
 import { feedbackSignal, spikingSweep } from './forward';
 
-/** The traces of `rows` presynaptic units onto the N postsynaptic ones. */
-export class SynapseTraces {
-  readonly epsV: Float64Array;
-  readonly epsA: Float64Array;
+/** Per-synapse traces of `rows` presynaptic units onto the N postsynaptic ones, filtered by the readout's κ (ē). */
+export abstract class FilteredTraces {
   readonly filtered: Float64Array;
 
   constructor(readonly rows: number, readonly n: number) {
+    this.filtered = new Float64Array(rows * n);
+  }
+
+  /** All traces to step t, with this step's presynaptic input `pre` (z_{t-1} or x_t), ψ_{t-1} and ψ_t. */
+  abstract advance(m: Model64, pre: ArrayLike<number>, preAt: number, psiPrev: Float64Array, psi: Float64Array): void;
+
+  /** grad[p][j] += ē_{pj} L_j */
+  credit(grad: Float64Array, signal: Float64Array): void {
+    for (let q = 0; q < this.filtered.length; q++) grad[q] += this.filtered[q] * signal[q % this.n];
+  }
+}
+
+/** e-prop's eligibility vector (ε^v, ε^a) per synapse. */
+export class SynapseTraces extends FilteredTraces {
+  readonly epsV: Float64Array;
+  readonly epsA: Float64Array;
+
+  constructor(rows: number, n: number) {
+    super(rows, n);
     this.epsV = new Float64Array(rows);
     this.epsA = new Float64Array(rows * n);
-    this.filtered = new Float64Array(rows * n);
   }
 
   /** ε^a, then ε^v (with this step's presynaptic input `pre`), then ē, all to step t. */
@@ -37,17 +53,12 @@ export class SynapseTraces {
       }
     }
   }
-
-  /** grad[p][j] += ē_{pj} L_j */
-  credit(grad: Float64Array, signal: Float64Array): void {
-    for (let q = 0; q < this.filtered.length; q++) grad[q] += this.filtered[q] * signal[q % this.n];
-  }
 }
 
 /** Per-sequence hooks of a spiking online rule (as OnlineHooks for rate units). */
-export interface SpikingOnlineHooks {
+export interface SpikingOnlineHooks<Traces extends FilteredTraces = SynapseTraces> {
   /** Called with the traces at t−1, before they move to step t. */
-  beforeTraces(input: SynapseTraces, rec: SynapseTraces): void;
+  beforeTraces(input: Traces, rec: Traces): void;
   /** Called with ψ_t once the traces are at step t. */
   afterTraces(psi: Float64Array): void;
   /** Called with L_t = δ_t @ Fᵀ at the steps where δ_t ≠ 0. */
@@ -61,6 +72,12 @@ export function spikingEpropOnline(m: Model64, d: Data64, rule: ReferenceRule): 
 }
 
 export function spikingOnlineSweep(m: Model64, d: Data64, rule: ReferenceRule, hooks: (b: number) => SpikingOnlineHooks | null): Result64 {
+  return spikingTraceSweep(m, d, rule, (rows, n) => new SynapseTraces(rows, n), hooks);
+}
+
+/** The online sweep with the rule's own per-synapse traces (e-prop's, or rflo's in spiking/rflo.ts): dW += ē L_t. */
+export function spikingTraceSweep<Traces extends FilteredTraces>(m: Model64, d: Data64, rule: ReferenceRule,
+  traces: (rows: number, n: number) => Traces, hooks: (b: number) => SpikingOnlineHooks<Traces> | null): Result64 {
   const { nIn, nRec: n, nOut: k } = m;
   const grads = zeroGrads(m);
   const f = feedbackOf(m, rule);
@@ -69,8 +86,8 @@ export function spikingOnlineSweep(m: Model64, d: Data64, rule: ReferenceRule, h
   let loss = 0;
   for (let b = 0; b < d.batchSize; b++) {
     const h = hooks(b);
-    const input = new SynapseTraces(nIn, n);
-    const rec = new SynapseTraces(n, n);
+    const input = traces(nIn, n);
+    const rec = traces(n, n);
     const psiPrev = new Float64Array(n);
     const zPrev = new Float64Array(n);
     spikingSweep(m, d.x, b, d.steps, (t, state, psi, zOut, y) => {

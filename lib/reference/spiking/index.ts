@@ -1,6 +1,6 @@
 /**
  * The reference engine on spiking networks (lib/neurons): every offline rule through spiking/reverse.ts, rtrl,
- * online e-prop, and online ModProp for LIF. ALIF has no online ModProp: its type filter (SPEC §4) needs a credit
+ * online e-prop, rflo offline and online (spiking/rflo.ts), and online ModProp for LIF. ALIF has no online ModProp: its type filter (SPEC §4) needs a credit
  * recursion with the same coefficients for every unit of a type, and ALIF's own adaptation path carries each unit's
  * time-varying ψ_t (docs/neurons.md).
  */
@@ -13,6 +13,7 @@ import { tbptt } from '../tbptt';
 import { spikingEpropOnline } from './epropOnline';
 import { spikingModpropOnline } from './modpropOnline';
 import { spikingReverseGradients } from './reverse';
+import { spikingRflo, spikingRfloOnline } from './rflo';
 import { spikingRtrl } from './rtrl';
 
 export function spikingGradients(m: Model64, d: Data64, rule: ReferenceRule): Result64 {
@@ -26,6 +27,6 @@ export function spikingGradients(m: Model64, d: Data64, rule: ReferenceRule): Re
       if (rule.online && m.neuron!.beta !== 0) throw new Error('online modprop is not available for alif neurons'); // refused in lib/neurons/engine.ts
       if (rule.online) return spikingModpropOnline(m, d, rule);
       return spikingReverseGradients(m, d, rule, modprop(m, rule));
-    case 'rflo': throw new Error('rflo is not available for spiking neurons'); // refused in lib/neurons/engine.ts
+    case 'rflo': return rule.online ? spikingRfloOnline(m, d, rule) : spikingRflo(m, d, rule);
   }
 }

@@ -9,7 +9,8 @@
  * mdgl: ψ_t ⊙ (ℓ_{t+1} @ Wfbᵀ); modprop: μ (g^v_{t+1} @ Wfbᵀ)). The unit's own paths (leak, adaptation) are kept by
  * every rule: they are the eligibility traces. Gradients as SPEC §3 (ẑ for z in dWout):
  *   dWrec = (1-α) Σ_t z_{t-1}ᵀ g^v_t     dWin = (1-α) Σ_t x_tᵀ g^v_t     dWout = Σ_t ẑ_tᵀ δ_t     dbout = Σ_t δ_t
- * tbptt cuts g^v and g^a together (the whole state is detached).
+ * tbptt cuts g^v and g^a together (the whole state is detached). A rule that owns its combine step (rflo,
+ * spiking/rflo.ts) writes g^v_t itself from u_t (as CombineContext.delta) and ψ_t, and has no g^a.
  */
 import { accumulateReadout, outputError } from '../loss';
 import { clearDiagonal, feedbackOf, zeroGrads, type Data64, type Model64, type ReferenceRule, type Result64 } from '../model';
@@ -24,7 +25,7 @@ export function spikingReverseGradients(m: Model64, d: Data64, rule: ReferenceRu
   const grads = zeroGrads(m);
   const f = feedbackOf(m, rule);
   const delta = new Float64Array(T * k);
-  const u = new Float64Array(k);
+  const u = new Float64Array(T * k);
   const ell = new Float64Array(T * n);
   const zeros = new Float64Array(n);
   const r = new Float64Array(n);
@@ -44,10 +45,9 @@ export function spikingReverseGradients(m: Model64, d: Data64, rule: ReferenceRu
       loss += part;
       accumulateReadout(m, s.zOut, t * n, dt, grads.wout, grads.bout);
     }
-    u.fill(0);
     for (let t = T - 1; t >= 0; t--) {
-      for (let o = 0; o < k; o++) u[o] = kappa * u[o] + delta[t * k + o];
-      feedbackSignal(f, u, n, k, ell, t * n);
+      for (let o = 0; o < k; o++) u[t * k + o] = (t + 1 < T ? kappa * u[(t + 1) * k + o] : 0) + delta[t * k + o];
+      feedbackSignal(f, u.subarray(t * k, (t + 1) * k), n, k, ell, t * n);
       for (let i = 0; i < n; i++) ell[t * n + i] *= s.psi[t * n + i];
     }
     gvNext.fill(0);
@@ -57,11 +57,16 @@ export function spikingReverseGradients(m: Model64, d: Data64, rule: ReferenceRu
       const gvn = cut ? zeros : gvNext;
       const gan = cut ? zeros : gaNext;
       const ellNext = t + 1 < T ? ell.subarray((t + 1) * n, (t + 2) * n) : zeros;
-      const hasCredit = offline.credit({ m, v: s.v, t, gNext: gvn, ellNext, psi: s.psi }, r);
-      for (let i = 0; i < n; i++) {
-        const si = ell[t * n + i] + s.psi[t * n + i] * gan[i] + (hasCredit ? leak * r[i] : 0);
-        gv[i] = alpha * gvn[i] + si;
-        ga[i] = rho * gan[i] - beta * si;
+      const ctx = { m, v: s.v, t, gNext: gvn, ellNext, psi: s.psi };
+      if (offline.combine) {
+        offline.combine({ ...ctx, delta: u.subarray(t * k, (t + 1) * k) }, gv);  // g^a stays 0
+      } else {
+        const hasCredit = offline.credit(ctx, r);
+        for (let i = 0; i < n; i++) {
+          const si = ell[t * n + i] + s.psi[t * n + i] * gan[i] + (hasCredit ? leak * r[i] : 0);
+          gv[i] = alpha * gvn[i] + si;
+          ga[i] = rho * gan[i] - beta * si;
+        }
       }
       accumulateOuter(grads.win, d.x, (b * T + t) * nIn, nIn, gv, n, leak);
       if (t > 0) accumulateOuter(grads.wrec, s.z, (t - 1) * n, n, gv, n, leak);

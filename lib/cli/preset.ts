@@ -38,7 +38,7 @@ export function addPresetOptions(cmd: Command): Command {
     .option('--recurrent-radius <r>', 'rescale Wrec to this spectral radius after its diagonal is zeroed', numberArg('positive'))
     .option('--subtypes <k>', 'split E and I each into k random equal subtypes (C = 2k cell types for type feedback)', intArg(1, 16384))
     .option('--connectivity <p>', 'keep each recurrent connection with probability p ≤ 1 (a fixed sparse mask; default 1: dense)', numberArg('positive'))
-    .addOption(new Option('--neuron <model>', 'neuron model with its defaults (docs/neurons.md; spiking ones run on the reference engine)').choices(NEURON_NAMES));
+    .addOption(new Option('--neuron <model>', 'neuron model with its defaults (docs/neurons.md; spiking ones run natively for every rule but rtrl and online modprop on alif)').choices(NEURON_NAMES));
 }
 
 type Flags = RecipeFlags & TaskFlags & OptimizerFlags & RuleFlags & { nRec?: number; rule?: RuleName };

@@ -1,7 +1,9 @@
 /**
- * Short training runs of spiking LIF/ALIF networks with every rule on delayed XOR and pattern generation (reference
- * engine). Writes docs/neurons/curves.json, one SVG per task, and prints the table of docs/neurons.md.
- *   node --require tsx/cjs docs/neurons/run.ts          (a few minutes on one core)
+ * Short training runs of spiking LIF/ALIF networks with every rule on delayed XOR and pattern generation, on the
+ * native engine (every rule here runs natively on spiking neurons; `--reference` runs the TypeScript reference
+ * instead, the same equations in float64). Writes docs/neurons/curves.json, one SVG per task, and prints the table of
+ * docs/neurons.md.
+ *   node --require tsx/cjs docs/neurons/run.ts [--reference]          (a minute or two natively)
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -12,8 +14,9 @@ const RULES: [string, RuleConfig][] = [
   ['bptt', { rule: 'bptt' }], ['tbptt W=20', { rule: 'tbptt', window: 20 }], ['eprop', { rule: 'eprop' }],
   ['eprop online', { rule: 'eprop', online: true }], ['mdgl', { rule: 'mdgl' }], ['modprop', { rule: 'modprop', mu: 0.25 }],
   ['modprop cell', { rule: 'modprop', mu: 0.25, feedback: 'cell' }], ['modprop online', { rule: 'modprop', mu: 0.25, online: true }],
-  ['rflo', { rule: 'rflo' }],
+  ['rflo', { rule: 'rflo' }], ['rflo online', { rule: 'rflo', online: true }],
 ];
+const ENGINE: 'native' | 'reference' = process.argv.includes('--reference') ? 'reference' : 'native';
 /** ALIF has no online ModProp (lib/reference/spiking/modpropOnline.ts). */
 const rulesFor = (neuron: string): [string, RuleConfig][] => RULES.filter(([, r]) => neuron === 'lif' || !(r.rule === 'modprop' && r.online));
 const NEURONS = ['lif', 'alif'] as const;
@@ -38,7 +41,7 @@ async function main(): Promise<void> {
           let r: TrainResult;
           let stopped: string | undefined;
           try {
-            r = await train(net, t.task, { ...rule, iterations: t.iterations, batchSize: t.batchSize, evalEvery: 20, lr: 5e-3, seed, backend: 'reference' });
+            r = await train(net, t.task, { ...rule, iterations: t.iterations, batchSize: t.batchSize, evalEvery: 20, lr: 5e-3, seed, backend: ENGINE, threads: 1 });
           } catch (err) {
             // e.g. ModProp's type filter turning unstable as Wrec grows: keep the curve up to there, and say so.
             const partial = (err as { result?: TrainResult }).result;

@@ -53,7 +53,7 @@ export interface Figure {
   legend?: false;
 }
 
-const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#bcbd22'];
+const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#bcbd22', '#000000', '#ad494a', '#6b6ecf'];  // 12: a figure of every rule with online forms has 10 series
 const REFERENCE_COLOR = '#7f7f7f';
 
 function clip(v: number, p: Panel): number {

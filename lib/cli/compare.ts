@@ -20,10 +20,10 @@ import { anchorCurves, anchorLabel, loadAnchor } from './anchor';
 import {
   RULES_HELP, UsageError, addRuleOptions, checkWritable, addTaskOptions, applyEngineFlags, formatSeconds, intArg, json, listArg,
   messageStream, metricOf, numberArg, parseRuleSpec, taskFromFlags, writeOutput,
-  addOptimizerOptions, type EngineFlags, type RuleFlags, type TaskFlags,
+  addOptimizerOptions, type EngineFlags, type RuleFlags, type TaskChoice, type TaskFlags,
 } from './common';
 import type { CompareJob } from './compareWorker';
-import { runComparePool } from './compareRunner';
+import { runComparePool, type PoolOutcome } from './compareRunner';
 import { compareFigure } from './figures';
 import { markdownTable, meanSd, medianIterationsTo, spread } from './stats';
 import { addStudyOptions, isStudy, runStudyCompare, type StudyFlags } from './study';
@@ -101,6 +101,28 @@ export function compareCommand(): Command {
 }
 
 async function runCompare(f: CompareFlags, cmd: Command): Promise<number> {
+  const setup = prepareCompare(f, cmd);
+  const { runs, outcome } = await runCompareJobs(f, setup);
+  const result = compareResult(f, setup, runs, outcome);
+  const written = await writeCompareFiles(f, result);
+  return printCompare(f, result, outcome, written);
+}
+
+/** What compare runs, resolved from its flags. */
+interface CompareSetup {
+  preset: ReturnType<typeof resolvePreset>;
+  task: TaskChoice['task'];
+  taskOptions: TaskChoice['options'];
+  metric: 'accuracy' | 'nmse';
+  /** Per --rules entry: its spec, label, configuration and the engine that runs it. */
+  rules: { spec: string; label: string; config: RuleConfig; engine: EngineName }[];
+  /** The engine of every rule, or MIXED. */
+  engine: string;
+  trainOptions: CompareJob['train'];
+}
+
+/** Every check of the flags, before any worker starts: the task, the rules and the engine must all be valid. */
+function prepareCompare(f: CompareFlags, cmd: Command): CompareSetup {
   const preset = resolvePreset(f, cmd);
   if (f.anchor && f.task !== 'delayed-xor') throw new UsageError(`--anchor draws the reference runs of delayed-xor; it does not apply to ${f.task}`);
   if (f.alignEvery !== undefined && f.alignEvery % f.evalEvery !== 0) {
@@ -124,23 +146,38 @@ async function runCompare(f: CompareFlags, cmd: Command): Promise<number> {
   for (const k of ['batchSize', 'lr', 'lrDecay', 'lrDecayEvery', 'l2', 'optimizer'] as const) {
     if (f[k] !== undefined) (trainOptions as Record<string, unknown>)[k] = f[k];
   }
+  const rules = specs.map((s, i) => ({ spec: s.spec, label: labels[i], config: s.config, engine: engines[i] }));
+  return { preset, task, taskOptions, metric, rules, engine, trainOptions };
+}
+
+/** One job per seed × rule on the worker pool; each run's record, filled as its points arrive. */
+async function runCompareJobs(f: CompareFlags, setup: CompareSetup): Promise<{ runs: RunRecord[]; outcome: PoolOutcome }> {
   const runs: RunRecord[] = [];
   const jobs: CompareJob[] = [];
   for (let seed = f.firstSeed; seed < f.firstSeed + f.seeds; seed++) {
-    specs.forEach((s, i) => {
-      runs.push({ spec: s.spec, label: labels[i], seed, curve: [], status: 'pending', ...(f.alignEvery !== undefined && s.config.rule !== 'bptt' ? { alignment: [] } : {}) });
+    for (const s of setup.rules) {
+      runs.push({ spec: s.spec, label: s.label, seed, curve: [], status: 'pending', ...(f.alignEvery !== undefined && s.config.rule !== 'bptt' ? { alignment: [] } : {}) });
       jobs.push({
         kind: 'modprop-compare', task: { task: f.task, delay: f.delay, cue: f.cue, ...(f.sampler !== undefined ? { sampler: f.sampler } : {}) }, seed, rule: s.config, nRec: f.nRec, tau: f.tau, network: networkRecipe(f),
-        threads: f.threadsPerRun, backend: f.backend, train: trainOptions, alignEvery: f.alignEvery,
+        threads: f.threadsPerRun, backend: f.backend, train: setup.trainOptions, alignEvery: f.alignEvery,
         alignBatchSize: f.alignBatchSize ?? f.batchSize ?? 32,
       });
-    });
+    }
   }
+  const outcome = await runComparePool(jobs, runs, { lanes: f.jobs, iterations: f.iterations, quiet: f.quiet, metric: setup.metric });
+  return { runs, outcome };
+}
 
-  const { interrupted, elapsedMs, signal } = await runComparePool(jobs, runs, { lanes: f.jobs, iterations: f.iterations, quiet: f.quiet, metric });
+/** What compare writes and prints: the run's config, the summary rows, the title and the table. */
+interface CompareResult {
+  config: Record<string, unknown>; engine: string; engines: string; summary: RuleSummary[]; anchorRow?: RuleSummary; runs: RunRecord[];
+  title: string; table: string; metric: 'accuracy' | 'nmse'; steps: number;
+  groups: { label: string; runs: RunRecord[] }[];
+}
 
-  // ------------------------------------------------------------------------------------------------- outputs
-  const groups = specs.map((s, i) => ({ spec: s.spec, label: labels[i], config: s.config, engine: engines[i], runs: runs.filter((r) => r.label === labels[i] && r.curve.length > 0) }));
+function compareResult(f: CompareFlags, setup: CompareSetup, runs: RunRecord[], outcome: PoolOutcome): CompareResult {
+  const { task, taskOptions, metric, trainOptions, preset, engine } = setup;
+  const groups = setup.rules.map((s) => ({ ...s, runs: runs.filter((r) => r.label === s.label && r.curve.length > 0) }));
   const summary = groups.map((g) => summarize(g.label, g.spec, g.runs, metric, f.iterations, g.engine));
   const anchorRow = f.anchor ? anchorSummary(f.iterations) : undefined;
   // Every setting each run resolved, defaults included; each run's seed (1..S) seeds its network and its data.
@@ -151,19 +188,25 @@ async function runCompare(f: CompareFlags, cmd: Command): Promise<number> {
   const { seed: _netSeed, ...network } = networkRecord(networkConfig({ nIn: task.nIn, nRec: f.nRec, nOut: task.nOut, ...(f.tau !== undefined ? { tau: f.tau } : {}), ...networkRecipe(f) }));
   const config = {
     task: task.name, taskOptions, steps: task.steps,
-    rules: groups.map((g) => ({ spec: g.spec, label: g.label, config: g.config as RuleConfig, settings: settings(g.config), engine: g.engine })), network,
+    rules: groups.map((g) => ({ spec: g.spec, label: g.label, config: g.config, settings: settings(g.config), engine: g.engine })), network,
     seeds: f.seeds, ...(f.firstSeed !== 1 ? { firstSeed: f.firstSeed } : {}), iterations: f.iterations, evalEvery: f.evalEvery, ...trainOptions, nRec: f.nRec, ...(f.tau !== undefined ? { tau: f.tau } : {}),
     ...networkRecipe(f), ...(preset ? { preset: preset.name, presetSettings: preset.resolved } : {}),
     engine, threadsPerRun: f.threadsPerRun, jobs: f.jobs, band: f.band, ...(f.alignEvery !== undefined ? { alignEvery: f.alignEvery } : {}),
-    modprop: version, elapsedMs, ...(interrupted ? { interrupted: true } : {}),
+    modprop: version, elapsedMs: outcome.elapsedMs, ...(outcome.interrupted ? { interrupted: true } : {}),
   };
-  const title = `${task.name}: ${labels.join(' vs ')} — ${f.seeds} seed${f.seeds > 1 ? 's' : ''} × ${f.iterations} iterations`;
+  const title = `${task.name}: ${setup.rules.map((r) => r.label).join(' vs ')} — ${f.seeds} seed${f.seeds > 1 ? 's' : ''} × ${f.iterations} iterations`;
   const table = summaryTable(summary, metric, anchorRow);
+  return { config, engine, engines: enginesText(groups), summary, anchorRow, runs, title, table, metric, steps: task.steps, groups };
+}
+
+/** The title, table and what went wrong, on stdout (stderr when data goes there); the exit code. */
+function printCompare(f: CompareFlags, o: CompareResult, outcome: PoolOutcome, written: string[]): number {
+  const { runs } = o;
+  const { interrupted, elapsedMs, signal } = outcome;
   const dataOnStdout = f.out === '-';
-  const written = await writeCompareFiles(f, { config, engine, engines: enginesText(groups), summary, anchorRow, runs, title, table, metric, steps: task.steps, groups });
   const say = messageStream(dataOnStdout || f.table === '-' || f.plot === '-' || f.csv === '-');
   const failed = runs.filter((r) => r.status === 'failed');
-  const lines = [`${title} (${enginesText(groups)}, ${f.jobs} job${f.jobs > 1 ? 's' : ''} × ${f.threadsPerRun} thread${f.threadsPerRun > 1 ? 's' : ''}, ${formatSeconds(elapsedMs)})`, '', table.trimEnd()];
+  const lines = [`${o.title} (${o.engines}, ${f.jobs} job${f.jobs > 1 ? 's' : ''} × ${f.threadsPerRun} thread${f.threadsPerRun > 1 ? 's' : ''}, ${formatSeconds(elapsedMs)})`, '', o.table.trimEnd()];
   if (interrupted) lines.push('', `interrupted: ${runs.filter((r) => r.status === 'done').length} of ${runs.length} runs finished; unfinished runs are in the output with their curves so far`);
   for (const r of failed) lines.push(`failed: ${r.label}, seed ${r.seed}: ${r.error}`);
   if (written.length) lines.push('', `wrote ${written.join(', ')}`);
@@ -195,11 +238,7 @@ export function enginesText(rules: readonly { label: string; engine: string }[])
 }
 
 /** compare's --out, --csv, --table and --plot; returns the files written (not stdout). */
-async function writeCompareFiles(f: CompareFlags, o: {
-  config: Record<string, unknown>; engine: string; engines: string; summary: RuleSummary[]; anchorRow?: RuleSummary; runs: RunRecord[];
-  title: string; table: string; metric: 'accuracy' | 'nmse'; steps: number;
-  groups: { label: string; runs: RunRecord[] }[];
-}): Promise<string[]> {
+async function writeCompareFiles(f: CompareFlags, o: CompareResult): Promise<string[]> {
   const written: string[] = [];
   const dataOnStdout = f.out === '-';
   if (f.out !== undefined) {

@@ -5,14 +5,15 @@
  * The CLI does not train rtrl (it is an oracle for tests), so the pieces of compare are driven directly.
  */
 import assert from 'node:assert/strict';
-import { backend } from '../../lib/backend';
 import { enginesText, MIXED, ruleEngines, summarize, summaryTable, type RunRecord } from '../../lib/cli/compare';
 import { runComparePool } from '../../lib/cli/compareRunner';
 import type { CompareJob } from '../../lib/cli/compareWorker';
+import { loadAddon } from '../../lib/native/addon';
 import { rule as normalizeRule } from '../../lib/validate';
 
-const native = backend.name === 'native';
-// What eprop runs on: natively when this process's engine is native (the workers resolve it the same way).
+// The workers run with the default engine (MODPROP_BACKEND unset below): native when the addon loads. Resolving
+// this process's engine here would fix it before other test files set MODPROP_BACKEND for the whole mocha process.
+const native = 'addon' in loadAddon();
 const eprop = native ? 'native' : 'reference';
 
 const job = (rule: CompareJob['rule'], seed: number): CompareJob => ({
@@ -27,7 +28,14 @@ describe('compare: the engine of each rule on a spiking network', function () {
   it('each run record names the engine its worker trained on', async () => {
     const jobs = [job({ rule: 'eprop' }, 1), job({ rule: 'rtrl' }, 1), job({ rule: 'eprop' }, 2)];
     const runs = [record('eprop', 1), record('rtrl', 1), record('eprop', 2)];
-    const outcome = await runComparePool(jobs, runs, { lanes: 2, iterations: 1, quiet: true, metric: 'accuracy' });
+    const forced = process.env.MODPROP_BACKEND;
+    delete process.env.MODPROP_BACKEND;  // a worker's environment is a copy of this one when it starts
+    let outcome;
+    try {
+      outcome = await runComparePool(jobs, runs, { lanes: 2, iterations: 1, quiet: true, metric: 'accuracy' });
+    } finally {
+      if (forced !== undefined) process.env.MODPROP_BACKEND = forced;
+    }
     assert.equal(outcome.interrupted, false);
     assert.deepEqual(runs.map((r) => [r.spec, r.status, r.error]), [['eprop', 'done', undefined], ['rtrl', 'done', undefined], ['eprop', 'done', undefined]]);
     assert.deepEqual(runs.map((r) => r.engine), [eprop, 'reference', eprop]);
@@ -35,9 +43,9 @@ describe('compare: the engine of each rule on a spiking network', function () {
 
   it('the rules, the summary rows, the table and the caption name each rule\'s engine', () => {
     const rules = [normalizeRule({ rule: 'eprop' }, 'a'), normalizeRule({ rule: 'rtrl' }, 'b')];
-    const { engines, engine } = ruleEngines('lif', backend.name, rules);
-    assert.deepEqual(engines, [eprop, 'reference']);
-    assert.equal(engine, native ? MIXED : 'reference');
+    const { engines, engine } = ruleEngines('lif', 'native', rules);
+    assert.deepEqual(engines, ['native', 'reference']);
+    assert.equal(engine, MIXED);
     // A rate network: the process's engine for every rule the native engine runs.
     assert.deepEqual(ruleEngines(undefined, 'reference', rules), { engines: ['reference', 'reference'], engine: 'reference' });
     assert.deepEqual(ruleEngines('lif', 'reference', [rules[0]]), { engines: ['reference'], engine: 'reference' });
@@ -45,9 +53,9 @@ describe('compare: the engine of each rule on a spiking network', function () {
     const point = { iteration: 1, loss: 0.5, accuracy: 0.5, elapsedMs: 2 };
     const done = (spec: string): RunRecord => ({ ...record(spec, 1), status: 'done', curve: [point], final: point });
     const rows = [summarize('eprop', 'eprop', [done('eprop')], 'accuracy', 1, engines[0]), summarize('rtrl', 'rtrl', [done('rtrl')], 'accuracy', 1, engines[1])];
-    assert.deepEqual(rows.map((r) => r.engine), [eprop, 'reference']);
+    assert.deepEqual(rows.map((r) => r.engine), ['native', 'reference']);
     const cells = (table: string): string[][] => table.trim().split('\n').map((l) => l.split('|').slice(1, -1).map((c) => c.trim()));
-    const mixed = cells(summaryTable([summarize('eprop', 'eprop', [done('eprop')], 'accuracy', 1, 'native'), rows[1]], 'accuracy'));
+    const mixed = cells(summaryTable(rows, 'accuracy'));
     const col = mixed[0].indexOf('engine');
     assert.ok(col > 0, mixed[0].join(' | '));
     assert.deepEqual(mixed.slice(2).map((r) => [r[0], r[col]]), [['eprop', 'native'], ['rtrl', 'reference']]);

@@ -159,18 +159,57 @@ function slug(text: string): string {
   return text.toLowerCase().replace(/\(r\)|\(tm\)|processor|\d+-core/g, '').replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
 }
 
-async function main(): Promise<void> {
-  const argv = process.argv.slice(2);
-  const { values } = parseArgs({
-    args: argv, strict: true,
-    options: {
-      quick: { type: 'boolean', default: false }, threads: { type: 'string' }, name: { type: 'string' },
-      'skip-reference': { type: 'boolean', default: false }, 'skip-train': { type: 'boolean', default: false },
-      report: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false },
-      'no-pin': { type: 'boolean', default: false }, phases: { type: 'string' }, out: { type: 'string' },
-      'memory-limit-gb': { type: 'string' },
-    },
-  });
+/** The command line, parsed and checked: what to run and how hard. */
+interface Run {
+  argv: string[];
+  /** performance.now() at the start of the measurements (the results' durationSec). */
+  started: number;
+  quick: boolean;
+  phases: Phase[];
+  /** Whether a phase is in --phases. */
+  run: (p: Phase) => boolean;
+  memoryLimitGB: number;
+  /** A full run of every phase: it regenerates RESULTS.md. */
+  complete: boolean;
+  settings: Settings;
+  m: Machine;
+  threadCounts: number[];
+  name: string;
+  outDir?: string;
+  noPin: boolean;
+  log: (line: string) => void;
+  /** Starts the contention watch of a phase; the function it returns ends it and records the load. */
+  watch: (phase: string) => () => void;
+  contention: Record<string, Load>;
+  /** Why the native engine is not timed, when it is not. */
+  nativeUnavailable?: string;
+  defaultThreads: number;
+}
+
+/** The paper's network and batch, the dense-activity control and the reference engine's shorter batch. */
+interface Workload {
+  paperTask: ReturnType<typeof tasks.delayedXor>;
+  net: Network;
+  batch: Batch;
+  shape: Shape;
+  activeFraction: number;
+  denseNet: Network;
+  denseActive: number;
+  smallBatch: Batch;
+  smallShape: Shape;
+}
+
+const OPTIONS = {
+  quick: { type: 'boolean', default: false }, threads: { type: 'string' }, name: { type: 'string' },
+  'skip-reference': { type: 'boolean', default: false }, 'skip-train': { type: 'boolean', default: false },
+  report: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false },
+  'no-pin': { type: 'boolean', default: false }, phases: { type: 'string' }, out: { type: 'string' },
+  'memory-limit-gb': { type: 'string' },
+} as const;
+
+/** The command line; undefined when it asked only for --help or --report (done here). */
+function parseRun(argv: string[]): Run | undefined {
+  const { values } = parseArgs({ args: argv, strict: true, options: OPTIONS });
   if (values.help) return void console.log(USAGE);
   const outDir = values.out === undefined ? undefined : path.resolve(values.out);
   if (outDir) fs.mkdirSync(outDir, { recursive: true });
@@ -179,30 +218,14 @@ async function main(): Promise<void> {
     return void console.log(`wrote ${path.relative(process.cwd(), writeMarkdown(results, BENCH, outDir))}`);
   }
   const phases = parsePhases(values.phases, { reference: values['skip-reference'] ?? false, train: values['skip-train'] ?? false });
-  const run = (p: Phase): boolean => phases.includes(p);
   const memoryLimitGB = positiveNumber(values['memory-limit-gb'], '--memory-limit-gb', 3);
-  const complete = !values.quick && phases.length === PHASES.length;
-
+  const quick = values.quick ?? false;
+  const complete = !quick && phases.length === PHASES.length;
   const started = performance.now();
-  const settings = values.quick ? QUICK : FULL;
   const m = machine();
   const threadCounts = parseThreads(values.threads, m.cores);
-  const name = values.name ?? (values.quick ? 'quick' : complete ? `${slug(m.cpu)}-${m.cores}c-node${process.versions.node.split('.')[0]}` : `partial-${phases.join('-')}`);
+  const name = values.name ?? (quick ? 'quick' : complete ? `${slug(m.cpu)}-${m.cores}c-node${process.versions.node.split('.')[0]}` : `partial-${phases.join('-')}`);
   const log = (line: string): void => console.log(line);
-  log(`modprop bench${values.quick ? ' (quick)' : ''}: ${m.cpu}, ${m.cores} cores, Node ${m.node}; native threads ${threadCounts.join(', ')}; phases ${phases.join(', ')}`);
-  if (m.loadAvgStart[0] > 0.5) log(`warning: load average ${m.loadAvgStart[0].toFixed(2)}: other processes are running and will skew the timings`);
-
-  let nativeUnavailable: string | undefined;
-  const defaultThreads = getThreads();
-  try {
-    setThreads(defaultThreads);
-  } catch (err) {
-    nativeUnavailable = (err as Error).message;
-    log(`native engine: not available (${nativeUnavailable}); only the reference engine is timed`);
-  }
-  const addon = backend.native ? { ...backend.native } : undefined;
-  if (addon && typeof addon.path === 'string') addon.path = path.relative(ROOT, addon.path);
-
   const contention: Record<string, Load> = {};
   const watch = (phase: string): (() => void) => {
     const stop = watchLoad();
@@ -213,19 +236,35 @@ async function main(): Promise<void> {
       if (load.othersCores > CONTENDED) log(`  warning: other processes used ${load.othersCores.toFixed(2)} cores during ${phase}`);
     };
   };
-  let gemm: GemmReport = { available: false, note: 'not measured in this run (--phases)', runs: [], large: {}, step: {} };
-  if (run('gemm')) {
-    log('\nsgemm rate (OpenBLAS) ...');
-    const endGemm = watch('gemm');
-    gemm = measureGemm(threadCounts, { size: 1024, batch: PAPER.batch, nRec: PAPER.nRec, reps: settings.gemmReps });
-    for (const line of gemm.available ? gemm.runs.map((r) => `  ${r.m}×${r.k}×${r.n} ×${r.concurrent} thr ${r.openblasThreads} ${r.core}: ${r.gflopsMedian.toFixed(1)} GFLOP/s`) : [`  ${gemm.note}`]) log(line);
-    endGemm();
-  }
+  return {
+    argv, started, quick, phases, run: (p) => phases.includes(p), memoryLimitGB, complete, settings: quick ? QUICK : FULL, m, threadCounts, name, outDir,
+    noPin: values['no-pin'] ?? false, log, watch, contention, defaultThreads: getThreads(),
+  };
+}
 
+/** Whether the native engine can be timed; sets r.nativeUnavailable when not. */
+function checkNative(r: Run): void {
+  try {
+    setThreads(r.defaultThreads);
+  } catch (err) {
+    r.nativeUnavailable = (err as Error).message;
+    r.log(`native engine: not available (${r.nativeUnavailable}); only the reference engine is timed`);
+  }
+}
+
+function gemmPhase(r: Run): GemmReport {
+  r.log('\nsgemm rate (OpenBLAS) ...');
+  const endGemm = r.watch('gemm');
+  const gemm = measureGemm(r.threadCounts, { size: 1024, batch: PAPER.batch, nRec: PAPER.nRec, reps: r.settings.gemmReps });
+  for (const line of gemm.available ? gemm.runs.map((g) => `  ${g.m}×${g.k}×${g.n} ×${g.concurrent} thr ${g.openblasThreads} ${g.core}: ${g.gflopsMedian.toFixed(1)} GFLOP/s`) : [`  ${gemm.note}`]) r.log(line);
+  endGemm();
+  return gemm;
+}
+
+function workload(): Workload {
   const paperTask = tasks.delayedXor();
   const net = Network.create({ nIn: paperTask.nIn, nRec: PAPER.nRec, nOut: paperTask.nOut, seed: 1 });
   const batch = paperTask.sample(PAPER.batch, 1);
-  const shape = shapeOf(net, batch);
   // The kernels skip units that are silent (ReLU zeros) on every row of a block, so their speed depends on how active
   // the network is. The control: the same weights with threshold −10, where every unit is active at every step.
   const activeFraction = fractionActive(net, batch);
@@ -233,141 +272,181 @@ async function main(): Promise<void> {
   const denseActive = fractionActive(denseNet, batch);
   const smallTask = tasks.delayedXor(REFERENCE_TASK);
   const smallBatch = smallTask.sample(PAPER.batch, 1);
-  const smallShape = shapeOf(net, smallBatch);
+  return { paperTask, net, batch, shape: shapeOf(net, batch), activeFraction, denseNet, denseActive, smallBatch, smallShape: shapeOf(net, smallBatch) };
+}
 
-  const native: Results['native'] = [];
-  const nativeDense: Results['native'] = [];
-  let nativeSmall: Results['nativeSmall'];
-  const placement: Results['placement'] = [];
-  const cpus = allowedCpus(m.cores);
-  const pin = !nativeUnavailable && !values['no-pin'] && (run('native') || run('train')) && canPin() && cpus.length > 1;
-  if (!nativeUnavailable && run('native')) {
-    const multi = threadCounts.filter((t) => t > 1);
-    if (multi.length) {
-      log('\nthread placement, unpinned: fresh pools, median ms per call and cores busy');
-      for (const rule of JOBS.filter((j) => j.name === 'bptt' || j.name === 'modprop-online').map((j) => j.rule!)) {
-        const probe = placementProbe(net, batch, rule, Math.max(...multi), settings.placementPools, 4);
-        placement.push(probe);
-        log(`  ${probe.rule.padEnd(16)} ${probe.threads} threads: ${probe.pools.map((p) => `${p.ms.toFixed(1)} ms/${p.coresBusy.toFixed(2)}`).join('  ')}`);
-      }
+interface NativeResults {
+  native: Results['native'];
+  nativeDense: Results['native'];
+  nativeSmall?: Results['nativeSmall'];
+  placement: Results['placement'];
+}
+
+/** Every native job at each thread count (and its dense control), then at the reference's size; placement probes first. */
+function nativeTimings(r: Run, w: Workload, gemm: GemmReport, pin: boolean, cpus: number[]): NativeResults {
+  const { net, batch, shape, denseNet, smallBatch, smallShape } = w;
+  const out: NativeResults = { native: [], nativeDense: [], placement: [] };
+  const multi = r.threadCounts.filter((t) => t > 1);
+  if (multi.length) {
+    r.log('\nthread placement, unpinned: fresh pools, median ms per call and cores busy');
+    for (const rule of JOBS.filter((j) => j.name === 'bptt' || j.name === 'modprop-online').map((j) => j.rule!)) {
+      const probe = placementProbe(net, batch, rule, Math.max(...multi), r.settings.placementPools, 4);
+      out.placement.push(probe);
+      r.log(`  ${probe.rule.padEnd(16)} ${probe.threads} threads: ${probe.pools.map((p) => `${p.ms.toFixed(1)} ms/${p.coresBusy.toFixed(2)}`).join('  ')}`);
     }
-    for (const threads of threadCounts) {
-      const pinned = setThreadsPlaced(threads, pin, cpus);
-      log(`\nnative, B=${shape.batch} T=${shape.steps} N=${shape.nRec}, ${threads} thread${threads > 1 ? 's' : ''}` +
-        (pin ? ` (pinned: JS thread to CPU ${cpus[0]}, ${pinned} pool thread${pinned === 1 ? '' : 's'} to the next)` : ' (unpinned)'));
-      const end = watch(nativePhase(threads));
-      const timings = runSuite(`native T=${shape.steps} threads=${threads}`, JOBS, (j) => callOf(j, net, batch, 'native'), settings.native, log);
-      end();
-      native.push({ threads, shape, pinned: pin, rows: measured(timings, shape, gemm, threads) });
-      log(`  control: every unit active (threshold ${DENSE_THRESHOLD}), ${threads} thread${threads > 1 ? 's' : ''}`);
-      const endDense = watch(`${nativePhase(threads)} dense`);
-      const dense = runSuite(`native dense T=${shape.steps} threads=${threads}`, DENSE_JOBS, (j) => callOf(j, denseNet, batch, 'native'), settings.native, log);
-      endDense();
-      nativeDense.push({ threads, shape, pinned: pin, rows: measured(dense, shape, gemm, threads) });
-    }
-    const threads = Math.max(...threadCounts);
-    setThreadsPlaced(threads, pin, cpus);
-    log(`\nnative at the reference's size, T=${smallShape.steps}, ${threads} threads`);
-    const end = watch(`native T=${smallShape.steps}`);
-    const timings = runSuite(`native T=${smallShape.steps}`, JOBS, (j) => callOf(j, net, smallBatch, 'native'), settings.small, log);
-    end();
-    nativeSmall = { threads, shape: smallShape, rows: measured(timings, smallShape, gemm, threads) };
   }
-
-  let reference: Results['reference'];
-  if (run('reference')) {
-    const scale = shape.steps / smallShape.steps;
-    log(`\nreference (TypeScript, float64), T=${smallShape.steps}, scaled ×${scale}`);
-    const end = watch('reference');
-    const timings = runSuite(`reference T=${smallShape.steps}`, JOBS, (j) => callOf(j, net, smallBatch, 'reference'), settings.reference, log);
+  for (const threads of r.threadCounts) {
+    const pinned = setThreadsPlaced(threads, pin, cpus);
+    r.log(`\nnative, B=${shape.batch} T=${shape.steps} N=${shape.nRec}, ${threads} thread${threads > 1 ? 's' : ''}` +
+      (pin ? ` (pinned: JS thread to CPU ${cpus[0]}, ${pinned} pool thread${pinned === 1 ? '' : 's'} to the next)` : ' (unpinned)'));
+    const end = r.watch(nativePhase(threads));
+    const timings = runSuite(`native T=${shape.steps} threads=${threads}`, JOBS, (j) => callOf(j, net, batch, 'native'), r.settings.native, r.log);
     end();
-    reference = { shape: smallShape, scale, rows: timings.map((t) => ({ ...t, scaledMs: t.medianMs * scale })) };
+    out.native.push({ threads, shape, pinned: pin, rows: measured(timings, shape, gemm, threads) });
+    r.log(`  control: every unit active (threshold ${DENSE_THRESHOLD}), ${threads} thread${threads > 1 ? 's' : ''}`);
+    const endDense = r.watch(`${nativePhase(threads)} dense`);
+    const dense = runSuite(`native dense T=${shape.steps} threads=${threads}`, DENSE_JOBS, (j) => callOf(j, denseNet, batch, 'native'), r.settings.native, r.log);
+    endDense();
+    out.nativeDense.push({ threads, shape, pinned: pin, rows: measured(dense, shape, gemm, threads) });
   }
+  const threads = Math.max(...r.threadCounts);
+  setThreadsPlaced(threads, pin, cpus);
+  r.log(`\nnative at the reference's size, T=${smallShape.steps}, ${threads} threads`);
+  const end = r.watch(`native T=${smallShape.steps}`);
+  const timings = runSuite(`native T=${smallShape.steps}`, JOBS, (j) => callOf(j, net, smallBatch, 'native'), r.settings.small, r.log);
+  end();
+  out.nativeSmall = { threads, shape: smallShape, rows: measured(timings, smallShape, gemm, threads) };
+  return out;
+}
 
+function referenceTimings(r: Run, w: Workload): Results['reference'] {
+  const scale = w.shape.steps / w.smallShape.steps;
+  r.log(`\nreference (TypeScript, float64), T=${w.smallShape.steps}, scaled ×${scale}`);
+  const end = r.watch('reference');
+  const timings = runSuite(`reference T=${w.smallShape.steps}`, JOBS, (j) => callOf(j, w.net, w.smallBatch, 'reference'), r.settings.reference, r.log);
+  end();
+  return { shape: w.smallShape, scale, rows: timings.map((t) => ({ ...t, scaledMs: t.medianMs * scale })) };
+}
+
+async function trainTimings(r: Run, pin: boolean, cpus: number[]): Promise<TrainRow[]> {
   const train: TrainRow[] = [];
-  if (!nativeUnavailable && run('train')) {
-    const threads = Math.max(...threadCounts);
-    // The gradients of train() run on a libuv thread, not the JS thread: let that one and the JS thread go anywhere.
-    setThreadsPlaced(threads, pin, cpus);
-    if (pin) unpinCaller(cpus);
-    log(`\nend-to-end training iteration, ${threads} threads: train() ÷ its gradient, event-loop delay while training`);
-    const end = watch('training iteration');
-    // Every rule with the 'fast' sampler; Box–Muller (the default until the study is regenerated) for two of them.
-    // Spiking rows beside them (docs/neurons.md): bptt and offline e-prop on lif and alif, the 'fast' sampler.
-    const runs = [...JOBS.filter((j) => j.rule).map((j) => [j, 'fast', undefined] as const),
-      ...JOBS.filter((j) => j.name === 'bptt' || j.name === 'modprop-online').map((j) => [j, 'box-muller', undefined] as const),
-      ...(['lif', 'alif'] as const).flatMap((neuron) => JOBS.filter((j) => j.name === 'bptt' || j.name === 'eprop').map((j) => [j, 'fast', neuron] as const))];
-    for (const [job, sampler, neuron] of runs) {
-      const t = await measureTraining(job, sampler, { nRec: PAPER.nRec, batch: PAPER.batch, threads, ...settings.train, ...(neuron ? { neuron } : {}) });
-      train.push(t);
-      log(trainRowLine(t));
-    }
-    end();
-  }
-  if (!nativeUnavailable) setThreads(defaultThreads);
+  const threads = Math.max(...r.threadCounts);
+  // The gradients of train() run on a libuv thread, not the JS thread: let that one and the JS thread go anywhere.
+  setThreadsPlaced(threads, pin, cpus);
   if (pin) unpinCaller(cpus);
+  r.log(`\nend-to-end training iteration, ${threads} threads: train() ÷ its gradient, event-loop delay while training`);
+  const end = r.watch('training iteration');
+  // Every rule with the 'fast' sampler; Box–Muller (the default until the study is regenerated) for two of them.
+  // Spiking rows beside them (docs/neurons.md): bptt and offline e-prop on lif and alif, the 'fast' sampler.
+  const runs = [...JOBS.filter((j) => j.rule).map((j) => [j, 'fast', undefined] as const),
+    ...JOBS.filter((j) => j.name === 'bptt' || j.name === 'modprop-online').map((j) => [j, 'box-muller', undefined] as const),
+    ...(['lif', 'alif'] as const).flatMap((neuron) => JOBS.filter((j) => j.name === 'bptt' || j.name === 'eprop').map((j) => [j, 'fast', neuron] as const))];
+  for (const [job, sampler, neuron] of runs) {
+    const t = await measureTraining(job, sampler, { nRec: PAPER.nRec, batch: PAPER.batch, threads, ...r.settings.train, ...(neuron ? { neuron } : {}) });
+    train.push(t);
+    r.log(trainRowLine(t));
+  }
+  end();
+  return train;
+}
 
-  let torch: TorchPeer | undefined;
-  if (run('torch')) {
-    log('\nPyTorch peer: a BPTT training step of the same network (/usr/bin/python3, bench/torch_peer.py)');
-    const end = watch('torch');
-    torch = runTorchPeer({ batch: PAPER.batch, steps: paperTask.steps, nRec: PAPER.nRec, threads: [...new Set([1, Math.min(2, m.cores)])], reps: settings.torchReps });
-    end();
-    if (!torch.available) log(`  skipped: ${torch.reason}`);
-    else {
-      log(`  torch ${torch.torch}, ${torch.blas}: best step ${torch.bestMs.toFixed(1)} ms (${torch.bestThreads} thread${torch.bestThreads > 1 ? 's' : ''})`);
-      for (const p of peerRatios(torch, train)) log(`  ${p.label} (${p.sampler}): training iteration ${p.trainMs.toFixed(2)} ms, ${p.ratio.toFixed(1)}× faster than PyTorch (goal ≥ ${p.goal}×)`);
-    }
+function torchPeer(r: Run, w: Workload, train: TrainRow[]): TorchPeer {
+  r.log('\nPyTorch peer: a BPTT training step of the same network (/usr/bin/python3, bench/torch_peer.py)');
+  const end = r.watch('torch');
+  const torch = runTorchPeer({ batch: PAPER.batch, steps: w.paperTask.steps, nRec: PAPER.nRec, threads: [...new Set([1, Math.min(2, r.m.cores)])], reps: r.settings.torchReps });
+  end();
+  if (!torch.available) r.log(`  skipped: ${torch.reason}`);
+  else {
+    r.log(`  torch ${torch.torch}, ${torch.blas}: best step ${torch.bestMs.toFixed(1)} ms (${torch.bestThreads} thread${torch.bestThreads > 1 ? 's' : ''})`);
+    for (const p of peerRatios(torch, train)) r.log(`  ${p.label} (${p.sampler}): training iteration ${p.trainMs.toFixed(2)} ms, ${p.ratio.toFixed(1)}× faster than PyTorch (goal ≥ ${p.goal}×)`);
   }
+  return torch;
+}
 
-  let memory: Results['memory'];
-  if (run('memory')) {
-    const steps = values.quick ? MEMORY_STEPS.quick : MEMORY_STEPS.full;
-    log(`\nmemory: peak RSS of a fresh process per rule and T (B = 1), bptt up to an estimated ${memoryLimitGB} GB`);
-    memory = runMemory({ steps, limitGB: memoryLimitGB, threads: defaultThreads }, log);
-  }
-  let typeScaling: Results['typeScaling'];
-  if (run('types') && !nativeUnavailable) {
-    log('\ntypes: ModProp and MDGL with C = 2 … N cell types (bench/types.ts)');
-    typeScaling = runTypeScaling(values.quick ?? false, log);
-  }
-  let sparse: Results['sparse'];
-  if (run('sparse') && !nativeUnavailable) {
-    log('\nsparse: dense kernels and the sparse path on sparse networks (bench/types.ts)');
-    sparse = runSparse(values.quick ?? false, log);
-  }
+function memoryPhase(r: Run): Results['memory'] {
+  const steps = r.quick ? MEMORY_STEPS.quick : MEMORY_STEPS.full;
+  r.log(`\nmemory: peak RSS of a fresh process per rule and T (B = 1), bptt up to an estimated ${r.memoryLimitGB} GB`);
+  return runMemory({ steps, limitGB: r.memoryLimitGB, threads: r.defaultThreads }, r.log);
+}
 
-  let scaling: Results['scaling'];
-  if (!nativeUnavailable && run('scaling')) {
-    log(`\nscaling: N = ${values.quick ? '512, 1024' : '512 … 4096'}, dense control, ${defaultThreads} threads (bench/scaling.ts)`);
-    const end = watch('scaling');
-    scaling = runScaling({ quick: values.quick ?? false, threads: defaultThreads, gemm, suite: settings.scaling, memoryLimitGB }, log);
-    end();
-  }
+function scalingPhase(r: Run, gemm: GemmReport): Results['scaling'] {
+  r.log(`\nscaling: N = ${r.quick ? '512, 1024' : '512 … 4096'}, dense control, ${r.defaultThreads} threads (bench/scaling.ts)`);
+  const end = r.watch('scaling');
+  const scaling = runScaling({ quick: r.quick, threads: r.defaultThreads, gemm, suite: r.settings.scaling, memoryLimitGB: r.memoryLimitGB }, r.log);
+  end();
+  return scaling;
+}
 
-  const noNative = nativeUnavailable ? 'no native engine' : 'native phase not run (--phases)';
+/** What the phases measured: the results file without the run's description and the judged targets. */
+type Measured = Omit<Results, 'name' | 'date' | 'command' | 'quick' | 'phases' | 'metadata' | 'machine' | 'git' | 'targets' | 'durationSec' | 'flopModel' | 'contention'>;
+
+/** Judges the targets, writes NAME.json (and RESULTS.md for a full run or --out) and prints the targets. */
+function writeResults(r: Run, measuredResults: Measured): void {
+  const noNative = r.nativeUnavailable ? 'no native engine' : 'native phase not run (--phases)';
+  const { native, reference, gemm, memory } = measuredResults;
   const targets = [
-    ...judge(native, reference?.rows ?? [], gemm, m.cores, contention, noNative),
+    ...judge(native, reference?.rows ?? [], gemm, r.m.cores, r.contention, noNative),
     judgeMemory(memory, 'memory phase not run (--phases)'),
   ];
+  const { addon, nativeUnavailable, pinned, placement, nativeSmall, train, torch, activity, scaling, typeScaling, sparse } = measuredResults;
   const results: Results = {
-    name, date: new Date().toISOString(), command: commandLine(argv), quick: values.quick ?? false, phases, metadata: runMetadata(),
-    machine: { ...m, loadAvgEnd: os.loadavg() }, git: gitState(), addon, nativeUnavailable, gemm,
-    flopModel: 'bench/README.md#flop-model (bench/flops.ts)', pinned: pin, contention, placement, native, nativeSmall, reference, train, torch,
-    activity: { fraction: activeFraction, dense: { threshold: DENSE_THRESHOLD, fraction: denseActive, runs: nativeDense } },
-    memory, scaling, targets, typeScaling, sparse,
-    durationSec: (performance.now() - started) / 1000,
+    name: r.name, date: new Date().toISOString(), command: commandLine(r.argv), quick: r.quick, phases: r.phases, metadata: runMetadata(),
+    machine: { ...r.m, loadAvgEnd: os.loadavg() }, git: gitState(), addon, nativeUnavailable, gemm,
+    flopModel: 'bench/README.md#flop-model (bench/flops.ts)', pinned, contention: r.contention, placement, native, nativeSmall, reference, train, torch,
+    activity, memory, scaling, targets, typeScaling, sparse,
+    durationSec: (performance.now() - r.started) / 1000,
   };
-  const dir = outDir ?? path.join(BENCH, 'results');
+  const dir = r.outDir ?? path.join(BENCH, 'results');
   fs.mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, `${name}.json`);
+  const file = path.join(dir, `${r.name}.json`);
   fs.writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
 
   const md = renderMarkdown(results, undefined);
-  log(`\n${md.slice(md.indexOf('## Targets'), md.indexOf('## GEMM rate'))}`);
-  log(`wrote ${path.relative(process.cwd(), file)}`);
-  if (outDir || complete) log(`wrote ${path.relative(process.cwd(), writeMarkdown(results, BENCH, outDir))}`);
-  log(`done in ${Math.round(results.durationSec!)} s`);
+  r.log(`\n${md.slice(md.indexOf('## Targets'), md.indexOf('## GEMM rate'))}`);
+  r.log(`wrote ${path.relative(process.cwd(), file)}`);
+  if (r.outDir || r.complete) r.log(`wrote ${path.relative(process.cwd(), writeMarkdown(results, BENCH, r.outDir))}`);
+  r.log(`done in ${Math.round(results.durationSec!)} s`);
+}
+
+async function main(): Promise<void> {
+  const r = parseRun(process.argv.slice(2));
+  if (!r) return;
+  const { run, m, log } = r;
+  log(`modprop bench${r.quick ? ' (quick)' : ''}: ${m.cpu}, ${m.cores} cores, Node ${m.node}; native threads ${r.threadCounts.join(', ')}; phases ${r.phases.join(', ')}`);
+  if (m.loadAvgStart[0] > 0.5) log(`warning: load average ${m.loadAvgStart[0].toFixed(2)}: other processes are running and will skew the timings`);
+  checkNative(r);
+  const native = !r.nativeUnavailable;
+  const addon = backend.native ? { ...backend.native } : undefined;
+  if (addon && typeof addon.path === 'string') addon.path = path.relative(ROOT, addon.path);
+
+  const gemm: GemmReport = run('gemm') ? gemmPhase(r) : { available: false, note: 'not measured in this run (--phases)', runs: [], large: {}, step: {} };
+  const w = workload();
+  const cpus = allowedCpus(m.cores);
+  const pin = native && !r.noPin && (run('native') || run('train')) && canPin() && cpus.length > 1;
+  const timed: NativeResults = native && run('native') ? nativeTimings(r, w, gemm, pin, cpus) : { native: [], nativeDense: [], placement: [] };
+  const reference = run('reference') ? referenceTimings(r, w) : undefined;
+  const train = native && run('train') ? await trainTimings(r, pin, cpus) : [];
+  if (native) setThreads(r.defaultThreads);
+  if (pin) unpinCaller(cpus);
+  const torch = run('torch') ? torchPeer(r, w, train) : undefined;
+  const memory = run('memory') ? memoryPhase(r) : undefined;
+  let typeScaling: Results['typeScaling'];
+  if (run('types') && native) {
+    log('\ntypes: ModProp and MDGL with C = 2 … N cell types (bench/types.ts)');
+    typeScaling = runTypeScaling(r.quick, log);
+  }
+  let sparse: Results['sparse'];
+  if (run('sparse') && native) {
+    log('\nsparse: dense kernels and the sparse path on sparse networks (bench/types.ts)');
+    sparse = runSparse(r.quick, log);
+  }
+  const scaling = native && run('scaling') ? scalingPhase(r, gemm) : undefined;
+
+  writeResults(r, {
+    addon, nativeUnavailable: r.nativeUnavailable, gemm, pinned: pin, placement: timed.placement, native: timed.native, nativeSmall: timed.nativeSmall,
+    reference, train, torch, activity: { fraction: w.activeFraction, dense: { threshold: DENSE_THRESHOLD, fraction: w.denseActive, runs: timed.nativeDense } },
+    memory, scaling, typeScaling, sparse,
+  });
 }
 
 main().catch((err: unknown) => {

@@ -10,7 +10,8 @@ import { version } from '../index';
 import { figureSvg } from '../plot';
 import type { CurvePoint } from '../trainTypes';
 import type { RuleConfig } from '../types';
-import { ModpropError, networkConfig, ruleLabel, rule as normalizeRule } from '../validate';
+import type { EngineName } from '../backends/engine';
+import { ModpropError, networkConfig, ruleLabel, rule as normalizeRule, type NormalizedRule } from '../validate';
 import { runMetadata } from '../metadata';
 import { networkRecord } from '../runRecord';
 import { resolvedTrainOptions } from '../train';
@@ -19,10 +20,10 @@ import { anchorCurves, anchorLabel, loadAnchor } from './anchor';
 import {
   RULES_HELP, UsageError, addRuleOptions, checkWritable, addTaskOptions, applyEngineFlags, formatSeconds, intArg, json, listArg,
   messageStream, metricOf, numberArg, parseRuleSpec, taskFromFlags, writeOutput,
-  addOptimizerOptions, type EngineFlags, type RuleFlags, type TaskFlags,
+  addOptimizerOptions, type EngineFlags, type RuleFlags, type TaskChoice, type TaskFlags,
 } from './common';
 import type { CompareJob } from './compareWorker';
-import { runComparePool } from './compareRunner';
+import { runComparePool, type PoolOutcome } from './compareRunner';
 import { compareFigure } from './figures';
 import { markdownTable, meanSd, medianIterationsTo, spread } from './stats';
 import { addStudyOptions, isStudy, runStudyCompare, type StudyFlags } from './study';
@@ -41,6 +42,8 @@ export interface RunRecord {
   final?: CurvePoint;
   alignment?: { iteration: number; cosine: { win: number; wrec: number; wout: number; all: number } }[];
   error?: string;
+  /** The engine that ran it (from the worker's result; absent until it is done, and in files written before). */
+  engine?: string;
   status: 'pending' | 'running' | 'done' | 'failed' | 'interrupted';
 }
 
@@ -98,6 +101,28 @@ export function compareCommand(): Command {
 }
 
 async function runCompare(f: CompareFlags, cmd: Command): Promise<number> {
+  const setup = prepareCompare(f, cmd);
+  const { runs, outcome } = await runCompareJobs(f, setup);
+  const result = compareResult(f, setup, runs, outcome);
+  const written = await writeCompareFiles(f, result);
+  return printCompare(f, result, outcome, written);
+}
+
+/** What compare runs, resolved from its flags. */
+interface CompareSetup {
+  preset: ReturnType<typeof resolvePreset>;
+  task: TaskChoice['task'];
+  taskOptions: TaskChoice['options'];
+  metric: 'accuracy' | 'nmse';
+  /** Per --rules entry: its spec, label, configuration and the engine that runs it. */
+  rules: { spec: string; label: string; config: RuleConfig; engine: EngineName }[];
+  /** The engine of every rule, or MIXED. */
+  engine: string;
+  trainOptions: CompareJob['train'];
+}
+
+/** Every check of the flags, before any worker starts: the task, the rules and the engine must all be valid. */
+function prepareCompare(f: CompareFlags, cmd: Command): CompareSetup {
   const preset = resolvePreset(f, cmd);
   if (f.anchor && f.task !== 'delayed-xor') throw new UsageError(`--anchor draws the reference runs of delayed-xor; it does not apply to ${f.task}`);
   if (f.alignEvery !== undefined && f.alignEvery % f.evalEvery !== 0) {
@@ -110,34 +135,50 @@ async function runCompare(f: CompareFlags, cmd: Command): Promise<number> {
   const { task, options: taskOptions } = taskFromFlags(f, 1);
   const metric = metricOf(task);
   const specs = f.rules.map((s) => parseRuleSpec(s, s.split(':')[0] === presetRule(f) ? presetRuleFlags(f, cmd) : f));
-  const labels = specs.map((s) => ruleLabel(normalizeRule(s.config, `rule '${s.spec}'`)));
+  const normalized = specs.map((s) => normalizeRule(s.config, `rule '${s.spec}'`));
+  const labels = normalized.map(ruleLabel);
   const duplicate = labels.find((l, i) => labels.indexOf(l) !== i);
   if (duplicate) throw new UsageError(`the rule ${duplicate} is listed twice in --rules`);
-  const engine = engineNameFor(f.neuron === undefined ? undefined : { model: f.neuron }, backend.name, specs.map((s) => normalizeRule(s.config, `rule '${s.spec}'`)));
-  if (f.threadsPerRun > 1 && engine !== 'native') throw new UsageError('--threads-per-run applies to the native engine, which is not in use');
+  const { engines, engine } = ruleEngines(f.neuron, backend.name, normalized);
+  if (f.threadsPerRun > 1 && !engines.includes('native')) throw new UsageError('--threads-per-run applies to the native engine, which is not in use');
 
   const trainOptions: CompareJob['train'] = { iterations: f.iterations, evalEvery: f.evalEvery };
   for (const k of ['batchSize', 'lr', 'lrDecay', 'lrDecayEvery', 'l2', 'optimizer'] as const) {
     if (f[k] !== undefined) (trainOptions as Record<string, unknown>)[k] = f[k];
   }
+  const rules = specs.map((s, i) => ({ spec: s.spec, label: labels[i], config: s.config, engine: engines[i] }));
+  return { preset, task, taskOptions, metric, rules, engine, trainOptions };
+}
+
+/** One job per seed × rule on the worker pool; each run's record, filled as its points arrive. */
+async function runCompareJobs(f: CompareFlags, setup: CompareSetup): Promise<{ runs: RunRecord[]; outcome: PoolOutcome }> {
   const runs: RunRecord[] = [];
   const jobs: CompareJob[] = [];
   for (let seed = f.firstSeed; seed < f.firstSeed + f.seeds; seed++) {
-    specs.forEach((s, i) => {
-      runs.push({ spec: s.spec, label: labels[i], seed, curve: [], status: 'pending', ...(f.alignEvery !== undefined && s.config.rule !== 'bptt' ? { alignment: [] } : {}) });
+    for (const s of setup.rules) {
+      runs.push({ spec: s.spec, label: s.label, seed, curve: [], status: 'pending', ...(f.alignEvery !== undefined && s.config.rule !== 'bptt' ? { alignment: [] } : {}) });
       jobs.push({
         kind: 'modprop-compare', task: { task: f.task, delay: f.delay, cue: f.cue, ...(f.sampler !== undefined ? { sampler: f.sampler } : {}) }, seed, rule: s.config, nRec: f.nRec, tau: f.tau, network: networkRecipe(f),
-        threads: f.threadsPerRun, backend: f.backend, train: trainOptions, alignEvery: f.alignEvery,
+        threads: f.threadsPerRun, backend: f.backend, train: setup.trainOptions, alignEvery: f.alignEvery,
         alignBatchSize: f.alignBatchSize ?? f.batchSize ?? 32,
       });
-    });
+    }
   }
+  const outcome = await runComparePool(jobs, runs, { lanes: f.jobs, iterations: f.iterations, quiet: f.quiet, metric: setup.metric });
+  return { runs, outcome };
+}
 
-  const { interrupted, elapsedMs, signal } = await runComparePool(jobs, runs, { lanes: f.jobs, iterations: f.iterations, quiet: f.quiet, metric });
+/** What compare writes and prints: the run's config, the summary rows, the title and the table. */
+interface CompareResult {
+  config: Record<string, unknown>; engine: string; engines: string; summary: RuleSummary[]; anchorRow?: RuleSummary; runs: RunRecord[];
+  title: string; table: string; metric: 'accuracy' | 'nmse'; steps: number;
+  groups: { label: string; runs: RunRecord[] }[];
+}
 
-  // ------------------------------------------------------------------------------------------------- outputs
-  const groups = specs.map((s, i) => ({ spec: s.spec, label: labels[i], config: s.config, runs: runs.filter((r) => r.label === labels[i] && r.curve.length > 0) }));
-  const summary = groups.map((g) => summarize(g.label, g.spec, g.runs, metric, f.iterations));
+function compareResult(f: CompareFlags, setup: CompareSetup, runs: RunRecord[], outcome: PoolOutcome): CompareResult {
+  const { task, taskOptions, metric, trainOptions, preset, engine } = setup;
+  const groups = setup.rules.map((s) => ({ ...s, runs: runs.filter((r) => r.label === s.label && r.curve.length > 0) }));
+  const summary = groups.map((g) => summarize(g.label, g.spec, g.runs, metric, f.iterations, g.engine));
   const anchorRow = f.anchor ? anchorSummary(f.iterations) : undefined;
   // Every setting each run resolved, defaults included; each run's seed (1..S) seeds its network and its data.
   const settings = (rule: RuleConfig): Record<string, unknown> => {
@@ -147,19 +188,25 @@ async function runCompare(f: CompareFlags, cmd: Command): Promise<number> {
   const { seed: _netSeed, ...network } = networkRecord(networkConfig({ nIn: task.nIn, nRec: f.nRec, nOut: task.nOut, ...(f.tau !== undefined ? { tau: f.tau } : {}), ...networkRecipe(f) }));
   const config = {
     task: task.name, taskOptions, steps: task.steps,
-    rules: groups.map((g) => ({ spec: g.spec, label: g.label, config: g.config as RuleConfig, settings: settings(g.config) })), network,
+    rules: groups.map((g) => ({ spec: g.spec, label: g.label, config: g.config, settings: settings(g.config), engine: g.engine })), network,
     seeds: f.seeds, ...(f.firstSeed !== 1 ? { firstSeed: f.firstSeed } : {}), iterations: f.iterations, evalEvery: f.evalEvery, ...trainOptions, nRec: f.nRec, ...(f.tau !== undefined ? { tau: f.tau } : {}),
     ...networkRecipe(f), ...(preset ? { preset: preset.name, presetSettings: preset.resolved } : {}),
     engine, threadsPerRun: f.threadsPerRun, jobs: f.jobs, band: f.band, ...(f.alignEvery !== undefined ? { alignEvery: f.alignEvery } : {}),
-    modprop: version, elapsedMs, ...(interrupted ? { interrupted: true } : {}),
+    modprop: version, elapsedMs: outcome.elapsedMs, ...(outcome.interrupted ? { interrupted: true } : {}),
   };
-  const title = `${task.name}: ${labels.join(' vs ')} — ${f.seeds} seed${f.seeds > 1 ? 's' : ''} × ${f.iterations} iterations`;
+  const title = `${task.name}: ${setup.rules.map((r) => r.label).join(' vs ')} — ${f.seeds} seed${f.seeds > 1 ? 's' : ''} × ${f.iterations} iterations`;
   const table = summaryTable(summary, metric, anchorRow);
+  return { config, engine, engines: enginesText(groups), summary, anchorRow, runs, title, table, metric, steps: task.steps, groups };
+}
+
+/** The title, table and what went wrong, on stdout (stderr when data goes there); the exit code. */
+function printCompare(f: CompareFlags, o: CompareResult, outcome: PoolOutcome, written: string[]): number {
+  const { runs } = o;
+  const { interrupted, elapsedMs, signal } = outcome;
   const dataOnStdout = f.out === '-';
-  const written = await writeCompareFiles(f, { config, engine, summary, anchorRow, runs, title, table, metric, steps: task.steps, groups });
   const say = messageStream(dataOnStdout || f.table === '-' || f.plot === '-' || f.csv === '-');
   const failed = runs.filter((r) => r.status === 'failed');
-  const lines = [`${title} (${engine} engine, ${f.jobs} job${f.jobs > 1 ? 's' : ''} × ${f.threadsPerRun} thread${f.threadsPerRun > 1 ? 's' : ''}, ${formatSeconds(elapsedMs)})`, '', table.trimEnd()];
+  const lines = [`${o.title} (${o.engines}, ${f.jobs} job${f.jobs > 1 ? 's' : ''} × ${f.threadsPerRun} thread${f.threadsPerRun > 1 ? 's' : ''}, ${formatSeconds(elapsedMs)})`, '', o.table.trimEnd()];
   if (interrupted) lines.push('', `interrupted: ${runs.filter((r) => r.status === 'done').length} of ${runs.length} runs finished; unfinished runs are in the output with their curves so far`);
   for (const r of failed) lines.push(`failed: ${r.label}, seed ${r.seed}: ${r.error}`);
   if (written.length) lines.push('', `wrote ${written.join(', ')}`);
@@ -171,18 +218,34 @@ async function runCompare(f: CompareFlags, cmd: Command): Promise<number> {
   return 0;
 }
 
+/** config.engine of a compare whose rules ran on different engines (config.rules[].engine says which). */
+export const MIXED = 'mixed';
+
+/**
+ * The engine of each rule and of the whole compare (MIXED when they differ): on a spiking network one rule may run
+ * natively while another falls back to the reference engine (lib/neurons/engine.ts).
+ */
+export function ruleEngines(neuron: string | undefined, requested: EngineName, rules: readonly NormalizedRule[]): { engines: EngineName[]; engine: string } {
+  const engines = rules.map((r) => engineNameFor(neuron === undefined ? undefined : { model: neuron }, requested, [r]));
+  return { engines, engine: engines.every((e) => e === engines[0]) ? engines[0] : MIXED };
+}
+
+/** 'native engine', or per engine its rules: 'native engine for bptt, eprop; reference engine for rtrl'. */
+export function enginesText(rules: readonly { label: string; engine: string }[]): string {
+  const engines = [...new Set(rules.map((r) => r.engine))];
+  if (engines.length === 1) return `${engines[0]} engine`;
+  return engines.map((e) => `${e} engine for ${rules.filter((r) => r.engine === e).map((r) => r.label).join(', ')}`).join('; ');
+}
+
 /** compare's --out, --csv, --table and --plot; returns the files written (not stdout). */
-async function writeCompareFiles(f: CompareFlags, o: {
-  config: Record<string, unknown>; engine: string; summary: RuleSummary[]; anchorRow?: RuleSummary; runs: RunRecord[];
-  title: string; table: string; metric: 'accuracy' | 'nmse'; steps: number;
-  groups: { label: string; runs: RunRecord[] }[];
-}): Promise<string[]> {
+async function writeCompareFiles(f: CompareFlags, o: CompareResult): Promise<string[]> {
   const written: string[] = [];
   const dataOnStdout = f.out === '-';
   if (f.out !== undefined) {
     writeOutput(f.out, json({
       config: o.config,
-      metadata: runMetadata({ engine: o.engine, threads: o.engine === 'native' ? f.threadsPerRun : 1 }),
+      // The native build's record (SIMD level, threads per run) whenever it ran any rule.
+      metadata: runMetadata({ engine: o.engine === MIXED ? 'native' : o.engine, threads: o.engine === 'reference' ? 1 : f.threadsPerRun }),
       summary: o.anchorRow ? [...o.summary, o.anchorRow] : o.summary,
       runs: o.runs.map(({ status, ...r }) => ({ ...r, status })),
     }));
@@ -195,7 +258,7 @@ async function writeCompareFiles(f: CompareFlags, o: {
   if (f.table !== undefined) {
     const failures = o.runs.filter((r) => r.status === 'failed').map((r) => `\n- failed: ${r.label}, seed ${r.seed}: ${r.error}`).join('');
     const notes = failures ? `\nRuns that stopped early are left out of the row (their curves up to the failure are in the plot and JSON):\n${failures}\n` : '';
-    writeOutput(f.table, `## ${o.title}\n\nN = ${f.nRec}, T = ${o.steps}, ${o.engine} engine. ${describeColumns(o.metric)}\n\n${o.table}${notes}`);
+    writeOutput(f.table, `## ${o.title}\n\nN = ${f.nRec}, T = ${o.steps}, ${o.engines}. ${describeColumns(o.metric)}\n\n${o.table}${notes}`);
     if (f.table !== '-') written.push(f.table);
   }
   if (f.plot !== undefined) {
@@ -205,7 +268,7 @@ async function writeCompareFiles(f: CompareFlags, o: {
       alignment: g.runs.filter((r) => r.alignment).map((r) => r.alignment!.map((a) => ({ iteration: a.iteration, cosine: a.cosine.wrec }))),
     })), {
       title: o.title, metric: o.metric, band: f.band, anchor: f.anchor === true, iterations: f.iterations,
-      subtitle: [`N = ${f.nRec}, T = ${o.steps}, batch ${f.batchSize ?? 32}, evaluation on a fresh batch every ${f.evalEvery} iterations; ${o.engine} engine`],
+      subtitle: [`N = ${f.nRec}, T = ${o.steps}, batch ${f.batchSize ?? 32}, evaluation on a fresh batch every ${f.evalEvery} iterations; ${o.engines}`],
     });
     writeOutput(f.plot, await figureSvg(figure));
     if (f.plot !== '-') written.push(f.plot);
@@ -216,6 +279,8 @@ async function writeCompareFiles(f: CompareFlags, o: {
 export interface RuleSummary {
   rule: string;
   spec: string;
+  /** The engine that ran the rule (compare; absent in files written before and in studies). */
+  engine?: string;
   runs: number;
   finalIteration?: number;
   finalLoss?: ReturnType<typeof spread>;
@@ -228,10 +293,10 @@ export interface RuleSummary {
   msPerIteration?: ReturnType<typeof spread>;
 }
 
-export function summarize(label: string, spec: string, runs: RunRecord[], metric: 'accuracy' | 'nmse', iterations: number): RuleSummary {
+export function summarize(label: string, spec: string, runs: RunRecord[], metric: 'accuracy' | 'nmse', iterations: number, engine?: string): RuleSummary {
   const finished = runs.filter((r) => r.status === 'done' && r.final);
   const finals = finished.map((r) => r.final!);
-  const out: RuleSummary = { rule: label, spec, runs: finished.length, finalIteration: iterations, finalLoss: spread(finals.map((p) => p.loss)) };
+  const out: RuleSummary = { rule: label, spec, ...(engine !== undefined ? { engine } : {}), runs: finished.length, finalIteration: iterations, finalLoss: spread(finals.map((p) => p.loss)) };
   if (metric === 'accuracy') {
     out.finalAccuracy = spread(finals.map((p) => p.accuracy));
     if (finals.some((p) => p.testAccuracy !== undefined)) out.finalTestAccuracy = spread(finals.map((p) => p.testAccuracy));
@@ -273,6 +338,9 @@ export function summaryTable(rows: RuleSummary[], metric: 'accuracy' | 'nmse', a
   const withAlignment = rows.some((r) => r.alignment);
   if (withAlignment) header.push('Wrec alignment with bptt (mean cosine)');
   header.push('ms / iteration');
+  // An engine column only when the rules ran on different engines (otherwise the table's caption names the one).
+  const withEngine = new Set(rows.map((r) => r.engine)).size > 1;
+  if (withEngine) header.push('engine');
   const line = (r: RuleSummary, isAnchor: boolean): string[] => {
     const cells = [isAnchor ? `${r.rule} at iteration ${r.finalIteration}` : r.rule, String(r.runs), meanSd(r.finalLoss, 1, 4),
       metric === 'accuracy' ? meanSd(r.finalAccuracy, 100, 1) : meanSd(r.finalNmse, 1, 4)];
@@ -283,6 +351,7 @@ export function summaryTable(rows: RuleSummary[], metric: 'accuracy' | 'nmse', a
     }
     if (withAlignment) cells.push(r.alignment ? meanSd(r.alignment, 1, 3) : isAnchor ? '' : '1 (exact)');
     cells.push(r.msPerIteration ? `${r.msPerIteration.mean.toFixed(1)}${isAnchor ? ' (TF)' : ''}` : '—');
+    if (withEngine) cells.push(r.engine ?? '');
     return cells;
   };
   return markdownTable(header, [...rows.map((r) => line(r, false)), ...(anchor ? [line(anchor, true)] : [])]);

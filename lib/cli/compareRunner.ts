@@ -59,6 +59,7 @@ export async function runComparePool(jobs: CompareJob[], runs: RunRecord[], o: {
         rec.alignment?.push({ iteration: m.iteration, cosine: m.cosine });
       } else if (m.type === 'done') {
         rec.status = 'done';
+        rec.engine = m.engine;
         rec.final = m.result.final;
         rec.curve = m.result.curve;
         const fin = rec.final;

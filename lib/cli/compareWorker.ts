@@ -75,7 +75,8 @@ async function run(job: CompareJob): Promise<void> {
       },
     };
     const result = await train(net, task, options);
-    post({ type: 'done', result, engine: backend.name });
+    // The engine train() ran on: a rule without a native spiking form falls back to the reference engine.
+    post({ type: 'done', result, engine: result.metadata.engine });
   } catch (err) {
     const e = err as Error;
     if (e.name === 'AbortError') {

@@ -140,6 +140,71 @@ void runColumns(const Model<float>& m, const BatchView<float>& batch, const Rule
   offlineColumns(m, batch, credit, window, first, acc, losses, pool);
 }
 
+// The per-chunk accumulators: win | wrec | wout | bout for each chunk, and each chunk's loss.
+template <typename Real>
+struct ChunkGrads {
+  std::ptrdiff_t sWin, sWrec, sWout, sBout, per;
+  int chunks;
+  std::vector<Real> acc;
+  std::vector<double> losses;
+
+  ChunkGrads(const Dims& dims, int chunks)
+      : sWin(std::ptrdiff_t(dims.nIn) * dims.nRec), sWrec(std::ptrdiff_t(dims.nRec) * dims.nRec),
+        sWout(std::ptrdiff_t(dims.nRec) * dims.nOut), sBout(dims.nOut), per(sWin + sWrec + sWout + sBout),
+        chunks(chunks), acc(per * chunks, Real(0)), losses(chunks, 0.0) {}
+
+  GradAccumulator<Real> of(int c) {
+    Real* base = acc.data() + per * c;
+    return GradAccumulator<Real>{base, base + sWin, base + sWin + sWrec, base + sWin + sWrec + sWout};
+  }
+};
+
+// Dispatch: every chunk on the column-split path (float only, when columnSplit chooses it), else one chunk per
+// thread through runChunk (spiking / rate online / rate offline; the kernels pick dense, fused or sparse).
+template <typename Real>
+void runChunks(const Model<Real>& m, const BatchView<Real>& batch, const RuleSpec& rule, const FilterMatrices& filter,
+               ChunkGrads<Real>& g, ThreadPool& pool) {
+  if constexpr (std::is_same<Real, float>::value) {
+    if (columnSplit(m)) {
+      runColumns(m, batch, rule, filter, g.chunks, [&](int c) { return g.of(c); }, g.losses, pool);
+      return;
+    }
+  }
+  const int chunks = g.chunks, rowsTotal = m.d.batch;
+  pool.parallelFor(chunks, [&](int c) {
+    const int first = int(int64_t(rowsTotal) * c / chunks);
+    const int rows = int(int64_t(rowsTotal) * (c + 1) / chunks) - first;
+    g.losses[c] = runChunk(m, batch, rule, filter, first, rows, g.of(c));
+  });
+}
+
+// Accumulation: the chunks summed in chunk order into `grads` (bit-identical for a given thread count), the (1-α) the
+// offline recursion leaves out, no self-connections; returns the loss.
+template <typename Real>
+double reduceChunks(const ChunkGrads<Real>& g, const Model<Real>& m, const RuleSpec& rule, GradView<Real>& grads) {
+  double loss = 0;
+  for (int c = 0; c < g.chunks; c++) loss += g.losses[c];
+  Real* outs[4] = {grads.win, grads.wrec, grads.wout, grads.bout};
+  const std::ptrdiff_t sizes4[4] = {g.sWin, g.sWrec, g.sWout, g.sBout};
+  std::ptrdiff_t offset = 0;
+  for (int part = 0; part < 4; offset += sizes4[part], part++) {
+    Real* out = outs[part];
+    std::copy(g.acc.data() + offset, g.acc.data() + offset + sizes4[part], out);
+    for (int c = 1; c < g.chunks; c++) {
+      const Real* src = g.acc.data() + g.per * c + offset;
+      for (std::ptrdiff_t i = 0; i < sizes4[part]; i++) out[i] += src[i];
+    }
+  }
+  // The offline recursion leaves the (1-α) of dWrec and dWin to be applied once here; online traces include it.
+  if (!rule.online) {
+    for (std::ptrdiff_t i = 0; i < g.sWin; i++) grads.win[i] *= m.leak;
+    for (std::ptrdiff_t i = 0; i < g.sWrec; i++) grads.wrec[i] *= m.leak;
+  }
+  const int n = m.d.nRec;
+  for (int i = 0; i < n; i++) grads.wrec[std::ptrdiff_t(i) * n + i] = Real(0);  // no self-connections
+  return loss;
+}
+
 }  // namespace
 
 template <typename Real>
@@ -149,49 +214,9 @@ double gradients(const Dims& dims, const ModelView<Real>& view, const BatchView<
   try {
     const Model<Real> m = buildModel(dims, view, rule);
     const FilterMatrices filter = stableFilter(dims, view, m, rule);
-
-    const int n = dims.nRec, nIn = dims.nIn, k = dims.nOut;
-    const std::ptrdiff_t sWin = std::ptrdiff_t(nIn) * n, sWrec = std::ptrdiff_t(n) * n, sWout = std::ptrdiff_t(n) * k;
-    const std::ptrdiff_t per = sWin + sWrec + sWout + k;
-    const int chunks = std::min(pool.size(), int(dims.batch));
-    std::vector<Real> acc(per * chunks, Real(0));
-    std::vector<double> losses(chunks, 0.0);
-    auto accumulatorOf = [&](int c) {
-      Real* base = acc.data() + per * c;
-      return GradAccumulator<Real>{base, base + sWin, base + sWin + sWrec, base + sWin + sWrec + sWout};
-    };
-
-    bool columns = false;
-    if constexpr (std::is_same<Real, float>::value) {
-      columns = columnSplit(m);
-      if (columns) runColumns(m, batch, rule, filter, chunks, accumulatorOf, losses, pool);
-    }
-    if (!columns)
-      pool.parallelFor(chunks, [&](int c) {
-        const int first = int(int64_t(dims.batch) * c / chunks);
-        const int rows = int(int64_t(dims.batch) * (c + 1) / chunks) - first;
-        losses[c] = runChunk(m, batch, rule, filter, first, rows, accumulatorOf(c));
-      });
-    double loss = 0;
-    for (int c = 0; c < chunks; c++) loss += losses[c];
-    Real* outs[4] = {grads.win, grads.wrec, grads.wout, grads.bout};
-    const std::ptrdiff_t sizes4[4] = {sWin, sWrec, sWout, k};
-    std::ptrdiff_t offset = 0;
-    for (int part = 0; part < 4; offset += sizes4[part], part++) {
-      Real* out = outs[part];
-      std::copy(acc.data() + offset, acc.data() + offset + sizes4[part], out);
-      for (int c = 1; c < chunks; c++) {
-        const Real* src = acc.data() + per * c + offset;
-        for (std::ptrdiff_t i = 0; i < sizes4[part]; i++) out[i] += src[i];
-      }
-    }
-    // The offline recursion leaves the (1-α) of dWrec and dWin to be applied once here; online traces include it.
-    if (!rule.online) {
-      for (std::ptrdiff_t i = 0; i < sWin; i++) grads.win[i] *= m.leak;
-      for (std::ptrdiff_t i = 0; i < sWrec; i++) grads.wrec[i] *= m.leak;
-    }
-    for (int i = 0; i < n; i++) grads.wrec[std::ptrdiff_t(i) * n + i] = Real(0);  // no self-connections
-    return loss;
+    ChunkGrads<Real> chunks(dims, std::min(pool.size(), int(dims.batch)));
+    runChunks(m, batch, rule, filter, chunks, pool);
+    return reduceChunks(chunks, m, rule, grads);
   } catch (const std::bad_alloc&) {
     throw Error("Expected a problem that fits in memory but allocating the workspace for batch × steps × nRec = " +
                 std::to_string(sizes.state) + " failed");

@@ -26,6 +26,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <initializer_list>
 #include <iterator>
 #include <memory>
 #include <string>
@@ -33,6 +34,7 @@
 
 #include "kernels.h"
 #include "step.h"
+#include "workspace.h"
 
 namespace modprop {
 
@@ -46,6 +48,35 @@ std::string str(double v) {
 
 void requireRange(double v, double lo, double hi, const char* field, const char* expected) {
   if (!(v >= lo && v <= hi)) throw Error(std::string("Expected ") + expected + " for " + field + " but received " + str(v));
+}
+
+// `count` elements of a Workspace (workspace.h), uninitialised, under the std::vector calls the paths here use.
+template <typename Real>
+struct Scratch {
+  Real* p;
+  std::size_t n;
+  Real* data() const { return p; }
+  std::size_t size() const { return n; }
+  Real& operator[](std::size_t i) const { return p[i]; }
+};
+
+// The bytes of a Workspace that hands out buffers of these element counts.
+template <typename Real>
+std::size_t scratchBytes(std::initializer_list<std::size_t> counts) {
+  std::size_t bytes = 0;
+  for (const std::size_t c : counts) bytes += Workspace::round(c * sizeof(Real));
+  return bytes;
+}
+
+template <typename Real>
+Scratch<Real> take(Workspace& ws, std::size_t count) {
+  return {ws.take<Real>(count), count};
+}
+
+template <typename Real>
+Scratch<Real> zeroed(Scratch<Real> b) {
+  std::fill(b.p, b.p + b.n, Real(0));
+  return b;
 }
 
 // The per-step constants in the network's precision.
@@ -114,9 +145,15 @@ double offline(const Model<Real>& m, const BatchView<Real>& batch, const RuleSpe
   const int steps = m.d.steps, n = m.d.nRec, nIn = m.d.nIn, kOut = m.d.nOut;
   const std::ptrdiff_t block = std::ptrdiff_t(rows) * n;
   const Constants<Real> k(m);
-  std::vector<Real> z(std::size_t(block) * steps), psi(z.size()), gv(z.size()), v(2 * std::size_t(block));
-  std::vector<Real> x(std::size_t(rows) * nIn * steps), delta(std::size_t(rows) * kOut * steps, Real(0));
-  std::vector<Real> y(std::size_t(rows) * kOut);
+  // Every buffer from the thread's Workspace (reused across calls, uninitialised: delta and u are zeroed here).
+  const std::size_t nState = std::size_t(block) * steps, nX = std::size_t(rows) * nIn * steps,
+                    nDelta = std::size_t(rows) * kOut * steps, nY = std::size_t(rows) * kOut, nBlock = block;
+  Workspace ws(scratchBytes<Real>({nState, nState, nState, 2 * nBlock, nX, nDelta, nY, nY, nBlock, nBlock, nBlock,
+                                   nBlock, nBlock}));
+  Scratch<Real> z = take<Real>(ws, nState), psi = take<Real>(ws, nState), gv = take<Real>(ws, nState),
+                v = take<Real>(ws, 2 * nBlock);
+  Scratch<Real> x = take<Real>(ws, nX), delta = zeroed(take<Real>(ws, nDelta));
+  Scratch<Real> y = take<Real>(ws, nY);
   for (int t = 0; t < steps; t++)
     for (int r = 0; r < rows; r++) {
       const Real* src = batch.x + (std::ptrdiff_t(first + r) * steps + t) * nIn;
@@ -141,8 +178,8 @@ double offline(const Model<Real>& m, const BatchView<Real>& batch, const RuleSpe
   const int window = rule.rule == Rule::Tbptt && rule.window < steps ? rule.window : 0;
   const bool exact = rule.rule == Rule::Bptt || rule.rule == Rule::Tbptt;
   const bool rflo = rule.rule == Rule::Rflo;
-  std::vector<Real> u(std::size_t(rows) * kOut, Real(0)), ellCur(block), ellNext(block), ga(block), gaNext(block),
-      credit(block);
+  Scratch<Real> u = zeroed(take<Real>(ws, nY)), ellCur = take<Real>(ws, nBlock), ellNext = take<Real>(ws, nBlock),
+      ga = take<Real>(ws, nBlock), gaNext = take<Real>(ws, nBlock), credit = take<Real>(ws, nBlock);
   std::vector<double> scratch;
   for (int t = steps - 1; t >= 0; t--) {
     const Real* pt = psi.data() + t * block;

@@ -27,21 +27,49 @@
  *
  * `recurrentRadius` (any recipe): after the diagonal is zeroed, Wrec is rescaled to this spectral radius.
  * Every step runs in float64; the parameters are stored as float32.
+ *
+ * Above N = 200 (every network and result made before had N ≤ 200) two things change, for speed, so that
+ * `Network.create` at N = 4096 takes about a second instead of five: the N×N magnitude draws come from the
+ * ziggurat sampler of the tasks instead of Box–Muller (`squareNormals`: the same distribution, another stream), and
+ * the spectral radius is that of the float32-rounded matrix (`float32Radius`). Up to N = 200 nothing moves.
  */
 import { applyMask, connectivityMask } from './connectivity';
-import { spectralRadius } from './filter';
+import { float32Radius } from './spectralRadius';
 import { Random, STREAMS } from './random';
+import { fastNormal } from './tasks/fastNormal';
+import { nativeSampler } from './tasks/nativeSampler';
 import { fail, type NormalizedNetworkConfig } from './validate';
 
 export const INIT_NAMES = ['balanced', 'liu2022'] as const;
 export type InitName = (typeof INIT_NAMES)[number];
 
+/** Above this N, an initial N×N matrix draws its normals with the ziggurat sampler (`squareNormals`). */
+export const BOX_MULLER_MAX_SIZE = 200;
+
+/**
+ * The n² standard normals of an n×n initial matrix, row-major, from `rng`'s stream: Box–Muller (`Random.normal`) up
+ * to BOX_MULLER_MAX_SIZE, as every network made so far; above it the 'fast' ziggurat of lib/tasks/fastNormal.ts, in
+ * the addon when it loads and in TypeScript otherwise (the same bits). 16.7 M Box–Muller draws take 1.3 s of
+ * JavaScript at N = 4096; the native ziggurat about 0.15 s. `rng` is advanced only on the Box–Muller path.
+ */
+export function squareNormals(rng: Random, n: number): Float64Array {
+  const out = new Float64Array(n * n);
+  if (n <= BOX_MULLER_MAX_SIZE) {
+    for (let k = 0; k < out.length; k++) out[k] = rng.normal();
+    return out;
+  }
+  const sampler = nativeSampler();
+  if (sampler) sampler.fastNormals(rng.state(), out);
+  else for (let k = 0; k < out.length; k++) out[k] = fastNormal(rng);
+  return out;
+}
+
 /** Steps 1–4 of `liu2022` on an n×n draw of `rng`, with the sign of each row's presynaptic unit: the pre-mask matrix. */
 export function liu2022Matrix(rng: Random, rowSigns: ArrayLike<number>, mask: Uint8Array | null = null): Float64Array {
   const n = rowSigns.length;
-  const w = new Float64Array(n * n);
+  const w = squareNormals(rng, n);
   for (let p = 0; p < n; p++) {
-    for (let j = 0; j < n; j++) w[p * n + j] = rowSigns[p] * Math.abs(rng.normal());
+    for (let j = 0; j < n; j++) w[p * n + j] = rowSigns[p] * Math.abs(w[p * n + j]);
   }
   applyMask(w, mask);
   let exc = 0;
@@ -50,25 +78,30 @@ export function liu2022Matrix(rng: Random, rowSigns: ArrayLike<number>, mask: Ui
   if (inh > 0) {
     for (let p = 0; p < n; p++) if (rowSigns[p] < 0) for (let j = 0; j < n; j++) w[p * n + j] *= exc / inh;
   }
-  for (let j = 0; j < n; j++) {
-    let s = 0;
-    let nE = 0;
-    let nI = 0;
-    for (let p = 0; p < n; p++) {
+  // Column sums and sign counts row by row (memory order; each column still sums over p in order, the same bits).
+  const sum = new Float64Array(n);
+  const nE = new Float64Array(n);
+  const nI = new Float64Array(n);
+  for (let p = 0; p < n; p++) {
+    for (let j = 0; j < n; j++) {
       const v = w[p * n + j];
-      s += v;
-      if (v > 0) nE++;
-      else if (v < 0) nI++;
-    }
-    // A column lacking one sign cannot be balanced (the public code zeroes it; with both types present it never occurs).
-    if (nE === 0 || nI === 0) continue;
-    if (s < 0) {
-      for (let p = 0; p < n; p++) if (w[p * n + j] > 0) w[p * n + j] += -s / nE;
-    } else {
-      for (let p = 0; p < n; p++) if (w[p * n + j] < 0) w[p * n + j] -= s / nI;
+      sum[j] += v;
+      if (v > 0) nE[j]++;
+      else if (v < 0) nI[j]++;
     }
   }
-  const rho = spectralRadius(w, n);
+  // A column lacking one sign cannot be balanced (the public code zeroes it; with both types present it never occurs).
+  for (let p = 0; p < n; p++) {
+    for (let j = 0; j < n; j++) {
+      if (nE[j] === 0 || nI[j] === 0) continue;
+      const s = sum[j];
+      const k = p * n + j;
+      if (s < 0) {
+        if (w[k] > 0) w[k] += -s / nE[j];
+      } else if (w[k] < 0) w[k] -= s / nI[j];
+    }
+  }
+  const rho = float32Radius(w, n);
   if (rho > 1e-12) for (let k = 0; k < w.length; k++) w[k] /= rho;
   return w;
 }
@@ -96,6 +129,6 @@ export function liu2022Weights(c: NormalizedNetworkConfig): { wrec: Float64Array
 
 /** Rescales a zero-diagonal Wrec (float64, in place) to spectral radius `radius`. */
 export function rescaleRadius(w: Float64Array, n: number, radius: number): void {
-  const rho = spectralRadius(w, n);
+  const rho = float32Radius(w, n);
   if (rho > 1e-12) for (let k = 0; k < w.length; k++) w[k] *= radius / rho;
 }

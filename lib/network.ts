@@ -4,7 +4,6 @@
  */
 import { Random, STREAMS } from './random';
 import { checkedForward, checkedForwardAsync } from './resultChecks';
-import { spectralRadius } from './filter';
 import * as validate from './validate';
 import type { NormalizedNetworkConfig } from './validate';
 import type { Batch, ForwardResult, NetworkConfig, Params } from './types';
@@ -12,7 +11,8 @@ import { engineFor } from './backend';
 import { loadNetworkFile, saveNetworkFile } from './npz';
 import { threadCount } from './threads';
 import type { Engine } from './backends/engine';
-import { liu2022Weights, rescaleRadius } from './init';
+import { liu2022Weights, rescaleRadius, squareNormals } from './init';
+import { float32Radius } from './spectralRadius';
 import { initialParamsAsync } from './createAsync';
 import { applyMask, checkMasked, connectivityMask } from './connectivity';
 import { spikingConstants } from './neurons/neuron';
@@ -172,11 +172,11 @@ export function initialParams(c: NormalizedNetworkConfig): Params {
   const rowSign = (p: number): number => (signs ? signs[c.types[p]] : 1);
 
   // Wrec: magnitudes |N(0,1)| (N(0,1) without Dale), zero diagonal, signs by presynaptic type.
-  const rng = new Random(c.seed, STREAMS.wrec);
-  const w = new Float64Array(n * n);
+  // (Above N = 200 the draws and the radius below are the fast forms of lib/init.ts's header.)
+  const w = squareNormals(new Random(c.seed, STREAMS.wrec), n);
   for (let p = 0; p < n; p++) {
     for (let j = 0; j < n; j++) {
-      const g = rng.normal();
+      const g = w[p * n + j];
       w[p * n + j] = p === j ? 0 : signs ? rowSign(p) * Math.abs(g) : g;
     }
   }
@@ -194,20 +194,21 @@ export function initialParams(c: NormalizedNetworkConfig): Params {
     }
   }
   // Each column sums to 0: rescale its negative entries. A column without entries of both signs (e.g. the column of
-  // the only inhibitory unit, or every column when C = 1) cannot be balanced and is left as it is.
-  for (let j = 0; j < n; j++) {
-    let pos = 0;
-    let neg = 0;
-    for (let p = 0; p < n; p++) {
+  // the only inhibitory unit, or every column when C = 1) cannot be balanced and is left as it is. Row by row, so the
+  // matrix is read in memory order (each column's sums still run over p in order: the same bits as column by column).
+  const pos = new Float64Array(n);
+  const neg = new Float64Array(n);
+  for (let p = 0; p < n; p++) {
+    for (let j = 0; j < n; j++) {
       const v = w[p * n + j];
-      if (v > 0) pos += v;
-      else neg -= v;
+      if (v > 0) pos[j] += v;
+      else neg[j] -= v;
     }
-    if (pos === 0 || neg === 0) continue;
-    const scaleNeg = pos / neg;
-    for (let p = 0; p < n; p++) if (w[p * n + j] < 0) w[p * n + j] *= scaleNeg;
   }
-  const rho = spectralRadius(w, n);
+  const scaleNeg = Float64Array.from(pos, (s, j) => (s === 0 || neg[j] === 0 ? 1 : s / neg[j]));
+  for (let p = 0; p < n; p++) for (let j = 0; j < n; j++) if (w[p * n + j] < 0) w[p * n + j] *= scaleNeg[j];
+  const wrec = new Float32Array(n * n);
+  const rho = float32Radius(w, n, wrec);
   if (rho > 1e-12) for (let k = 0; k < w.length; k++) w[k] /= rho;
   const liu = c.init === 'liu2022' ? liu2022Weights(c) : null;
   if (liu) w.set(liu.wrec);
@@ -227,5 +228,6 @@ export function initialParams(c: NormalizedNetworkConfig): Params {
       wout[p * nOut + k] = (signs ? rowSign(p) * Math.abs(g) : g) * sdOut;
     }
   }
-  return { win, wrec: Float32Array.from(w), wout: liu ? liu.wout : wout, bout: new Float32Array(nOut) };
+  wrec.set(w);
+  return { win, wrec, wout: liu ? liu.wout : wout, bout: new Float32Array(nOut) };
 }

@@ -14,7 +14,7 @@
  * the same bits as the TypeScript loop; `spectralRadiusAsync` runs the cycles off the JS thread.
  */
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
-import { krylovCycle, krylovCycleAsync } from './krylov';
+import { krylovCycle, krylovCycleAsync, krylovRestart } from './krylov';
 import { fail } from './validate';
 
 export const EXACT_MAX_SIZE = 200;
@@ -33,6 +33,31 @@ export function spectralRadius(m: ArrayLike<number>, n: number): number {
     if (step.done) return step.value * p.scale;
     const { m: size, from, basis, h, breakdown } = step.value;
     step = run.next(krylovCycle(p.a, n, size, from, basis, h, breakdown));
+  }
+}
+
+/**
+ * The spectral radius of the float32 rounding of m, for scaling a matrix that is stored as float32 (Wrec, lib/init.ts):
+ * up to EXACT_MAX_SIZE exactly `spectralRadius` (the dense decomposition of m itself, so every existing network keeps
+ * its bits); above it the same Arnoldi iteration with the matrix read as float32, half the memory traffic of the
+ * bandwidth-bound products. ρ(float32(m)) differs from ρ(m) by about the float32 rounding that storing the scaled
+ * matrix adds anyway (~1e-7 relative). Matrices outside float32's range take the float64 path. `scratch`, if given,
+ * holds the float32 copy afterwards (above EXACT_MAX_SIZE; its contents are unspecified otherwise).
+ */
+export function float32Radius(m: ArrayLike<number>, n: number, scratch?: Float32Array): number {
+  if (n <= EXACT_MAX_SIZE) return spectralRadius(m, n);
+  let largest = 0;
+  for (let k = 0; k < n * n; k++) largest = Math.max(largest, Math.abs(m[k]));
+  if (!(largest <= 1e30 && largest >= 1e-30)) return spectralRadius(m, n);
+  // `scratch` (n² entries) receives the float32 copy, so a caller that needs an n×n Float32Array anyway allocates one:
+  // fresh memory is slow to touch on some virtual machines (0.4 s for 134 MB on the bench's).
+  const a = scratch && scratch.length === n * n ? scratch : new Float32Array(n * n);
+  for (let k = 0; k < n * n; k++) a[k] = m[k];
+  const run = arnoldiRadius(n);
+  for (let step = run.next(); ; ) {
+    if (step.done) return step.value;
+    const { m: size, from, basis, h, breakdown } = step.value;
+    step = run.next(krylovCycle(a, n, size, from, basis, h, breakdown));
   }
 }
 
@@ -93,7 +118,7 @@ interface CycleRequest {
 function* arnoldiRadius(n: number): Generator<CycleRequest, number, number> {
   const m = Math.min(n - 1, KRYLOV_SIZE);
   const basis = new Float64Array((m + 1) * n);
-  let h = new Float64Array((m + 1) * m);
+  let h: Float64Array = new Float64Array((m + 1) * m);
   // A fixed, non-special start vector: the result must not depend on anything random.
   let norm0 = 0;
   for (let i = 0; i < n; i++) norm0 += (basis[i] = 1 + ((i * 7919) % 101) / 101) ** 2;
@@ -127,51 +152,12 @@ function* arnoldiRadius(n: number): Generator<CycleRequest, number, number> {
     if (beta * Math.sqrt(residual / ynorm) <= TOLERANCE * rho) return rho;
     // Thick restart: keep the span of the KEEP largest Ritz vectors (real and imaginary parts), orthonormalised (Q),
     // so the neighbours of the dominant eigenvalue are not lost: A·V·Q = V·Q·(QᵀHQ) + β·v_{m+1}·(e_mᵀQ).
-    const q: Float64Array[] = [];
-    for (const i of order) {
-      for (const col of columns(i)) {
-        const y = Float64Array.from({ length: m }, (_, r) => vectors.get(r, col));
-        for (let pass = 0; pass < 2; pass++) {
-          for (const u of q) {
-            let c = 0;
-            for (let r = 0; r < m; r++) c += u[r] * y[r];
-            for (let r = 0; r < m; r++) y[r] -= c * u[r];
-          }
-        }
-        let norm = 0;
-        for (let r = 0; r < m; r++) norm += y[r] * y[r];
-        norm = Math.sqrt(norm);
-        if (norm > 1e-8) q.push(y.map((v) => v / norm));
-      }
-      if (q.length >= KEEP) break;
-    }
+    const q = keptRitzBasis(vectors, order, columns, m);
     const k = q.length;
-    const kept = new Float64Array((k + 1) * n);
-    for (let c = 0; c < k; c++) {
-      const out = kept.subarray(c * n, (c + 1) * n);
-      for (let r = 0; r < m; r++) {
-        const coef = q[c][r];
-        const v = basis.subarray(r * n, (r + 1) * n);
-        for (let i = 0; i < n; i++) out[i] += coef * v[i];
-      }
-    }
-    kept.set(basis.subarray(m * n, (m + 1) * n), k * n);
-    basis.set(kept);
-    const next = new Float64Array((m + 1) * m);
-    for (let c = 0; c < k; c++) {
-      const hq = new Float64Array(m);
-      for (let r = 0; r < m; r++) {
-        let sum = 0;
-        for (let t = 0; t < m; t++) sum += h[r * m + t] * q[c][t];
-        hq[r] = sum;
-      }
-      for (let r = 0; r < k; r++) {
-        let sum = 0;
-        for (let t = 0; t < m; t++) sum += q[r][t] * hq[t];
-        next[r * m + c] = sum;
-      }
-      next[k * m + c] = beta * q[c][m - 1];
-    }
+    const flat = new Float64Array(k * m);
+    q.forEach((column, c) => flat.set(column, c * m));
+    krylovRestart(basis, flat, n, m, k);
+    const next = restartedProjection(h, q, m, beta);
     h = next;
     from = k;
   }
@@ -180,4 +166,51 @@ function* arnoldiRadius(n: number): Generator<CycleRequest, number, number> {
   return fail(`a matrix whose dominant eigenvalue the Arnoldi iteration resolves within ${MAX_RESTARTS} restarts ` +
     '(a highly non-normal matrix, e.g. a large Jordan block, has no well-conditioned spectral radius)', 'matrix',
     `a ${n}×${n} matrix whose dominant Ritz value (modulus ${rho}) did not converge`, true);
+}
+
+// The restart's loops live in plain functions: V8 does not optimise a loop inside a generator while it runs (no
+// on-stack replacement there), which made the restart 20× slower than the same loop here (0.2 s per call at n = 1024).
+
+/** The KEEP largest Ritz vectors (by `order`; real and imaginary parts), orthonormalised twice: the columns of Q. */
+function keptRitzBasis(vectors: Matrix, order: number[], columns: (i: number) => number[], m: number): Float64Array[] {
+  const q: Float64Array[] = [];
+  for (const i of order) {
+    for (const col of columns(i)) {
+      const y = Float64Array.from({ length: m }, (_, r) => vectors.get(r, col));
+      for (let pass = 0; pass < 2; pass++) {
+        for (const u of q) {
+          let c = 0;
+          for (let r = 0; r < m; r++) c += u[r] * y[r];
+          for (let r = 0; r < m; r++) y[r] -= c * u[r];
+        }
+      }
+      let norm = 0;
+      for (let r = 0; r < m; r++) norm += y[r] * y[r];
+      norm = Math.sqrt(norm);
+      if (norm > 1e-8) q.push(y.map((v) => v / norm));
+    }
+    if (q.length >= KEEP) break;
+  }
+  return q;
+}
+
+/** The projected matrix after the restart: QᵀHQ in the first k columns, β·(e_mᵀQ) in row k. */
+function restartedProjection(h: Float64Array, q: Float64Array[], m: number, beta: number): Float64Array {
+  const k = q.length;
+  const next = new Float64Array((m + 1) * m);
+  for (let c = 0; c < k; c++) {
+    const hq = new Float64Array(m);
+    for (let r = 0; r < m; r++) {
+      let sum = 0;
+      for (let t = 0; t < m; t++) sum += h[r * m + t] * q[c][t];
+      hq[r] = sum;
+    }
+    for (let r = 0; r < k; r++) {
+      let sum = 0;
+      for (let t = 0; t < m; t++) sum += q[r][t] * hq[t];
+      next[r * m + c] = sum;
+    }
+    next[k * m + c] = beta * q[c][m - 1];
+  }
+  return next;
 }

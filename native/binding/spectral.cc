@@ -1,5 +1,6 @@
 // krylovCycle(a, n, m, from, basis, h, breakdown, threads) → size, and krylovCycleAsync (the same on a libuv worker thread,
-// → Promise<size>): one Arnoldi cycle of native/core/spectral_radius.h on Float64Arrays read and written in place.
+// → Promise<size>): one Arnoldi cycle of native/core/spectral_radius.h on Float64Arrays read and written in place; the
+// matrix a may be a Float32Array (read as float, widened to double).
 // Every argument is checked here whatever JS sends; the async call keeps references to its arrays until it settles.
 #include <cmath>
 #include <cstdint>
@@ -18,13 +19,17 @@ namespace {
 
 struct KrylovJob {
   const double* a = nullptr;
+  const float* a32 = nullptr;
   double* basis = nullptr;
   double* h = nullptr;
   int n = 0, m = 0, from = 0;
   double breakdown = 0;
   std::shared_ptr<ThreadPool> pool;
 
-  int run() const { return krylovCycle(a, n, m, from, basis, h, breakdown, *pool); }
+  int run() const {
+    return a32 ? krylovCycle(a32, n, m, from, basis, h, breakdown, *pool)
+               : krylovCycle(a, n, m, from, basis, h, breakdown, *pool);
+  }
 };
 
 int32_t intArg(const Napi::CallbackInfo& cb, size_t index, const char* name, int32_t lo, int32_t hi) {
@@ -52,7 +57,21 @@ KrylovJob krylovJob(const Napi::CallbackInfo& cb, std::vector<Napi::ObjectRefere
   job.m = intArg(cb, 2, "m", 1, job.n - 1);
   job.from = intArg(cb, 3, "from", 0, job.m - 1);
   const int64_t n = job.n, m = job.m;
-  Napi::Float64Array a = arrayArg(cb, 0, "a", n * n);
+  const bool single = cb.Length() > 0 && cb[0].IsTypedArray() &&
+                      cb[0].As<Napi::TypedArray>().TypedArrayType() == napi_float32_array;
+  Napi::TypedArray a;
+  if (single) {
+    Napi::Float32Array a32 = cb[0].As<Napi::Float32Array>();
+    if (static_cast<int64_t>(a32.ElementLength()) != n * n)
+      throw invalidInput(cb.Env(), "Expected " + std::to_string(n * n) + " entries for the native argument a but received " +
+                                       std::to_string(a32.ElementLength()));
+    job.a32 = a32.Data();
+    a = a32;
+  } else {
+    Napi::Float64Array a64 = arrayArg(cb, 0, "a", n * n);
+    job.a = a64.Data();
+    a = a64;
+  }
   Napi::Float64Array basis = arrayArg(cb, 4, "basis", (m + 1) * n);
   Napi::Float64Array h = arrayArg(cb, 5, "h", (m + 1) * m);
   const double breakdown = cb.Length() > 6 && cb[6].IsNumber() ? cb[6].As<Napi::Number>().DoubleValue() : NAN;
@@ -60,7 +79,6 @@ KrylovJob krylovJob(const Napi::CallbackInfo& cb, std::vector<Napi::ObjectRefere
     throw invalidInput(cb.Env(), "Expected a finite number ≥ 0 for the native argument breakdown");
   job.breakdown = breakdown;
   job.pool = sharedPool(cb.Env(), intArg(cb, 7, "threads", 1, kMaxThreads));
-  job.a = a.Data();
   job.basis = basis.Data();
   job.h = h.Data();
   if (keep) {
@@ -121,11 +139,23 @@ Napi::Value krylovAsync(const Napi::CallbackInfo& cb) {
   return promise;
 }
 
+// krylovRestart(basis, q, n, m, k): the thick restart's basis update of lib/krylov.ts, in place.
+Napi::Value krylovRestartSync(const Napi::CallbackInfo& cb) {
+  const int n = intArg(cb, 2, "n", 2, 46340);
+  const int m = intArg(cb, 3, "m", 1, n - 1);
+  const int k = intArg(cb, 4, "k", 0, m);
+  Napi::Float64Array basis = arrayArg(cb, 0, "basis", (int64_t(m) + 1) * n);
+  Napi::Float64Array q = arrayArg(cb, 1, "q", int64_t(k) * m);
+  krylovRestart(basis.Data(), q.Data(), n, m, k);
+  return cb.Env().Undefined();
+}
+
 }  // namespace
 
 void registerSpectral(Napi::Env env, Napi::Object exports) {
   exports.Set("krylovCycle", guardedFunction<krylovSync>(env, "krylovCycle"));
   exports.Set("krylovCycleAsync", guardedFunction<krylovAsync>(env, "krylovCycleAsync"));
+  exports.Set("krylovRestart", guardedFunction<krylovRestartSync>(env, "krylovRestart"));
 }
 
 }  // namespace binding

@@ -8,7 +8,6 @@
 #include <cstring>
 #include <vector>
 
-#include "kernels.h"
 
 namespace modprop {
 
@@ -58,7 +57,7 @@ constexpr int kRowsPerTask = 64;
 // same bits as the scalar loop), and four rows run together: one row alone is bound by the add latency of its single
 // accumulator chain (about one element per cycle, 3 ms per product at n = 4096), four rows give four independent
 // chains. Compiled twice: for the generic target and with AVX2 (one 256-bit register per row, 4 floats widened per
-// instruction), chosen at run time like the float kernels.
+// instruction).
 typedef double Lanes __attribute__((vector_size(32)));
 typedef float FloatLanes __attribute__((vector_size(16)));
 
@@ -112,24 +111,16 @@ __attribute__((always_inline)) inline void matvecBody(const T* a, std::ptrdiff_t
   }
 }
 
-template <typename T>
-void matvecGeneric(const T* a, std::ptrdiff_t n, const double* x, double* out, std::ptrdiff_t begin, std::ptrdiff_t end) {
+// One entry per matrix type, cloned for AVX2 by GCC (an ifunc picks the clone at load, like the online ModProp
+// filter's target_clones); both clones give the same bits.
+__attribute__((target_clones("avx2", "default"))) void matvecRows(const double* a, std::ptrdiff_t n, const double* x,
+                                                                  double* out, std::ptrdiff_t begin, std::ptrdiff_t end) {
   matvecBody(a, n, x, out, begin, end);
 }
 
-template <typename T>
-__attribute__((target("avx2"))) void matvecAvx2(const T* a, std::ptrdiff_t n, const double* x, double* out,
-                                                std::ptrdiff_t begin, std::ptrdiff_t end) {
+__attribute__((target_clones("avx2", "default"))) void matvecRows(const float* a, std::ptrdiff_t n, const double* x,
+                                                                  double* out, std::ptrdiff_t begin, std::ptrdiff_t end) {
   matvecBody(a, n, x, out, begin, end);
-}
-
-template <typename T>
-void matvecRows(const T* a, std::ptrdiff_t n, const double* x, double* out, std::ptrdiff_t begin, std::ptrdiff_t end) {
-  static const bool avx2 = kernels::simdLevel() != kernels::Simd::Scalar;
-  if (avx2)
-    matvecAvx2(a, n, x, out, begin, end);
-  else
-    matvecGeneric(a, n, x, out, begin, end);
 }
 
 double dot(const double* a, const double* b, std::ptrdiff_t n) {

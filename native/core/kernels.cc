@@ -142,12 +142,12 @@ void matmul<float>(std::ptrdiff_t m, int n, int k, const float* a, std::ptrdiff_
   matmulPlain(m, n, k, a, lda, w, ldw, c, ldc, accumulate);
 }
 
-std::vector<float> packPanels(const float* w, int k, int n) {
+Retained<float> packPanels(const float* w, int k, int n) {
 #ifdef MODPROP_X86_SIMD
   if (const isa::Kernels* f = floatKernels()) {
     const int p = f->panelWidth;
     const int panels = (n + p - 1) / p;
-    std::vector<float> out(std::size_t(panels) * p * k, 0.0f);
+    Retained<float> out(std::size_t(panels) * p * k);
     for (int b = 0; b < panels; b++) {
       const int j = b * p, width = std::min(p, n - j);
       float* panel = out.data() + std::ptrdiff_t(j) * k;  // block b starts at b·k·P = j·k
@@ -160,12 +160,12 @@ std::vector<float> packPanels(const float* w, int k, int n) {
   return {};
 }
 
-std::vector<float> packPanelsTransposed(const float* w, int n, int k) {
+Retained<float> packPanelsTransposed(const float* w, int n, int k) {
 #ifdef MODPROP_X86_SIMD
   if (const isa::Kernels* f = floatKernels()) {
     const int p = f->panelWidth;
     const int panels = (n + p - 1) / p;
-    std::vector<float> out(std::size_t(panels) * p * k, 0.0f);
+    Retained<float> out(std::size_t(panels) * p * k);
     constexpr int kRun = 64;  // floats of a row of W copied at a time: a p × kRun block of the panel stays in L1
     for (int b = 0; b < panels; b++) {
       const int j = b * p, width = std::min(p, n - j);

@@ -6,6 +6,8 @@
 #include <cstddef>
 #include <vector>
 
+#include "retained.h"
+
 namespace modprop {
 namespace kernels {
 
@@ -45,11 +47,11 @@ bool fusedStep(const StepBlock& b);
 
 // W (k×n, row-major) as the SIMD kernels' column blocks, each a contiguous k × P panel (P = their block width, the
 // last panel zero-padded): the same products and sums, only read in order. Empty where the plain loops are in use.
-std::vector<float> packPanels(const float* w, int k, int n);
+Retained<float> packPanels(const float* w, int k, int n);
 
 // packPanels(Wᵀ, k, n) for W n×k (row-major), without forming Wᵀ: read in blocks of rows so that no strided walk
 // down a column of W touches a new page per element.
-std::vector<float> packPanelsTransposed(const float* w, int n, int k);
+Retained<float> packPanelsTransposed(const float* w, int n, int k);
 
 // matmul<float> with W given as packPanels(W, k, n) (non-empty: the SIMD kernels are in use), C not accumulated.
 void matmulPanels(std::ptrdiff_t m, int n, int k, const float* a, std::ptrdiff_t lda, const float* panels, float* c,

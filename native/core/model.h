@@ -7,6 +7,7 @@
 
 #include "modprop.h"
 #include "sparse.h"
+#include "retained.h"
 #include "spectral_radius.h"
 
 namespace modprop {
@@ -51,8 +52,8 @@ struct Model {
   Neuron neuron = Neuron::Rate;  // not Rate: spiking.cc runs the call, with these constants
   SpikingConstants spiking{};
   std::vector<Real> wrecT;      // Wrecᵀ (bptt, tbptt; and Wfbᵀ for feedback Cell), where wrecTPanels is not built
-  std::vector<float> wrecPanels;   // float, N ≥ kPanelsMinUnits: Wrec as kernels::packPanels lays it out
-  std::vector<float> wrecTPanels;  // the same of Wrecᵀ where wrecPanels is built and Wrecᵀ is needed
+  Retained<float> wrecPanels;   // float, N ≥ kPanelsMinUnits: Wrec as kernels::packPanels lays it out
+  Retained<float> wrecTPanels;  // the same of Wrecᵀ where wrecPanels is built and Wrecᵀ is needed
   std::vector<Real> feedbackT;  // Fᵀ, K×N: ℓ = relu' ⊙ (δ @ Fᵀ)
   std::vector<double> omega;    // Ω, C×C, for feedback Type
   std::vector<Real> typeMask;   // [C][N]: 1 where unit i has type c, for feedback Type with C ≤ kManyTypes

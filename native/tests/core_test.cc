@@ -8,6 +8,7 @@
 
 #include "../core/kernels.h"
 #include "../core/model.h"
+#include "../core/retained.h"
 #include "harness.h"
 
 using namespace harness;
@@ -456,7 +457,7 @@ void panels(Checks& c) {
       vPrev[i] = normal(rng);
       zPrev[i] = i % n < std::size_t(n) / 3 ? 0.0f : std::max(0.0f, vPrev[i]);  // a third of the units silent everywhere
     }
-    const std::vector<float> packed = modprop::kernels::packPanels(wrec.data(), n, n);
+    const modprop::Retained<float> packed = modprop::kernels::packPanels(wrec.data(), n, n);
     std::vector<float> v1(zPrev.size()), z1(zPrev.size()), v2(zPrev.size()), z2(zPrev.size());
     modprop::kernels::StepBlock b{rows, n, nIn, x.data(), nIn, win.data(), zPrev.data(), vPrev.data(), n, wrec.data(),
                                   0.9f, 0.1f, 0.2f, v1.data(), z1.data(), n};
@@ -479,6 +480,36 @@ void panels(Checks& c) {
   }
 }
 
+void retainedCache(Checks& c) {
+  // A large buffer returned by one call is the next call's, zeroed; a small one is not cached; the cache never holds
+  // more than its budget.
+  namespace r = modprop::retained;
+  const std::size_t before = r::cachedBytes();
+  const std::size_t count = (std::size_t(8) << 20) / sizeof(float);
+  const float* first = nullptr;
+  {
+    modprop::Retained<float> a(count);
+    first = a.data();
+    for (std::size_t i = 0; i < count; i += 4096) a[i] = 7.0f;
+  }
+  c.check("a returned 8 MB buffer is cached", r::cachedBytes() == before + count * sizeof(float));
+  {
+    modprop::Retained<float> b(count - 100);
+    bool zero = true;
+    for (std::size_t i = 0; i < b.size(); i++) zero = zero && b[i] == 0.0f;
+    c.check("the next request of about that size reuses it, zeroed", b.data() == first && zero && r::cachedBytes() == before);
+    modprop::Retained<float> tiny(count / 4);
+    c.check("a request under half its size does not take it", tiny.data() != first);
+  }
+  { modprop::Retained<float> small(1000); }
+  c.check("a small buffer is not cached", r::cachedBytes() <= before + count * sizeof(float) * 2);
+  {
+    std::vector<modprop::Retained<char>> many;
+    for (int i = 0; i < 12; i++) many.emplace_back(std::size_t(64) << 20);
+  }
+  c.check("the cache keeps at most its budget", r::cachedBytes() <= r::kCacheBytes && r::cachedBytes() > 0);
+}
+
 int main(int argc, char** argv) {
   if (argc > 1 && std::strcmp(argv[1], "--bench") == 0) return runBench(argc, argv);
   Checks checks;
@@ -493,5 +524,6 @@ int main(int argc, char** argv) {
   spectralRadius(checks);
   krylov(checks, pool);
   panels(checks);
+  retainedCache(checks);
   return checks.finish();
 }

@@ -249,6 +249,13 @@ function checkNative(r: Run): void {
   } catch (err) {
     r.nativeUnavailable = (err as Error).message;
     r.log(`native engine: not available (${r.nativeUnavailable}); only the reference engine is timed`);
+    // A full run without the addon (e.g. build/ cleaned by prebuildify) must not replace the machine's real results.
+    if (r.complete && !r.outDir) {
+      r.complete = false;
+      r.name = 'reference-only';
+      r.log('  so this run writes bench/results/reference-only.json and leaves RESULTS.md and the machine\'s results ' +
+        'file alone; build the addon (npx node-gyp rebuild) and run again for the full results');
+    }
   }
 }
 

@@ -3,7 +3,8 @@
  * native addon when it loads (rows split over the pool, the event loop free with `krylovCycleAsync`) and otherwise
  * here. Both give the same bits (test/unit/spectralRadiusNative.test.ts): each matrix row is summed with four partial
  * sums over k mod 4 combined as s0 + s1 + (s2 + s3), dot products in one accumulator in index order, and the native
- * build has FMA contraction off. The matrix may be float32 (`float32Radius`): half the memory the products stream. MODPROP_BACKEND=reference selects this file's loop.
+ * build has FMA contraction off. The matrix may be float32 (`float32Radius`): half the memory the products stream.
+ * MODPROP_BACKEND=reference selects this file's loop.
  */
 import { loadAddon } from './native/addon';
 import { threadsFor } from './threads';

@@ -27,12 +27,16 @@ const TOLERANCE = 1e-10;
 /** Largest eigenvalue modulus of an n×n row-major matrix (real or complex eigenvalues). */
 export function spectralRadius(m: ArrayLike<number>, n: number): number {
   const p = prepare(m, n, false);
-  if (typeof p === 'number') return p;
+  return typeof p === 'number' ? p : arnoldiRadiusSync(p.a, n) * p.scale;
+}
+
+/** The Arnoldi iteration with its cycles on this thread (native when the addon loads). */
+function arnoldiRadiusSync(a: Float64Array | Float32Array, n: number): number {
   const run = arnoldiRadius(n);
   for (let step = run.next(); ; ) {
-    if (step.done) return step.value * p.scale;
+    if (step.done) return step.value;
     const { m: size, from, basis, h, breakdown } = step.value;
-    step = run.next(krylovCycle(p.a, n, size, from, basis, h, breakdown));
+    step = run.next(krylovCycle(a, n, size, from, basis, h, breakdown));
   }
 }
 
@@ -42,23 +46,19 @@ export function spectralRadius(m: ArrayLike<number>, n: number): number {
  * its bits); above it the same Arnoldi iteration with the matrix read as float32, half the memory traffic of the
  * bandwidth-bound products. ρ(float32(m)) differs from ρ(m) by about the float32 rounding that storing the scaled
  * matrix adds anyway (~1e-7 relative). Matrices outside float32's range take the float64 path. `scratch`, if given,
- * holds the float32 copy afterwards (above EXACT_MAX_SIZE; its contents are unspecified otherwise).
+ * receives the float32 copy above EXACT_MAX_SIZE (and is left alone up to it).
  */
 export function float32Radius(m: ArrayLike<number>, n: number, scratch?: Float32Array): number {
   if (n <= EXACT_MAX_SIZE) return spectralRadius(m, n);
-  let largest = 0;
-  for (let k = 0; k < n * n; k++) largest = Math.max(largest, Math.abs(m[k]));
-  if (!(largest <= 1e30 && largest >= 1e-30)) return spectralRadius(m, n);
   // `scratch` (n² entries) receives the float32 copy, so a caller that needs an n×n Float32Array anyway allocates one:
   // fresh memory is slow to touch on some virtual machines (0.4 s for 134 MB on the bench's).
   const a = scratch && scratch.length === n * n ? scratch : new Float32Array(n * n);
-  for (let k = 0; k < n * n; k++) a[k] = m[k];
-  const run = arnoldiRadius(n);
-  for (let step = run.next(); ; ) {
-    if (step.done) return step.value;
-    const { m: size, from, basis, h, breakdown } = step.value;
-    step = run.next(krylovCycle(a, n, size, from, basis, h, breakdown));
+  let largest = 0;
+  for (let k = 0; k < n * n; k++) {
+    a[k] = m[k];
+    largest = Math.max(largest, Math.abs(m[k]));
   }
+  return largest <= 1e30 && largest >= 1e-30 ? arnoldiRadiusSync(a, n) : spectralRadius(m, n);
 }
 
 /**
@@ -153,12 +153,9 @@ function* arnoldiRadius(n: number): Generator<CycleRequest, number, number> {
     // Thick restart: keep the span of the KEEP largest Ritz vectors (real and imaginary parts), orthonormalised (Q),
     // so the neighbours of the dominant eigenvalue are not lost: A·V·Q = V·Q·(QᵀHQ) + β·v_{m+1}·(e_mᵀQ).
     const q = keptRitzBasis(vectors, order, columns, m);
-    const k = q.length;
-    const flat = new Float64Array(k * m);
-    q.forEach((column, c) => flat.set(column, c * m));
-    krylovRestart(basis, flat, n, m, k);
-    const next = restartedProjection(h, q, m, beta);
-    h = next;
+    const k = q.length / m;
+    krylovRestart(basis, q, n, m, k);
+    h = restartedProjection(h, q, m, beta);
     from = k;
   }
   // Never a silent unconverged number: a highly non-normal matrix (a large Jordan block, a shift) has eigenvalues
@@ -171,8 +168,11 @@ function* arnoldiRadius(n: number): Generator<CycleRequest, number, number> {
 // The restart's loops live in plain functions: V8 does not optimise a loop inside a generator while it runs (no
 // on-stack replacement there), which made the restart 20× slower than the same loop here (0.2 s per call at n = 1024).
 
-/** The KEEP largest Ritz vectors (by `order`; real and imaginary parts), orthonormalised twice: the columns of Q. */
-function keptRitzBasis(vectors: Matrix, order: number[], columns: (i: number) => number[], m: number): Float64Array[] {
+/**
+ * The KEEP largest Ritz vectors (by `order`; real and imaginary parts), orthonormalised twice: the columns of Q, as
+ * k×m rows (row c the coefficients of kept vector c, the layout `krylovRestart` takes).
+ */
+function keptRitzBasis(vectors: Matrix, order: number[], columns: (i: number) => number[], m: number): Float64Array {
   const q: Float64Array[] = [];
   for (const i of order) {
     for (const col of columns(i)) {
@@ -191,26 +191,28 @@ function keptRitzBasis(vectors: Matrix, order: number[], columns: (i: number) =>
     }
     if (q.length >= KEEP) break;
   }
-  return q;
+  const flat = new Float64Array(q.length * m);
+  q.forEach((column, c) => flat.set(column, c * m));
+  return flat;
 }
 
 /** The projected matrix after the restart: QᵀHQ in the first k columns, β·(e_mᵀQ) in row k. */
-function restartedProjection(h: Float64Array, q: Float64Array[], m: number, beta: number): Float64Array {
-  const k = q.length;
+function restartedProjection(h: Float64Array, q: Float64Array, m: number, beta: number): Float64Array {
+  const k = q.length / m;
   const next = new Float64Array((m + 1) * m);
   for (let c = 0; c < k; c++) {
     const hq = new Float64Array(m);
     for (let r = 0; r < m; r++) {
       let sum = 0;
-      for (let t = 0; t < m; t++) sum += h[r * m + t] * q[c][t];
+      for (let t = 0; t < m; t++) sum += h[r * m + t] * q[c * m + t];
       hq[r] = sum;
     }
     for (let r = 0; r < k; r++) {
       let sum = 0;
-      for (let t = 0; t < m; t++) sum += q[r][t] * hq[t];
+      for (let t = 0; t < m; t++) sum += q[r * m + t] * hq[t];
       next[r * m + c] = sum;
     }
-    next[k * m + c] = beta * q[c][m - 1];
+    next[k * m + c] = beta * q[c * m + m - 1];
   }
   return next;
 }

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdint>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "binding.h"
@@ -40,11 +41,18 @@ int32_t intArg(const Napi::CallbackInfo& cb, size_t index, const char* name, int
   return static_cast<int32_t>(v);
 }
 
-Napi::Float64Array arrayArg(const Napi::CallbackInfo& cb, size_t index, const char* name, int64_t length) {
-  if (cb.Length() <= index || !cb[index].IsTypedArray() ||
-      cb[index].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array)
-    throw invalidInput(cb.Env(), std::string("Expected a Float64Array for the native argument ") + name);
-  Napi::Float64Array t = cb[index].As<Napi::Float64Array>();
+bool isArrayOf(const Napi::CallbackInfo& cb, size_t index, napi_typedarray_type type) {
+  return cb.Length() > index && cb[index].IsTypedArray() && cb[index].As<Napi::TypedArray>().TypedArrayType() == type;
+}
+
+// A Float64Array (T = double) or Float32Array (T = float) argument of exactly `length` entries.
+template <typename T>
+Napi::TypedArrayOf<T> arrayArg(const Napi::CallbackInfo& cb, size_t index, const char* name, int64_t length) {
+  constexpr bool single = std::is_same<T, float>::value;
+  if (!isArrayOf(cb, index, single ? napi_float32_array : napi_float64_array))
+    throw invalidInput(cb.Env(), std::string("Expected a ") + (single ? "Float32Array" : "Float64Array") +
+                                     " for the native argument " + name);
+  Napi::TypedArrayOf<T> t = cb[index].As<Napi::TypedArrayOf<T>>();
   if (static_cast<int64_t>(t.ElementLength()) != length)
     throw invalidInput(cb.Env(), "Expected " + std::to_string(length) + " entries for the native argument " + name +
                                      " but received " + std::to_string(t.ElementLength()));
@@ -57,23 +65,18 @@ KrylovJob krylovJob(const Napi::CallbackInfo& cb, std::vector<Napi::ObjectRefere
   job.m = intArg(cb, 2, "m", 1, job.n - 1);
   job.from = intArg(cb, 3, "from", 0, job.m - 1);
   const int64_t n = job.n, m = job.m;
-  const bool single = cb.Length() > 0 && cb[0].IsTypedArray() &&
-                      cb[0].As<Napi::TypedArray>().TypedArrayType() == napi_float32_array;
   Napi::TypedArray a;
-  if (single) {
-    Napi::Float32Array a32 = cb[0].As<Napi::Float32Array>();
-    if (static_cast<int64_t>(a32.ElementLength()) != n * n)
-      throw invalidInput(cb.Env(), "Expected " + std::to_string(n * n) + " entries for the native argument a but received " +
-                                       std::to_string(a32.ElementLength()));
+  if (isArrayOf(cb, 0, napi_float32_array)) {
+    Napi::Float32Array a32 = arrayArg<float>(cb, 0, "a", n * n);
     job.a32 = a32.Data();
     a = a32;
   } else {
-    Napi::Float64Array a64 = arrayArg(cb, 0, "a", n * n);
+    Napi::Float64Array a64 = arrayArg<double>(cb, 0, "a", n * n);
     job.a = a64.Data();
     a = a64;
   }
-  Napi::Float64Array basis = arrayArg(cb, 4, "basis", (m + 1) * n);
-  Napi::Float64Array h = arrayArg(cb, 5, "h", (m + 1) * m);
+  Napi::Float64Array basis = arrayArg<double>(cb, 4, "basis", (m + 1) * n);
+  Napi::Float64Array h = arrayArg<double>(cb, 5, "h", (m + 1) * m);
   const double breakdown = cb.Length() > 6 && cb[6].IsNumber() ? cb[6].As<Napi::Number>().DoubleValue() : NAN;
   if (!(breakdown >= 0 && std::isfinite(breakdown)))
     throw invalidInput(cb.Env(), "Expected a finite number ≥ 0 for the native argument breakdown");
@@ -144,8 +147,8 @@ Napi::Value krylovRestartSync(const Napi::CallbackInfo& cb) {
   const int n = intArg(cb, 2, "n", 2, 46340);
   const int m = intArg(cb, 3, "m", 1, n - 1);
   const int k = intArg(cb, 4, "k", 0, m);
-  Napi::Float64Array basis = arrayArg(cb, 0, "basis", (int64_t(m) + 1) * n);
-  Napi::Float64Array q = arrayArg(cb, 1, "q", int64_t(k) * m);
+  Napi::Float64Array basis = arrayArg<double>(cb, 0, "basis", (int64_t(m) + 1) * n);
+  Napi::Float64Array q = arrayArg<double>(cb, 1, "q", int64_t(k) * m);
   krylovRestart(basis.Data(), q.Data(), n, m, k);
   return cb.Env().Undefined();
 }

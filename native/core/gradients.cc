@@ -8,10 +8,10 @@
 #include <sstream>
 #include <type_traits>
 
-#include "retained.h"
 #include "column_split.h"
 #include "filter_stability.h"
 #include "modprop_online.h"
+#include "retained.h"
 #include "rules.h"
 #include "spiking.h"
 

@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "modprop.h"
-#include "sparse.h"
 #include "retained.h"
+#include "sparse.h"
 #include "spectral_radius.h"
 
 namespace modprop {

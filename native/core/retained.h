@@ -3,7 +3,8 @@
 // N² copies); fresh memory costs a page fault per 4 KB, and on some virtual machines (the bench's) first-touched
 // memory comes at ~0.3 GB/s: 0.7 s of a 1.5 s bptt call went to the kernel. Reused memory is only re-zeroed.
 //
-// A process-wide cache, not per thread (libuv's four workers would each keep their own): a buffer of at least
+// A process-wide cache, not per thread like workspace.h's Workspace (which serves the per-thread state buffers of the
+// pool's chunks; libuv's four workers would each keep their own copy of these): a buffer of at least
 // kMinBytes goes back to the cache when its owner is destroyed, and the cache keeps at most kCacheBytes (the most
 // recently returned buffers first). Smaller buffers are plain heap allocations. Thread-safe.
 #pragma once

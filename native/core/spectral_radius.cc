@@ -58,23 +58,26 @@ constexpr int kRowsPerTask = 64;
 // accumulator chain (about one element per cycle, 3 ms per product at n = 4096), four rows give four independent
 // chains. Compiled twice: for the generic target and with AVX2 (one 256-bit register per row, 4 floats widened per
 // instruction).
+// The helpers are always inlined, so the ABI of passing a 256-bit vector by value (GCC's -Wpsabi note) never applies.
+#pragma GCC diagnostic ignored "-Wpsabi"
 typedef double Lanes __attribute__((vector_size(32)));
 typedef float FloatLanes __attribute__((vector_size(16)));
 
-inline Lanes load4(const double* p) {
+__attribute__((always_inline)) inline Lanes load4(const double* p) {
   Lanes v;
   std::memcpy(&v, p, sizeof v);
   return v;
 }
 
-inline Lanes load4(const float* p) {
+__attribute__((always_inline)) inline Lanes load4(const float* p) {
   FloatLanes f;
   std::memcpy(&f, p, sizeof f);
   return __builtin_convertvector(f, Lanes);
 }
 
 template <typename T>
-inline double finishRow(Lanes acc, const T* row, const double* x, std::ptrdiff_t n4, std::ptrdiff_t n) {
+__attribute__((always_inline)) inline double finishRow(Lanes acc, const T* row, const double* x, std::ptrdiff_t n4,
+                                                      std::ptrdiff_t n) {
   double s0 = acc[0];
   for (std::ptrdiff_t k = n4; k < n; k++) s0 += double(row[k]) * x[k];
   return s0 + acc[1] + (acc[2] + acc[3]);

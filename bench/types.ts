@@ -4,7 +4,8 @@
  * `types` — the C-scaling table: ModProp (offline and online) and MDGL with type feedback at C = 2 … N cell types
  * scattered over the units (C = N: one type per unit), delayed XOR at B = 32, T = 900, N = 120 and N = 512 (T = 90
  * there with --quick). "setup ms" is one call at B = 1, T = 1: the type means, Φ and its stability check, which
- * every call pays once. Online ModProp above lib/filter.ts ONLINE_FILTER_WORK is refused, not timed.
+ * every call pays once, and for online ModProp with C ≥ 5 the eigendecomposition of Φ (native/core/modal.h, ~30 C³
+ * flops) that its modal form runs on. A call the engine refuses is listed with the reason, not timed.
  *
  * `sparse` — sparse networks (`connectivity: p`) at N = 120, 512, 1024 for bptt and online ModProp, each call timed
  * on the dense kernels (MODPROP_SPARSE=0) and on the sparse path (MODPROP_SPARSE=1, native/core/sparse.h), and the
@@ -69,7 +70,7 @@ export function runTypeScaling(quick: boolean, log: (line: string) => void): Typ
           ms = time(() => gradients(net, batch, rule), quick || n > 120 ? 1 : 3);
         } catch (err) {
           if (!(err instanceof ModpropError)) throw err;
-          note = 'refused (online filter cost)';
+          note = `refused: ${err.message.length > 90 ? `${err.message.slice(0, 90)}…` : err.message}`;
         }
         rows.push({ nRec: n, nTypes: c, steps: batch.steps, rule: label, ms, setupMs, note });
         log(`  N ${String(n).padStart(4)}  C ${String(c).padStart(4)}  ${label.padEnd(15)} ${ms === null ? note : `${ms.toFixed(1).padStart(9)} ms`}   setup ${setupMs === null ? '—' : `${setupMs.toFixed(2)} ms`}`);
@@ -110,7 +111,10 @@ function table<R>(rows: R[] | undefined, intro: string[], header: string[], righ
 export function typeScalingLines(rows: TypeRow[] | undefined): string[] {
   return table(rows, [
     'Type feedback with C cell types scattered over the units (C = N: one per unit), delayed XOR, B = 32, native engine.',
-    '"setup ms": one call at B = 1, T = 1 (type means, Φ, its stability check).',
+    '"setup ms": one call at B = 1, T = 1 (type means, Φ, its stability check; for online ModProp with C ≥ 5 also the',
+    'eigendecomposition of Φ, about 30·C³ flops on one thread, that its modal form runs on: native/core/modprop_modal.h).',
+    'Online ModProp keeps C complex numbers per sequence and presynaptic unit (O(B·N·C) per step); the offline rule',
+    'O(B·N + B·C²) per step: with one type per unit the offline rule is the cheaper way to the same gradient.',
   ], ['N', 'C', 'T', 'rule', 'ms', 'setup ms'], [true, true, true, false, true, true], (r) => [
     String(r.nRec), String(r.nTypes), String(r.steps), r.rule, r.ms === null ? r.note ?? '—' : r.ms.toFixed(1),
     r.setupMs === null ? '—' : r.setupMs.toFixed(2),

@@ -135,18 +135,35 @@ export function matmul(a: ArrayLike<number>, b: ArrayLike<number>, n: number): F
 /**
  * Online ModProp with type feedback carries a C×C filter state per (sequence, presynaptic unit) and multiplies it by
  * Φ at every step: batch × (nRec + nIn) × C³ multiply-adds per time step for C > 2 (C ≤ 2 has a closed form), and
- * C² numbers of state per unit. The native filter runs that at ~3·10¹⁰ multiply-adds/s on two cores (C = 16 at paper
- * size: 0.4 s), so a call above ONLINE_FILTER_WORK in total (≈ 10 s there, C ≈ 40 at paper size; C = 800 would be
- * days) is refused at once rather than left to hang. The offline rule computes the same gradient at O(N + C²) per
- * unit and step for any C, so the message points there. Its state is capped too, at ONLINE_FILTER_STATE numbers
- * (256 MB of float32; C = 512 at B = 1 would be 540 MB for a single step).
+ * C² numbers of state per unit. That direct form is what the reference engine and spiking networks run; a call above
+ * ONLINE_FILTER_WORK in total (≈ 10 s on the native engine, C ≈ 40 at paper size; C = 800 would be days) is refused at
+ * once rather than left to hang, and its state is capped at ONLINE_FILTER_STATE numbers (256 MB of float32).
+ *
+ * The native engine runs rate networks with C ≥ MODAL_MIN_TYPES in Φ's eigenbasis instead (native/core/
+ * modprop_modal.h): C complex numbers of state per unit and O(C) work per step, so one type per unit is served up to
+ * MODAL_STATE numbers of state (1 GB of float32) and MODAL_WORK state updates per call. It refuses, naming the same
+ * argument, only a Φ whose eigenvectors are too close to parallel for the direct form's budget. The offline rule
+ * computes the same gradient at O(N + C²) per unit and step for any C, so the messages point there.
  */
 export const ONLINE_FILTER_WORK = 2 ** 38;
 export const ONLINE_FILTER_STATE = 2 ** 26;
+export const MODAL_MIN_TYPES = 5;
+export const MODAL_STATE = 2 ** 28;
+export const MODAL_WORK = 2 ** 38;
 
-export function checkOnlineFilterCost(nTypes: number, batchSize: number, nRec: number, nIn: number, steps: number): void {
+export function checkOnlineFilterCost(nTypes: number, batchSize: number, nRec: number, nIn: number, steps: number, modal = false): void {
   if (nTypes <= 2) return;
   const units = batchSize * (nRec + nIn);
+  if (modal && nTypes >= MODAL_MIN_TYPES) {
+    if (2 * units * nTypes <= MODAL_STATE && units * steps * nTypes <= MODAL_WORK) return;
+    const most = Math.max(MODAL_MIN_TYPES, Math.floor(Math.min(MODAL_STATE / (2 * units), MODAL_WORK / (units * steps))));
+    throw new ModpropError(
+      `Expected at most ${most} cell types for online ModProp with type feedback at batch ${batchSize}, nRec ${nRec} and ${steps} steps ` +
+      `for net.nTypes but received ${nTypes} (its filter keeps 2 × batch × (nRec + nIn) × C numbers and updates ` +
+      `batch × (nRec + nIn) × steps × C of them); use the offline rule (online: false: the same gradient, at any number of types), ` +
+      `fewer types, a smaller batch or shorter sequences`,
+    );
+  }
   const rows = units * steps;
   if (rows * nTypes ** 3 <= ONLINE_FILTER_WORK && units * nTypes ** 2 <= ONLINE_FILTER_STATE) return;
   const most = Math.max(2, Math.floor(Math.min(Math.cbrt(ONLINE_FILTER_WORK / rows), Math.sqrt(ONLINE_FILTER_STATE / units))));

@@ -29,7 +29,7 @@ std::vector<double> typeBlockMeans(const Dims& d, const ModelView<Real>& m) {
 
 FilterMatrices filterMatrices(const std::vector<double>& omega, const std::vector<double>& counts, int c,
                               double alpha, double mu) {
-  FilterMatrices f{std::vector<double>(std::size_t(c) * c), std::vector<double>(std::size_t(c) * c)};
+  FilterMatrices f{std::vector<double>(std::size_t(c) * c), std::vector<double>(std::size_t(c) * c), nullptr};
   const double gain = mu * (1 - alpha);
   for (int a = 0; a < c; a++)
     for (int b = 0; b < c; b++) {

@@ -10,6 +10,7 @@
 
 #include "column_split.h"
 #include "filter_stability.h"
+#include "modprop_modal.h"
 #include "modprop_online.h"
 #include "retained.h"
 #include "rules.h"
@@ -31,6 +32,43 @@ std::string num(double v, int precision) {
   return o.str();
 }
 
+// Online ModProp with type feedback, lib/filter.ts checkOnlineFilterCost for callers of the raw addon. The direct
+// form (modprop_online.cc): B·(N+I)·T·C³ multiply-adds per call and B·(N+I)·C² numbers of state.
+void checkDirectFilterCost(const Dims& dims, const std::string& why) {
+  const double units = double(dims.batch) * (double(dims.nRec) + dims.nIn), rows = units * dims.steps;
+  const double c = dims.nTypes;
+  constexpr double kOnlineFilterWork = 274877906944.0;  // 2^38
+  constexpr double kOnlineFilterState = 67108864.0;     // 2^26
+  if (rows * c * c * c > kOnlineFilterWork || units * c * c > kOnlineFilterState)
+    throw Error("Expected at most " +
+                std::to_string(std::max(2, int(std::min(std::cbrt(kOnlineFilterWork / rows), std::sqrt(kOnlineFilterState / units))))) +
+                " cell types for online ModProp with type feedback at batch " + std::to_string(dims.batch) +
+                ", nRec " + std::to_string(dims.nRec) + " and " + std::to_string(dims.steps) +
+                " steps for net.nTypes but received " + std::to_string(dims.nTypes) + why +
+                "; use the offline rule (online: false: the same gradient, at any number of types), fewer types, "
+                "a smaller batch or shorter sequences");
+}
+
+// Rate units with C ≥ kModalMinTypes run the modal form (modprop_modal.h) when Φ's eigenbasis is well conditioned.
+bool usesModal(const Dims& dims, Neuron neuron) { return neuron == Neuron::Rate && dims.nTypes >= kModalMinTypes; }
+
+// The modal form: 2·B·(N+I)·C numbers of state and about 8·B·(N+I)·T·C flops (lib/filter.ts MODAL_* in step).
+void checkModalCost(const Dims& dims) {
+  const double units = double(dims.batch) * (double(dims.nRec) + dims.nIn), c = dims.nTypes;
+  constexpr double kModalState = 268435456.0;     // 2^28 numbers (1 GB of float)
+  constexpr double kModalWork = 274877906944.0;   // 2^38 state updates
+  if (2 * units * c > kModalState || units * dims.steps * c > kModalWork)
+    throw Error("Expected at most " +
+                std::to_string(std::max(kModalMinTypes, int(std::min(kModalState / (2 * units), kModalWork / (units * dims.steps))))) +
+                " cell types for online ModProp with type feedback at batch " + std::to_string(dims.batch) + ", nRec " +
+                std::to_string(dims.nRec) + " and " + std::to_string(dims.steps) +
+                " steps for net.nTypes but received " + std::to_string(dims.nTypes) +
+                " (its filter keeps 2 × batch × (nRec + nIn) × C numbers and updates batch × (nRec + nIn) × steps × C "
+                "of them); use the offline rule (online: false: the same gradient, at any number of types), fewer "
+                "types, a smaller batch or shorter sequences");
+}
+
+
 // Everything about the call that does not depend on the weights' values beyond finiteness; returns the buffer sizes.
 template <typename Real>
 Sizes validateCall(const Dims& dims, const ModelView<Real>& view, const BatchView<Real>& batch, const RuleSpec& rule,
@@ -45,20 +83,10 @@ Sizes validateCall(const Dims& dims, const ModelView<Real>& view, const BatchVie
   if (grads.win == nullptr || grads.wrec == nullptr || grads.wout == nullptr || grads.bout == nullptr)
     throw Error("Expected arrays for the gradients win, wrec, wout and bout but received null");
   if (rule.rule == Rule::Modprop && rule.online && rule.feedback == Feedback::Type && dims.nTypes > 2) {
-    // lib/filter.ts checkOnlineFilterCost, for callers of the raw addon: B·(N+I)·T·C³ multiply-adds per call and
-    // B·(N+I)·C² numbers of state.
-    const double units = double(dims.batch) * (double(dims.nRec) + dims.nIn), rows = units * dims.steps;
-    const double c = dims.nTypes;
-    constexpr double kOnlineFilterWork = 274877906944.0;  // 2^38
-    constexpr double kOnlineFilterState = 67108864.0;     // 2^26
-    if (rows * c * c * c > kOnlineFilterWork || units * c * c > kOnlineFilterState)
-      throw Error("Expected at most " +
-                  std::to_string(std::max(2, int(std::min(std::cbrt(kOnlineFilterWork / rows), std::sqrt(kOnlineFilterState / units))))) +
-                  " cell types for online ModProp with type feedback at batch " + std::to_string(dims.batch) +
-                  ", nRec " + std::to_string(dims.nRec) + " and " + std::to_string(dims.steps) +
-                  " steps for net.nTypes but received " + std::to_string(dims.nTypes) +
-                  "; use the offline rule (online: false: the same gradient, at any number of types), fewer types, "
-                  "a smaller batch or shorter sequences");
+    if (usesModal(dims, view.neuron))
+      checkModalCost(dims);
+    else
+      checkDirectFilterCost(dims, "");
   }
   if (rule.rule == Rule::Rflo && rule.online) checkRfloOnline(dims);
   const bool exact = kRules[static_cast<int32_t>(rule.rule)].exact;  // id range-checked by validateRule
@@ -76,10 +104,27 @@ FilterMatrices stableFilter(const Dims& dims, const ModelView<Real>& view, const
   FilterMatrices filter;
   if (rule.rule == Rule::Modprop && rule.feedback == Feedback::Type) {
     filter = filterMatrices(m.omega, typeCounts(dims, view.types), dims.nTypes, view.alpha, rule.mu);
-    const double rho = filterRadiusBound(filter.phi, dims.nTypes);
+    std::shared_ptr<ModalForm> modal;
+    double rho = -1;
+    if (rule.online && usesModal(dims, view.neuron)) {
+      modal = std::make_shared<ModalForm>(modalForm(filter.phi, dims.nTypes));
+      if (modal->ok) {  // ρ from the eigenvalues (a backward-stable Schur form)
+        rho = 0;
+        for (int k = 0; k < dims.nTypes; k++) rho = std::max(rho, std::hypot(modal->lre[k], modal->lim[k]));
+      }
+    }
+    if (rho < 0) rho = filterRadiusBound(filter.phi, dims.nTypes);
     if (!(rho < 1))
       throw Error("Expected a stable ModProp filter (spectral radius of Φ < 1) for rule.mu but received mu = " +
                   num(rule.mu, 17) + ", which gives spectral radius " + num(rho, 6) + "; lower mu");
+    if (modal && modal->ok && modal->condition <= kModalMaxCondition)
+      filter.modal = std::move(modal);
+    else if (modal)
+      checkDirectFilterCost(dims, modal->ok ? " (Φ has no well-conditioned eigenbasis, condition number " +
+                                                  num(modal->condition, 3) + ", so the modal form would be inexact, "
+                                                  "and the direct form costs C³ per unit and step)"
+                                            : " (the eigenvalue iteration on Φ did not converge, and the direct form "
+                                              "costs C³ per unit and step)");
   }
   return filter;
 }
@@ -88,6 +133,11 @@ FilterMatrices stableFilter(const Dims& dims, const ModelView<Real>& view, const
 template <typename Real>
 std::unique_ptr<OnlineRule<Real>> onlineRuleOf(const Model<Real>& m, const RuleSpec& rule, const FilterMatrices& filter,
                                                int rows) {
+  if (rule.rule == Rule::Modprop && filter.modal) {
+    if (std::is_same<Real, float>::value && filter.modal->condition <= kModalFloatCondition)
+      return std::make_unique<ModalFilter<Real, Real>>(m, filter, rows);
+    return std::make_unique<ModalFilter<Real, double>>(m, filter, rows);
+  }
   if (rule.rule == Rule::Modprop) return std::make_unique<ModpropFilter<Real>>(m, filter, rows);
   if (rule.rule == Rule::Rflo) return rfloOnline(m, rows);
   return nullptr;

@@ -3,8 +3,10 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
+#include "modal.h"
 #include "modprop.h"
 #include "retained.h"
 #include "sparse.h"
@@ -35,6 +37,8 @@ std::vector<double> typeCounts(const Dims& d, const int32_t* types);
 // Φ = α I + μ(1-α) diag(n) Ω and Ψ = μ(1-α) Ω (SPEC §4), C×C row-major.
 struct FilterMatrices {
   std::vector<double> phi, psi;
+  // Φ = V Λ V⁻¹, for online ModProp with many types (modprop_modal.h); null where the direct form runs.
+  std::shared_ptr<const ModalForm> modal;
 };
 FilterMatrices filterMatrices(const std::vector<double>& omega, const std::vector<double>& counts, int c,
                               double alpha, double mu);

@@ -9,6 +9,7 @@
 #include "../core/kernels.h"
 #include "../core/model.h"
 #include "../core/retained.h"
+#include "../core/modal.h"
 #include "harness.h"
 
 using namespace harness;
@@ -510,6 +511,73 @@ void retainedCache(Checks& c) {
   c.check("the cache keeps at most its budget", r::cachedBytes() <= r::kCacheBytes && r::cachedBytes() > 0);
 }
 
+// modal.h: Φ V = V Λ and V V⁻¹ = I to rounding on random, rotation and repeated-eigenvalue matrices; a Jordan block has
+// no eigenbasis (condition ∞) but its eigenvalue is still found.
+void modalForms(Checks& c) {
+  auto residuals = [](const std::vector<double>& a, const modprop::ModalForm& m, double& eig, double& inv) {
+    const int n = m.c;
+    double an = 0, res = 0, id = 0;
+    for (double x : a) an += x * x;
+    for (int r = 0; r < n; r++)
+      for (int k = 0; k < n; k++) {
+        double sr = 0, si = 0, pr = 0, pi = 0;
+        for (int j = 0; j < n; j++) {
+          sr += a[r * n + j] * m.vre[j * n + k];
+          si += a[r * n + j] * m.vim[j * n + k];
+          pr += m.vre[r * n + j] * m.wre[j * n + k] - m.vim[r * n + j] * m.wim[j * n + k];
+          pi += m.vre[r * n + j] * m.wim[j * n + k] + m.vim[r * n + j] * m.wre[j * n + k];
+        }
+        const double vr = m.vre[r * n + k], vi = m.vim[r * n + k];
+        sr -= vr * m.lre[k] - vi * m.lim[k];
+        si -= vr * m.lim[k] + vi * m.lre[k];
+        res += sr * sr + si * si;
+        pr -= r == k ? 1 : 0;
+        id += pr * pr + pi * pi;
+      }
+    eig = std::sqrt(res / an);
+    inv = std::sqrt(id);
+  };
+  std::mt19937_64 g(5);
+  std::normal_distribution<double> nd;
+  for (int n : {3, 7, 60, 130}) {
+    std::vector<double> a(std::size_t(n) * n);
+    for (double& x : a) x = nd(g) / std::sqrt(double(n));
+    const modprop::ModalForm m = modprop::modalForm(a, n);
+    double eig = 1, inv = 1;
+    if (m.ok) residuals(a, m, eig, inv);
+    bool complexPair = false;
+    for (int k = 0; k < n; k++) complexPair = complexPair || std::fabs(m.lim[k]) > 1e-3;
+    c.check("modal form of a random " + std::to_string(n) + "×" + std::to_string(n) + " matrix: ΦV = VΛ, VV⁻¹ = I",
+            m.ok && eig < 1e-12 && inv < 1e-10 * n && std::isfinite(m.condition) && complexPair);
+  }
+  {  // a rotation by 0.3 rad scaled by 0.9: λ = 0.9 e^{±0.3i}
+    const double cs = 0.9 * std::cos(0.3), sn = 0.9 * std::sin(0.3);
+    const modprop::ModalForm m = modprop::modalForm({cs, -sn, sn, cs}, 2);
+    const double lo = std::min(m.lim[0], m.lim[1]), hi = std::max(m.lim[0], m.lim[1]);
+    c.check("modal form of a 2×2 rotation: λ = 0.9 e^{±0.3i}",
+            m.ok && std::fabs(m.lre[0] - cs) < 1e-14 && std::fabs(m.lre[1] - cs) < 1e-14 && std::fabs(lo + sn) < 1e-14 &&
+                std::fabs(hi - sn) < 1e-14);
+  }
+  {  // diag(0.5, 0.5, 0.2): a repeated eigenvalue with its own eigenvectors
+    const std::vector<double> a = {0.5, 0, 0, 0, 0.5, 0, 0, 0, 0.2};
+    const modprop::ModalForm m = modprop::modalForm(a, 3);
+    double eig = 1, inv = 1;
+    if (m.ok) residuals(a, m, eig, inv);
+    c.check("modal form of diag(0.5, 0.5, 0.2): exact, condition 3", m.ok && eig == 0 && inv == 0 && std::fabs(m.condition - 3) < 1e-12);
+  }
+  {  // 0.6 I + a nilpotent shift of size 12: one Jordan block
+    const int n = 12;
+    std::vector<double> a(n * n, 0.0);
+    for (int i = 0; i < n; i++) a[i * n + i] = 0.6;
+    for (int i = 0; i + 1 < n; i++) a[i * n + i + 1] = 0.1;
+    const modprop::ModalForm m = modprop::modalForm(a, n);
+    bool allAlpha = m.ok;
+    for (int k = 0; m.ok && k < n; k++) allAlpha = allAlpha && m.lre[k] == 0.6 && m.lim[k] == 0;
+    c.check("a Jordan block: eigenvalues found, no eigenbasis (condition beyond any usable bound)",
+            allAlpha && !(m.condition <= 1e12));
+  }
+}
+
 int main(int argc, char** argv) {
   if (argc > 1 && std::strcmp(argv[1], "--bench") == 0) return runBench(argc, argv);
   Checks checks;
@@ -525,5 +593,6 @@ int main(int argc, char** argv) {
   krylov(checks, pool);
   panels(checks);
   retainedCache(checks);
+  modalForms(checks);
   return checks.finish();
 }

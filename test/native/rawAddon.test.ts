@@ -171,10 +171,10 @@ describeNative('the raw addon checks its own arguments', () => {
 });
 
 describeNative('the raw addon refuses work it cannot serve', () => {
-  it('online ModProp with type feedback at C = N = 800 is an error at once, not hours of work', () => {
+  it('online ModProp with type feedback at C = N = 800 beyond the modal form\'s state budget is an error at once, not hours of work', () => {
     const loaded = loadAddon();
     assert.ok('addon' in loaded);
-    const n = 800, b = 4, t = 3;
+    const n = 800, b = 256, t = 1; // 2 · 256 · 802 · 800 numbers of modal state > 2^28 (and the direct form's far more)
     const call = validGradientCall();
     const ints = call.ints as Int32Array;
     Object.assign(ints, { [JOB_INTS.batch]: b, [JOB_INTS.steps]: t, [JOB_INTS.nRec]: n, [JOB_INTS.nTypes]: n, [JOB_INTS.rule]: 5, [JOB_INTS.online]: 1 });

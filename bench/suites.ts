@@ -76,7 +76,11 @@ export function summarize(job: Job, sampleMs: number[], rmePct: number, calls: n
 export function callOf(job: Job, net: Network, batch: Batch, backend: 'native' | 'reference'): () => number {
   if (!job.rule) return () => net.forward(batch, { backend }).y.length;
   const rule = job.rule;
-  return () => gradients(net, batch, rule, { backend }).loss;
+  // One set of output arrays for all of the job's calls, as a training loop would keep (options.out): a fresh
+  // nRec² array per call costs its page faults, about half of an online rule's call at nRec = 4096.
+  const p = net.params;
+  const out = { win: new Float32Array(p.win.length), wrec: new Float32Array(p.wrec.length), wout: new Float32Array(p.wout.length), bout: new Float32Array(p.bout.length) };
+  return () => gradients(net, batch, rule, { backend, out }).loss;
 }
 
 /** Runs one benchmark.js suite synchronously; `log` gets one line per finished job. */

@@ -108,16 +108,51 @@ export function failNonFinite(loss: number, grads: Params): void {
  * console.log(g.loss, g.grads.wrec);
  */
 export function gradients(net: Network, batch: Batch, rule: RuleConfig, options?: GradientOptions): GradientResult {
-  const { call: c, rule: r } = prepare(net, batch, rule, options, ['loss', 'backend', 'threads']);
-  return checkFinite(c.engine.gradients(c.net, c.batch, r, c.loss, c.threads), c.net);
+  const { call: c, rule: r } = prepare(net, batch, rule, options, ['loss', 'backend', 'threads', 'out']);
+  const out = outArrays(options, c);
+  return checkFinite(into(c.engine.gradients(c.net, c.batch, r, c.loss, c.threads, out), out), c.net);
 }
 
 /** `gradients` on a worker thread; rejects with an AbortError when `options.signal` aborts. */
 export async function gradientsAsync(net: Network, batch: Batch, rule: RuleConfig, options?: AsyncGradientOptions): Promise<GradientResult> {
-  const { call: c, rule: r } = prepare(net, batch, rule, options, ['loss', 'backend', 'signal', 'threads']);
+  const { call: c, rule: r } = prepare(net, batch, rule, options, ['loss', 'backend', 'signal', 'threads', 'out']);
   const signal = (options as AsyncGradientOptions | undefined)?.signal;
   if (signal !== undefined && !(signal instanceof AbortSignal)) validate.fail('an AbortSignal', 'options.signal', signal);
-  return checkFinite(await c.engine.gradientsAsync(c.net, c.batch, r, c.loss, signal, c.threads), c.net);
+  const out = outArrays(options, c);
+  return checkFinite(into(await c.engine.gradientsAsync(c.net, c.batch, r, c.loss, signal, c.threads, out), out), c.net);
+}
+
+const GRAD_KEYS = ['win', 'wrec', 'wout', 'bout'] as const;
+
+/** options.out checked: the parameters' shapes, and no memory shared with the weights, the batch or one another. */
+function outArrays(options: unknown, c: PreparedCall): Params | undefined {
+  const value = (options as GradientOptions | undefined)?.out;
+  if (value === undefined) return undefined;
+  const out = validate.params(value, c.net, 'options.out', false);
+  const p = c.net.params;
+  const others: [string, ArrayBufferView | undefined][] = [
+    ...GRAD_KEYS.map((k) => [`the network's ${k}`, p[k]] as [string, ArrayBufferView]),
+    ['batch.x', c.batch.x], ['batch.labels', c.batch.labels], ['batch.targets', c.batch.targets],
+  ];
+  GRAD_KEYS.forEach((k, i) => {
+    for (const [what, other] of [...others, ...GRAD_KEYS.slice(i + 1).map((j) => [`options.out.${j}`, out[j]] as [string, ArrayBufferView])]) {
+      if (other !== undefined && sharesMemory(out[k], other)) {
+        validate.fail(`an array sharing no memory with ${what}`, `options.out.${k}`, `a view of the same buffer`, true);
+      }
+    }
+  });
+  return out;
+}
+
+function sharesMemory(a: ArrayBufferView, b: ArrayBufferView): boolean {
+  return a.buffer === b.buffer && a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
+}
+
+/** The engine's result with its grads in `out` (copied there unless the engine wrote them there). */
+function into(result: GradientResult, out: Params | undefined): GradientResult {
+  if (out === undefined || result.grads === out) return result;
+  for (const k of GRAD_KEYS) if (result.grads[k] !== out[k]) out[k].set(result.grads[k]);
+  return { loss: result.loss, grads: out };
 }
 
 /**

@@ -100,6 +100,14 @@ export interface GradientOptions {
    * bit-identical results; the reference engine ignores it.
    */
   threads?: number;
+  /**
+   * Arrays to write the gradients into, shaped as the network's parameters (Float32Array: win nIn·nRec, wrec nRec²,
+   * wout nRec·nOut, bout nOut), sharing no memory with the network's weights, the batch or each other; the result's
+   * `grads` are these arrays. Reusing them from call to call spares allocating, and the OS zeroing, nRec² new floats
+   * each time: at nRec = 4096 that was about half of an online e-prop call on the bench machine (bench/RESULTS.md).
+   * `gradientsAsync` writes them when it settles; until then they keep their previous contents.
+   */
+  out?: Params;
 }
 
 export interface AsyncGradientOptions extends GradientOptions {

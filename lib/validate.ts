@@ -288,13 +288,15 @@ export interface Shape {
   nOut: number;
 }
 
-export function params(value: unknown, shape: Shape, name = 'params'): Params {
+/** Four weight arrays of the network's shapes; `values`: also finite, with a zero diagonal (false: arrays to write into). */
+export function params(value: unknown, shape: Shape, name = 'params', values = true): Params {
   const p = plainObject(value, name);
   const { nIn, nRec, nOut } = shape;
   const win = typedArray(p.win, `${name}.win`, Float32Array, nIn * nRec, `nIn × nRec = ${nIn} × ${nRec}`);
   const wrec = typedArray(p.wrec, `${name}.wrec`, Float32Array, nRec * nRec, `nRec × nRec = ${nRec} × ${nRec}`);
   const wout = typedArray(p.wout, `${name}.wout`, Float32Array, nRec * nOut, `nRec × nOut = ${nRec} × ${nOut}`);
   const bout = typedArray(p.bout, `${name}.bout`, Float32Array, nOut, `nOut = ${nOut}`);
+  if (!values) return { win, wrec, wout, bout };
   for (const [key, arr] of [['win', win], ['wrec', wrec], ['wout', wout], ['bout', bout]] as const) {
     allFinite(arr, `${name}.${key}`);
   }

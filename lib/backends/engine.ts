@@ -4,7 +4,7 @@
  */
 import type { LossName } from '../contract';
 import type { NetworkLike } from '../reference/model';
-import type { Batch, ForwardResult, GradientResult } from '../types';
+import type { Batch, ForwardResult, GradientResult, Params } from '../types';
 import type { NormalizedRule } from '../validate';
 
 export type EngineName = 'native' | 'reference';
@@ -25,8 +25,12 @@ export interface Engine {
    * (train()'s evaluations; at the paper's size a full forward spends most of its time storing them). Optional.
    */
   forwardOutputsAsync?(net: NetworkLike, batch: Batch, y: Float32Array, threads?: number): Promise<Float32Array>;
-  gradients(net: NetworkLike, batch: Batch, rule: NormalizedRule, loss: LossName, threads?: number): GradientResult;
-  gradientsAsync(net: NetworkLike, batch: Batch, rule: NormalizedRule, loss: LossName, signal?: AbortSignal, threads?: number): Promise<GradientResult>;
+  /**
+   * `out`: checked arrays (lib/gradients.ts) the result's grads may be written into; an engine may also ignore it and
+   * return its own (lib/gradients.ts copies them into `out` then).
+   */
+  gradients(net: NetworkLike, batch: Batch, rule: NormalizedRule, loss: LossName, threads?: number, out?: Params): GradientResult;
+  gradientsAsync(net: NetworkLike, batch: Batch, rule: NormalizedRule, loss: LossName, signal?: AbortSignal, threads?: number, out?: Params): Promise<GradientResult>;
 }
 
 /** A plain-data copy of what an engine reads from a network (safe to post to a worker). */

@@ -13,6 +13,7 @@ import { spikingConstants } from '../neurons/neuron';
 import type { NetworkLike } from '../reference/model';
 import type { Batch, ForwardResult, GradientResult, Params } from '../types';
 import { ModpropError, type NormalizedRule } from '../validate';
+import { giveFloat32, takeFloat32 } from './bufferPool';
 import { abortError, snapshot, type Engine } from './engine';
 import { threadsFor } from '../threads';
 
@@ -60,6 +61,28 @@ function header(net: NetworkLike, batch: Batch, rule: NormalizedRule | null, los
   }
   return { ints, floats };
 }
+
+const PARAM_KEYS = ['win', 'wrec', 'wout', 'bout'] as const;
+
+function pooledGrads(net: NetworkLike): Params {
+  return {
+    win: takeFloat32(net.nIn * net.nRec), wrec: takeFloat32(net.nRec * net.nRec),
+    wout: takeFloat32(net.nRec * net.nOut), bout: takeFloat32(net.nOut),
+  };
+}
+
+/** snapshot(net) with the weights copied into pooled arrays (lib/backends/bufferPool.ts). */
+function pooledSnapshot(net: NetworkLike): NetworkLike {
+  const copy = snapshot({ ...net, params: { win: EMPTY, wrec: EMPTY, wout: EMPTY, bout: EMPTY } });
+  const params = {} as Params;
+  for (const key of PARAM_KEYS) {
+    params[key] = takeFloat32(net.params[key].length);
+    params[key].set(net.params[key]);
+  }
+  return { ...copy, params };
+}
+
+const EMPTY = new Float32Array(0);
 
 function emptyGrads(net: NetworkLike): Params {
   return {
@@ -151,8 +174,8 @@ function nativeEngine(k: Kernels): Engine {
     forwardAsync: (net, batch, threads) => forwardAsync(net, batch, threads),
     forwardAsyncInto: (net, batch, into, threads) => forwardAsync(net, batch, threads, into),
     forwardOutputsAsync: (net, batch, y, threads) => forwardAsync(net, batch, threads, { v: null, z: null, y }).then((r) => r.y),
-    gradients(net, batch, rule, loss, threads): GradientResult {
-      const grads = emptyGrads(net);
+    gradients(net, batch, rule, loss, threads, out): GradientResult {
+      const grads = out ?? emptyGrads(net);
       const { ints, floats } = header(net, batch, rule, loss, threads);
       try {
         return { loss: k.gradients(ints, floats, gradientArrays(net, batch, grads)), grads };
@@ -160,25 +183,40 @@ function nativeEngine(k: Kernels): Engine {
         throw translate(err);
       }
     },
-    gradientsAsync(net, batch, rule, loss, signal, threads): Promise<GradientResult> {
+    gradientsAsync(net, batch, rule, loss, signal, threads, out): Promise<GradientResult> {
       if (signal?.aborted) return Promise.reject(abortError(signal));
-      const grads = emptyGrads(net);
+      // With `out`, the job writes a pooled buffer that is copied into `out` when it settles (the caller's arrays are
+      // never written by another thread); without, fresh arrays that become the result.
+      const grads = out ? pooledGrads(net) : emptyGrads(net);
       const { ints, floats } = header(net, batch, rule, loss, threads);
       // Everything the worker reads is copied first (one memcpy per array, small next to the compute): a reference
       // keeps a typed array object alive but not the memory of a buffer the caller detaches or refills meanwhile,
-      // and the caller may update the network while the call runs.
-      const frozenNet = snapshot(net);
+      // and the caller may update the network while the call runs. The copy of the weights comes from the pool.
+      const frozenNet = pooledSnapshot(net);
       const frozenBatch: Batch = {
         x: batch.x.slice(), batchSize: batch.batchSize, steps: batch.steps,
         labels: batch.labels?.slice(), targets: batch.targets?.slice(),
+      };
+      const release = (): void => {
+        for (const key of PARAM_KEYS) giveFloat32(frozenNet.params[key]);
+        if (out) for (const key of PARAM_KEYS) giveFloat32(grads[key]);
       };
       let running: Promise<number>;
       try {
         running = k.gradientsAsync(ints, floats, gradientArrays(frozenNet, frozenBatch, grads));
       } catch (err) {
+        release();
         return Promise.reject(translate(err));
       }
-      const result = running.then((l) => ({ loss: l, grads }), (err) => Promise.reject(translate(err)));
+      // Released when the job has finished (not when an abort settles the promise early: the job still runs).
+      const result = running.then((l) => {
+        if (out) for (const key of PARAM_KEYS) out[key].set(grads[key]);
+        release();
+        return { loss: l, grads: out ?? grads };
+      }, (err) => {
+        release();
+        return Promise.reject(translate(err));
+      });
       if (!signal) return result;
       // The kernel cannot be interrupted mid-call; an abort settles the promise at once and its result is dropped.
       return new Promise((resolve, reject) => {

@@ -431,7 +431,7 @@ describe('validation: rules, losses, backends', () => {
     throwsExactly(() => gradients(net, goodBatch(), { rule: 'bptt' }, { backend: 'gpu' as never }),
       "Expected one of 'native', 'reference' for options.backend but received 'gpu'");
     throwsExactly(() => gradients(net, goodBatch(), { rule: 'bptt' }, { los: 'mse' } as never),
-      "Expected only the options loss, backend, threads for options but received unknown option 'los'");
+      "Expected only the options loss, backend, threads, out for options but received unknown option 'los'");
   });
 });
 

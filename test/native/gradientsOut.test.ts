@@ -1,0 +1,101 @@
+/**
+ * `options.out` (issue 13 goal 2): gradients written into caller-owned arrays, so that a loop over large networks
+ * does not allocate and fault in nRec² new floats per call. The result must be the same numbers as without `out`
+ * whatever the arrays held before, on both engines, sync and async; arrays of the wrong shape, or sharing memory with
+ * the weights, the batch or each other, are refused naming the argument.
+ */
+import assert from 'node:assert/strict';
+import { ModpropError, Network, gradients, gradientsAsync, type Params, type RuleConfig } from '../../lib/index';
+import { pooledFloat32Bytes } from '../../lib/backends/bufferPool';
+import { describeNative, makeBatch, norm } from './common';
+
+const KEYS = ['win', 'wrec', 'wout', 'bout'] as const;
+
+function outFor(net: Network, fill = Number.NaN): Params {
+  const p = net.params;
+  return {
+    win: new Float32Array(p.win.length).fill(fill), wrec: new Float32Array(p.wrec.length).fill(fill),
+    wout: new Float32Array(p.wout.length).fill(fill), bout: new Float32Array(p.bout.length).fill(fill),
+  };
+}
+
+function assertSame(a: Params, b: Params, what: string): void {
+  for (const k of KEYS) assert.deepEqual(a[k], b[k], `${what}: ${k}`);
+}
+
+describeNative('gradients into options.out', () => {
+  const net = Network.create({ nIn: 3, nRec: 24, nOut: 2, seed: 4 });
+  const batch = makeBatch(net, 4, 30, 'xent-last', 5);
+  const rules: RuleConfig[] = [{ rule: 'bptt' }, { rule: 'modprop', online: true }];
+
+  for (const backend of ['native', 'reference'] as const) {
+    for (const rule of rules) {
+      it(`${backend}, ${rule.rule}${rule.online ? ' online' : ''}: sync and async write the same numbers into out as without it, over stale contents`, async () => {
+        const plain = gradients(net, batch, rule, { backend });
+        assert.ok(norm(plain.grads.wrec) > 1e-6, 'a non-trivial gradient');
+        const out = outFor(net);
+        const sync = gradients(net, batch, rule, { backend, out });
+        for (const k of KEYS) assert.equal(sync.grads[k], out[k], `the result's ${k} is out.${k}`);
+        assert.equal(sync.loss, plain.loss);
+        assertSame(sync.grads, plain.grads, 'sync');
+        for (const k of KEYS) out[k].fill(7);
+        const async = await gradientsAsync(net, batch, rule, { backend, out });
+        for (const k of KEYS) assert.equal(async.grads[k], out[k]);
+        assertSame(async.grads, plain.grads, 'async');
+      });
+    }
+  }
+
+  it('async calls at nRec = 512 reuse pooled buffers (stale contents overwritten), concurrent calls kept apart', async () => {
+    const big = Network.create({ nIn: 2, nRec: 512, nOut: 2, seed: 6 });
+    const b1 = makeBatch(big, 2, 10, 'xent-last', 1);
+    const b2 = makeBatch(big, 2, 10, 'xent-last', 2);
+    const rule: RuleConfig = { rule: 'eprop', online: true };
+    const want1 = gradients(big, b1, rule, { backend: 'native' });
+    const want2 = gradients(big, b2, rule, { backend: 'native' });
+    assert.ok(norm(want1.grads.wrec) > 0 && norm(want2.grads.wrec) > 0);
+    const o1 = outFor(big);
+    const o2 = outFor(big);
+    for (let round = 0; round < 3; round++) {
+      const [r1, r2] = await Promise.all([
+        gradientsAsync(big, b1, rule, { backend: 'native', out: o1 }),
+        gradientsAsync(big, b2, rule, { backend: 'native', out: o2 }),
+      ]);
+      assertSame(r1.grads, want1.grads, `round ${round}, first`);
+      assertSame(r2.grads, want2.grads, `round ${round}, second`);
+      assert.ok(pooledFloat32Bytes() >= 512 * 512 * 4, 'the weights copy and the gradient buffer went back to the pool');
+    }
+  });
+
+  it('refuses arrays of the wrong shape or kind, naming options.out.<key>', () => {
+    const bad: [string, (o: Params) => unknown, RegExp][] = [
+      ['short wrec', (o) => ({ ...o, wrec: new Float32Array(10) }), /options\.out\.wrec/],
+      ['float64 win', (o) => ({ ...o, win: new Float64Array(o.win.length) }), /options\.out\.win/],
+      ['missing bout', (o) => ({ win: o.win, wrec: o.wrec, wout: o.wout }), /options\.out\.bout/],
+      ['not an object', () => 3, /options\.out/],
+    ];
+    for (const [what, make, re] of bad) {
+      assert.throws(() => gradients(net, batch, { rule: 'bptt' }, { backend: 'native', out: make(outFor(net)) as Params }),
+        (e: unknown) => e instanceof ModpropError && re.test(e.message), what);
+    }
+  });
+
+  it('refuses out arrays that share memory with the weights, the batch or each other', async () => {
+    const p = net.params;
+    const shared = new Float32Array(p.win.length + p.wout.length + 4);
+    const cases: [string, Params, RegExp][] = [
+      ['the weights', { ...outFor(net), wrec: p.wrec }, /^Expected an array sharing no memory with the network's wrec for options\.out\.wrec/],
+      ['the batch', { ...outFor(net), win: new Float32Array(batch.x.buffer, 0, p.win.length) }, /^Expected an array sharing no memory with batch\.x for options\.out\.win/],
+      ['each other', { ...outFor(net), win: shared.subarray(0, p.win.length), wout: shared.subarray(p.win.length - 2, p.win.length - 2 + p.wout.length) },
+        /^Expected an array sharing no memory with options\.out\.wout for options\.out\.win/],
+    ];
+    for (const [what, out, re] of cases) {
+      assert.throws(() => gradients(net, batch, { rule: 'bptt' }, { backend: 'native', out }), (e: unknown) => e instanceof ModpropError && re.test(e.message), what);
+      await assert.rejects(gradientsAsync(net, batch, { rule: 'bptt' }, { backend: 'reference', out }), (e: unknown) => e instanceof ModpropError && re.test(e.message), what);
+    }
+    // Views of one buffer that do not overlap are fine.
+    const ok = { ...outFor(net), win: shared.subarray(0, p.win.length), wout: shared.subarray(p.win.length, p.win.length + p.wout.length) };
+    const g = gradients(net, batch, { rule: 'bptt' }, { backend: 'native', out: ok });
+    assertSame(g.grads, gradients(net, batch, { rule: 'bptt' }, { backend: 'native' }).grads, 'disjoint views');
+  });
+});

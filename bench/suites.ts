@@ -74,10 +74,15 @@ export function summarize(job: Job, sampleMs: number[], rmePct: number, calls: n
 
 /** The function a benchmark calls: one forward pass or one gradient evaluation. */
 export function callOf(job: Job, net: Network, batch: Batch, backend: 'native' | 'reference'): () => number {
-  if (!job.rule) return () => net.forward(batch, { backend }).y.length;
-  const rule = job.rule;
   // One set of output arrays for all of the job's calls, as a training loop would keep (options.out): a fresh
-  // nRec² array per call costs its page faults, about half of an online rule's call at nRec = 4096.
+  // nRec² array per call costs its page faults, about half of an online rule's call at nRec = 4096, and the forward
+  // pass's v and z (B·T·nRec each) most of its time at nRec = 512.
+  if (!job.rule) {
+    const cells = batch.batchSize * batch.steps;
+    const into = { v: new Float32Array(cells * net.nRec), z: new Float32Array(cells * net.nRec), y: new Float32Array(cells * net.nOut) };
+    return () => net.forward(batch, { backend, out: into }).y.length;
+  }
+  const rule = job.rule;
   const p = net.params;
   const out = { win: new Float32Array(p.win.length), wrec: new Float32Array(p.wrec.length), wout: new Float32Array(p.wout.length), bout: new Float32Array(p.bout.length) };
   return () => gradients(net, batch, rule, { backend, out }).loss;

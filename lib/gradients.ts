@@ -130,22 +130,11 @@ function outArrays(options: unknown, c: PreparedCall): Params | undefined {
   if (value === undefined) return undefined;
   const out = validate.params(value, c.net, 'options.out', false);
   const p = c.net.params;
-  const others: [string, ArrayBufferView | undefined][] = [
+  validate.disjointOutputs(GRAD_KEYS.map((k) => [`options.out.${k}`, out[k]]), [
     ...GRAD_KEYS.map((k) => [`the network's ${k}`, p[k]] as [string, ArrayBufferView]),
     ['batch.x', c.batch.x], ['batch.labels', c.batch.labels], ['batch.targets', c.batch.targets],
-  ];
-  GRAD_KEYS.forEach((k, i) => {
-    for (const [what, other] of [...others, ...GRAD_KEYS.slice(i + 1).map((j) => [`options.out.${j}`, out[j]] as [string, ArrayBufferView])]) {
-      if (other !== undefined && sharesMemory(out[k], other)) {
-        validate.fail(`an array sharing no memory with ${what}`, `options.out.${k}`, `a view of the same buffer`, true);
-      }
-    }
-  });
+  ]);
   return out;
-}
-
-function sharesMemory(a: ArrayBufferView, b: ArrayBufferView): boolean {
-  return a.buffer === b.buffer && a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
 }
 
 /** The engine's result with its grads in `out` (copied there unless the engine wrote them there). */

@@ -103,7 +103,7 @@ export class Network {
   /** `options.threads`: native engine threads for this call (see `GradientOptions.threads`). */
   forward(batch: Batch, options?: ForwardOptions): ForwardResult {
     const c = this.forwardCall(batch, options);
-    return checkedForward(() => c.engine.forward(this, c.batch, c.threads), c.batch, this.config);
+    return checkedForward(() => intoOut(c.engine.forward(this, c.batch, c.threads, c.out), c.out), c.batch, this.config);
   }
 
   /**
@@ -113,21 +113,48 @@ export class Network {
   forwardAsync(batch: Batch, options?: ForwardOptions): Promise<ForwardResult> {
     try {
       const c = this.forwardCall(batch, options);
-      return checkedForwardAsync(() => c.engine.forwardAsync(this, c.batch, c.threads), c.batch, this.config);
+      return checkedForwardAsync(async () => intoOut(await c.engine.forwardAsync(this, c.batch, c.threads, c.out), c.out), c.batch, this.config);
     } catch (err) {
       return Promise.reject(err);
     }
   }
 
-  private forwardCall(batch: Batch, options: ForwardOptions | undefined): { engine: Engine; batch: Batch; threads?: number } {
+  private forwardCall(batch: Batch, options: ForwardOptions | undefined): { engine: Engine; batch: Batch; threads?: number; out?: ForwardResult } {
     const b = validate.batchInputs(batch, this.config);
     validate.params(this.params, this.config, 'net.params');
     const o = options === undefined ? {} : validate.plainObject(options, 'options');
-    validate.knownKeys(o, 'options', ['backend', 'threads']);
+    validate.knownKeys(o, 'options', ['backend', 'threads', 'out']);
     const requested = o.backend === undefined ? undefined : validate.oneOf(o.backend, 'options.backend', ['native', 'reference'] as const);
     const threads = o.threads === undefined ? undefined : threadCount(o.threads, 'options.threads');
-    return { engine: engineForNeuron(engineFor, requested, this.config), batch: b, threads };
+    const out = o.out === undefined ? undefined : forwardOut(o.out, b, this);
+    return { engine: engineForNeuron(engineFor, requested, this.config), batch: b, threads, out };
   }
+}
+
+const FORWARD_KEYS = ['v', 'z', 'y'] as const;
+
+/** options.out of forward: v, z (B·T·nRec) and y (B·T·nOut), sharing no memory with the weights, the batch or one another. */
+function forwardOut(value: unknown, b: Batch, net: Network): ForwardResult {
+  const o = validate.plainObject(value, 'options.out');
+  const cells = b.batchSize * b.steps;
+  const state = `batchSize × steps × nRec = ${b.batchSize} × ${b.steps} × ${net.nRec}`;
+  const out: ForwardResult = {
+    v: validate.typedArray(o.v, 'options.out.v', Float32Array, cells * net.nRec, state),
+    z: validate.typedArray(o.z, 'options.out.z', Float32Array, cells * net.nRec, state),
+    y: validate.typedArray(o.y, 'options.out.y', Float32Array, cells * net.nOut, `batchSize × steps × nOut = ${b.batchSize} × ${b.steps} × ${net.nOut}`),
+  };
+  const p = net.params;
+  validate.disjointOutputs(FORWARD_KEYS.map((k) => [`options.out.${k}`, out[k]]), [
+    ['the network\'s win', p.win], ['the network\'s wrec', p.wrec], ['the network\'s wout', p.wout], ['the network\'s bout', p.bout], ['batch.x', b.x],
+  ]);
+  return out;
+}
+
+/** The engine's result in `out` (copied there unless the engine wrote it there). */
+function intoOut(r: ForwardResult, out: ForwardResult | undefined): ForwardResult {
+  if (out === undefined) return r;
+  for (const k of FORWARD_KEYS) if (r[k] !== out[k]) out[k].set(r[k]);
+  return out;
 }
 
 /** Options of `Network.forward` and `Network.forwardAsync`. */
@@ -136,6 +163,12 @@ export interface ForwardOptions {
   backend?: 'native' | 'reference';
   /** Native engine threads for this call (see `GradientOptions.threads`). */
   threads?: number;
+  /**
+   * Arrays to write the result into (v and z of B·T·nRec, y of B·T·nOut floats), sharing no memory with the weights,
+   * the batch or one another; the result's arrays are these. As `GradientOptions.out`: reusing them spares allocating
+   * B·T·nRec new floats twice per call. `forwardAsync` writes them when it settles.
+   */
+  out?: ForwardResult;
 }
 
 /** Throws when a weight's sign disagrees with its presynaptic type under Dale's law. */

@@ -118,6 +118,20 @@ function describeNonView(value: unknown): string {
     ? 'an object that is not a typed array' : describe(value);
 }
 
+/**
+ * Output arrays (`outs`, checked for shape already) that a call writes while it reads `inputs`: none may share memory
+ * with an input or with another output (views of one buffer that do not overlap are fine).
+ */
+export function disjointOutputs(outs: [string, ArrayBufferView][], inputs: [string, ArrayBufferView | undefined | null][]): void {
+  outs.forEach(([name, a], i) => {
+    for (const [what, b] of [...inputs, ...outs.slice(i + 1)]) {
+      if (b && a.buffer === b.buffer && a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength) {
+        fail(`an array sharing no memory with ${what}`, name, 'a view of the same buffer', true);
+      }
+    }
+  });
+}
+
 /** Every value finite; the message names the first offending index. */
 export function allFinite(arr: ArrayLike<number>, name: string): void {
   for (let i = 0; i < arr.length; i++) {

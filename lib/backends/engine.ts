@@ -12,9 +12,10 @@ export type EngineName = 'native' | 'reference';
 export interface Engine {
   readonly name: EngineName;
   // `threads`: the native engine's thread count for this call (lib/threads.ts); the reference engine ignores it.
-  forward(net: NetworkLike, batch: Batch, threads?: number): ForwardResult;
+  // `out`: checked arrays the result may be written into (else Network copies the engine's own result there).
+  forward(net: NetworkLike, batch: Batch, threads?: number, out?: ForwardResult): ForwardResult;
   /** `forward` off the JS thread (the native engine on the libuv pool; the reference engine runs it inline). */
-  forwardAsync(net: NetworkLike, batch: Batch, threads?: number): Promise<ForwardResult>;
+  forwardAsync(net: NetworkLike, batch: Batch, threads?: number, out?: ForwardResult): Promise<ForwardResult>;
   /**
    * `forwardAsync` writing into caller-owned outputs of the right sizes (train() reuses them for every evaluation, so
    * no B·T·N arrays are allocated and collected each time). Optional: the native engine has it.

@@ -162,8 +162,8 @@ function nativeEngine(k: Kernels): Engine {
   };
   return {
     name: 'native',
-    forward(net, batch, threads): ForwardResult {
-      const { args, out } = forwardCall(net, batch, threads);
+    forward(net, batch, threads, into): ForwardResult {
+      const { args, out } = forwardCall(net, batch, threads, into);
       try {
         k.forward(...args);
       } catch (err) {
@@ -171,7 +171,21 @@ function nativeEngine(k: Kernels): Engine {
       }
       return out;
     },
-    forwardAsync: (net, batch, threads) => forwardAsync(net, batch, threads),
+    forwardAsync: (net, batch, threads, out) => {
+      if (!out) return forwardAsync(net, batch, threads);
+      // The job writes pooled buffers, copied into the caller's `out` when it settles (never written by another thread).
+      const cells = batch.batchSize * batch.steps;
+      const own = { v: takeFloat32(cells * net.nRec), z: takeFloat32(cells * net.nRec), y: takeFloat32(cells * net.nOut) };
+      const release = (): void => { giveFloat32(own.v); giveFloat32(own.z); giveFloat32(own.y); };
+      return forwardAsync(net, batch, threads, own).then((r) => {
+        out.v.set(r.v); out.z.set(r.z); out.y.set(r.y);
+        release();
+        return out;
+      }, (err) => {
+        release();
+        return Promise.reject(err);
+      });
+    },
     forwardAsyncInto: (net, batch, into, threads) => forwardAsync(net, batch, threads, into),
     forwardOutputsAsync: (net, batch, y, threads) => forwardAsync(net, batch, threads, { v: null, z: null, y }).then((r) => r.y),
     gradients(net, batch, rule, loss, threads, out): GradientResult {

@@ -1,11 +1,11 @@
 /**
- * `options.out` (issue 13 goal 2): gradients written into caller-owned arrays, so that a loop over large networks
+ * `options.out` (issue 13 goal 2): gradients and forward results written into caller-owned arrays, so that a loop over large networks
  * does not allocate and fault in nRec² new floats per call. The result must be the same numbers as without `out`
  * whatever the arrays held before, on both engines, sync and async; arrays of the wrong shape, or sharing memory with
  * the weights, the batch or each other, are refused naming the argument.
  */
 import assert from 'node:assert/strict';
-import { ModpropError, Network, gradients, gradientsAsync, type Params, type RuleConfig } from '../../lib/index';
+import { ModpropError, Network, gradients, gradientsAsync, type ForwardResult, type Params, type RuleConfig } from '../../lib/index';
 import { pooledFloat32Bytes } from '../../lib/backends/bufferPool';
 import { describeNative, makeBatch, norm } from './common';
 
@@ -97,5 +97,57 @@ describeNative('gradients into options.out', () => {
     const ok = { ...outFor(net), win: shared.subarray(0, p.win.length), wout: shared.subarray(p.win.length, p.win.length + p.wout.length) };
     const g = gradients(net, batch, { rule: 'bptt' }, { backend: 'native', out: ok });
     assertSame(g.grads, gradients(net, batch, { rule: 'bptt' }, { backend: 'native' }).grads, 'disjoint views');
+  });
+
+  describe('forward', () => {
+    const outOf = (b: { batchSize: number; steps: number }, fill = Number.NaN): ForwardResult => ({
+      v: new Float32Array(b.batchSize * b.steps * net.nRec).fill(fill), z: new Float32Array(b.batchSize * b.steps * net.nRec).fill(fill),
+      y: new Float32Array(b.batchSize * b.steps * net.nOut).fill(fill),
+    });
+    for (const backend of ['native', 'reference'] as const) {
+      it(`${backend}: forward and forwardAsync write the same numbers into out, over stale contents`, async () => {
+        const plain = net.forward(batch, { backend });
+        assert.ok(norm(plain.z) > 0);
+        const out = outOf(batch);
+        const sync = net.forward(batch, { backend, out });
+        for (const k of ['v', 'z', 'y'] as const) assert.equal(sync[k], out[k], `the result's ${k} is out.${k}`);
+        for (const k of ['v', 'z', 'y'] as const) assert.deepEqual(sync[k], plain[k], k);
+        for (let round = 0; round < 2; round++) {
+          out.v.fill(3);
+          const r = await net.forwardAsync(batch, { backend, out });
+          for (const k of ['v', 'z', 'y'] as const) assert.equal(r[k], out[k]);
+          for (const k of ['v', 'z', 'y'] as const) assert.deepEqual(r[k], plain[k], `async round ${round}: ${k}`);
+        }
+      });
+    }
+
+    it('pooled buffers at a large batch: concurrent forwardAsync calls kept apart, stale contents overwritten', async () => {
+      const b1 = makeBatch(net, 64, 200, 'xent-last', 1); // 64 · 200 · 24 floats ≥ the pool's 1 MB minimum
+      const b2 = makeBatch(net, 64, 200, 'xent-last', 2);
+      const want1 = net.forward(b1, { backend: 'native' });
+      const want2 = net.forward(b2, { backend: 'native' });
+      const o1 = outOf(b1);
+      const o2 = outOf(b2);
+      for (let round = 0; round < 3; round++) {
+        const [r1, r2] = await Promise.all([net.forwardAsync(b1, { backend: 'native', out: o1 }), net.forwardAsync(b2, { backend: 'native', out: o2 })]);
+        for (const k of ['v', 'z', 'y'] as const) {
+          assert.deepEqual(r1[k], want1[k], `round ${round}, first: ${k}`);
+          assert.deepEqual(r2[k], want2[k], `round ${round}, second: ${k}`);
+        }
+      }
+    });
+
+    it('refuses out arrays of the wrong shape, or sharing memory with the weights, the batch or each other', () => {
+      const good = outOf(batch);
+      const cases: [string, unknown, RegExp][] = [
+        ['short z', { ...good, z: new Float32Array(3) }, /^Expected a Float32Array of length \d+ \(batchSize × steps × nRec = 4 × 30 × 24\) for options\.out\.z/],
+        ['missing y', { v: good.v, z: good.z }, /options\.out\.y/],
+        ['y on batch.x', { ...good, y: new Float32Array(batch.x.buffer, 0, good.y.length) }, /sharing no memory with batch\.x for options\.out\.y/],
+        ['v is z', { ...good, v: good.z }, /sharing no memory with options\.out\.z for options\.out\.v/],
+      ];
+      for (const [what, out, re] of cases) {
+        assert.throws(() => net.forward(batch, { backend: 'native', out: out as ForwardResult }), (e: unknown) => e instanceof ModpropError && re.test(e.message), what);
+      }
+    });
   });
 });

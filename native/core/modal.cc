@@ -281,4 +281,51 @@ ModalForm modalForm(const std::vector<double>& a, int n) {
   return out;
 }
 
+ModalModes keptModes(const ModalForm& f) {
+  const int n = f.c;
+  double rho = 0;
+  for (int k = 0; k < n; k++) rho = std::max(rho, std::hypot(f.lre[k], f.lim[k]));
+  const double scale = std::max(1.0, rho), pairTol = 1e-8 * scale, realTol = 1e-12 * scale;
+  std::vector<char> used(n, 0);
+  std::vector<int> kept;
+  std::vector<double> weight;
+  for (int k = 0; k < n; k++) {
+    if (used[k]) continue;
+    used[k] = 1;
+    kept.push_back(k);
+    if (std::fabs(f.lim[k]) <= realTol) {
+      weight.push_back(1);
+      continue;
+    }
+    int best = -1;
+    double bestDist = pairTol;
+    for (int j = k + 1; j < n; j++) {
+      if (used[j] || (f.lim[j] > 0) == (f.lim[k] > 0)) continue;
+      const double d = std::hypot(f.lre[j] - f.lre[k], f.lim[j] + f.lim[k]);
+      if (d <= bestDist) best = j, bestDist = d;
+    }
+    if (best >= 0) used[best] = 1;
+    weight.push_back(best >= 0 ? 2 : 1);
+  }
+  ModalModes out;
+  out.c = n;
+  out.modes = int(kept.size());
+  const int m = out.modes;
+  out.weight = weight;
+  out.vre.resize(std::size_t(n) * m), out.vim.resize(std::size_t(n) * m);
+  out.wre.resize(std::size_t(m) * n), out.wim.resize(std::size_t(m) * n);
+  for (int q = 0; q < m; q++) {
+    const int k = kept[q];
+    out.lre.push_back(f.lre[k]);
+    out.lim.push_back(f.lim[k]);
+    for (int r = 0; r < n; r++) {
+      out.vre[std::size_t(r) * m + q] = f.vre[std::size_t(r) * n + k];
+      out.vim[std::size_t(r) * m + q] = f.vim[std::size_t(r) * n + k];
+      out.wre[std::size_t(q) * n + r] = f.wre[std::size_t(k) * n + r];
+      out.wim[std::size_t(q) * n + r] = f.wim[std::size_t(k) * n + r];
+    }
+  }
+  return out;
+}
+
 }  // namespace modprop

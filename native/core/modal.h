@@ -26,4 +26,17 @@ struct ModalForm {
 // a: n×n row-major.
 ModalForm modalForm(const std::vector<double>& a, int n);
 
+// The modes a filter keeps of a real matrix's decomposition: Φ = Σ_k V_k λ_k W_k (W = V⁻¹) has its complex eigenvalues
+// in conjugate pairs whose terms are each other's conjugates, so the real Φ^t = Σ over kept modes of weight · Re(…)
+// with one mode per pair at weight 2 and the real eigenvalues at weight 1: half the work for a random Φ. A complex
+// eigenvalue without a conjugate partner within 1e-8·max(1, ρ) is kept alone at weight 1 (exact as well, as the
+// filter takes the real part of the whole sum).
+struct ModalModes {
+  int c = 0, modes = 0;
+  std::vector<double> lre, lim, weight;  // per mode
+  std::vector<double> vre, vim;          // columns of V: C×modes, row-major
+  std::vector<double> wre, wim;          // rows of V⁻¹: modes×C
+};
+ModalModes keptModes(const ModalForm& f);
+
 }  // namespace modprop

@@ -77,37 +77,37 @@ void advanceModal(int c, const Real* lre, const Real* lim, Real* re, Real* im, c
 template <typename Real, typename S>
 ModalFilter<Real, S>::ModalFilter(const Model<Real>& m, const FilterMatrices& filter, int rows)
     : m_(m), c_(m.d.nTypes), rows_(rows) {
-  const ModalForm& f = *filter.modal;
-  const int c = c_, n = m.d.nRec, nIn = m.d.nIn;
-  const std::size_t cc = std::size_t(c) * c;
+  const ModalModes f = keptModes(*filter.modal);
+  const int c = c_, q = modes_ = f.modes, n = m.d.nRec, nIn = m.d.nIn;
+  const std::size_t cq = std::size_t(c) * q;
   lre_.assign(f.lre.begin(), f.lre.end());
   lim_.assign(f.lim.begin(), f.lim.end());
-  winvTre_.resize(cc), winvTim_.resize(cc), psiVreT_.resize(cc), negPsiVimT_.resize(cc);
-  for (int k = 0; k < c; k++)
+  winvTre_.resize(cq), winvTim_.resize(cq), psiVreT_.resize(cq), negPsiVimT_.resize(cq);
+  for (int k = 0; k < q; k++)
     for (int d = 0; d < c; d++) {
-      winvTre_[std::size_t(d) * c + k] = S(f.wre[std::size_t(k) * c + d]);
-      winvTim_[std::size_t(d) * c + k] = S(f.wim[std::size_t(k) * c + d]);
+      winvTre_[std::size_t(d) * q + k] = S(f.wre[std::size_t(k) * c + d]);
+      winvTim_[std::size_t(d) * q + k] = S(f.wim[std::size_t(k) * c + d]);
     }
   for (int t = 0; t < c; t++)
-    for (int k = 0; k < c; k++) {
+    for (int k = 0; k < q; k++) {
       double sre = 0, sim = 0;
       for (int d = 0; d < c; d++) {
         const double psi = filter.psi[std::size_t(t) * c + d];
-        sre += psi * f.vre[std::size_t(d) * c + k];
-        sim += psi * f.vim[std::size_t(d) * c + k];
+        sre += psi * f.vre[std::size_t(d) * q + k];
+        sim += psi * f.vim[std::size_t(d) * q + k];
       }
-      psiVreT_[std::size_t(k) * c + t] = S(sre);
-      negPsiVimT_[std::size_t(k) * c + t] = S(-sim);
+      psiVreT_[std::size_t(k) * c + t] = S(f.weight[k] * sre);
+      negPsiVimT_[std::size_t(k) * c + t] = S(-f.weight[k] * sim);
     }
-  const std::size_t recStates = std::size_t(c) * rows * n, inStates = std::size_t(c) * rows * nIn;
+  const std::size_t recStates = std::size_t(q) * rows * n, inStates = std::size_t(q) * rows * nIn;
   rec_re_.assign(recStates, S(0)), rec_im_.assign(recStates, S(0));
   in_re_.assign(inStates, S(0)), in_im_.assign(inStates, S(0));
   pendingRec_.assign(std::size_t(kBlock) * rows * n, Real(0));
   pendingIn_.assign(std::size_t(kBlock) * rows * nIn, Real(0));
   if (!std::is_same<Real, S>::value) widened_.resize(std::size_t(kBlock) * rows * std::max(n, nIn));
-  accRecRe_.assign(std::size_t(c) * n, S(0)), accRecIm_.assign(std::size_t(c) * n, S(0));
-  accInRe_.assign(std::size_t(c) * nIn, S(0)), accInIm_.assign(std::size_t(c) * nIn, S(0));
-  modulator_.resize(std::size_t(rows) * c), mre_.resize(std::size_t(rows) * c), mim_.resize(std::size_t(rows) * c);
+  accRecRe_.assign(std::size_t(q) * n, S(0)), accRecIm_.assign(std::size_t(q) * n, S(0));
+  accInRe_.assign(std::size_t(q) * nIn, S(0)), accInIm_.assign(std::size_t(q) * nIn, S(0));
+  modulator_.resize(std::size_t(rows) * c), mre_.resize(std::size_t(rows) * q), mim_.resize(std::size_t(rows) * q);
 }
 
 template <typename Real, typename S>
@@ -138,8 +138,8 @@ void ModalFilter<Real, S>::flush() {
       return widened_.data();
     }
   };
-  advanceModal(c_, lre_.data(), lim_.data(), rec_re_.data(), rec_im_.data(), eps(pendingRec_, wRec), pending_, wRec);
-  advanceModal(c_, lre_.data(), lim_.data(), in_re_.data(), in_im_.data(), eps(pendingIn_, wIn), pending_, wIn);
+  advanceModal(modes_, lre_.data(), lim_.data(), rec_re_.data(), rec_im_.data(), eps(pendingRec_, wRec), pending_, wRec);
+  advanceModal(modes_, lre_.data(), lim_.data(), in_re_.data(), in_im_.data(), eps(pendingIn_, wIn), pending_, wIn);
   pending_ = 0;
 }
 
@@ -149,7 +149,7 @@ void ModalFilter<Real, S>::accumulateOne(int r, const S* mre, const S* mim, cons
                                          const std::vector<S>& im, int width, std::vector<S>& accRe,
                                          std::vector<S>& accIm) const {
   const std::ptrdiff_t stride = std::ptrdiff_t(rows_) * width;
-  for (int k = 0; k < c_; k++) {
+  for (int k = 0; k < modes_; k++) {
     const S a = mre[k], b = mim[k];
     if (a == S(0) && b == S(0)) continue;
     const S* sr = re.data() + k * stride + std::ptrdiff_t(r) * width;
@@ -173,18 +173,20 @@ void ModalFilter<Real, S>::accumulate(int rows, const Real* ell, const Real*) {
     S* mr = modulator_.data() + std::ptrdiff_t(r) * c;
     for (int i = 0; i < n; i++) mr[m_.types[i]] += er[i];
   }
-  // m' = V⁻¹ M for every row: (rows×C) @ (V⁻¹)ᵀ.
-  kernels::matmul<S>(rows, c, c, modulator_.data(), c, winvTre_.data(), c, mre_.data(), c, false);
-  kernels::matmul<S>(rows, c, c, modulator_.data(), c, winvTim_.data(), c, mim_.data(), c, false);
+  // m' = V⁻¹ M for every row and kept mode: (rows×C) @ (V⁻¹ of the kept modes)ᵀ.
+  const int q = modes_;
+  kernels::matmul<S>(rows, q, c, modulator_.data(), c, winvTre_.data(), q, mre_.data(), q, false);
+  kernels::matmul<S>(rows, q, c, modulator_.data(), c, winvTim_.data(), q, mim_.data(), q, false);
   for (int r = 0; r < rows; r++) {
-    const S* mre = mre_.data() + std::ptrdiff_t(r) * c;
-    const S* mim = mim_.data() + std::ptrdiff_t(r) * c;
+    const S* mre = mre_.data() + std::ptrdiff_t(r) * q;
+    const S* mim = mim_.data() + std::ptrdiff_t(r) * q;
     accumulateOne(r, mre, mim, rec_re_, rec_im_, n, accRecRe_, accRecIm_);
     accumulateOne(r, mre, mim, in_re_, in_im_, nIn, accInRe_, accInIm_);
   }
 }
 
-// dW[p][j] += Re Σ_k (Ψ V)[type(j)][k] A'[k][p]: the C×width per-type values as two products, then one pass over dW.
+// dW[p][j] += Re Σ_k weight_k (Ψ V)[type(j)][k] A'[k][p] over the kept modes (keptModes): the per-type values as
+// two products, then one pass over dW.
 template <typename Real, typename S>
 void ModalFilter<Real, S>::expand(const std::vector<S>& accRe, const std::vector<S>& accIm, int width,
                                   Real* dW) const {
@@ -192,8 +194,8 @@ void ModalFilter<Real, S>::expand(const std::vector<S>& accRe, const std::vector
   // perType[p][t] = Σ_k A're[k][p] (ΨV)re[t][k] − A'im[k][p] (ΨV)im[t][k], unit-major so that the pass over dW
   // reads one row of it per presynaptic unit.
   std::vector<S> perType(std::size_t(width) * c, S(0));
-  kernels::matmulTransA<S>(c, width, c, accRe.data(), width, psiVreT_.data(), c, perType.data(), c);
-  kernels::matmulTransA<S>(c, width, c, accIm.data(), width, negPsiVimT_.data(), c, perType.data(), c);
+  kernels::matmulTransA<S>(modes_, width, c, accRe.data(), width, psiVreT_.data(), c, perType.data(), c);
+  kernels::matmulTransA<S>(modes_, width, c, accIm.data(), width, negPsiVimT_.data(), c, perType.data(), c);
   for (int p = 0; p < width; p++) {
     const S* pt = perType.data() + std::ptrdiff_t(p) * c;
     Real* row = dW + std::ptrdiff_t(p) * n;

@@ -4,8 +4,10 @@
 // O(C³) per unit and step. R is a polynomial in Φ, so with Φ = V Λ V⁻¹ (modal.h) it is R_{p,t} = V S_{p,t} V⁻¹ with
 // S diagonal: S_{p,t}[k] = Σ_{s<t} ε_{p,s} λ_k^{t-1-s}, advanced as S ← λ S + ε, C complex numbers per unit and
 // O(C) per step. The accumulation Σ_c R_{p,t}[d][c] M_{c,t} is V (S_{p,t} ⊙ V⁻¹ M_t), so A' = Σ_t S_{p,t} ⊙ m'_t with
-// m'_t = V⁻¹ M_t, and finish() adds dWrec[p][j] += Re Σ_k (Ψ V)[type(j)][k] A'[k][p]. The result equals the direct
-// form up to rounding, amplified at most by the condition number of V (the caller refuses ill-conditioned V).
+// m'_t = V⁻¹ M_t, and finish() adds dWrec[p][j] += Re Σ_k (Ψ V)[type(j)][k] A'[k][p]. Φ is real, so conjugate
+// eigenvalues give conjugate terms: one mode per pair is kept at weight 2 (modal.h keptModes), half the states. The
+// result equals the direct form up to rounding, amplified at most by the condition number of V (the caller refuses
+// ill-conditioned V).
 #pragma once
 #include <memory>
 #include <vector>
@@ -45,15 +47,16 @@ class ModalFilter final : public OnlineRule<Real> {
 
   const Model<Real>& m_;
   int c_, rows_;
-  std::vector<S> lre_, lim_;                 // λ_k
-  std::vector<S> winvTre_, winvTim_;         // (V⁻¹)ᵀ, C×C: m' = M V⁻¹ᵀ for all rows at once
-  std::vector<S> psiVreT_, negPsiVimT_;      // (Ψ V)ᵀ, C×C: Re and −Im
-  std::vector<S> rec_re_, rec_im_, in_re_, in_im_;  // S: [C][rows·N] and [C][rows·I]
+  int modes_ = 0;                            // kept modes (keptModes: one per conjugate pair), ≤ C
+  std::vector<S> lre_, lim_;                 // λ_k of the kept modes
+  std::vector<S> winvTre_, winvTim_;         // (V⁻¹)ᵀ of the kept modes, C×modes: m' = M V⁻¹ᵀ for all rows at once
+  std::vector<S> psiVreT_, negPsiVimT_;      // weight · (Ψ V)ᵀ, modes×C: Re and −Im
+  std::vector<S> rec_re_, rec_im_, in_re_, in_im_;  // S: [modes][rows·N] and [modes][rows·I]
   std::vector<Real> pendingRec_, pendingIn_;        // ε of steps not yet applied, [kBlock][rows·N], [kBlock][rows·I]
   std::vector<S> widened_;                          // those ε in S (S ≠ Real)
   int pending_ = 0;
-  std::vector<S> accRecRe_, accRecIm_, accInRe_, accInIm_;  // A': [C][N] and [C][I]
-  std::vector<S> modulator_, mre_, mim_;                    // M (rows×C), m' (rows×C)
+  std::vector<S> accRecRe_, accRecIm_, accInRe_, accInIm_;  // A': [modes][N] and [modes][I]
+  std::vector<S> modulator_, mre_, mim_;                    // M (rows×C), m' (rows×modes)
 };
 
 }  // namespace modprop

@@ -550,6 +550,29 @@ void modalForms(Checks& c) {
     c.check("modal form of a random " + std::to_string(n) + "×" + std::to_string(n) + " matrix: ΦV = VΛ, VV⁻¹ = I",
             m.ok && eig < 1e-12 && inv < 1e-10 * n && std::isfinite(m.condition) && complexPair);
   }
+  {  // keptModes: one mode per conjugate pair at weight 2 rebuilds the real matrix, Σ_q weight Re(V_q λ_q W_q) = Φ
+    const int n = 60;
+    std::vector<double> a(std::size_t(n) * n);
+    for (double& x : a) x = nd(g) / std::sqrt(double(n));
+    const modprop::ModalForm m = modprop::modalForm(a, n);
+    const modprop::ModalModes k = modprop::keptModes(m);
+    int reals = 0;
+    for (int i = 0; i < n; i++) reals += std::fabs(m.lim[i]) <= 1e-12 ? 1 : 0;
+    double err = 0, an = 0;
+    for (int r = 0; r < n; r++)
+      for (int col = 0; col < n; col++) {
+        double sum = 0;
+        for (int q = 0; q < k.modes; q++) {
+          const double vr = k.vre[r * k.modes + q], vi = k.vim[r * k.modes + q];
+          const double lr = vr * k.lre[q] - vi * k.lim[q], li = vr * k.lim[q] + vi * k.lre[q];
+          sum += k.weight[q] * (lr * k.wre[q * n + col] - li * k.wim[q * n + col]);
+        }
+        err += (sum - a[r * n + col]) * (sum - a[r * n + col]);
+        an += a[r * n + col] * a[r * n + col];
+      }
+    c.check("keptModes of a random 60×60 matrix: (C + real eigenvalues) / 2 modes rebuild it",
+            k.modes == (n + reals) / 2 && k.modes < n && std::sqrt(err / an) < 1e-12);
+  }
   {  // a rotation by 0.3 rad scaled by 0.9: λ = 0.9 e^{±0.3i}
     const double cs = 0.9 * std::cos(0.3), sn = 0.9 * std::sin(0.3);
     const modprop::ModalForm m = modprop::modalForm({cs, -sn, sn, cs}, 2);

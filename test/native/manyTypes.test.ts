@@ -59,6 +59,26 @@ describeNative('many cell types', () => {
     }
   });
 
+  for (const C of [8, 64]) {
+    it(`N = 512, C = ${C}: online ModProp, native (modal form, 1 and 2 threads) = reference (direct form), mse and xent-last`, function () {
+      this.timeout(120000);
+      const net = netWithTypes(512, C, 60 + C);
+      for (const loss of ['mse', 'xent-last'] as const) {
+        const b = makeBatch(net, 2, 8, loss, 61);
+        const rule = { rule: 'modprop', mu: 0.3, online: true } as const;
+        const ref = gradients(net, b, rule, { backend: 'reference', loss });
+        const plain = gradients(net, b, { ...rule, mu: 0 }, { backend: 'reference', loss });
+        assert.ok(norm(ref.grads.wrec) > 1e-6 && relNormError(plain.grads.wrec, ref.grads.wrec) > 1e-4, 'non-trivial, the filter contributes');
+        for (const threads of [1, 2]) {
+          const nat = gradients(net, b, rule, { backend: 'native', loss, threads });
+          for (const k of ['win', 'wrec'] as const) {
+            assert.ok(relNormError(nat.grads[k], ref.grads[k]) < 1e-4, `${loss}, ${threads} threads, ${k}: ${relNormError(nat.grads[k], ref.grads[k])}`);
+          }
+        }
+      }
+    });
+  }
+
   it('one type per cell at N = 512: online ModProp on the native engine equals the offline rule and cell feedback', function () {
     this.timeout(120000);
     const net = netWithTypes(512, 512, 5);

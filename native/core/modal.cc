@@ -167,21 +167,178 @@ bool schur(std::vector<Cx>& h, std::size_t ld, std::vector<Cx>& zt, int n) {
   return true;
 }
 
+// The real form of the QR iteration (Francis double shift, Golub & Van Loan Algorithm 7.5.1): h (upper Hessenberg,
+// leading dimension ld, real) ← the real Schur form, quasi-triangular with 1×1 and 2×2 diagonal blocks; zt ← (z Z)ᵀ.
+// A step chases a 3×3 reflector down the active window, carrying two conjugate shifts at once in real arithmetic:
+// about a quarter of the complex iteration's work. false: no convergence (the caller runs the complex iteration).
+bool realSchur(std::vector<double>& h, std::size_t ld, std::vector<double>& zt, int n) {
+  const double eps = std::numeric_limits<double>::epsilon();
+  const double tiny = std::numeric_limits<double>::min() / eps;
+  auto H = [&](int i, int j) -> double& { return h[std::size_t(i) * ld + j]; };
+  double norm = 0;
+  for (int i = 0; i < n; i++)
+    for (int j = std::max(0, i - 1); j < n; j++) norm += H(i, j) * H(i, j);
+  norm = std::sqrt(norm);
+  if (norm == 0) return true;
+  // P = I − β v vᵀ (v of length `len` at k) from the left on rows k.., columns from..n−1; from the right on columns
+  // k.., rows 0..to; and on z's columns (rows of zt).
+  auto reflect = [&](int k, int len, const double* v, double beta, int from, int to) {
+    for (int j = from; j < n; j++) {
+      double d = 0;
+      for (int r = 0; r < len; r++) d += v[r] * H(k + r, j);
+      d *= beta;
+      for (int r = 0; r < len; r++) H(k + r, j) -= d * v[r];
+    }
+    for (int i = 0; i <= to; i++) {
+      double d = 0;
+      for (int r = 0; r < len; r++) d += H(i, k + r) * v[r];
+      d *= beta;
+      for (int r = 0; r < len; r++) H(i, k + r) -= d * v[r];
+    }
+    double* rows[3] = {&zt[std::size_t(k) * n], len > 1 ? &zt[std::size_t(k + 1) * n] : nullptr,
+                       len > 2 ? &zt[std::size_t(k + 2) * n] : nullptr};
+    for (int i = 0; i < n; i++) {
+      double d = 0;
+      for (int r = 0; r < len; r++) d += rows[r][i] * v[r];
+      d *= beta;
+      for (int r = 0; r < len; r++) rows[r][i] -= d * v[r];
+    }
+  };
+  // The reflector of (x0, …) of length len mapping it to a multiple of e_1; false: the vector is 0.
+  auto householder = [](const double* x, int len, double* v, double& beta) {
+    double s = 0;
+    for (int r = 0; r < len; r++) s += x[r] * x[r];
+    if (s == 0) return false;
+    const double alpha = x[0] >= 0 ? -std::sqrt(s) : std::sqrt(s);
+    v[0] = x[0] - alpha;
+    double vv = v[0] * v[0];
+    for (int r = 1; r < len; r++) {
+      v[r] = x[r];
+      vv += v[r] * v[r];
+    }
+    beta = 2 / vv;
+    return true;
+  };
+  int hi = n - 1, iter = 0;
+  long total = 0;
+  while (hi > 0) {
+    int l = hi;
+    for (; l > 0; l--) {
+      double s = std::fabs(H(l - 1, l - 1)) + std::fabs(H(l, l));
+      if (s == 0) s = norm;
+      if (std::fabs(H(l, l - 1)) <= eps * s || std::fabs(H(l, l - 1)) < tiny) {
+        H(l, l - 1) = 0;
+        break;
+      }
+    }
+    if (l == hi) {  // a 1×1 block
+      hi -= 1;
+      iter = 0;
+      continue;
+    }
+    if (l == hi - 1) {  // a 2×2 block, left as it is (modalForm triangularises it in complex arithmetic)
+      hi -= 2;
+      iter = 0;
+      continue;
+    }
+    if (++total > 30L * n) return false;
+    iter++;
+    double sum, prod;  // of the two shifts
+    if (iter % 10 == 0) {  // exceptional shifts
+      const double w = std::fabs(H(hi, hi - 1)) + std::fabs(H(hi - 1, hi - 2));
+      sum = 1.5 * w + H(hi, hi);
+      prod = w * w;
+    } else {  // the eigenvalues of the trailing 2×2 block
+      sum = H(hi - 1, hi - 1) + H(hi, hi);
+      prod = H(hi - 1, hi - 1) * H(hi, hi) - H(hi - 1, hi) * H(hi, hi - 1);
+    }
+    double x[3] = {H(l, l) * H(l, l) + H(l, l + 1) * H(l + 1, l) - sum * H(l, l) + prod,
+                   H(l + 1, l) * (H(l, l) + H(l + 1, l + 1) - sum), H(l + 1, l) * H(l + 2, l + 1)};
+    double v[3], beta;
+    for (int k = l; k <= hi - 2; k++) {
+      if (householder(x, 3, v, beta)) {
+        reflect(k, 3, v, beta, std::max(l, k - 1), std::min(k + 3, hi));
+        if (k > l) H(k + 1, k - 1) = H(k + 2, k - 1) = 0;  // the bulge, zero by construction
+      }
+      x[0] = H(k + 1, k);
+      x[1] = H(k + 2, k);
+      if (k < hi - 2) x[2] = H(k + 3, k);
+    }
+    if (householder(x, 2, v, beta)) {
+      reflect(hi - 1, 2, v, beta, hi - 2, hi);
+      H(hi, hi - 2) = 0;
+    }
+  }
+  return true;
+}
+
+// The 2×2 blocks of a real Schur form (t, complex-typed, real values) made upper triangular: for a block B at (i, i+1)
+// with eigenvalue λ and unit eigenvector u, the unitary G = [u, u⊥] gives Gᴴ B G = [[λ, ·], [0, λ']]; it is applied
+// to rows i, i+1 and columns i, i+1 of t, and to z's columns (rows of zt).
+void triangulariseBlocks(std::vector<Cx>& t, std::size_t ld, std::vector<Cx>& zt, int n) {
+  auto T = [&](int i, int j) -> Cx& { return t[std::size_t(i) * ld + j]; };
+  for (int i = 0; i + 1 < n; i++) {
+    if (T(i + 1, i).re == 0 && T(i + 1, i).im == 0) continue;
+    const Cx a = T(i, i), b = T(i, i + 1), c = T(i + 1, i), d = T(i + 1, i + 1);
+    const Cx half = 0.5 * (a - d), root = csqrt(half * half + b * c);
+    const Cx lambda = 0.5 * (a + d) + root;
+    // (B − λI) u = 0: u ∝ (b, λ − a) or (λ − d, c), whichever is larger.
+    Cx u1 = b, u2 = lambda - a;
+    const Cx w1 = lambda - d, w2 = c;
+    if (abs1(w1) + abs1(w2) > abs1(u1) + abs1(u2)) u1 = w1, u2 = w2;
+    const double nu = std::hypot(cabs(u1), cabs(u2));
+    u1 = (1 / nu) * u1;
+    u2 = (1 / nu) * u2;
+    // G = [[u1, −conj(u2)], [u2, conj(u1)]]: rows ← Gᴴ rows, columns ← columns G.
+    for (int j = i; j < n; j++) {
+      const Cx x = T(i, j), y = T(i + 1, j);
+      T(i, j) = conj(u1) * x + conj(u2) * y;
+      T(i + 1, j) = u1 * y - u2 * x;
+    }
+    for (int r = 0; r <= i + 1; r++) {
+      const Cx x = T(r, i), y = T(r, i + 1);
+      T(r, i) = x * u1 + y * u2;
+      T(r, i + 1) = y * conj(u1) - x * conj(u2);
+    }
+    Cx* zu = &zt[std::size_t(i) * n];
+    Cx* zw = zu + n;
+    for (int r = 0; r < n; r++) {
+      const Cx x = zu[r], y = zw[r];
+      zu[r] = x * u1 + y * u2;
+      zw[r] = y * conj(u1) - x * conj(u2);
+    }
+    T(i + 1, i) = {0, 0};
+    i++;  // the next row starts after the block
+  }
+}
+
 }  // namespace
 
-ModalForm modalForm(const std::vector<double>& a, int n) {
+ModalForm modalForm(const std::vector<double>& a, int n, bool realIteration) {
   ModalForm out;
   out.c = n;
   std::vector<double> hr = a, qr;
   hessenberg(hr, qr, n);
   const std::size_t nn = std::size_t(n) * n, ld = std::size_t(n) + 4;
   std::vector<Cx> t(std::size_t(n) * ld, Cx{0, 0}), zt(nn);
+  // The real iteration first; its quasi-triangular form is made triangular in complex arithmetic below. Should it
+  // not converge, the complex iteration from the Hessenberg form.
+  std::vector<double> rh(std::size_t(n) * ld, 0.0), rzt(nn);
   for (int i = 0; i < n; i++)
     for (int j = 0; j < n; j++) {
-      t[std::size_t(i) * ld + j] = {hr[std::size_t(i) * n + j], 0};
-      zt[std::size_t(j) * n + i] = {qr[std::size_t(i) * n + j], 0};
+      rh[std::size_t(i) * ld + j] = hr[std::size_t(i) * n + j];
+      rzt[std::size_t(j) * n + i] = qr[std::size_t(i) * n + j];
     }
-  if (!schur(t, ld, zt, n)) return out;
+  const bool real = realIteration && realSchur(rh, ld, rzt, n);
+  for (int i = 0; i < n; i++)
+    for (int j = 0; j < n; j++) {
+      t[std::size_t(i) * ld + j] = {real ? rh[std::size_t(i) * ld + j] : hr[std::size_t(i) * n + j], 0};
+      zt[std::size_t(j) * n + i] = {real ? rzt[std::size_t(j) * n + i] : qr[std::size_t(i) * n + j], 0};
+    }
+  if (real)
+    triangulariseBlocks(t, ld, zt, n);
+  else if (!schur(t, ld, zt, n))
+    return out;
   auto T = [&](int i, int j) { return t[std::size_t(i) * ld + j]; };
   double tnorm = 0;
   for (const Cx& x : t) tnorm += x.re * x.re + x.im * x.im;

@@ -68,9 +68,15 @@ void hessenberg(std::vector<double>& a, std::vector<double>& q, int n) {
     // a ← a (I − β v vᵀ) and q ← q (I − β v vᵀ) on columns k+1..
     for (std::vector<double>* m : {&a, &q})
       for (int i = 0; i < n; i++) {
-        double d = 0;
-        for (int j = k + 1; j < n; j++) d += at(*m, i, j) * v[j];
-        const double f = beta * d;
+        // Four partial sums: one running sum is a chain of dependent additions (and the build allows no
+        // reassociation), which made this the reduction's bottleneck.
+        const double* row = &at(*m, i, 0);
+        double d4[4] = {0, 0, 0, 0};
+        int j = k + 1;
+        for (; j + 4 <= n; j += 4)
+          for (int u = 0; u < 4; u++) d4[u] += row[j + u] * v[j + u];
+        for (; j < n; j++) d4[0] += row[j] * v[j];
+        const double f = beta * ((d4[0] + d4[1]) + (d4[2] + d4[3]));
         for (int j = k + 1; j < n; j++) at(*m, i, j) -= f * v[j];
       }
     at(a, k + 1, k) = s;

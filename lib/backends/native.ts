@@ -222,9 +222,10 @@ function nativeEngine(k: Kernels): Engine {
         release();
         return Promise.reject(translate(err));
       }
-      // Released when the job has finished (not when an abort settles the promise early: the job still runs).
+      // Released when the job has finished (not when an abort settles the promise early: the job still runs). After
+      // an abort the result is dropped: `out` is not written, the caller may be using it again.
       const result = running.then((l) => {
-        if (out) for (const key of PARAM_KEYS) out[key].set(grads[key]);
+        if (out && !signal?.aborted) for (const key of PARAM_KEYS) out[key].set(grads[key]);
         release();
         return { loss: l, grads: out ?? grads };
       }, (err) => {

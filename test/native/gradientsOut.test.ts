@@ -67,6 +67,19 @@ describeNative('gradients into options.out', () => {
     }
   });
 
+  it('an aborted gradientsAsync leaves out untouched, also when its job finishes later', async () => {
+    const big = Network.create({ nIn: 2, nRec: 512, nOut: 2, seed: 7 });
+    const b = makeBatch(big, 4, 60, 'xent-last', 3);
+    const out = outFor(big, 5);
+    const controller = new AbortController();
+    const pending = gradientsAsync(big, b, { rule: 'bptt' }, { backend: 'native', out, signal: controller.signal });
+    controller.abort();
+    await assert.rejects(pending, (e: unknown) => (e as Error).name === 'AbortError');
+    // The job itself runs to its end; once a later call on the same engine has finished, it has too.
+    await gradientsAsync(big, b, { rule: 'bptt' }, { backend: 'native' });
+    for (const k of KEYS) assert.ok(out[k].every((v) => v === 5), `out.${k} untouched`);
+  });
+
   it('refuses arrays of the wrong shape or kind, naming options.out.<key>', () => {
     const bad: [string, (o: Params) => unknown, RegExp][] = [
       ['short wrec', (o) => ({ ...o, wrec: new Float32Array(10) }), /options\.out\.wrec/],

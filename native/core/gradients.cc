@@ -104,27 +104,25 @@ FilterMatrices stableFilter(const Dims& dims, const ModelView<Real>& view, const
   FilterMatrices filter;
   if (rule.rule == Rule::Modprop && rule.feedback == Feedback::Type) {
     filter = filterMatrices(m.omega, typeCounts(dims, view.types), dims.nTypes, view.alpha, rule.mu);
-    std::shared_ptr<ModalForm> modal;
+    const bool wantModal = rule.online && usesModal(dims, view.neuron);
+    const ModalForm modal = wantModal ? modalForm(filter.phi, dims.nTypes) : ModalForm{};
     double rho = -1;
-    if (rule.online && usesModal(dims, view.neuron)) {
-      modal = std::make_shared<ModalForm>(modalForm(filter.phi, dims.nTypes));
-      if (modal->ok) {  // ρ from the eigenvalues (a backward-stable Schur form)
-        rho = 0;
-        for (int k = 0; k < dims.nTypes; k++) rho = std::max(rho, std::hypot(modal->lre[k], modal->lim[k]));
-      }
+    if (modal.ok) {  // ρ from the eigenvalues (a backward-stable Schur form)
+      rho = 0;
+      for (int k = 0; k < dims.nTypes; k++) rho = std::max(rho, std::hypot(modal.lre[k], modal.lim[k]));
     }
     if (rho < 0) rho = filterRadiusBound(filter.phi, dims.nTypes);
     if (!(rho < 1))
       throw Error("Expected a stable ModProp filter (spectral radius of Φ < 1) for rule.mu but received mu = " +
                   num(rule.mu, 17) + ", which gives spectral radius " + num(rho, 6) + "; lower mu");
-    if (modal && modal->ok && modal->condition <= kModalMaxCondition)
-      filter.modal = std::move(modal);
-    else if (modal)
-      checkDirectFilterCost(dims, modal->ok ? " (Φ has no well-conditioned eigenbasis, condition number " +
-                                                  num(modal->condition, 3) + ", so the modal form would be inexact, "
-                                                  "and the direct form costs C³ per unit and step)"
-                                            : " (the eigenvalue iteration on Φ did not converge, and the direct form "
-                                              "costs C³ per unit and step)");
+    if (modal.ok && modal.condition <= kModalMaxCondition)
+      filter.modal = std::make_shared<const ModalSetup>(modalSetup(modal, filter.psi));
+    else if (wantModal)
+      checkDirectFilterCost(dims, modal.ok ? " (Φ has no well-conditioned eigenbasis, condition number " +
+                                                 num(modal.condition, 3) + ", so the modal form would be inexact, "
+                                                 "and the direct form costs C³ per unit and step)"
+                                           : " (the eigenvalue iteration on Φ did not converge, and the direct form "
+                                             "costs C³ per unit and step)");
   }
   return filter;
 }

@@ -6,7 +6,6 @@
 #include <memory>
 #include <vector>
 
-#include "modal.h"
 #include "modprop.h"
 #include "retained.h"
 #include "sparse.h"
@@ -34,11 +33,12 @@ void requireFinite(const Real* data, std::ptrdiff_t count, const char* name);
 template <typename Real>
 std::vector<double> typeBlockMeans(const Dims& d, const ModelView<Real>& m);
 std::vector<double> typeCounts(const Dims& d, const int32_t* types);
+struct ModalSetup;  // modprop_modal.h
 // Φ = α I + μ(1-α) diag(n) Ω and Ψ = μ(1-α) Ω (SPEC §4), C×C row-major.
 struct FilterMatrices {
   std::vector<double> phi, psi;
-  // Φ = V Λ V⁻¹, for online ModProp with many types (modprop_modal.h); null where the direct form runs.
-  std::shared_ptr<const ModalForm> modal;
+  // Φ's kept modes and Ψ V, for online ModProp with many types (modprop_modal.h); null where the direct form runs.
+  std::shared_ptr<const ModalSetup> modal;
 };
 FilterMatrices filterMatrices(const std::vector<double>& omega, const std::vector<double>& counts, int c,
                               double alpha, double mu);

@@ -74,10 +74,36 @@ void advanceModal(int c, const Real* lre, const Real* lim, Real* re, Real* im, c
 
 }  // namespace
 
+ModalSetup modalSetup(const ModalForm& form, const std::vector<double>& psi) {
+  ModalSetup out;
+  out.modes = keptModes(form);
+  out.condition = form.condition;
+  const ModalModes& f = out.modes;
+  const int c = f.c, q = f.modes;
+  out.psiVre.assign(std::size_t(c) * q, 0.0);
+  out.psiVim.assign(std::size_t(c) * q, 0.0);
+  for (int t = 0; t < c; t++)
+    for (int d = 0; d < c; d++) {
+      const double w = psi[std::size_t(t) * c + d];
+      if (w == 0) continue;
+      for (int k = 0; k < q; k++) {
+        out.psiVre[std::size_t(t) * q + k] += w * f.vre[std::size_t(d) * q + k];
+        out.psiVim[std::size_t(t) * q + k] += w * f.vim[std::size_t(d) * q + k];
+      }
+    }
+  for (int t = 0; t < c; t++)
+    for (int k = 0; k < q; k++) {
+      out.psiVre[std::size_t(t) * q + k] *= f.weight[k];
+      out.psiVim[std::size_t(t) * q + k] *= f.weight[k];
+    }
+  return out;
+}
+
 template <typename Real, typename S>
 ModalFilter<Real, S>::ModalFilter(const Model<Real>& m, const FilterMatrices& filter, int rows)
-    : m_(m), c_(m.d.nTypes), rows_(rows) {
-  const ModalModes f = keptModes(*filter.modal);
+    : BlockedTraces<Real>(std::ptrdiff_t(rows) * m.d.nRec, std::ptrdiff_t(rows) * m.d.nIn), m_(m), c_(m.d.nTypes), rows_(rows) {
+  const ModalSetup& setup = *filter.modal;
+  const ModalModes& f = setup.modes;
   const int c = c_, q = modes_ = f.modes, n = m.d.nRec, nIn = m.d.nIn;
   const std::size_t cq = std::size_t(c) * q;
   lre_.assign(f.lre.begin(), f.lre.end());
@@ -90,20 +116,12 @@ ModalFilter<Real, S>::ModalFilter(const Model<Real>& m, const FilterMatrices& fi
     }
   for (int t = 0; t < c; t++)
     for (int k = 0; k < q; k++) {
-      double sre = 0, sim = 0;
-      for (int d = 0; d < c; d++) {
-        const double psi = filter.psi[std::size_t(t) * c + d];
-        sre += psi * f.vre[std::size_t(d) * q + k];
-        sim += psi * f.vim[std::size_t(d) * q + k];
-      }
-      psiVreT_[std::size_t(k) * c + t] = S(f.weight[k] * sre);
-      negPsiVimT_[std::size_t(k) * c + t] = S(-f.weight[k] * sim);
+      psiVreT_[std::size_t(k) * c + t] = S(setup.psiVre[std::size_t(t) * q + k]);
+      negPsiVimT_[std::size_t(k) * c + t] = S(-setup.psiVim[std::size_t(t) * q + k]);
     }
   const std::size_t recStates = std::size_t(q) * rows * n, inStates = std::size_t(q) * rows * nIn;
   rec_re_.assign(recStates, S(0)), rec_im_.assign(recStates, S(0));
   in_re_.assign(inStates, S(0)), in_im_.assign(inStates, S(0));
-  pendingRec_.assign(std::size_t(kBlock) * rows * n, Real(0));
-  pendingIn_.assign(std::size_t(kBlock) * rows * nIn, Real(0));
   if (!std::is_same<Real, S>::value) widened_.resize(std::size_t(kBlock) * rows * std::max(n, nIn));
   accRecRe_.assign(std::size_t(q) * n, S(0)), accRecIm_.assign(std::size_t(q) * n, S(0));
   accInRe_.assign(std::size_t(q) * nIn, S(0)), accInIm_.assign(std::size_t(q) * nIn, S(0));
@@ -111,35 +129,21 @@ ModalFilter<Real, S>::ModalFilter(const Model<Real>& m, const FilterMatrices& fi
 }
 
 template <typename Real, typename S>
-Real* ModalFilter<Real, S>::traceSlot() {
-  return pendingRec_.data() + std::ptrdiff_t(pending_) * rows_ * m_.d.nRec;
-}
-
-template <typename Real, typename S>
-Real* ModalFilter<Real, S>::inputTraceSlot() {
-  return pendingIn_.data() + std::ptrdiff_t(pending_) * rows_ * m_.d.nIn;
-}
-
-template <typename Real, typename S>
-void ModalFilter<Real, S>::advance() {
-  if (++pending_ == kBlock) flush();
-}
-
-template <typename Real, typename S>
 void ModalFilter<Real, S>::flush() {
   if (pending_ == 0) return;
-  const std::ptrdiff_t wRec = std::ptrdiff_t(rows_) * m_.d.nRec, wIn = std::ptrdiff_t(rows_) * m_.d.nIn;
+  const std::ptrdiff_t wRec = this->widthRec_, wIn = this->widthIn_;
+  const int steps = int(pending_);
   auto eps = [&](const std::vector<Real>& pending, std::ptrdiff_t width) -> const S* {
     if constexpr (std::is_same<Real, S>::value) {
       (void)width;
       return pending.data();
     } else {
-      std::copy(pending.begin(), pending.begin() + pending_ * width, widened_.begin());
+      std::copy(pending.begin(), pending.begin() + steps * width, widened_.begin());
       return widened_.data();
     }
   };
-  advanceModal(modes_, lre_.data(), lim_.data(), rec_re_.data(), rec_im_.data(), eps(pendingRec_, wRec), pending_, wRec);
-  advanceModal(modes_, lre_.data(), lim_.data(), in_re_.data(), in_im_.data(), eps(pendingIn_, wIn), pending_, wIn);
+  advanceModal(modes_, lre_.data(), lim_.data(), rec_re_.data(), rec_im_.data(), eps(pendingRec_, wRec), steps, wRec);
+  advanceModal(modes_, lre_.data(), lim_.data(), in_re_.data(), in_im_.data(), eps(pendingIn_, wIn), steps, wIn);
   pending_ = 0;
 }
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "modal.h"
+#include "modprop_online.h"
 #include "rules.h"
 
 namespace modprop {
@@ -27,20 +28,29 @@ constexpr int kModalMinTypes = 5;
 constexpr double kModalFloatCondition = 1e6;
 constexpr double kModalMaxCondition = 1e10;
 
+// What every chunk's ModalFilter reads, computed once per call (gradients.cc stableFilter): Φ's kept modes and
+// weight_k · (Ψ V)[t][k] (C×modes), the product that turns the accumulated A' into per-type values.
+struct ModalSetup {
+  ModalModes modes;
+  std::vector<double> psiVre, psiVim;
+  double condition = 0;  // of V (ModalForm::condition): float states up to kModalFloatCondition
+};
+ModalSetup modalSetup(const ModalForm& f, const std::vector<double>& psi);
+
 // Real: the call's precision (ε, ℓ and the gradients); S: the precision of the modal states and sums.
 template <typename Real, typename S>
-class ModalFilter final : public OnlineRule<Real> {
+class ModalFilter final : public BlockedTraces<Real> {
  public:
   ModalFilter(const Model<Real>& m, const FilterMatrices& filter, int rows);
-  Real* traceSlot() override;
-  Real* inputTraceSlot() override;
-  void advance() override;
   void accumulate(int rows, const Real* ell, const Real* delta) override;
   void finish(Real* dWrec, Real* dWin) const override;
 
  private:
-  static constexpr int kBlock = 16;
-  void flush();
+  using BlockedTraces<Real>::pending_;
+  using BlockedTraces<Real>::pendingRec_;
+  using BlockedTraces<Real>::pendingIn_;
+  using BlockedTraces<Real>::kBlock;
+  void flush() override;
   void accumulateOne(int r, const S* mre, const S* mim, const std::vector<S>& re, const std::vector<S>& im, int width,
                      std::vector<S>& accRe, std::vector<S>& accIm) const;
   void expand(const std::vector<S>& accRe, const std::vector<S>& accIm, int width, Real* dW) const;
@@ -52,9 +62,7 @@ class ModalFilter final : public OnlineRule<Real> {
   std::vector<S> winvTre_, winvTim_;         // (V⁻¹)ᵀ of the kept modes, C×modes: m' = M V⁻¹ᵀ for all rows at once
   std::vector<S> psiVreT_, negPsiVimT_;      // weight · (Ψ V)ᵀ, modes×C: Re and −Im
   std::vector<S> rec_re_, rec_im_, in_re_, in_im_;  // S: [modes][rows·N] and [modes][rows·I]
-  std::vector<Real> pendingRec_, pendingIn_;        // ε of steps not yet applied, [kBlock][rows·N], [kBlock][rows·I]
-  std::vector<S> widened_;                          // those ε in S (S ≠ Real)
-  int pending_ = 0;
+  std::vector<S> widened_;                          // the pending ε in S (S ≠ Real)
   std::vector<S> accRecRe_, accRecIm_, accInRe_, accInIm_;  // A': [modes][N] and [modes][I]
   std::vector<S> modulator_, mre_, mim_;                    // M (rows×C), m' (rows×modes)
 };

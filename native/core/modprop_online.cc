@@ -174,7 +174,7 @@ PairForm pairForm(const std::vector<double>& phi, double alpha) {
 
 template <typename Real>
 ModpropFilter<Real>::ModpropFilter(const Model<Real>& m, const FilterMatrices& filter, int rows)
-    : m_(m), c_(m.d.nTypes), psi_(filter.psi), rows_(rows) {
+    : BlockedTraces<Real>(std::ptrdiff_t(rows) * m.d.nRec, std::ptrdiff_t(rows) * m.d.nIn), m_(m), c_(m.d.nTypes), psi_(filter.psi), rows_(rows) {
   if (c_ == 2) {
     const PairForm f = pairForm(filter.phi, m.alpha);
     groups_ = 1;
@@ -187,8 +187,6 @@ ModpropFilter<Real>::ModpropFilter(const Model<Real>& m, const FilterMatrices& f
   const std::size_t states = std::size_t(groups_) * c_;
   rec_.assign(states * rows * m.d.nRec, Real(0));
   in_.assign(states * rows * m.d.nIn, Real(0));
-  pendingRec_.assign(std::size_t(kBlock) * rows * m.d.nRec, Real(0));
-  pendingIn_.assign(std::size_t(kBlock) * rows * m.d.nIn, Real(0));
   accRec_.assign(std::size_t(c_) * m.d.nRec, Real(0));
   accIn_.assign(std::size_t(c_) * m.d.nIn, Real(0));
   modulator_.assign(c_, Real(0));
@@ -196,26 +194,11 @@ ModpropFilter<Real>::ModpropFilter(const Model<Real>& m, const FilterMatrices& f
 }
 
 template <typename Real>
-Real* ModpropFilter<Real>::traceSlot() {
-  return pendingRec_.data() + std::ptrdiff_t(pending_) * rows_ * m_.d.nRec;
-}
-
-template <typename Real>
-Real* ModpropFilter<Real>::inputTraceSlot() {
-  return pendingIn_.data() + std::ptrdiff_t(pending_) * rows_ * m_.d.nIn;
-}
-
-template <typename Real>
-void ModpropFilter<Real>::advance() {
-  if (++pending_ == kBlock) flush();
-}
-
-template <typename Real>
 void ModpropFilter<Real>::flush() {
   if (pending_ == 0) return;
   const int c = c_, g = groups_;
-  advanceAll(c, g, rec_.data(), update_.data(), pendingRec_.data(), pending_, std::ptrdiff_t(rows_) * m_.d.nRec);
-  advanceAll(c, g, in_.data(), update_.data(), pendingIn_.data(), pending_, std::ptrdiff_t(rows_) * m_.d.nIn);
+  advanceAll(c, g, rec_.data(), update_.data(), pendingRec_.data(), int(pending_), this->widthRec_);
+  advanceAll(c, g, in_.data(), update_.data(), pendingIn_.data(), int(pending_), this->widthIn_);
   pending_ = 0;
 }
 

@@ -34,8 +34,11 @@ export interface Engine {
   gradientsAsync(net: NetworkLike, batch: Batch, rule: NormalizedRule, loss: LossName, signal?: AbortSignal, threads?: number, out?: Params): Promise<GradientResult>;
 }
 
-/** A plain-data copy of what an engine reads from a network (safe to post to a worker). */
-export function snapshot(net: NetworkLike): NetworkLike {
+/**
+ * A plain-data copy of what an engine reads from a network (safe to post to a worker). `copy` copies each weight
+ * array (the native engine's asynchronous calls copy into pooled arrays, lib/backends/bufferPool.ts).
+ */
+export function snapshot(net: NetworkLike, copy: (a: Float32Array) => Float32Array = (a) => a.slice()): NetworkLike {
   const p = net.params;
   return {
     nIn: net.nIn, nRec: net.nRec, nOut: net.nOut, nTypes: net.nTypes, alpha: net.alpha,
@@ -44,7 +47,7 @@ export function snapshot(net: NetworkLike): NetworkLike {
       threshold: net.config.threshold, ...(net.config.neuron ? { dt: net.config.dt, neuron: { ...net.config.neuron } } : {}),
       ...(net.mask ? { connectivity: net.config.connectivity } : {}),
     },
-    params: { win: p.win.slice(), wrec: p.wrec.slice(), wout: p.wout.slice(), bout: p.bout.slice() },
+    params: { win: copy(p.win), wrec: copy(p.wrec), wout: copy(p.wout), bout: copy(p.bout) },
     ...(net.mask ? { mask: net.mask.slice() } : {}),
   };
 }

@@ -71,18 +71,17 @@ function pooledGrads(net: NetworkLike): Params {
   };
 }
 
-/** snapshot(net) with the weights copied into pooled arrays (lib/backends/bufferPool.ts). */
-function pooledSnapshot(net: NetworkLike): NetworkLike {
-  const copy = snapshot({ ...net, params: { win: EMPTY, wrec: EMPTY, wout: EMPTY, bout: EMPTY } });
-  const params = {} as Params;
-  for (const key of PARAM_KEYS) {
-    params[key] = takeFloat32(net.params[key].length);
-    params[key].set(net.params[key]);
-  }
-  return { ...copy, params };
+/** A copy of `a` in a pooled array (lib/backends/bufferPool.ts), for snapshot(net, pooledCopy). */
+function pooledCopy(a: Float32Array): Float32Array {
+  const b = takeFloat32(a.length);
+  b.set(a);
+  return b;
 }
 
-const EMPTY = new Float32Array(0);
+/** Gives the four arrays of a pooled snapshot's weights or pooled gradients back to the pool. */
+function releaseParams(p: Params): void {
+  for (const key of PARAM_KEYS) giveFloat32(p[key]);
+}
 
 function emptyGrads(net: NetworkLike): Params {
   return {
@@ -153,10 +152,12 @@ function nativeEngine(k: Kernels): Engine {
   const forwardAsync = (net: NetworkLike, batch: Batch, threads: number | undefined, into?: ForwardResult | { v: null; z: null; y: Float32Array }): Promise<ForwardResult> => {
     // Copied first, as for gradientsAsync: the caller may update the network or refill the batch meanwhile.
     const frozenBatch: Batch = { x: batch.x.slice(), batchSize: batch.batchSize, steps: batch.steps };
-    const { args, out } = forwardCall(snapshot(net), frozenBatch, threads, into);
+    const frozenNet = snapshot(net, pooledCopy);
+    const { args, out } = forwardCall(frozenNet, frozenBatch, threads, into);
     try {
-      return k.forwardAsync(...args).then(() => out, (err) => Promise.reject(translate(err)));
+      return k.forwardAsync(...args).finally(() => releaseParams(frozenNet.params)).then(() => out, (err) => Promise.reject(translate(err)));
     } catch (err) {
+      releaseParams(frozenNet.params);
       return Promise.reject(translate(err));
     }
   };
@@ -206,14 +207,14 @@ function nativeEngine(k: Kernels): Engine {
       // Everything the worker reads is copied first (one memcpy per array, small next to the compute): a reference
       // keeps a typed array object alive but not the memory of a buffer the caller detaches or refills meanwhile,
       // and the caller may update the network while the call runs. The copy of the weights comes from the pool.
-      const frozenNet = pooledSnapshot(net);
+      const frozenNet = snapshot(net, pooledCopy);
       const frozenBatch: Batch = {
         x: batch.x.slice(), batchSize: batch.batchSize, steps: batch.steps,
         labels: batch.labels?.slice(), targets: batch.targets?.slice(),
       };
       const release = (): void => {
-        for (const key of PARAM_KEYS) giveFloat32(frozenNet.params[key]);
-        if (out) for (const key of PARAM_KEYS) giveFloat32(grads[key]);
+        releaseParams(frozenNet.params);
+        if (out) releaseParams(grads);
       };
       let running: Promise<number>;
       try {

@@ -39,6 +39,7 @@ import { Random, STREAMS } from './random';
 import { fastNormal } from './tasks/fastNormal';
 import { nativeSampler } from './tasks/nativeSampler';
 import { fail, type NormalizedNetworkConfig } from './validate';
+import { largeFloat64Array } from './largeArrays';
 
 export const INIT_NAMES = ['balanced', 'liu2022'] as const;
 export type InitName = (typeof INIT_NAMES)[number];
@@ -53,7 +54,7 @@ export const BOX_MULLER_MAX_SIZE = 200;
  * JavaScript at N = 4096; the native ziggurat about 0.15 s. `rng` is advanced only on the Box–Muller path.
  */
 export function squareNormals(rng: Random, n: number): Float64Array {
-  const out = new Float64Array(n * n);
+  const out = largeFloat64Array(n * n);
   if (n <= BOX_MULLER_MAX_SIZE) {
     for (let k = 0; k < out.length; k++) out[k] = rng.normal();
     return out;

@@ -17,6 +17,7 @@ import { initialParamsAsync } from './createAsync';
 import { applyMask, checkMasked, connectivityMask } from './connectivity';
 import { spikingConstants } from './neurons/neuron';
 import { engineForNeuron } from './neurons/engine';
+import { largeFloat32Array } from './largeArrays';
 
 export class Network {
   /** The normalised configuration (defaults filled in). */
@@ -69,7 +70,7 @@ export class Network {
   static fromParams(config: NetworkConfig | Readonly<NormalizedNetworkConfig>, params: Params): Network {
     const c = validate.networkConfig(config);
     const p = validate.params(params, c);
-    const copy: Params = { win: p.win.slice(), wrec: p.wrec.slice(), wout: p.wout.slice(), bout: p.bout.slice() };
+    const copy: Params = { win: p.win.slice(), wrec: copyLarge(p.wrec), wout: p.wout.slice(), bout: p.bout.slice() };
     if (c.dale && c.typeSigns) checkDaleSigns(copy, c);
     const net = new Network(c, copy);
     checkMasked(copy.wrec, net.mask, c.nRec, 'params.wrec');
@@ -96,7 +97,7 @@ export class Network {
   clone(): Network {
     const p = this.params;
     const c = this.config;
-    return new Network({ ...c, types: c.types.slice(), typeSigns: c.typeSigns ? c.typeSigns.slice() : null }, { win: p.win.slice(), wrec: p.wrec.slice(), wout: p.wout.slice(), bout: p.bout.slice() });
+    return new Network({ ...c, types: c.types.slice(), typeSigns: c.typeSigns ? c.typeSigns.slice() : null }, { win: p.win.slice(), wrec: copyLarge(p.wrec), wout: p.wout.slice(), bout: p.bout.slice() });
   }
 
   /** Runs the network on a batch: v, z ([B][T][nRec]) and y ([B][T][nOut]). */
@@ -198,6 +199,13 @@ function randomFeedback(c: NormalizedNetworkConfig): Float32Array {
   return out;
 }
 
+/** A copy of Wrec, in huge pages when it is large (lib/largeArrays.ts). */
+function copyLarge(a: Float32Array): Float32Array {
+  const out = largeFloat32Array(a.length);
+  out.set(a);
+  return out;
+}
+
 /** The recipe of SPEC §1, computed in float64 and stored as float32. */
 export function initialParams(c: NormalizedNetworkConfig): Params {
   const { nIn, nRec: n, nOut } = c;
@@ -240,7 +248,7 @@ export function initialParams(c: NormalizedNetworkConfig): Params {
   }
   const scaleNeg = Float64Array.from(pos, (s, j) => (s === 0 || neg[j] === 0 ? 1 : s / neg[j]));
   for (let p = 0; p < n; p++) for (let j = 0; j < n; j++) if (w[p * n + j] < 0) w[p * n + j] *= scaleNeg[j];
-  const wrec = new Float32Array(n * n);
+  const wrec = largeFloat32Array(n * n);
   const rho = float32Radius(w, n, wrec);
   if (rho > 1e-12) for (let k = 0; k < w.length; k++) w[k] /= rho;
   const liu = c.init === 'liu2022' ? liu2022Weights(c) : null;

@@ -16,6 +16,7 @@
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import { krylovCycle, krylovCycleAsync, krylovRestart } from './krylov';
 import { fail } from './validate';
+import { largeFloat32Array } from './largeArrays';
 
 export const EXACT_MAX_SIZE = 200;
 const KRYLOV_SIZE = 60;
@@ -52,7 +53,7 @@ export function float32Radius(m: ArrayLike<number>, n: number, scratch?: Float32
   if (n <= EXACT_MAX_SIZE) return spectralRadius(m, n);
   // `scratch` (n² entries) receives the float32 copy, so a caller that needs an n×n Float32Array anyway allocates one:
   // fresh memory is slow to touch on some virtual machines (0.4 s for 134 MB on the bench's).
-  const a = scratch && scratch.length === n * n ? scratch : new Float32Array(n * n);
+  const a = scratch && scratch.length === n * n ? scratch : largeFloat32Array(n * n);
   let largest = 0;
   for (let k = 0; k < n * n; k++) {
     a[k] = m[k];

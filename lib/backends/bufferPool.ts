@@ -4,6 +4,8 @@
  * the kernel zeroes and maps every page on first touch, ≈ 0.2 s for the 64 MB of Wrec at N = 4096 on the bench
  * machine. Arrays come back with stale contents, so only buffers that are overwritten in full may be taken.
  */
+import { largeFloat32Array } from '../largeArrays';
+
 const MIN_LENGTH = 1 << 18; // 1 MB: below this a fresh array is as cheap
 const MAX_BYTES = 512 * 2 ** 20;
 const MAX_PER_LENGTH = 4;
@@ -15,7 +17,7 @@ let pooledBytes = 0;
 export function takeFloat32(length: number): Float32Array {
   if (length < MIN_LENGTH) return new Float32Array(length);
   const a = free.get(length)?.pop();
-  if (a === undefined) return new Float32Array(length);
+  if (a === undefined) return largeFloat32Array(length);
   pooledBytes -= a.byteLength;
   return a;
 }

@@ -20,6 +20,7 @@ napi_value init(napi_env rawEnv, napi_value rawExports) noexcept {
     modprop::binding::registerSampler(env, exports);
     modprop::binding::registerOptimizer(env, exports);
     modprop::binding::registerFinite(env, exports);
+    modprop::binding::registerMemory(env, exports);
     return rawExports;
   } catch (const Napi::Error& e) {
     modprop::binding::reportOrDrop(e);

@@ -27,6 +27,9 @@ void registerKernels(Napi::Env env, Napi::Object exports);
 // krylovCycle, krylovCycleAsync: the O(n²·m) part of lib/spectralRadius.ts's Arnoldi iteration (spectral.cc).
 void registerSpectral(Napi::Env env, Napi::Object exports);
 
+// adviseHugePages: transparent huge pages for a large fresh typed array (memory.cc).
+void registerMemory(Napi::Env env, Napi::Object exports);
+
 // The pool of that many threads shared by every entry point (kernels.cc), and an error of the caller's input
 // (code MODPROP_INVALID, raised as ModpropError by lib/native).
 std::shared_ptr<ThreadPool> sharedPool(Napi::Env env, int32_t threads);

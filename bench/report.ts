@@ -142,7 +142,7 @@ function trainTable(r: Results): string[] {
   return [
     '| rule | sampler | threads | ms / training iteration (median) | gradient ms (trained networks) | iteration ÷ gradient (goal ≤ 1.15) | gradient ms (untrained network) | event loop p50 / p99 / max ms (goal p99 < 10) | runs |',
     '|---|---|---:|---:|---:|---:|---:|---|---|',
-    ...r.train.map((t) => `| ${t.label} | ${t.sampler ?? 'box-muller'} | ${t.threads} | ${f(t.medianMs, 2)} | ${f(t.gradientMs, 2)} | ${f(t.ratio, 2)} | ${t.gradientFreshMs === undefined ? '—' : f(t.gradientFreshMs, 2)} | ${loop(t)} | ${t.runsMs.map((x) => f(x, 1)).join(', ')} |`),
+    ...r.train.map((t) => `| ${t.label} | ${t.sampler ?? 'box-muller'} | ${t.threads} | ${f(t.medianMs, 2)} | ${f(t.gradientMs, 2)} | ${f(t.ratio, 2)} | ${t.gradientFreshMs === undefined ? '—' : f(t.gradientFreshMs, 2)} | ${loop(t)} | ${t.runsMs.map((x, i) => (t.ratios ? `${f(x, 1)} (${f(t.ratios[i], 2)})` : f(x, 1))).join(', ')} |`),
   ];
 }
 
@@ -303,8 +303,10 @@ export function renderMarkdown(r: Results, profile: string | undefined): string 
     '20 iterations, train\'s default, so evaluation is included), the gradient alone (gradientsAsync back to back on the',
     'networks those iterations train: the parameters after the short and after the long run, mean of the two medians;',
     'the kernels skip ReLU zeros, so an untrained network, the last column, computes a different amount) and the',
-    'event-loop delay while train() ran (bench/trainPhase.ts). Rows ending in lif or alif train a spiking network of',
-    'those neurons (docs/neurons.md) on the native engine, beside the rate rows.',
+    'event-loop delay while train() ran (bench/trainPhase.ts). Each repeat divides its own iteration cost by the gradient',
+    'measured on its own networks right after its runs (the machine\'s speed drifts within minutes); the ratio column is',
+    'the median of those, and "runs" lists each repeat\'s ms per iteration with its ratio in brackets. Rows ending in lif',
+    'or alif train a spiking network of those neurons (docs/neurons.md) on the native engine, beside the rate rows.',
     '',
     ...trainTable(r),
     '',

@@ -3,7 +3,9 @@
  * cost per iteration (two runs differing only in their number of iterations), the gradient alone on the networks
  * those iterations train (gradientsAsync back to back on the parameters after `short` and after `long` iterations,
  * with that iteration's training batch: the mean of the two medians), their ratio (goal ≤ 1.15), and the event-loop
- * delay while train() runs (perf_hooks, 1 ms resolution; goal p99 < 10 ms). The 'fast' sampler is measured
+ * delay while train() runs (perf_hooks, 1 ms resolution; goal p99 < 10 ms). Each repeat's ratio pairs its runs with
+ * a gradient measured on its own networks right after them, and the reported ratio is the median of those: on the
+ * shared VM the speed drifts by 10–40 % within minutes, and a ratio of two numbers measured minutes apart moved with it. The 'fast' sampler is measured
  * explicitly; Box–Muller rows show what it saves.
  *
  * Why not the freshly initialised network: the kernels skip ReLU zeros (and online ModProp's filter and MDGL see the
@@ -31,12 +33,18 @@ export interface TrainRow {
   /** train()'s marginal ms per iteration (median of `runsMs`). */
   medianMs: number;
   runsMs: number[];
-  /** gradientsAsync alone on the networks trained for `short` and `long` iterations (mean of their medians), ms. */
+  /** gradientsAsync alone on the networks trained for `short` and `long` iterations (mean of their medians; the median over the repeats), ms. */
   gradientMs: number;
   /** The same on the untrained network (what earlier benches reported), ms. */
   gradientFreshMs: number;
-  /** medianMs ÷ gradientMs. */
+  /**
+   * The median over the repeats of each repeat's ratio: its marginal ms per iteration over the gradient ms on the
+   * networks that repeat trained, measured right after it (so a drift of the shared machine's speed between repeats
+   * cancels within each ratio).
+   */
   ratio: number;
+  /** Each repeat's ratio (absent in results from before this field). */
+  ratios?: number[];
   /** While the long train() runs ran, in ms. */
   eventLoop: EventLoopDelay;
   short: number;
@@ -62,13 +70,12 @@ export async function measureTraining(job: Job, sampler: TaskSampler, o: TrainPh
     return quantile(grads.sort((x, y) => x - y), 0.5);
   };
   const gradientFreshMs = await gradientMedian(fresh(), 1);
-  const trained: Network[] = [];
   const ms = (ns: number): number => ns / 1e6;
   // One histogram per watched run: a monitorEventLoopDelay histogram that is disabled and enabled again records the
   // whole disabled interval as its next sample (measured: a 'max' of 100–190 ms that was the short run in between,
   // against 5–10 ms with a fresh histogram per run).
   const watched: EventLoopDelay[] = [];
-  const run = async (iterations: number, watch: boolean): Promise<number> => {
+  const run = async (iterations: number, watch: boolean): Promise<{ ms: number; net: Network }> => {
     const n = fresh();
     const delay = monitorEventLoopDelay({ resolution: 1 });
     const t0 = performance.now();
@@ -79,19 +86,25 @@ export async function measureTraining(job: Job, sampler: TaskSampler, o: TrainPh
       delay.disable();
       watched.push({ p50: ms(delay.percentile(50)), p99: ms(delay.percentile(99)), max: ms(delay.max) });
     }
-    if (trained.length < 2 && (iterations === o.short || iterations === o.long)) trained.push(n);
-    return elapsed;
+    return { ms: elapsed, net: n };
   };
   await run(1, false); // warm-up
   const perIteration: number[] = [];
+  const gradients: number[] = [];
+  const ratios: number[] = [];
   for (let r = 0; r < o.repeats; r++) {
     const a = await run(o.short, false);
     const b = await run(o.long, true);
-    perIteration.push((b - a) / (o.long - o.short));
+    const iteration = (b.ms - a.ms) / (o.long - o.short);
+    // The gradient on the networks this repeat trained (after `short` and after `long` iterations), right after it.
+    const gradient = ((await gradientMedian(a.net, o.short + 1)) + (await gradientMedian(b.net, o.long))) / 2;
+    perIteration.push(iteration);
+    gradients.push(gradient);
+    ratios.push(iteration / gradient);
   }
-  const medianMs = quantile([...perIteration].sort((x, y) => x - y), 0.5);
-  // trained[0] after `short` iterations, trained[1] after `long` (the first repeat's runs).
-  const gradientMs = ((await gradientMedian(trained[0], o.short + 1)) + (await gradientMedian(trained[1], o.long))) / 2;
+  const median = (xs: number[]): number => quantile([...xs].sort((x, y) => x - y), 0.5);
+  const medianMs = median(perIteration);
+  const gradientMs = median(gradients);
   // Over the watched runs: the median p50, the worst p99 and the worst max.
   const eventLoop: EventLoopDelay = {
     p50: quantile(watched.map((w) => w.p50).sort((x, y) => x - y), 0.5),
@@ -99,7 +112,7 @@ export async function measureTraining(job: Job, sampler: TaskSampler, o: TrainPh
     max: Math.max(...watched.map((w) => w.max)),
   };
   return {
-    job: job.name, label: o.neuron ? `${job.label}, ${o.neuron}` : job.label, ...(o.neuron ? { neuron: o.neuron } : {}), sampler, threads: o.threads, medianMs, runsMs: perIteration, gradientMs, gradientFreshMs, ratio: medianMs / gradientMs,
+    job: job.name, label: o.neuron ? `${job.label}, ${o.neuron}` : job.label, ...(o.neuron ? { neuron: o.neuron } : {}), sampler, threads: o.threads, medianMs, runsMs: perIteration, gradientMs, gradientFreshMs, ratio: median(ratios), ratios,
     eventLoop, short: o.short, long: o.long,
   };
 }

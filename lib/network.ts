@@ -12,9 +12,9 @@ import { loadNetworkFile, saveNetworkFile } from './npz';
 import { threadCount } from './threads';
 import type { Engine } from './backends/engine';
 import { liu2022Weights, rescaleRadius, squareNormals } from './init';
-import { float32Radius } from './spectralRadius';
+import { EXACT_MAX_SIZE, float32Radius, float32RadiusOfCopy } from './spectralRadius';
 import { initialParamsAsync } from './createAsync';
-import { applyMask, checkMasked, connectivityMask } from './connectivity';
+import { checkMasked, connectivityMask } from './connectivity';
 import { spikingConstants } from './neurons/neuron';
 import { engineForNeuron } from './neurons/engine';
 import { largeFloat32Array } from './largeArrays';
@@ -214,46 +214,67 @@ export function initialParams(c: NormalizedNetworkConfig): Params {
 
   // Wrec: magnitudes |N(0,1)| (N(0,1) without Dale), zero diagonal, signs by presynaptic type.
   // (Above N = 200 the draws and the radius below are the fast forms of lib/init.ts's header.)
+  // The steps are fused into few passes over the n² matrix (each is memory-bound at large N: ≈ 60 ms per pass at
+  // N = 4096), in the order and with the arithmetic of one pass per step, so every bit is what it always was.
   const w = squareNormals(new Random(c.seed, STREAMS.wrec), n);
+  // Sparse connectivity: the balancing and the 1/ρ scaling below run on the masked matrix, so ρ(Wrec) = 1 holds.
+  const mask = connectivityMask(n, c.connectivity, c.seed);
+  // Pass 1: sign, zero diagonal, mask, and the totals of excitation and inhibition (summed in index order).
+  let pos = 0;
+  let neg = 0;
   for (let p = 0; p < n; p++) {
-    for (let j = 0; j < n; j++) {
-      const g = w[p * n + j];
-      w[p * n + j] = p === j ? 0 : signs ? rowSign(p) * Math.abs(g) : g;
+    const sign = rowSign(p);
+    for (let j = 0, k = p * n; j < n; j++, k++) {
+      const g = w[k];
+      let v = p === j ? 0 : signs ? sign * Math.abs(g) : g;
+      if (mask !== null && mask[k] === 0) v = 0;
+      w[k] = v;
+      if (v > 0) pos += v;
+      else neg -= v;
     }
   }
-  // Sparse connectivity: the balancing and the 1/ρ scaling below run on the masked matrix, so ρ(Wrec) = 1 holds.
-  applyMask(w, connectivityMask(n, c.connectivity, c.seed));
-  // Total inhibition equals total excitation: scale the negative rows.
-  if (signs) {
-    let pos = 0;
-    let neg = 0;
-    for (let k = 0; k < w.length; k++) (w[k] > 0 ? (pos += w[k]) : (neg -= w[k]));
-    if (pos > 0 && neg > 0) {
-      for (let p = 0; p < n; p++) {
-        if (rowSign(p) < 0) for (let j = 0; j < n; j++) w[p * n + j] *= pos / neg;
-      }
+  // Pass 2: total inhibition equals total excitation (the negative rows scaled), and each column's sums of positive
+  // and negative entries, row by row (each column still sums over p in order: the same bits as column by column).
+  const inhibition = signs !== null && pos > 0 && neg > 0 ? pos / neg : 1;
+  const colPos = new Float64Array(n);
+  const colNeg = new Float64Array(n);
+  for (let p = 0; p < n; p++) {
+    const scale = inhibition !== 1 && rowSign(p) < 0;
+    for (let j = 0, k = p * n; j < n; j++, k++) {
+      const v = scale ? (w[k] *= inhibition) : w[k];
+      if (v > 0) colPos[j] += v;
+      else colNeg[j] -= v;
     }
   }
   // Each column sums to 0: rescale its negative entries. A column without entries of both signs (e.g. the column of
-  // the only inhibitory unit, or every column when C = 1) cannot be balanced and is left as it is. Row by row, so the
-  // matrix is read in memory order (each column's sums still run over p in order: the same bits as column by column).
-  const pos = new Float64Array(n);
-  const neg = new Float64Array(n);
+  // the only inhibitory unit, or every column when C = 1) cannot be balanced and is left as it is.
+  const scaleNeg = Float64Array.from(colPos, (sum, j) => (sum === 0 || colNeg[j] === 0 ? 1 : sum / colNeg[j]));
+  const wrec = largeFloat32Array(n * n);
+  // Pass 3: that rescale, with (above EXACT_MAX_SIZE) the float32 copy the radius iterates on.
+  const large = n > EXACT_MAX_SIZE;
+  let largest = 0;
   for (let p = 0; p < n; p++) {
-    for (let j = 0; j < n; j++) {
-      const v = w[p * n + j];
-      if (v > 0) pos[j] += v;
-      else neg[j] -= v;
+    for (let j = 0, k = p * n; j < n; j++, k++) {
+      let v = w[k];
+      if (v < 0) w[k] = v *= scaleNeg[j];
+      if (large) {
+        wrec[k] = v;
+        largest = Math.max(largest, Math.abs(v));
+      }
     }
   }
-  const scaleNeg = Float64Array.from(pos, (s, j) => (s === 0 || neg[j] === 0 ? 1 : s / neg[j]));
-  for (let p = 0; p < n; p++) for (let j = 0; j < n; j++) if (w[p * n + j] < 0) w[p * n + j] *= scaleNeg[j];
-  const wrec = largeFloat32Array(n * n);
-  const rho = float32Radius(w, n, wrec);
-  if (rho > 1e-12) for (let k = 0; k < w.length; k++) w[k] /= rho;
+  const rho = large ? float32RadiusOfCopy(w, n, wrec, largest) : float32Radius(w, n);
   const liu = c.init === 'liu2022' ? liu2022Weights(c) : null;
-  if (liu) w.set(liu.wrec);
-  if (c.recurrentRadius !== null) rescaleRadius(w, n, c.recurrentRadius);
+  if (liu === null && c.recurrentRadius === null) {
+    // Pass 4: w / ρ, rounded to float32 (the same value as dividing w in place and storing it).
+    if (rho > 1e-12) for (let k = 0; k < w.length; k++) wrec[k] = w[k] / rho;
+    else wrec.set(w);
+  } else {
+    if (rho > 1e-12) for (let k = 0; k < w.length; k++) w[k] /= rho;
+    if (liu) w.set(liu.wrec);
+    if (c.recurrentRadius !== null) rescaleRadius(w, n, c.recurrentRadius);
+    wrec.set(w);
+  }
 
   const win = new Float32Array(nIn * n);
   const rngIn = new Random(c.seed, STREAMS.win);
@@ -269,6 +290,5 @@ export function initialParams(c: NormalizedNetworkConfig): Params {
       wout[p * nOut + k] = (signs ? rowSign(p) * Math.abs(g) : g) * sdOut;
     }
   }
-  wrec.set(w);
   return { win, wrec, wout: liu ? liu.wout : wout, bout: new Float32Array(nOut) };
 }

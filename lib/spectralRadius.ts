@@ -59,7 +59,15 @@ export function float32Radius(m: ArrayLike<number>, n: number, scratch?: Float32
     a[k] = m[k];
     largest = Math.max(largest, Math.abs(m[k]));
   }
-  return largest <= 1e30 && largest >= 1e-30 ? arnoldiRadiusSync(a, n) : spectralRadius(m, n);
+  return float32RadiusOfCopy(m, n, a, largest);
+}
+
+/**
+ * `float32Radius(m, n)` for n > EXACT_MAX_SIZE when the caller has already written the float32 rounding of m into
+ * `copy` and found `largest` = max |m[k]| (lib/network.ts does both in one of its passes over Wrec).
+ */
+export function float32RadiusOfCopy(m: ArrayLike<number>, n: number, copy: Float32Array, largest: number): number {
+  return largest <= 1e30 && largest >= 1e-30 ? arnoldiRadiusSync(copy, n) : spectralRadius(m, n);
 }
 
 /**

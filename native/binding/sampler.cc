@@ -95,7 +95,7 @@ Napi::Value delayedXorFastAsync(const Napi::CallbackInfo& cb) {
 Napi::Value fastNormals(const Napi::CallbackInfo& cb) {
   sampler::Xoshiro128 rng = stateArg(cb, 0);
   auto out = typedArg<double>(cb, 1, napi_float64_array, "a Float64Array", "out");
-  for (size_t i = 0; i < out.ElementLength(); i++) out[i] = sampler::fastNormal(rng);
+  sampler::fastNormals(rng, out.Data(), out.ElementLength());
   return cb.Env().Undefined();
 }
 

@@ -17,6 +17,8 @@ struct Xoshiro128 {
 };
 
 double fastNormal(Xoshiro128& rng);
+// `count` normals of fastNormal into out, in order (the stream kept in registers between them: ≈ 2× faster).
+void fastNormals(Xoshiro128& rng, double* out, size_t count);
 
 // Exposed for the parity tests of the two sides.
 double expNonPositive(double x);

@@ -4,6 +4,7 @@
 //   mse:       E = 0.5/(B·T) Σ (y − target)²,     δ_t = (y_t − target_t)/(B·T)
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <type_traits>
 #include <vector>
 
@@ -11,6 +12,7 @@
 #include "kernels.h"
 #include "spiking.h"
 #include "step.h"
+#include "workspace.h"
 
 namespace modprop {
 
@@ -137,10 +139,12 @@ void forward(const Dims& dims, const ModelView<Real>& view, const Real* x, Real*
   // Outputs only (v, z null): the rate unit keeps each chunk's last two steps; the other paths write whole arrays.
   bool columns = false;
   if constexpr (std::is_same<Real, float>::value) columns = columnSplit(m);
-  std::vector<Real> whole;
+  // Outputs only on a path that writes whole v and z: the thread's retained workspace (workspace.h) instead of a
+  // zero-filled vector of 2·B·T·N floats (28 MB at paper size) per call. Every entry is written before it is read.
+  std::unique_ptr<Workspace> whole;
   if (v == nullptr && (columns || m.neuron != Neuron::Rate)) {
-    whole.resize(std::size_t(2) * sizes.state);
-    v = whole.data();
+    whole = std::make_unique<Workspace>(Workspace::round(std::size_t(2) * sizes.state * sizeof(Real)));
+    v = whole->take<Real>(std::size_t(2) * sizes.state);
     z = v + sizes.state;
   }
   if constexpr (std::is_same<Real, float>::value)

@@ -98,6 +98,33 @@ struct State {
   State(int rows, int n) : a(std::size_t(rows) * n, Real(0)), zOut(a.size(), Real(0)), blocked(a.size(), 0) {}
 };
 
+// One row of the step's unit update, branch-free (selects instead of the refractory branch; `over` and `rest` are
+// computed and dropped while a unit is blocked) and with the t = 0 and ψ cases as template flags, so the compiler
+// vectorises it: the same operations on every value that is kept, so the same bits as the branching loop it replaced,
+// which took most of a spiking forward pass (perf: 40 % of train's evaluation).
+template <typename Real, bool kPrev, bool kPsi>
+inline void unitStep(const Constants<Real>& k, int n, const Real* zPrev, const Real* vPrev, Real* v, Real* z, Real* a,
+                     int32_t* blockedCount, Real* zOut, Real* psi) {
+  const Real alpha = k.alpha, leak = k.leak, vth = k.vth, rho = k.rho, beta = k.beta, scale = k.scale, kappa = k.kappa;
+  const int32_t refractory = k.refractory;
+  for (int i = 0; i < n; i++) {
+    const Real zp = kPrev ? zPrev[i] : Real(0);
+    const Real vp = kPrev ? vPrev[i] : Real(0);
+    const Real vi = alpha * vp + leak * v[i] - vth * zp;
+    const Real ai = rho * a[i] + zp;
+    v[i] = vi;
+    a[i] = ai;
+    const int32_t blocked = blockedCount[i];
+    const Real over = vi - (vth + beta * ai);
+    const Real rest = Real(1) - std::abs(over) / vth;
+    const Real zi = blocked <= 0 && over > Real(0) ? Real(1) : Real(0);
+    blockedCount[i] = blocked > 0 ? blocked - 1 : (over > Real(0) ? refractory : 0);
+    if (kPsi) psi[i] = blocked <= 0 && rest > Real(0) ? scale * rest : Real(0);
+    z[i] = zi;
+    zOut[i] = kappa * zOut[i] + zi;
+  }
+}
+
 // Step t for `rows` sequences. On entry v holds nothing; on exit v_t, z_t and psi_t (rows×N contiguous, may be
 // null), with s.a, s.blocked and s.zOut moved to t. vPrev/zPrev null at t = 0. Rows of v, z, vPrev, zPrev are ld*
 // apart.
@@ -114,27 +141,14 @@ void step(const Model<Real>& m, const Constants<Real>& k, State<Real>& s, int ro
     int32_t* br = s.blocked.data() + o;
     Real* hr = s.zOut.data() + o;
     Real* pr = psi != nullptr ? psi + o : nullptr;
-    for (int i = 0; i < n; i++) {
-      const Real zp = zPrev != nullptr ? zPrev[r * ldPrev + i] : Real(0);
-      const Real vp = vPrev != nullptr ? vPrev[r * ldPrev + i] : Real(0);
-      const Real vi = k.alpha * vp + k.leak * vr[i] - k.vth * zp;
-      const Real ai = k.rho * ar[i] + zp;
-      vr[i] = vi;
-      ar[i] = ai;
-      Real zi = 0, p = 0;
-      if (br[i] > 0) {
-        br[i] -= 1;
-      } else {
-        const Real over = vi - (k.vth + k.beta * ai);
-        zi = over > Real(0) ? Real(1) : Real(0);
-        br[i] = over > Real(0) ? k.refractory : 0;
-        const Real rest = Real(1) - std::abs(over) / k.vth;
-        p = rest > Real(0) ? k.scale * rest : Real(0);
-      }
-      zr[i] = zi;
-      if (pr != nullptr) pr[i] = p;
-      hr[i] = k.kappa * hr[i] + zi;
-    }
+    const Real* zpr = zPrev != nullptr ? zPrev + r * ldPrev : nullptr;
+    const Real* vpr = vPrev != nullptr ? vPrev + r * ldPrev : nullptr;
+    if (zpr != nullptr && vpr != nullptr)
+      pr != nullptr ? unitStep<Real, true, true>(k, n, zpr, vpr, vr, zr, ar, br, hr, pr)
+                    : unitStep<Real, true, false>(k, n, zpr, vpr, vr, zr, ar, br, hr, pr);
+    else
+      pr != nullptr ? unitStep<Real, false, true>(k, n, zpr, vpr, vr, zr, ar, br, hr, pr)
+                    : unitStep<Real, false, false>(k, n, zpr, vpr, vr, zr, ar, br, hr, pr);
   }
 }
 

@@ -1,7 +1,8 @@
 /**
  * The readout-only forward pass (Engine.forwardOutputsAsync: v and z null, what train()'s evaluations run): y is the
  * full forward's y bit for bit, on every path the native forward takes (dense rate units with 1 and 2 threads, the
- * column split, sparse masks, LIF and ALIF), and a refused half-request (v without z) is an error, not a crash.
+ * column split, sparse masks, LIF and ALIF), also when a pass on another batch ran before it (reused scratch memory),
+ * and a refused half-request (v without z) is an error, not a crash.
  */
 import assert from 'node:assert/strict';
 import { Network, type Batch } from '../../lib/index';
@@ -37,6 +38,11 @@ describeNative('native forward: the readout alone (train\'s evaluations)', () =>
       assert.equal(only, y, 'written into the given array');
       assert.ok(full.y.some((value) => value !== full.y[0]), 'a non-trivial readout');
       assert.deepEqual(only, full.y);
+      // Again after a pass on another batch: the scratch memory of the spiking and column-split paths is reused
+      // between calls with stale contents, which must not reach y.
+      await engine.forwardOutputsAsync!(net, batch(net.nIn, batchSize, 60, 12), new Float32Array(full.y.length), threads);
+      const again = await engine.forwardOutputsAsync!(net, b, new Float32Array(full.y.length).fill(Number.NaN), threads);
+      assert.deepEqual(again, full.y);
     });
   }
 

@@ -306,20 +306,29 @@ function evaluator(net: Network, t: Task, o: Normalized, options: TrainCallOptio
  * sampling error waits in its promise and is thrown when its iteration `take`s it.
  */
 function trainingBatches(t: Task, o: Normalized, taskBatch: (b: unknown, name: string) => Batch): { take(it: number): Promise<Batch>; prefetch(it: number): void } {
-  const sample = async (it: number): Promise<Batch> => {
+  // The x arrays of the last two batches taken: when iteration it + 1 is prefetched, iteration it's gradient job may
+  // still read its batch, but iteration it - 1's has ended (the loop awaits each job), so its x is drawn into again
+  // by a task whose off-thread twin accepts it (the built-in delayed XOR; the same numbers either way).
+  const taken: Float32Array[] = [];
+  const sample = async (it: number, into?: Float32Array): Promise<Batch> => {
     const seed = deriveSeed(o.seed, TRAIN_STREAM, it);
-    const b = sampleOffThread(t.sample, o.batchSize, seed);
+    const b = sampleOffThread(t.sample, o.batchSize, seed, into);
     return taskBatch(b ? await b : t.sample(o.batchSize, seed), `task.sample(${o.batchSize}, ${seed})`);
   };
   let prefetched: { iteration: number; batch: Promise<Batch> } | undefined;
   return {
-    take(it) {
-      const batch = prefetched?.iteration === it ? prefetched.batch : sample(it);
+    async take(it) {
+      const pending = prefetched?.iteration === it ? prefetched.batch : sample(it);
       prefetched = undefined;
+      const batch = await pending;
+      if (!taken.includes(batch.x)) taken.push(batch.x);
+      if (taken.length > 2) taken.shift();
       return batch;
     },
     prefetch(it) {
-      prefetched = { iteration: it, batch: sample(it) };
+      // The older of the two taken arrays: its iteration's job has ended.
+      const spare = taken.length === 2 ? taken.shift() : undefined;
+      prefetched = { iteration: it, batch: sample(it, spare) };
       prefetched.batch.catch(() => undefined); // handled when iteration it takes it
     },
   };

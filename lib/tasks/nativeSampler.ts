@@ -35,17 +35,25 @@ export function samplerError(err: unknown): unknown {
 }
 
 type SampleFn = (batchSize: number, seed: number) => Batch;
+/**
+ * The off-thread twin of a task's `sample`: the same batch, drawn off the JS thread. `into`, when given, is an x
+ * array the caller no longer uses, which the twin may fill (every entry overwritten) instead of allocating one.
+ */
+export type AsyncSampleFn = (batchSize: number, seed: number, into?: Float32Array) => Promise<Batch>;
 
 // A task's `sample` function → the same draw off the JS thread. Keyed by the function, not the task, so a task copied
 // with its own `sample` replaced ({ ...task, sample }) loses the async twin and train calls the replacement.
-const twins = new WeakMap<SampleFn, (batchSize: number, seed: number) => Promise<Batch>>();
+const twins = new WeakMap<SampleFn, AsyncSampleFn>();
 
-export function registerAsyncSample(sample: SampleFn, sampleAsync: (batchSize: number, seed: number) => Promise<Batch>): SampleFn {
+export function registerAsyncSample(sample: SampleFn, sampleAsync: AsyncSampleFn): SampleFn {
   twins.set(sample, sampleAsync);
   return sample;
 }
 
-/** The batch `sample(batchSize, seed)` would return, drawn off the JS thread when the task has such a twin. */
-export function sampleOffThread(sample: SampleFn, batchSize: number, seed: number): Promise<Batch> | undefined {
-  return twins.get(sample)?.(batchSize, seed);
+/**
+ * The batch `sample(batchSize, seed)` would return, drawn off the JS thread when the task has such a twin (undefined
+ * otherwise). Its x may be `into` (see AsyncSampleFn).
+ */
+export function sampleOffThread(sample: SampleFn, batchSize: number, seed: number, into?: Float32Array): Promise<Batch> | undefined {
+  return twins.get(sample)?.(batchSize, seed, into);
 }

@@ -17,7 +17,9 @@ import { initialParamsAsync } from './createAsync';
 import { checkMasked, connectivityMask } from './connectivity';
 import { spikingConstants } from './neurons/neuron';
 import { engineForNeuron } from './neurons/engine';
-import { largeFloat32Array } from './largeArrays';
+import { largeFloat32Array, largeFloat64Array } from './largeArrays';
+import type { NativeAddon } from './native/addon';
+import { nativeSampler } from './tasks/nativeSampler';
 
 export class Network {
   /** The normalised configuration (defaults filled in). */
@@ -208,7 +210,7 @@ function copyLarge(a: Float32Array): Float32Array {
 
 /** The recipe of SPEC §1, computed in float64 and stored as float32. */
 export function initialParams(c: NormalizedNetworkConfig): Params {
-  const { nIn, nRec: n, nOut } = c;
+  const n = c.nRec;
   const signs = c.dale ? c.typeSigns : null;
   const rowSign = (p: number): number => (signs ? signs[c.types[p]] : 1);
 
@@ -216,9 +218,20 @@ export function initialParams(c: NormalizedNetworkConfig): Params {
   // (Above N = 200 the draws and the radius below are the fast forms of lib/init.ts's header.)
   // The steps are fused into few passes over the n² matrix (each is memory-bound at large N: ≈ 60 ms per pass at
   // N = 4096), in the order and with the arithmetic of one pass per step, so every bit is what it always was.
-  const w = squareNormals(new Random(c.seed, STREAMS.wrec), n);
   // Sparse connectivity: the balancing and the 1/ρ scaling below run on the masked matrix, so ρ(Wrec) = 1 holds.
   const mask = connectivityMask(n, c.connectivity, c.seed);
+  const large = n > EXACT_MAX_SIZE;
+  // Above N = 200 the addon runs the draw and passes 1–3 (native/core/init_wrec.h: the same operations, the same
+  // bits; ≈ 0.3 s of JavaScript at N = 4096), and pass 4.
+  const native = large ? nativeInit() : undefined;
+  if (native) {
+    const w = largeFloat64Array(n * n);
+    const wrec = largeFloat32Array(n * n);
+    const rowSigns = signs ? Int8Array.from({ length: n }, (_, p) => rowSign(p)) : null;
+    const largest = native.balancedWrecPasses(new Random(c.seed, STREAMS.wrec).state(), n, rowSigns, mask, w, wrec);
+    return finishParams(c, w, wrec, float32RadiusOfCopy(w, n, wrec, largest), native);
+  }
+  const w = squareNormals(new Random(c.seed, STREAMS.wrec), n);
   // Pass 1: sign, zero diagonal, mask, and the totals of excitation and inhibition (summed in index order).
   let pos = 0;
   let neg = 0;
@@ -251,7 +264,6 @@ export function initialParams(c: NormalizedNetworkConfig): Params {
   const scaleNeg = Float64Array.from(colPos, (sum, j) => (sum === 0 || colNeg[j] === 0 ? 1 : sum / colNeg[j]));
   const wrec = largeFloat32Array(n * n);
   // Pass 3: that rescale, with (above EXACT_MAX_SIZE) the float32 copy the radius iterates on.
-  const large = n > EXACT_MAX_SIZE;
   let largest = 0;
   for (let p = 0; p < n; p++) {
     for (let j = 0, k = p * n; j < n; j++, k++) {
@@ -263,11 +275,27 @@ export function initialParams(c: NormalizedNetworkConfig): Params {
       }
     }
   }
-  const rho = large ? float32RadiusOfCopy(w, n, wrec, largest) : float32Radius(w, n);
+  return finishParams(c, w, wrec, large ? float32RadiusOfCopy(w, n, wrec, largest) : float32Radius(w, n), undefined);
+}
+
+type NativeInit = Required<Pick<NativeAddon, 'balancedWrecPasses' | 'scaleToFloat32'>>;
+
+/** The addon's initialisation passes, where the native sampler is in use (not under MODPROP_BACKEND=reference). */
+function nativeInit(): NativeInit | undefined {
+  const a = nativeSampler() as Partial<NativeAddon> | undefined;
+  return a && typeof a.balancedWrecPasses === 'function' && typeof a.scaleToFloat32 === 'function' ? (a as NativeInit) : undefined;
+}
+
+/** Wrec = w / ρ (then the recipe's and recurrentRadius' changes), Win, Wout and bout: the rest of initialParams. */
+function finishParams(c: NormalizedNetworkConfig, w: Float64Array, wrec: Float32Array, rho: number, native: NativeInit | undefined): Params {
+  const { nIn, nRec: n, nOut } = c;
+  const signs = c.dale ? c.typeSigns : null;
+  const rowSign = (p: number): number => (signs ? signs[c.types[p]] : 1);
   const liu = c.init === 'liu2022' ? liu2022Weights(c) : null;
   if (liu === null && c.recurrentRadius === null) {
     // Pass 4: w / ρ, rounded to float32 (the same value as dividing w in place and storing it).
-    if (rho > 1e-12) for (let k = 0; k < w.length; k++) wrec[k] = w[k] / rho;
+    if (rho > 1e-12 && native) native.scaleToFloat32(w, rho, wrec);
+    else if (rho > 1e-12) for (let k = 0; k < w.length; k++) wrec[k] = w[k] / rho;
     else wrec.set(w);
   } else {
     if (rho > 1e-12) for (let k = 0; k < w.length; k++) w[k] /= rho;

@@ -10,6 +10,7 @@
 #include "describe.h"
 #include "guard.h"
 #include "job_worker.h"
+#include "init_wrec.h"
 #include "sampler.h"
 
 namespace modprop {
@@ -99,6 +100,45 @@ Napi::Value fastNormals(const Napi::CallbackInfo& cb) {
   return cb.Env().Undefined();
 }
 
+// balancedWrecPasses(state, n, rowSigns, mask, w, w32) → max |w|: init::balancedPasses (lib/network.ts initialParams
+// above N = 200) into the Float64Array w and the Float32Array w32 (n² entries each); rowSigns an Int8Array of n
+// signs or null (no Dale), mask a Uint8Array of n² or null.
+Napi::Value balancedWrecPasses(const Napi::CallbackInfo& cb) {
+  Napi::Env env = cb.Env();
+  sampler::Xoshiro128 rng = stateArg(cb, 0);
+  const double nArg = numberArg(cb, 1, "n");
+  if (nArg != std::floor(nArg) || nArg < 1 || nArg > 46340) throw samplerInvalid(env, "an integer between 1 and 46340", "n", cb[1]);
+  const int n = static_cast<int>(nArg);
+  const size_t nn = size_t(n) * n;
+  const int8_t* rowSign = nullptr;
+  if (!argAt(cb, 2).IsNull()) {
+    auto signs = typedArg<int8_t>(cb, 2, napi_int8_array, "an Int8Array of n signs or null", "rowSigns");
+    if (signs.ElementLength() != size_t(n)) throw samplerInvalid(env, "an Int8Array of n signs or null", "rowSigns", cb[2]);
+    rowSign = signs.Data();
+  }
+  const uint8_t* mask = nullptr;
+  if (!argAt(cb, 3).IsNull()) {
+    auto m = typedArg<uint8_t>(cb, 3, napi_uint8_array, "a Uint8Array of n² entries or null", "mask");
+    if (m.ElementLength() != nn) throw samplerInvalid(env, "a Uint8Array of n² entries or null", "mask", cb[3]);
+    mask = m.Data();
+  }
+  auto w = typedArg<double>(cb, 4, napi_float64_array, "a Float64Array of n² entries", "w");
+  auto w32 = typedArg<float>(cb, 5, napi_float32_array, "a Float32Array of n² entries", "w32");
+  if (w.ElementLength() != nn) throw samplerInvalid(env, "a Float64Array of n² entries", "w", cb[4]);
+  if (w32.ElementLength() != nn) throw samplerInvalid(env, "a Float32Array of n² entries", "w32", cb[5]);
+  return Napi::Number::New(env, init::balancedPasses(rng, n, rowSign, mask, w.Data(), w32.Data()));
+}
+
+// scaleToFloat32(w, rho, out): out[k] = float32(w[k] / rho), the arrays of one length.
+Napi::Value scaleToFloat32(const Napi::CallbackInfo& cb) {
+  auto w = typedArg<double>(cb, 0, napi_float64_array, "a Float64Array", "w");
+  const double rho = numberArg(cb, 1, "rho");
+  auto out = typedArg<float>(cb, 2, napi_float32_array, "a Float32Array as long as w", "out");
+  if (out.ElementLength() != w.ElementLength()) throw samplerInvalid(cb.Env(), "a Float32Array as long as w", "out", cb[2]);
+  init::scaleToFloat32(w.Data(), w.ElementLength(), rho, out.Data());
+  return cb.Env().Undefined();
+}
+
 // samplerMath(which, values): exp (which = 0, values ≤ 0) or log (which = 1, values in (0, 1]) of the sampler, in place.
 Napi::Value samplerMath(const Napi::CallbackInfo& cb) {
   const double which = numberArg(cb, 0, "which");
@@ -121,6 +161,8 @@ void registerSampler(Napi::Env env, Napi::Object exports) {
   exports.Set("delayedXorFastAsync", guardedFunction<delayedXorFastAsync>(env, "delayedXorFastAsync"));
   exports.Set("fastNormals", guardedFunction<fastNormals>(env, "fastNormals"));
   exports.Set("samplerMath", guardedFunction<samplerMath>(env, "samplerMath"));
+  exports.Set("balancedWrecPasses", guardedFunction<balancedWrecPasses>(env, "balancedWrecPasses"));
+  exports.Set("scaleToFloat32", guardedFunction<scaleToFloat32>(env, "scaleToFloat32"));
 }
 
 }  // namespace binding

@@ -16,7 +16,11 @@ describeNative('train(): training batches drawn into spent arrays', () => {
   let original: NativeAddon['delayedXorFastAsync'];
   const seen = new Set<Float32Array>();
   let calls = 0;
+  let savedBackend: string | undefined;
   before(() => {
+    // Other test files set MODPROP_BACKEND=reference at load; the native sampler is what this file is about.
+    savedBackend = process.env.MODPROP_BACKEND;
+    delete process.env.MODPROP_BACKEND;
     addon = (loadAddon() as { addon: NativeAddon }).addon;
     original = addon.delayedXorFastAsync;
     assert.equal(typeof original, 'function', 'the addon exports delayedXorFastAsync');
@@ -28,6 +32,7 @@ describeNative('train(): training batches drawn into spent arrays', () => {
   });
   after(() => {
     if (addon) addon.delayedXorFastAsync = original;
+    if (savedBackend !== undefined) process.env.MODPROP_BACKEND = savedBackend;
   });
 
   const task = tasks.delayedXor({ cueSteps: 10, delaySteps: 30 });

@@ -14,6 +14,7 @@ import { BOX_MULLER_MAX_SIZE, squareNormals } from '../../lib/init';
 import { Random } from '../../lib/random';
 import { fastNormal } from '../../lib/tasks/fastNormal';
 import { loadNativeSampler } from '../../lib/tasks/nativeSampler';
+import { loadAddon } from '../../lib/native/addon';
 
 function sameBits(a: Float64Array | Float32Array, b: Float64Array | Float32Array): boolean {
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
@@ -149,6 +150,48 @@ describe('fast initialisation above N = 200', function () {
     let sq = 0;
     for (const v of native) { mean += v / native.length; sq += (v * v) / native.length; }
     assert.ok(Math.abs(mean) < 0.01 && Math.abs(sq - 1) < 0.02, `moments ${mean}, ${sq}`);
+  });
+
+  it('the native initialisation passes (init_wrec.cc) give the TypeScript passes\' parameters: mask, no Dale, one type, subtypes, liu2022, recurrentRadius', function () {
+    const loaded = loadAddon();
+    if (!('addon' in loaded) || typeof loaded.addon.balancedWrecPasses !== 'function') this.skip();
+    let calls = 0;
+    const addon = loaded.addon as Required<typeof loaded.addon>;
+    const original = addon.balancedWrecPasses;
+    addon.balancedWrecPasses = (...args) => {
+      calls++;
+      return original(...args);
+    };
+    try {
+      const configs = [
+        { nIn: 2, nRec: 257, nOut: 2, seed: 1, connectivity: 0.3 },
+        { nIn: 3, nRec: 230, nOut: 2, seed: 2, dale: false },
+        { nIn: 2, nRec: 240, nOut: 2, seed: 3, excitatoryFraction: 1 },
+        { nIn: 2, nRec: 260, nOut: 3, seed: 4, subtypes: 3 },
+        { nIn: 2, nRec: 210, nOut: 2, seed: 5, init: 'liu2022' as const },
+        { nIn: 2, nRec: 220, nOut: 2, seed: 6, recurrentRadius: 0.8, connectivity: 0.5 },
+      ];
+      for (const config of configs) {
+        const before = calls;
+        const native = withBackend(undefined, () => Network.create(config));
+        assert.equal(calls, before + 1, `the native passes ran for ${JSON.stringify(config)}`);
+        const reference = withBackend('reference', () => Network.create(config));
+        assert.equal(calls, before + 1, 'the reference engine ran the TypeScript passes');
+        for (const key of ['win', 'wrec', 'wout', 'bout'] as const) {
+          assert.ok(sameBits(native.params[key], reference.params[key]), `${key} differs between engines for ${JSON.stringify(config)}`);
+        }
+        assert.ok(native.params.wrec.some((v) => v !== 0), 'a non-trivial Wrec');
+      }
+    } finally {
+      addon.balancedWrecPasses = original;
+    }
+    // The raw binding checks what JavaScript sends.
+    const w = new Float64Array(9), w32 = new Float32Array(9), state = Uint32Array.of(1, 2, 3, 4);
+    assert.throws(() => original(state, 3, null, null, w, new Float32Array(8)), /w32/);
+    assert.throws(() => original(state, 3, Int8Array.of(1, -1), null, w, w32), /rowSigns/);
+    assert.throws(() => original(state, 3, null, new Uint8Array(4), w, w32), /mask/);
+    assert.throws(() => original(Uint32Array.of(0, 0, 0, 0), 3, null, null, w, w32), /state/);
+    assert.ok(Number.isFinite(original(state, 3, null, null, w, w32)));
   });
 
   it('Network.create at N = 1024: ρ(Wrec) = 1 and the same parameters on the native and the reference engine', () => {

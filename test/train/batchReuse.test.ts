@@ -6,7 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { Network, tasks, train, type CurvePoint, type Task, type TrainCallOptions } from '../../lib/index';
-import { loadAddon, type NativeAddon } from '../../lib/native/addon';
+import type { NativeAddon } from '../../lib/native/addon';
+import { loadNativeSampler } from '../../lib/tasks/nativeSampler';
 import { describeNative } from '../native/common';
 
 const withoutTime = (curve: CurvePoint[]): Omit<CurvePoint, 'elapsedMs'>[] => curve.map(({ elapsedMs: _e, ...rest }) => rest);
@@ -21,7 +22,9 @@ describeNative('train(): training batches drawn into spent arrays', () => {
     // Other test files set MODPROP_BACKEND=reference at load; the native sampler is what this file is about.
     savedBackend = process.env.MODPROP_BACKEND;
     delete process.env.MODPROP_BACKEND;
-    addon = (loadAddon() as { addon: NativeAddon }).addon;
+    // The object the tasks call (nativeSampler's cache): another file may have loaded the addon again since.
+    addon = loadNativeSampler() as unknown as NativeAddon;
+    assert.ok(addon, 'the native sampler loads');
     original = addon.delayedXorFastAsync;
     assert.equal(typeof original, 'function', 'the addon exports delayedXorFastAsync');
     addon.delayedXorFastAsync = (state, bits, bump, x, ...rest) => {

@@ -95,36 +95,12 @@ double slowNormal(Xoshiro128& rng, uint32_t a, double z) {
   return std::numeric_limits<double>::quiet_NaN();  // rejected: draw again
 }
 
-// The stream's state in four scalars that the compiler keeps in registers: a Xoshiro128 whose address reaches a call
-// that is not inlined (slowNormal) lives in memory, and each of its steps then waited on the store of the previous
-// one (store-to-load forwarding on the generator's serial chain: 7 ns per normal, measured with perf; 2–3 ns in
-// registers). Only the rare slow path goes through a Xoshiro128 in memory. The same stream, bit for bit.
-struct Registers {
-  uint32_t s0, s1, s2, s3;
-  explicit Registers(const Xoshiro128& r) : s0(r.s[0]), s1(r.s[1]), s2(r.s[2]), s3(r.s[3]) {}
-  Xoshiro128 state() const { return Xoshiro128{{s0, s1, s2, s3}}; }
-  void set(const Xoshiro128& r) {
-    s0 = r.s[0];
-    s1 = r.s[1];
-    s2 = r.s[2];
-    s3 = r.s[3];
-  }
-  // Xoshiro128::next on the scalars.
-  uint32_t next() {
-    const uint32_t result = rotl(s1 * 5u, 7) * 9u;
-    const uint32_t t = s1 << 9;
-    s2 ^= s0;
-    s3 ^= s1;
-    s1 ^= s2;
-    s0 ^= s3;
-    s2 ^= t;
-    s3 = rotl(s3, 11);
-    return result;
-  }
-};
-
+// The callers below draw from a local Xoshiro128 whose address never reaches a call that is not inlined, so the
+// compiler keeps its four words in registers: when it was passed by reference to slowNormal it lived in memory, and
+// each step of the generator's serial chain waited on the store of the previous one (7 ns per normal, measured with
+// perf; 2–3 ns in registers). Only the rare slow path goes through a copy in memory. The same stream, bit for bit.
 // Inlined into the loops below: the fast path is a handful of instructions, less than a call's overhead.
-inline double normal(Registers& rng) {
+inline double normal(Xoshiro128& rng) {
   using ziggurat::kX;
   for (;;) {
     const uint32_t a = rng.next();
@@ -133,9 +109,9 @@ inline double normal(Registers& rng) {
     const double u = (static_cast<double>(a >> 11) * 4294967296.0 + static_cast<double>(b)) * kTwoToMinus53;
     const double z = u * kX[i];
     if (__builtin_expect(z < kX[i + 1], 1)) return withSign(z, a);
-    Xoshiro128 memory = rng.state();
+    Xoshiro128 memory = rng;
     const double slow = slowNormal(memory, a, z);
-    rng.set(memory);
+    rng = memory;
     if (slow == slow) return slow;
   }
 }
@@ -143,20 +119,20 @@ inline double normal(Registers& rng) {
 }  // namespace
 
 double fastNormal(Xoshiro128& rng) {
-  Registers r(rng);
-  const double z = normal(r);
-  rng = r.state();
+  Xoshiro128 local = rng;
+  const double z = normal(local);
+  rng = local;
   return z;
 }
 
 void fastNormals(Xoshiro128& rng, double* out, size_t count) {
-  Registers r(rng);
-  for (size_t i = 0; i < count; i++) out[i] = normal(r);
-  rng = r.state();
+  Xoshiro128 local = rng;
+  for (size_t i = 0; i < count; i++) out[i] = normal(local);
+  rng = local;
 }
 
 void delayedXor(const DelayedXorJob& job) {
-  Registers rng(Xoshiro128{{job.noiseState[0], job.noiseState[1], job.noiseState[2], job.noiseState[3]}});
+  Xoshiro128 rng{{job.noiseState[0], job.noiseState[1], job.noiseState[2], job.noiseState[3]}};
   const size_t secondFrom = job.steps - job.cue;
   for (size_t b = 0; b < job.batch; b++) {
     const bool first = job.bits[2 * b] != 0;

@@ -208,11 +208,16 @@ function copyLarge(a: Float32Array): Float32Array {
   return out;
 }
 
+/** The types' Dale signs (null without Dale), and the sign of row p's outgoing weights (1 without Dale). */
+function presynapticSigns(c: NormalizedNetworkConfig): { signs: NormalizedNetworkConfig['typeSigns']; rowSign: (p: number) => number } {
+  const signs = c.dale ? c.typeSigns : null;
+  return { signs, rowSign: (p) => (signs ? signs[c.types[p]] : 1) };
+}
+
 /** The recipe of SPEC §1, computed in float64 and stored as float32. */
 export function initialParams(c: NormalizedNetworkConfig): Params {
   const n = c.nRec;
-  const signs = c.dale ? c.typeSigns : null;
-  const rowSign = (p: number): number => (signs ? signs[c.types[p]] : 1);
+  const { signs, rowSign } = presynapticSigns(c);
 
   // Wrec: magnitudes |N(0,1)| (N(0,1) without Dale), zero diagonal, signs by presynaptic type.
   // (Above N = 200 the draws and the radius below are the fast forms of lib/init.ts's header.)
@@ -289,8 +294,7 @@ function nativeInit(): NativeInit | undefined {
 /** Wrec = w / ρ (then the recipe's and recurrentRadius' changes), Win, Wout and bout: the rest of initialParams. */
 function finishParams(c: NormalizedNetworkConfig, w: Float64Array, wrec: Float32Array, rho: number, native: NativeInit | undefined): Params {
   const { nIn, nRec: n, nOut } = c;
-  const signs = c.dale ? c.typeSigns : null;
-  const rowSign = (p: number): number => (signs ? signs[c.types[p]] : 1);
+  const { signs, rowSign } = presynapticSigns(c);
   const liu = c.init === 'liu2022' ? liu2022Weights(c) : null;
   if (liu === null && c.recurrentRadius === null) {
     // Pass 4: w / ρ, rounded to float32 (the same value as dividing w in place and storing it).

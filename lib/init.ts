@@ -28,10 +28,14 @@
  * `recurrentRadius` (any recipe): after the diagonal is zeroed, Wrec is rescaled to this spectral radius.
  * Every step runs in float64; the parameters are stored as float32.
  *
- * Above N = 200 (every network and result made before had N ≤ 200) two things change, for speed, so that
+ * Above N = 200 (every network and result made before had N ≤ 200) three things change, for speed, so that
  * `Network.create` at N = 4096 takes about a second instead of five: the N×N magnitude draws come from the
- * ziggurat sampler of the tasks instead of Box–Muller (`squareNormals`: the same distribution, another stream), and
- * the spectral radius is that of the float32-rounded matrix (`float32Radius`). Up to N = 200 nothing moves.
+ * ziggurat sampler of the tasks instead of Box–Muller (`squareNormals`: the same distribution, another stream); the
+ * spectral radius is that of the float32-rounded matrix (`float32Radius`, to a relative residual of 1e-7); and
+ * `balanced` keeps its matrix in one float32 array from the draw on, each pass (sign and mask, the inhibitory rows'
+ * and the columns' factors) storing its result as float32 before the next reads it (lib/network.ts `balancedPasses`:
+ * no 134 MB float64 copy at N = 4096), so Wrec = float32(W32 / ρ(W32)) with W32 the stored balanced matrix.
+ * Up to N = 200 nothing moves.
  */
 import { applyMask, connectivityMask } from './connectivity';
 import { float32Radius } from './spectralRadius';

@@ -12,12 +12,13 @@ import { loadNetworkFile, saveNetworkFile } from './npz';
 import { threadCount } from './threads';
 import type { Engine } from './backends/engine';
 import { liu2022Weights, rescaleRadius, squareNormals } from './init';
+import { fastNormal } from './tasks/fastNormal';
 import { EXACT_MAX_SIZE, float32Radius, float32RadiusOfCopy } from './spectralRadius';
 import { initialParamsAsync } from './createAsync';
 import { checkMasked, connectivityMask } from './connectivity';
 import { spikingConstants } from './neurons/neuron';
 import { engineForNeuron } from './neurons/engine';
-import { largeFloat32Array, largeFloat64Array } from './largeArrays';
+import { largeFloat32Array } from './largeArrays';
 import type { NativeAddon } from './native/addon';
 import { nativeSampler } from './tasks/nativeSampler';
 
@@ -214,52 +215,68 @@ function presynapticSigns(c: NormalizedNetworkConfig): { signs: NormalizedNetwor
   return { signs, rowSign: (p) => (signs ? signs[c.types[p]] : 1) };
 }
 
-/** The recipe of SPEC §1, computed in float64 and stored as float32. */
+/**
+ * The recipe of SPEC §1, computed in float64 and stored as float32. Above N = 200 (lib/init.ts's header) the matrix
+ * lives in one float32 array from the draw on.
+ */
 export function initialParams(c: NormalizedNetworkConfig): Params {
   const n = c.nRec;
   const { signs, rowSign } = presynapticSigns(c);
 
   // Wrec: magnitudes |N(0,1)| (N(0,1) without Dale), zero diagonal, signs by presynaptic type.
-  // (Above N = 200 the draws and the radius below are the fast forms of lib/init.ts's header.)
-  // The steps are fused into few passes over the n² matrix (each is memory-bound at large N: ≈ 60 ms per pass at
-  // N = 4096), in the order and with the arithmetic of one pass per step, so every bit is what it always was.
   // Sparse connectivity: the balancing and the 1/ρ scaling below run on the masked matrix, so ρ(Wrec) = 1 holds.
   const mask = connectivityMask(n, c.connectivity, c.seed);
-  const large = n > EXACT_MAX_SIZE;
-  // Above N = 200 the addon runs the draw and passes 1–3 (native/core/init_wrec.h: the same operations, the same
-  // bits; ≈ 0.3 s of JavaScript at N = 4096), and pass 4.
-  const native = large ? nativeInit() : undefined;
-  if (native) {
-    const w = largeFloat64Array(n * n);
+  if (n > EXACT_MAX_SIZE) {
+    // Above N = 200 the matrix lives in one float32 array from the draw on: each pass stores its result as float32
+    // and the next reads it back (at N = 4096 a float64 copy is 134 MB of fresh memory, ≈ 0.27 s of page faults on
+    // the bench's virtual machine), the normals drawn row by row. The addon's twin (native/core/init_wrec.cc) runs
+    // the same operations in the same order: the same bits (test/unit/initLarge).
     const wrec = largeFloat32Array(n * n);
-    const rowSigns = signs ? Int8Array.from({ length: n }, (_, p) => rowSign(p)) : null;
-    const largest = native.balancedWrecPasses(new Random(c.seed, STREAMS.wrec).state(), n, rowSigns, mask, w, wrec);
-    return finishParams(c, w, wrec, float32RadiusOfCopy(w, n, wrec, largest), native);
+    const rng = new Random(c.seed, STREAMS.wrec);
+    const native = nativeInit();
+    const largest = native
+      ? native.balancedWrecPasses(rng.state(), n, signs ? Int8Array.from({ length: n }, (_, p) => rowSign(p)) : null, mask, wrec)
+      : balancedPasses(c, mask, wrec, () => fastNormal(rng));
+    return finishParams(c, wrec, wrec, float32RadiusOfCopy(wrec, n, largest));
   }
   const w = squareNormals(new Random(c.seed, STREAMS.wrec), n);
-  // Pass 1: sign, zero diagonal, mask, and the totals of excitation and inhibition (summed in index order).
+  let next = 0;
+  balancedPasses(c, mask, w, () => w[next++]);
+  return finishParams(c, w, new Float32Array(n * n), float32Radius(w, n));
+}
+
+/**
+ * Passes 1–3 of the `balanced` Wrec into w (n×n), returning the largest |w|: `draw` gives the normals in row-major
+ * order (called for entry k before w[k] is written). Each pass reads what the previous stored, so a Float32Array w
+ * rounds after every pass and a Float64Array w is the float64 recipe.
+ */
+function balancedPasses(c: NormalizedNetworkConfig, mask: Uint8Array | null, w: Float64Array | Float32Array, draw: () => number): number {
+  const n = c.nRec;
+  const { signs, rowSign } = presynapticSigns(c);
+  // Pass 1: sign, zero diagonal, mask, stored; the totals of excitation and inhibition (summed in index order).
   let pos = 0;
   let neg = 0;
   for (let p = 0; p < n; p++) {
     const sign = rowSign(p);
     for (let j = 0, k = p * n; j < n; j++, k++) {
-      const g = w[k];
+      const g = draw();
       let v = p === j ? 0 : signs ? sign * Math.abs(g) : g;
       if (mask !== null && mask[k] === 0) v = 0;
       w[k] = v;
-      if (v > 0) pos += v;
-      else neg -= v;
+      const stored = w[k];
+      if (stored > 0) pos += stored;
+      else neg -= stored;
     }
   }
-  // Pass 2: total inhibition equals total excitation (the negative rows scaled), and each column's sums of positive
-  // and negative entries, row by row (each column still sums over p in order: the same bits as column by column).
+  // Pass 2: total inhibition equals total excitation (the negative rows' factor, applied here and stored in pass 3),
+  // and each column's sums of positive and negative entries, row by row (each column sums over p in order).
   const inhibition = signs !== null && pos > 0 && neg > 0 ? pos / neg : 1;
   const colPos = new Float64Array(n);
   const colNeg = new Float64Array(n);
   for (let p = 0; p < n; p++) {
     const scale = inhibition !== 1 && rowSign(p) < 0;
     for (let j = 0, k = p * n; j < n; j++, k++) {
-      const v = scale ? (w[k] *= inhibition) : w[k];
+      const v = scale ? w[k] * inhibition : w[k];
       if (v > 0) colPos[j] += v;
       else colNeg[j] -= v;
     }
@@ -267,45 +284,48 @@ export function initialParams(c: NormalizedNetworkConfig): Params {
   // Each column sums to 0: rescale its negative entries. A column without entries of both signs (e.g. the column of
   // the only inhibitory unit, or every column when C = 1) cannot be balanced and is left as it is.
   const scaleNeg = Float64Array.from(colPos, (sum, j) => (sum === 0 || colNeg[j] === 0 ? 1 : sum / colNeg[j]));
-  const wrec = largeFloat32Array(n * n);
-  // Pass 3: that rescale, with (above EXACT_MAX_SIZE) the float32 copy the radius iterates on.
+  // Pass 3: both factors, stored; the largest stored |w|.
   let largest = 0;
   for (let p = 0; p < n; p++) {
+    const scale = inhibition !== 1 && rowSign(p) < 0;
     for (let j = 0, k = p * n; j < n; j++, k++) {
-      let v = w[k];
-      if (v < 0) w[k] = v *= scaleNeg[j];
-      if (large) {
-        wrec[k] = v;
-        largest = Math.max(largest, Math.abs(v));
-      }
+      let v = scale ? w[k] * inhibition : w[k];
+      if (v < 0) v = v * scaleNeg[j];
+      w[k] = v;
+      largest = Math.max(largest, Math.abs(w[k]));
     }
   }
-  return finishParams(c, w, wrec, large ? float32RadiusOfCopy(w, n, wrec, largest) : float32Radius(w, n), undefined);
+  return largest;
 }
 
-type NativeInit = Required<Pick<NativeAddon, 'balancedWrecPasses' | 'scaleToFloat32'>>;
+type NativeInit = Required<Pick<NativeAddon, 'balancedWrecPasses' | 'scaleInPlace'>>;
 
 /** The addon's initialisation passes, where the native sampler is in use (not under MODPROP_BACKEND=reference). */
 function nativeInit(): NativeInit | undefined {
   const a = nativeSampler() as Partial<NativeAddon> | undefined;
-  return a && typeof a.balancedWrecPasses === 'function' && typeof a.scaleToFloat32 === 'function' ? (a as NativeInit) : undefined;
+  return a && typeof a.balancedWrecPasses === 'function' && typeof a.scaleInPlace === 'function' ? (a as NativeInit) : undefined;
 }
 
-/** Wrec = w / ρ (then the recipe's and recurrentRadius' changes), Win, Wout and bout: the rest of initialParams. */
-function finishParams(c: NormalizedNetworkConfig, w: Float64Array, wrec: Float32Array, rho: number, native: NativeInit | undefined): Params {
+/**
+ * Wrec = w / ρ (then the recipe's and recurrentRadius' changes) into `wrec` (which may be w itself, float32, above
+ * N = 200), Win, Wout and bout: the rest of initialParams.
+ */
+function finishParams(c: NormalizedNetworkConfig, w: Float64Array | Float32Array, wrec: Float32Array, rho: number): Params {
   const { nIn, nRec: n, nOut } = c;
   const { signs, rowSign } = presynapticSigns(c);
   const liu = c.init === 'liu2022' ? liu2022Weights(c) : null;
   if (liu === null && c.recurrentRadius === null) {
     // Pass 4: w / ρ, rounded to float32 (the same value as dividing w in place and storing it).
-    if (rho > 1e-12 && native) native.scaleToFloat32(w, rho, wrec);
+    const native = w === wrec ? nativeInit() : undefined;
+    if (rho > 1e-12 && native) native.scaleInPlace(wrec, rho);
     else if (rho > 1e-12) for (let k = 0; k < w.length; k++) wrec[k] = w[k] / rho;
     else wrec.set(w);
   } else {
-    if (rho > 1e-12) for (let k = 0; k < w.length; k++) w[k] /= rho;
-    if (liu) w.set(liu.wrec);
-    if (c.recurrentRadius !== null) rescaleRadius(w, n, c.recurrentRadius);
-    wrec.set(w);
+    const w64 = w instanceof Float64Array ? w : Float64Array.from(w);
+    if (rho > 1e-12) for (let k = 0; k < w64.length; k++) w64[k] /= rho;
+    if (liu) w64.set(liu.wrec);
+    if (c.recurrentRadius !== null) rescaleRadius(w64, n, c.recurrentRadius);
+    wrec.set(w64);
   }
 
   const win = new Float32Array(nIn * n);

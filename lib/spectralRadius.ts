@@ -7,7 +7,8 @@
  * their parameters. Above it the dense solver is O(n³) with a large constant (25 s at n = 1000 on the main thread),
  * so ρ comes from a thick-restarted Arnoldi iteration: a Krylov basis of KRYLOV_SIZE vectors, the eigenvalues of the
  * small projected matrix (Ritz values), and a restart that keeps the span of the KEEP largest Ritz vectors (real and
- * imaginary parts, so complex pairs stay together) until the dominant Ritz value's residual is below TOLERANCE · ρ.
+ * imaginary parts, so complex pairs stay together) until the dominant Ritz value's residual is below TOLERANCE · ρ
+ * (FLOAT32_TOLERANCE · ρ for a matrix stored as float32, whose entries carry relative errors of 6e-8 anyway).
  * Random-bulk matrices (Wrec) have their dominant eigenvalue among many of nearly the same modulus; a restart from
  * the dominant Ritz vector alone lost it at n = 4096 (it converged to an eigenvalue 6e-4 below ρ) and needed 3× the
  * matrix–vector products. The O(n²·m) part of each cycle runs natively when the addon loads (lib/krylov.ts), with
@@ -24,16 +25,19 @@ const KEEP = 30;
 // Wrec at n = 4096 needs 16; a matrix still unresolved after this many is one whose radius is ill-conditioned.
 const MAX_RESTARTS = 100;
 const TOLERANCE = 1e-10;
+// ρ of a float32 matrix (Wrec) is needed to float32 precision only: a residual of 1e-7·ρ left the radius within 2e-8 of
+// the 1e-10 one on five N = 4096 Wrec draws, with 31 % fewer products (scratch/radCount2.ts, session 10).
+const FLOAT32_TOLERANCE = 1e-7;
 
 /** Largest eigenvalue modulus of an n×n row-major matrix (real or complex eigenvalues). */
 export function spectralRadius(m: ArrayLike<number>, n: number): number {
   const p = prepare(m, n, false);
-  return typeof p === 'number' ? p : arnoldiRadiusSync(p.a, n) * p.scale;
+  return typeof p === 'number' ? p : arnoldiRadiusSync(p.a, n, TOLERANCE) * p.scale;
 }
 
 /** The Arnoldi iteration with its cycles on this thread (native when the addon loads). */
-function arnoldiRadiusSync(a: Float64Array | Float32Array, n: number): number {
-  const run = arnoldiRadius(n);
+function arnoldiRadiusSync(a: Float64Array | Float32Array, n: number, tolerance: number): number {
+  const run = arnoldiRadius(n, tolerance);
   for (let step = run.next(); ; ) {
     if (step.done) return step.value;
     const { m: size, from, basis, h, breakdown } = step.value;
@@ -44,10 +48,10 @@ function arnoldiRadiusSync(a: Float64Array | Float32Array, n: number): number {
 /**
  * The spectral radius of the float32 rounding of m, for scaling a matrix that is stored as float32 (Wrec, lib/init.ts):
  * up to EXACT_MAX_SIZE exactly `spectralRadius` (the dense decomposition of m itself, so every existing network keeps
- * its bits); above it the same Arnoldi iteration with the matrix read as float32, half the memory traffic of the
- * bandwidth-bound products. ρ(float32(m)) differs from ρ(m) by about the float32 rounding that storing the scaled
- * matrix adds anyway (~1e-7 relative). Matrices outside float32's range take the float64 path. `scratch`, if given,
- * receives the float32 copy above EXACT_MAX_SIZE (and is left alone up to it).
+ * its bits); above it the Arnoldi iteration with the matrix read as float32, half the memory traffic of the
+ * bandwidth-bound products, to FLOAT32_TOLERANCE. ρ(float32(m)) differs from ρ(m) by about the float32 rounding that
+ * storing the scaled matrix adds anyway (~1e-7 relative). Matrices outside float32's range take the float64 path.
+ * `scratch`, if given, receives the float32 copy above EXACT_MAX_SIZE (and is left alone up to it).
  */
 export function float32Radius(m: ArrayLike<number>, n: number, scratch?: Float32Array): number {
   if (n <= EXACT_MAX_SIZE) return spectralRadius(m, n);
@@ -59,15 +63,16 @@ export function float32Radius(m: ArrayLike<number>, n: number, scratch?: Float32
     a[k] = m[k];
     largest = Math.max(largest, Math.abs(m[k]));
   }
-  return float32RadiusOfCopy(m, n, a, largest);
+  return largest <= 1e30 && largest >= 1e-30 ? arnoldiRadiusSync(a, n, FLOAT32_TOLERANCE) : spectralRadius(m, n);
 }
 
 /**
- * `float32Radius(m, n)` for n > EXACT_MAX_SIZE when the caller has already written the float32 rounding of m into
- * `copy` and found `largest` = max |m[k]| (lib/network.ts does both in one of its passes over Wrec).
+ * `float32Radius` of a matrix that is float32 already (n > EXACT_MAX_SIZE), with `largest` = max |a[k]| known
+ * (lib/network.ts finds it in its last pass over Wrec).
  */
-export function float32RadiusOfCopy(m: ArrayLike<number>, n: number, copy: Float32Array, largest: number): number {
-  return largest <= 1e30 && largest >= 1e-30 ? arnoldiRadiusSync(copy, n) : spectralRadius(m, n);
+export function float32RadiusOfCopy(a: Float32Array, n: number, largest: number): number {
+  if (n <= EXACT_MAX_SIZE) return spectralRadius(a, n);
+  return largest <= 1e30 && largest >= 1e-30 ? arnoldiRadiusSync(a, n, FLOAT32_TOLERANCE) : spectralRadius(a, n);
 }
 
 /**
@@ -77,7 +82,7 @@ export function float32RadiusOfCopy(m: ArrayLike<number>, n: number, copy: Float
 export async function spectralRadiusAsync(m: ArrayLike<number>, n: number): Promise<number> {
   const p = prepare(m, n, true);
   if (typeof p === 'number') return p;
-  const run = arnoldiRadius(n);
+  const run = arnoldiRadius(n, TOLERANCE);
   for (let step = run.next(); ; ) {
     if (step.done) return step.value * p.scale;
     const { m: size, from, basis, h, breakdown } = step.value;
@@ -124,7 +129,7 @@ interface CycleRequest {
  * The thick-restarted Arnoldi iteration as a generator of cycles, so the synchronous and the asynchronous radius
  * share it: each yield asks for one `krylovCycle` (lib/krylov.ts, native or TypeScript, the same bits).
  */
-function* arnoldiRadius(n: number): Generator<CycleRequest, number, number> {
+function* arnoldiRadius(n: number, tolerance: number): Generator<CycleRequest, number, number> {
   const m = Math.min(n - 1, KRYLOV_SIZE);
   const basis = new Float64Array((m + 1) * n);
   let h: Float64Array = new Float64Array((m + 1) * m);
@@ -158,7 +163,7 @@ function* arnoldiRadius(n: number): Generator<CycleRequest, number, number> {
       for (let i = 0; i < size; i++) ynorm += vectors.get(i, col) ** 2;
     }
     const beta = h[m * m + m - 1];
-    if (beta * Math.sqrt(residual / ynorm) <= TOLERANCE * rho) return rho;
+    if (beta * Math.sqrt(residual / ynorm) <= tolerance * rho) return rho;
     // Thick restart: keep the span of the KEEP largest Ritz vectors (real and imaginary parts), orthonormalised (Q),
     // so the neighbours of the dominant eigenvalue are not lost: A·V·Q = V·Q·(QᵀHQ) + β·v_{m+1}·(e_mᵀQ).
     const q = keptRitzBasis(vectors, order, columns, m);

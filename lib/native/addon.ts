@@ -40,8 +40,8 @@ export interface NativeAddon {
   fastNormals?: (state: Uint32Array, out: Float64Array) => void;
   samplerMath?: (which: 0 | 1, values: Float64Array) => void;
   // Wrec's initialisation passes above N = 200 (native/core/init_wrec.h, lib/network.ts initialParams).
-  balancedWrecPasses?: (state: Uint32Array, n: number, rowSigns: Int8Array | null, mask: Uint8Array | null, w: Float64Array, w32: Float32Array) => number;
-  scaleToFloat32?: (w: Float64Array, rho: number, out: Float32Array) => void;
+  balancedWrecPasses?: (state: Uint32Array, n: number, rowSigns: Int8Array | null, mask: Uint8Array | null, w32: Float32Array) => number;
+  scaleInPlace?: (w32: Float32Array, rho: number) => void;
   // train()'s optimizer step (native/binding/optimizer.cc): [status, matrix, index], see lib/nativeOptimizer.ts.
   optimizerStep?: (floats: Float64Array, params: Float32Array[], grads: Float32Array[], m: Float64Array[] | null, v: Float64Array[] | null, types: Int32Array, typeSigns: Int8Array | null, nOut: number) => [number, number, number];
   optimizerStepAsync?: (floats: Float64Array, params: Float32Array[], grads: Float32Array[], m: Float64Array[] | null, v: Float64Array[] | null, types: Int32Array, typeSigns: Int8Array | null, nOut: number) => Promise<[number, number, number]>;

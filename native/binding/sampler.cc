@@ -100,9 +100,9 @@ Napi::Value fastNormals(const Napi::CallbackInfo& cb) {
   return cb.Env().Undefined();
 }
 
-// balancedWrecPasses(state, n, rowSigns, mask, w, w32) → max |w|: init::balancedPasses (lib/network.ts initialParams
-// above N = 200) into the Float64Array w and the Float32Array w32 (n² entries each); rowSigns an Int8Array of n
-// signs or null (no Dale), mask a Uint8Array of n² or null.
+// balancedWrecPasses(state, n, rowSigns, mask, w32) → max |w32|: init::balancedPasses (lib/network.ts initialParams
+// above N = 200) into the Float32Array w32 (n² entries); rowSigns an Int8Array of n signs or null (no Dale), mask a
+// Uint8Array of n² or null.
 Napi::Value balancedWrecPasses(const Napi::CallbackInfo& cb) {
   Napi::Env env = cb.Env();
   sampler::Xoshiro128 rng = stateArg(cb, 0);
@@ -122,20 +122,17 @@ Napi::Value balancedWrecPasses(const Napi::CallbackInfo& cb) {
     if (m.ElementLength() != nn) throw samplerInvalid(env, "a Uint8Array of n² entries or null", "mask", cb[3]);
     mask = m.Data();
   }
-  auto w = typedArg<double>(cb, 4, napi_float64_array, "a Float64Array of n² entries", "w");
-  auto w32 = typedArg<float>(cb, 5, napi_float32_array, "a Float32Array of n² entries", "w32");
-  if (w.ElementLength() != nn) throw samplerInvalid(env, "a Float64Array of n² entries", "w", cb[4]);
-  if (w32.ElementLength() != nn) throw samplerInvalid(env, "a Float32Array of n² entries", "w32", cb[5]);
-  return Napi::Number::New(env, init::balancedPasses(rng, n, rowSign, mask, w.Data(), w32.Data()));
+  auto w32 = typedArg<float>(cb, 4, napi_float32_array, "a Float32Array of n² entries", "w32");
+  if (w32.ElementLength() != nn) throw samplerInvalid(env, "a Float32Array of n² entries", "w32", cb[4]);
+  return Napi::Number::New(env, init::balancedPasses(rng, n, rowSign, mask, w32.Data()));
 }
 
-// scaleToFloat32(w, rho, out): out[k] = float32(w[k] / rho), the arrays of one length.
-Napi::Value scaleToFloat32(const Napi::CallbackInfo& cb) {
-  auto w = typedArg<double>(cb, 0, napi_float64_array, "a Float64Array", "w");
+// scaleInPlace(w32, rho): w32[k] = float32(w32[k] / rho); rho a finite number > 0.
+Napi::Value scaleInPlace(const Napi::CallbackInfo& cb) {
+  auto w = typedArg<float>(cb, 0, napi_float32_array, "a Float32Array", "w32");
   const double rho = numberArg(cb, 1, "rho");
-  auto out = typedArg<float>(cb, 2, napi_float32_array, "a Float32Array as long as w", "out");
-  if (out.ElementLength() != w.ElementLength()) throw samplerInvalid(cb.Env(), "a Float32Array as long as w", "out", cb[2]);
-  init::scaleToFloat32(w.Data(), w.ElementLength(), rho, out.Data());
+  if (!(rho > 0) || !std::isfinite(rho)) throw samplerInvalid(cb.Env(), "a finite number > 0", "rho", cb[1]);
+  init::scaleInPlace(w.Data(), w.ElementLength(), rho);
   return cb.Env().Undefined();
 }
 
@@ -162,7 +159,7 @@ void registerSampler(Napi::Env env, Napi::Object exports) {
   exports.Set("fastNormals", guardedFunction<fastNormals>(env, "fastNormals"));
   exports.Set("samplerMath", guardedFunction<samplerMath>(env, "samplerMath"));
   exports.Set("balancedWrecPasses", guardedFunction<balancedWrecPasses>(env, "balancedWrecPasses"));
-  exports.Set("scaleToFloat32", guardedFunction<scaleToFloat32>(env, "scaleToFloat32"));
+  exports.Set("scaleInPlace", guardedFunction<scaleInPlace>(env, "scaleInPlace"));
 }
 
 }  // namespace binding

@@ -1,4 +1,4 @@
-// See init_wrec.h. Every operation mirrors lib/network.ts initialParams (passes 1–4) for the bit-identity test
+// See init_wrec.h. Every operation mirrors lib/network.ts balancedPasses (passes 1–4) for the bit-identity test
 // test/unit/initLarge.test.ts ("the same parameters on the native and the reference engine").
 #include "init_wrec.h"
 
@@ -9,36 +9,36 @@
 namespace modprop {
 namespace init {
 
-double balancedPasses(sampler::Xoshiro128& rng, int n, const int8_t* rowSign, const uint8_t* mask, double* w,
-                      float* w32) {
-  const std::size_t nn = std::size_t(n) * n;
-  sampler::fastNormals(rng, w, nn);
-  // Pass 1: sign, zero diagonal, mask, and the totals (summed in index order).
+double balancedPasses(sampler::Xoshiro128& rng, int n, const int8_t* rowSign, const uint8_t* mask, float* w32) {
+  // Pass 1: the draw of row p (the stream continues across rows), sign, zero diagonal, mask, the float32 store and
+  // the totals of the stored values (summed in index order).
+  std::vector<double> g(n);
   double pos = 0, neg = 0;
   for (int p = 0; p < n; p++) {
+    sampler::fastNormals(rng, g.data(), std::size_t(n));
     const double sign = rowSign != nullptr ? double(rowSign[p]) : 1.0;
-    double* row = w + std::size_t(p) * n;
+    float* row = w32 + std::size_t(p) * n;
     const uint8_t* maskRow = mask != nullptr ? mask + std::size_t(p) * n : nullptr;
     for (int j = 0; j < n; j++) {
-      const double g = row[j];
-      double v = p == j ? 0.0 : rowSign != nullptr ? sign * std::fabs(g) : g;
+      double v = p == j ? 0.0 : rowSign != nullptr ? sign * std::fabs(g[j]) : g[j];
       if (maskRow != nullptr && maskRow[j] == 0) v = 0.0;
-      row[j] = v;
-      if (v > 0)
-        pos += v;
+      const float stored = static_cast<float>(v);
+      row[j] = stored;
+      if (stored > 0)
+        pos += stored;
       else
-        neg -= v;
+        neg -= stored;
     }
   }
-  // Pass 2: inhibitory rows scaled so total inhibition equals total excitation; column sums row by row.
+  // Pass 2: inhibitory rows × total excitation / total inhibition (not stored yet); column sums row by row.
   const double inhibition = rowSign != nullptr && pos > 0 && neg > 0 ? pos / neg : 1.0;
+  auto scaled = [&](int p) { return inhibition != 1.0 && rowSign != nullptr && rowSign[p] < 0; };
   std::vector<double> colPos(n, 0.0), colNeg(n, 0.0);
   for (int p = 0; p < n; p++) {
-    const bool scale = inhibition != 1.0 && rowSign != nullptr && rowSign[p] < 0;
-    double* row = w + std::size_t(p) * n;
+    const bool scale = scaled(p);
+    const float* row = w32 + std::size_t(p) * n;
     for (int j = 0; j < n; j++) {
-      double v = row[j];
-      if (scale) row[j] = v = v * inhibition;
+      const double v = scale ? double(row[j]) * inhibition : double(row[j]);
       if (v > 0)
         colPos[j] += v;
       else
@@ -47,23 +47,23 @@ double balancedPasses(sampler::Xoshiro128& rng, int n, const int8_t* rowSign, co
   }
   std::vector<double> scaleNeg(n);
   for (int j = 0; j < n; j++) scaleNeg[j] = colPos[j] == 0 || colNeg[j] == 0 ? 1.0 : colPos[j] / colNeg[j];
-  // Pass 3: each column's negative entries rescaled, the float32 copy and max |w|.
+  // Pass 3: the row factor and each column's negative-entry factor, stored; the largest stored |w|.
   double largest = 0;
   for (int p = 0; p < n; p++) {
-    double* row = w + std::size_t(p) * n;
-    float* out = w32 + std::size_t(p) * n;
+    const bool scale = scaled(p);
+    float* row = w32 + std::size_t(p) * n;
     for (int j = 0; j < n; j++) {
-      double v = row[j];
-      if (v < 0) row[j] = v = v * scaleNeg[j];
-      out[j] = static_cast<float>(v);
-      largest = std::max(largest, std::fabs(v));
+      double v = scale ? double(row[j]) * inhibition : double(row[j]);
+      if (v < 0) v = v * scaleNeg[j];
+      row[j] = static_cast<float>(v);
+      largest = std::max(largest, std::fabs(double(row[j])));
     }
   }
   return largest;
 }
 
-void scaleToFloat32(const double* w, std::size_t count, double rho, float* out) {
-  for (std::size_t k = 0; k < count; k++) out[k] = static_cast<float>(w[k] / rho);
+void scaleInPlace(float* w32, std::size_t count, double rho) {
+  for (std::size_t k = 0; k < count; k++) w32[k] = static_cast<float>(double(w32[k]) / rho);
 }
 
 }  // namespace init

@@ -4,8 +4,8 @@
  * path the sparse path touched: network step, reverse product, Wrec gradient, online eligibility, at N = 37 and at
  * N = 600 with packed panels, 1 and 2 threads) and forward(), recorded by scripts/dense-fingerprints.ts with the main
  * branch's addon before the sparse path, per compiler and SIMD level (the N = 600 ones re-recorded when
- * Network.create above N = 200 moved to ziggurat draws: their network changed, not the kernels; the N = 37 ones
- * still hold). This build must reproduce them at each level
+ * Network.create above N = 200 moved to ziggurat draws, and again when it moved to one float32 matrix and a radius
+ * to 1e-7: their network changed, not the kernels; the N = 37 ones still hold). This build must reproduce them at each level
  * (each in a child process: the level is chosen once per process). A build or CPU with no recorded level skips.
  */
 import assert from 'node:assert/strict';

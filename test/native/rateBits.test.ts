@@ -3,7 +3,8 @@
  * on them must not move): test/native/rateBitsScript.ts hashes the native forward pass and every native rule's
  * gradients (both losses, threads 1 and 2, the packed-panel path at N = 520) at each SIMD level in its own child
  * process, and compares them with fixtures/rateBits.json, recorded from main at 0d22f72 with the same script (its
- * N = 520 cases re-recorded when Network.create above N = 200 moved to ziggurat draws and a float32 radius). A
+ * N = 520 cases re-recorded when Network.create above N = 200 moved to ziggurat draws and a float32 radius, and
+ * when it moved to one float32 matrix and a radius to 1e-7). A
  * level this CPU lacks is skipped (its child reports another level). A hash names no correctness (parity.test.ts
  * does): when a change is meant to move these numbers, record them again in the same commit and say why.
  */

@@ -187,12 +187,15 @@ describe('fast initialisation above N = 200', function () {
       addon.balancedWrecPasses = original;
     }
     // The raw binding checks what JavaScript sends.
-    const w = new Float64Array(9), w32 = new Float32Array(9), state = Uint32Array.of(1, 2, 3, 4);
-    assert.throws(() => original(state, 3, null, null, w, new Float32Array(8)), /w32/);
-    assert.throws(() => original(state, 3, Int8Array.of(1, -1), null, w, w32), /rowSigns/);
-    assert.throws(() => original(state, 3, null, new Uint8Array(4), w, w32), /mask/);
-    assert.throws(() => original(Uint32Array.of(0, 0, 0, 0), 3, null, null, w, w32), /state/);
-    assert.ok(Number.isFinite(original(state, 3, null, null, w, w32)));
+    const w32 = new Float32Array(9), state = Uint32Array.of(1, 2, 3, 4);
+    assert.throws(() => original(state, 3, null, null, new Float32Array(8)), /w32/);
+    assert.throws(() => original(state, 3, null, null, new Float64Array(9) as unknown as Float32Array), /w32/);
+    assert.throws(() => original(state, 3, Int8Array.of(1, -1), null, w32), /rowSigns/);
+    assert.throws(() => original(state, 3, null, new Uint8Array(4), w32), /mask/);
+    assert.throws(() => original(Uint32Array.of(0, 0, 0, 0), 3, null, null, w32), /state/);
+    assert.ok(Number.isFinite(original(state, 3, null, null, w32)));
+    assert.throws(() => addon.scaleInPlace(w32, 0), /rho/);
+    assert.throws(() => addon.scaleInPlace(w32, Infinity), /rho/);
   });
 
   it('Network.create at N = 1024: ρ(Wrec) = 1 and the same parameters on the native and the reference engine', () => {

@@ -4,7 +4,7 @@
  * change, never a returned Infinity/NaN or a raw RangeError from an allocation.
  */
 import type { Batch, ForwardResult } from './types';
-import { ModpropError, describe, fail } from './validate';
+import { ModpropError, describe, everyFinite, fail } from './validate';
 import { loadAddon } from './native/addon';
 
 /** Runs an engine's forward pass and checks its result (finite) and its allocations (memory). */
@@ -38,7 +38,7 @@ export async function checkedOutputsAsync(run: () => Promise<Float32Array>, batc
     return allocationFailure(err, batch, shape);
   }
   const scan = finiteScanner();
-  const found = scan ? await scan([y]) : allFinite(y) ? null : [0, y.findIndex((value) => !Number.isFinite(value))];
+  const found = scan ? await scan([y]) : everyFinite(y) ? null : [0, y.findIndex((value) => !Number.isFinite(value))];
   if (found === null) return y;
   throw new NonFiniteForwardError(`${describe(y[found[1]])} at y[${found[1]}]`);
 }
@@ -60,7 +60,7 @@ export class NonFiniteForwardError extends ModpropError {
 function finiteForward(r: ForwardResult): ForwardResult {
   for (const key of ['v', 'z', 'y'] as const) {
     const a = r[key];
-    if (allFinite(a)) continue;
+    if (everyFinite(a)) continue;
     for (let i = 0; i < a.length; i++) {
       if (!Number.isFinite(a[i])) throw new NonFiniteForwardError(`${describe(a[i])} at ${key}[${i}]`);
     }
@@ -91,18 +91,3 @@ async function finiteForwardAsync(r: ForwardResult): Promise<ForwardResult> {
   throw new NonFiniteForwardError(`${describe(r[keys[k]][i])} at ${keys[k]}[${i}]`);
 }
 
-// x·0 is 0 for finite x and NaN for ±Infinity and NaN, so the sums stay 0 exactly when every entry is finite. Four
-// independent sums run ≈ 2.5× faster than a Number.isFinite test per entry (v and z hold B·T·N floats each).
-function allFinite(a: Float32Array): boolean {
-  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-  const n4 = a.length - (a.length % 4);
-  let i = 0;
-  for (; i < n4; i += 4) {
-    s0 += a[i] * 0;
-    s1 += a[i + 1] * 0;
-    s2 += a[i + 2] * 0;
-    s3 += a[i + 3] * 0;
-  }
-  for (; i < a.length; i++) s0 += a[i] * 0;
-  return s0 + s1 + s2 + s3 === 0;
-}

@@ -134,10 +134,54 @@ export function disjointOutputs(outs: [string, ArrayBufferView][], inputs: [stri
 
 /** Every value finite; the message names the first offending index. */
 export function allFinite(arr: ArrayLike<number>, name: string): void {
+  if (arr instanceof Float32Array && arr.length >= NATIVE_SCAN_MIN) {
+    const scan = nativeScan();
+    if (scan) {
+      const at = scan(arr);
+      if (at >= 0) fail('finite values', name, `${describe(arr[at])} at index ${at}`, true);
+      return;
+    }
+  }
+  if ((arr instanceof Float32Array || arr instanceof Float64Array) && everyFinite(arr)) return;
   for (let i = 0; i < arr.length; i++) {
     const v = arr[i];
     if (!Number.isFinite(v)) fail('finite values', name, `${describe(v)} at index ${i}`, true);
   }
+}
+
+/**
+ * Whether every entry is finite: x·0 is 0 for finite x and NaN for ±Infinity and NaN, so the sums stay 0 exactly
+ * when every entry is finite. Four independent sums run ≈ 2.5× faster than a Number.isFinite test per entry.
+ */
+export function everyFinite(a: Float32Array | Float64Array): boolean {
+  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  const n4 = a.length - (a.length % 4);
+  let i = 0;
+  for (; i < n4; i += 4) {
+    s0 += a[i] * 0;
+    s1 += a[i + 1] * 0;
+    s2 += a[i + 2] * 0;
+    s3 += a[i + 3] * 0;
+  }
+  for (; i < a.length; i++) s0 += a[i] * 0;
+  return s0 + s1 + s2 + s3 === 0;
+}
+
+// From this length on, a Float32Array is scanned by the addon when it loads (Wrec at N = 4096, checked on every
+// forward and gradients call: ≈ 3 ms there against 15–25 ms of JavaScript); the same first index either way.
+const NATIVE_SCAN_MIN = 1 << 16;
+let scanner: { scan?: (a: Float32Array) => number } | undefined;
+
+function nativeScan(): ((a: Float32Array) => number) | undefined {
+  if (process.env.MODPROP_BACKEND === 'reference') return undefined;
+  if (scanner === undefined) {
+    // Loaded lazily: lib/native/addon.ts is not needed (nor loaded) by a process that never checks a large array.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const loaded = (require('./native/addon') as typeof import('./native/addon')).loadAddon();
+    const scan = 'addon' in loaded ? loaded.addon.firstNonFinite : undefined;
+    scanner = scan ? { scan } : {};
+  }
+  return scanner.scan;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

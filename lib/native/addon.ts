@@ -52,6 +52,7 @@ export interface NativeAddon {
     nOut: number) => Promise<[number, number, number, number, string]>;
   /** [array, index] of the first non-finite entry, or null (native/binding/finite.cc). */
   firstNonFiniteAsync?: (arrays: Float32Array[]) => Promise<[number, number] | null>;
+  firstNonFinite?: (array: Float32Array) => number;
   /** Transparent huge pages for the array's 2 MiB-aligned interior (Linux; native/binding/memory.cc) → bytes advised. */
   adviseHugePages?: (array: Float32Array | Float64Array) => number;
   /** Starts the pool of that many threads (an error when the system cannot); sets nothing. */

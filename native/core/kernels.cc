@@ -147,11 +147,15 @@ Retained<float> packPanels(const float* w, int k, int n) {
   if (const isa::Kernels* f = floatKernels()) {
     const int p = f->panelWidth;
     const int panels = (n + p - 1) / p;
-    Retained<float> out(std::size_t(panels) * p * k);
+    Retained<float> out(std::size_t(panels) * p * k, Uninitialized{});  // every entry written below
     for (int b = 0; b < panels; b++) {
       const int j = b * p, width = std::min(p, n - j);
       float* panel = out.data() + std::ptrdiff_t(j) * k;  // block b starts at b·k·P = j·k
-      for (int q = 0; q < k; q++) std::copy(w + std::ptrdiff_t(q) * n + j, w + std::ptrdiff_t(q) * n + j + width, panel + std::ptrdiff_t(q) * p);
+      for (int q = 0; q < k; q++) {
+        float* row = panel + std::ptrdiff_t(q) * p;
+        std::copy(w + std::ptrdiff_t(q) * n + j, w + std::ptrdiff_t(q) * n + j + width, row);
+        std::fill(row + width, row + p, 0.0f);  // the last panel's padding
+      }
     }
     return out;
   }
@@ -165,7 +169,7 @@ Retained<float> packPanelsTransposed(const float* w, int n, int k) {
   if (const isa::Kernels* f = floatKernels()) {
     const int p = f->panelWidth;
     const int panels = (n + p - 1) / p;
-    Retained<float> out(std::size_t(panels) * p * k);
+    Retained<float> out(std::size_t(panels) * p * k, Uninitialized{});  // every entry written below
     constexpr int kRun = 64;  // floats of a row of W copied at a time: a p × kRun block of the panel stays in L1
     for (int b = 0; b < panels; b++) {
       const int j = b * p, width = std::min(p, n - j);
@@ -177,6 +181,8 @@ Retained<float> packPanelsTransposed(const float* w, int n, int k) {
           float* dst = panel + std::ptrdiff_t(q0) * p + c;
           for (int q = 0; q < run; q++) dst[std::ptrdiff_t(q) * p] = src[q];
         }
+        for (int q = 0; q < run && width < p; q++)  // the last panel's padding
+          std::fill(panel + std::ptrdiff_t(q0 + q) * p + width, panel + std::ptrdiff_t(q0 + q) * p + p, 0.0f);
       }
     }
     return out;

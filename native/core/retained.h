@@ -27,16 +27,22 @@ std::size_t cachedBytes();
 
 }  // namespace retained
 
+// Tag of the Retained constructor that leaves the contents unspecified, for a caller that writes every entry itself.
+struct Uninitialized {};
+
 // A zero-filled array of T drawn from the retained cache: the subset of std::vector that the kernels use
 // (data, size, empty, indexing), movable, not copyable.
 template <typename T>
 class Retained {
  public:
   Retained() = default;
-  explicit Retained(std::size_t count) : size_(count) {
+  explicit Retained(std::size_t count) : Retained(count, Uninitialized{}) {
+    if (data_ != nullptr) std::fill(data_, data_ + count, T(0));
+  }
+  // Contents unspecified (a packed copy of Wrec at N = 4096 is 67 MB: zeroing it first cost a write of every byte).
+  Retained(std::size_t count, Uninitialized) : size_(count) {
     if (count == 0) return;
     data_ = static_cast<T*>(retained::acquire(count * sizeof(T), &capacity_));
-    std::fill(data_, data_ + count, T(0));
   }
   ~Retained() { reset(); }
   Retained(Retained&& o) noexcept { swap(o); }

@@ -356,6 +356,32 @@ describe('validation: batches (through gradients and forward)', () => {
     broken.params.wrec[12] = NaN;
     throwsExactly(() => gradients(broken, goodBatch(), bptt), 'Expected finite values for net.params.wrec but received NaN at index 12');
   });
+
+  it('a large Wrec (scanned by the addon from 65 536 entries) names the first non-finite index, as the JavaScript scan does', () => {
+    // N = 300: 90 000 entries. The scan finds the first of several bad entries, on the native path and the reference one.
+    const big = { nIn: 2, nRec: 300, nOut: 2, seed: 1 };
+    for (const backend of [undefined, 'reference']) {
+      const saved = process.env.MODPROP_BACKEND;
+      if (backend === undefined) delete process.env.MODPROP_BACKEND;
+      else process.env.MODPROP_BACKEND = backend;
+      try {
+        const broken = Network.create(big);
+        broken.params.wrec[89_999] = NaN;
+        broken.params.wrec[70_001] = -Infinity;
+        const x = new Float32Array(3 * 2 * 2);
+        throwsExactly(() => broken.forward({ x, batchSize: 3, steps: 2 }),
+          'Expected finite values for net.params.wrec but received -Infinity at index 70001');
+        broken.params.wrec[70_001] = 0;
+        throwsExactly(() => broken.forward({ x, batchSize: 3, steps: 2 }),
+          'Expected finite values for net.params.wrec but received NaN at index 89999');
+        broken.params.wrec[89_999] = 0;
+        assert.equal(broken.forward({ x, batchSize: 3, steps: 2 }).y.length, 3 * 2 * 2, 'finite again: the call runs');
+      } finally {
+        if (saved === undefined) delete process.env.MODPROP_BACKEND;
+        else process.env.MODPROP_BACKEND = saved;
+      }
+    }
+  });
 });
 
 describe('validation: rules, losses, backends', () => {

@@ -4,7 +4,8 @@
 // (matmul), `is` the output rows whose column of A is not (transA).
 #pragma once
 #include <cstddef>
-#include <type_traits>  // for kernels_tiles.h, which is included after a target pragma
+#include <algorithm>    // for kernels_tiles.h, which is included after a target pragma
+#include <type_traits>
 
 #include "kernels.h"
 

@@ -59,7 +59,7 @@ interface Settings {
 }
 const FULL: Settings = {
   native: { minSamples: 20, maxTime: 6 }, small: { minSamples: 10, maxTime: 1 }, reference: { minSamples: 5, maxTime: 5 },
-  gemmReps: 9, placementPools: 8, train: { short: 5, long: 45, repeats: 5, gradientCalls: 20 }, torchReps: 5,
+  gemmReps: 9, placementPools: 8, train: { short: 5, long: 85, repeats: 11, gradientCalls: 20 }, torchReps: 5,
   scaling: { minSamples: 3, maxTime: 1 },
 };
 const QUICK: Settings = {

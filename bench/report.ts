@@ -140,10 +140,17 @@ function trainTable(r: Results): string[] {
   if (!r.train.length) return ['Not measured.'];
   const loop = (t: Results['train'][number]): string => (t.eventLoop ? `${f(t.eventLoop.p50)} / ${f(t.eventLoop.p99)} / ${f(t.eventLoop.max)}` : '—');
   return [
-    '| rule | sampler | threads | ms / training iteration (median) | gradient ms (trained networks) | iteration ÷ gradient (goal ≤ 1.15) | gradient ms (untrained network) | event loop p50 / p99 / max ms (goal p99 < 10) | runs |',
-    '|---|---|---:|---:|---:|---:|---:|---|---|',
-    ...r.train.map((t) => `| ${t.label} | ${t.sampler ?? 'box-muller'} | ${t.threads} | ${f(t.medianMs, 2)} | ${f(t.gradientMs, 2)} | ${f(t.ratio, 2)} | ${t.gradientFreshMs === undefined ? '—' : f(t.gradientFreshMs, 2)} | ${loop(t)} | ${t.runsMs.map((x, i) => (t.ratios ? `${f(x, 1)} (${f(t.ratios[i], 2)})` : f(x, 1))).join(', ')} |`),
+    '| rule | sampler | threads | ms / training iteration (median) | gradient ms (trained networks) | iteration ÷ gradient (goal ≤ 1.15) | its 95 % interval: goal | gradient ms (untrained network) | event loop p50 / p99 / max ms (goal p99 < 10) | runs |',
+    '|---|---|---:|---:|---:|---:|---|---:|---|---|',
+    ...r.train.map((t) => `| ${t.label} | ${t.sampler ?? 'box-muller'} | ${t.threads} | ${f(t.medianMs, 2)} | ${f(t.gradientMs, 2)} | ${f(t.ratio, 2)} | ${ratioVerdict(t.ratioInterval)} | ${t.gradientFreshMs === undefined ? '—' : f(t.gradientFreshMs, 2)} | ${loop(t)} | ${t.runsMs.map((x, i) => (t.ratios ? `${f(x, 1)} (${f(t.ratios[i], 2)})` : f(x, 1))).join(', ')} |`),
   ];
+}
+
+/** The sign test's interval for the median ratio, and what it says of the goal ≤ 1.15 (met, missed, or undecided). */
+function ratioVerdict(ci: TrainRow['ratioInterval']): string {
+  if (!ci) return '—';
+  const verdict = ci.hi <= 1.15 ? 'met' : ci.lo > 1.15 ? 'missed' : 'undecided';
+  return `${f(ci.lo, 2)}–${f(ci.hi, 2)}: ${verdict}`;
 }
 
 function torchLines(r: Results): string[] {
@@ -305,7 +312,9 @@ export function renderMarkdown(r: Results, profile: string | undefined): string 
     'the kernels skip ReLU zeros, so an untrained network, the last column, computes a different amount) and the',
     'event-loop delay while train() ran (bench/trainPhase.ts). Each repeat divides its own iteration cost by the gradient',
     'measured on its own networks right after its runs (the machine\'s speed drifts within minutes); the ratio column is',
-    'the median of those, and "runs" lists each repeat\'s ms per iteration with its ratio in brackets. Rows ending in lif',
+    'the median of those, and "runs" lists each repeat\'s ms per iteration with its ratio in brackets. The interval is',
+    'the sign test\'s distribution-free 95 % interval for that median (order statistics; 98.8 % coverage with 11 repeats):',
+    'the goal counts as met where its upper end is ≤ 1.15, missed where its lower end is above, undecided otherwise. Rows ending in lif',
     'or alif train a spiking network of those neurons (docs/neurons.md) on the native engine, beside the rate rows.',
     '',
     ...trainTable(r),

@@ -20,6 +20,7 @@ import { deriveSeed } from '../lib/random';
 import { TRAIN_STREAM } from '../lib/train';
 import type { TaskSampler } from '../lib/tasks/delayedXor';
 import { quantile, type Job } from './suites';
+import { medianInterval } from '../lib/cli/stats';
 
 export interface EventLoopDelay { p50: number; p99: number; max: number }
 
@@ -45,6 +46,8 @@ export interface TrainRow {
   ratio: number;
   /** Each repeat's ratio (absent in results from before this field). */
   ratios?: number[];
+  /** The sign test's 95 % interval for the median ratio (lib/cli/stats.ts medianInterval; absent with ≤ 5 repeats). */
+  ratioInterval?: { lo: number; hi: number; coverage: number };
   /** While the long train() runs ran, in ms. */
   eventLoop: EventLoopDelay;
   short: number;
@@ -113,6 +116,7 @@ export async function measureTraining(job: Job, sampler: TaskSampler, o: TrainPh
   };
   return {
     job: job.name, label: o.neuron ? `${job.label}, ${o.neuron}` : job.label, ...(o.neuron ? { neuron: o.neuron } : {}), sampler, threads: o.threads, medianMs, runsMs: perIteration, gradientMs, gradientFreshMs, ratio: median(ratios), ratios,
+    ratioInterval: medianInterval(ratios, 0.95),
     eventLoop, short: o.short, long: o.long,
   };
 }

@@ -1,5 +1,5 @@
 /** Statistics over runs: curves aggregated across seeds (for plots) and the summary table of `compare`. */
-import { quantile } from 'simple-statistics';
+import { binomialDistribution, quantile } from 'simple-statistics';
 import type { CurvePoint } from '../trainTypes';
 
 export interface Spread {
@@ -23,6 +23,27 @@ export function median(values: readonly number[]): number {
   const s = [...values].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/**
+ * A distribution-free confidence interval for the median of n independent values: [x(k), x(n+1−k)] of the sorted
+ * values, with the largest k whose coverage 1 − 2·P(Bin(n, ½) < k) is at least `level` (the sign test's interval).
+ * Undefined when even the full range [min, max] covers less than `level` (n ≤ 5 at 95 %).
+ */
+export function medianInterval(values: readonly number[], level = 0.95): { lo: number; hi: number; coverage: number } | undefined {
+  const s = [...values].sort((a, b) => a - b);
+  const n = s.length;
+  if (n === 0) return undefined;
+  const pmf = binomialDistribution(n, 0.5) as number[];
+  let below = 0; // P(Bin(n, ½) < k) = P(Bin(n, ½) ≤ k − 1)
+  let best: { lo: number; hi: number; coverage: number } | undefined;
+  for (let k = 1; 2 * k <= n + 1; k++) {
+    below += pmf[k - 1];
+    const coverage = 1 - 2 * below;
+    if (coverage < level) break;
+    best = { lo: s[k - 1], hi: s[n - k], coverage };
+  }
+  return best;
 }
 
 /** The first evaluation iteration with accuracy ≥ threshold, or Infinity when never. */

@@ -1,7 +1,7 @@
 /** The statistics behind `compare`'s table and plot, and the CLI's rule specs. */
 import assert from 'node:assert/strict';
 import { parseRuleSpec, withFlagNames, UsageError } from '../../lib/cli/common';
-import { bandOver, iterationsTo, markdownTable, medianIterationsTo, spread } from '../../lib/cli/stats';
+import { bandOver, iterationsTo, markdownTable, medianInterval, medianIterationsTo, spread } from '../../lib/cli/stats';
 import type { CurvePoint } from '../../lib/trainTypes';
 
 const curve = (acc: number[]): CurvePoint[] => acc.map((accuracy, i) => ({ iteration: 20 * i, loss: 1 - accuracy, accuracy, elapsedMs: i }));
@@ -12,6 +12,23 @@ describe('CLI statistics', () => {
     assert.deepEqual(s, { mean: 2, sd: 1, min: 1, max: 3, n: 3 });
     assert.equal(spread([undefined]), undefined);
     assert.equal(spread([5])!.sd, 0);
+  });
+
+  it('medianInterval: the sign test\'s order-statistic interval, with its exact binomial coverage', () => {
+    // n = 11: [x(1), x(11)] covers 1 − 2/2048, [x(2), x(10)] 1 − 24/2048 = 0.988, [x(3), x(9)] 1 − 134/2048 = 0.935.
+    const values = [11, 3, 7, 1, 9, 5, 2, 10, 4, 8, 6];
+    const expectInterval = (got: ReturnType<typeof medianInterval>, lo: number, hi: number, coverage: number): void => {
+      assert.ok(got !== undefined);
+      assert.deepEqual([got.lo, got.hi], [lo, hi]);
+      assert.ok(Math.abs(got.coverage - coverage) < 1e-12, `coverage ${got.coverage}, expected ${coverage}`);
+    };
+    expectInterval(medianInterval(values, 0.95), 2, 10, 1 - 24 / 2048);
+    expectInterval(medianInterval(values, 0.9), 3, 9, 1 - 134 / 2048);
+    expectInterval(medianInterval(values, 0.999), 1, 11, 1 - 2 / 2048);
+    // n = 6: only the range, at 1 − 2/64; n = 5: not even the range reaches 95 % (1 − 2/32).
+    expectInterval(medianInterval([6, 1, 5, 2, 4, 3]), 1, 6, 1 - 2 / 64);
+    assert.equal(medianInterval([1, 2, 3, 4, 5]), undefined);
+    assert.equal(medianInterval([]), undefined);
   });
 
   it('iterations to 95 %: the first evaluation point ≥ 0.95; the median counts "never" as infinite', () => {

@@ -237,12 +237,12 @@ export function initialParams(c: NormalizedNetworkConfig): Params {
     const largest = native
       ? native.balancedWrecPasses(rng.state(), n, signs ? Int8Array.from({ length: n }, (_, p) => rowSign(p)) : null, mask, wrec)
       : balancedPasses(c, mask, wrec, () => fastNormal(rng));
-    return finishParams(c, wrec, wrec, float32RadiusOfCopy(wrec, n, largest));
+    return finishParams(c, wrec, wrec, float32RadiusOfCopy(wrec, n, largest), native);
   }
   const w = squareNormals(new Random(c.seed, STREAMS.wrec), n);
   let next = 0;
   balancedPasses(c, mask, w, () => w[next++]);
-  return finishParams(c, w, new Float32Array(n * n), float32Radius(w, n));
+  return finishParams(c, w, new Float32Array(n * n), float32Radius(w, n), undefined);
 }
 
 /**
@@ -307,17 +307,17 @@ function nativeInit(): NativeInit | undefined {
 }
 
 /**
- * Wrec = w / ρ (then the recipe's and recurrentRadius' changes) into `wrec` (which may be w itself, float32, above
- * N = 200), Win, Wout and bout: the rest of initialParams.
+ * Wrec = w / ρ (then the recipe's and recurrentRadius' changes) into `wrec` (which is w itself, float32, above
+ * N = 200: `native` then divides it in place), Win, Wout and bout: the rest of initialParams.
  */
-function finishParams(c: NormalizedNetworkConfig, w: Float64Array | Float32Array, wrec: Float32Array, rho: number): Params {
+function finishParams(c: NormalizedNetworkConfig, w: Float64Array | Float32Array, wrec: Float32Array, rho: number,
+  native: NativeInit | undefined): Params {
   const { nIn, nRec: n, nOut } = c;
   const { signs, rowSign } = presynapticSigns(c);
   const liu = c.init === 'liu2022' ? liu2022Weights(c) : null;
   if (liu === null && c.recurrentRadius === null) {
     // Pass 4: w / ρ, rounded to float32 (the same value as dividing w in place and storing it).
-    const native = w === wrec ? nativeInit() : undefined;
-    if (rho > 1e-12 && native) native.scaleInPlace(wrec, rho);
+    if (rho > 1e-12 && native && w === wrec) native.scaleInPlace(wrec, rho);
     else if (rho > 1e-12) for (let k = 0; k < w.length; k++) wrec[k] = w[k] / rho;
     else wrec.set(w);
   } else {

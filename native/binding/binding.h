@@ -24,7 +24,7 @@ void registerInfo(Napi::Env env, Napi::Object exports);
 // contract.h.
 void registerKernels(Napi::Env env, Napi::Object exports);
 
-// krylovCycle, krylovCycleAsync: the O(n²·m) part of lib/spectralRadius.ts's Arnoldi iteration (spectral.cc).
+// krylovCycle, krylovCycleAsync, krylovRestart, nonsymmetricEigen: lib/spectralRadius.ts's Arnoldi iteration (spectral.cc).
 void registerSpectral(Napi::Env env, Napi::Object exports);
 
 // adviseHugePages: transparent huge pages for a large fresh typed array (memory.cc).

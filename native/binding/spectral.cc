@@ -11,6 +11,7 @@
 #include "binding.h"
 #include "contract.h"
 #include "guard.h"
+#include "hessenberg_eigen.h"
 #include "spectral_radius.h"
 
 namespace modprop {
@@ -153,12 +154,25 @@ Napi::Value krylovRestartSync(const Napi::CallbackInfo& cb) {
   return cb.Env().Undefined();
 }
 
+// nonsymmetricEigen(a, n, re, im, vectors) → boolean: the Ritz decomposition of lib/krylov.ts (hessenberg_eigen.h),
+// written into re, im (n) and vectors (n×n); false, nothing written, for an exactly symmetric a. n ≤ 512: it is O(n³)
+// on the calling thread (60×60 in the Arnoldi iteration: well under a millisecond).
+Napi::Value nonsymmetricEigenSync(const Napi::CallbackInfo& cb) {
+  const int n = intArg(cb, 1, "n", 1, 512);
+  Napi::Float64Array a = arrayArg<double>(cb, 0, "a", int64_t(n) * n);
+  Napi::Float64Array re = arrayArg<double>(cb, 2, "re", n);
+  Napi::Float64Array im = arrayArg<double>(cb, 3, "im", n);
+  Napi::Float64Array vectors = arrayArg<double>(cb, 4, "vectors", int64_t(n) * n);
+  return Napi::Boolean::New(cb.Env(), nonsymmetricEigen(n, a.Data(), re.Data(), im.Data(), vectors.Data()));
+}
+
 }  // namespace
 
 void registerSpectral(Napi::Env env, Napi::Object exports) {
   exports.Set("krylovCycle", guardedFunction<krylovSync>(env, "krylovCycle"));
   exports.Set("krylovCycleAsync", guardedFunction<krylovAsync>(env, "krylovCycleAsync"));
   exports.Set("krylovRestart", guardedFunction<krylovRestartSync>(env, "krylovRestart"));
+  exports.Set("nonsymmetricEigen", guardedFunction<nonsymmetricEigenSync>(env, "nonsymmetricEigen"));
 }
 
 }  // namespace binding

@@ -9,7 +9,9 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { Network, ModpropError } from '../../lib/index';
 import { spectralRadius, spectralRadiusAsync } from '../../lib/spectralRadius';
-import { krylovCycle, krylovCycleReference, krylovEngine, resetKrylovForTests } from '../../lib/krylov';
+import {
+  eigenDecomposition, eigenDecompositionReference, krylovCycle, krylovCycleReference, krylovEngine, resetKrylovForTests,
+} from '../../lib/krylov';
 import { Random } from '../../lib/random';
 
 function gaussian(n: number, seed: number, sd = 1): Float64Array {
@@ -117,6 +119,65 @@ describe('spectralRadius at large n', function () {
           assert.ok(Buffer.from(h.buffer).equals(Buffer.from(h2.buffer)), 'h differs');
           assert.ok(h[(m) * m + m - 1] > 0, 'the cycle did work');
         }
+      });
+    }
+
+    /** max |A·v − λ·v| over the eigenpairs (complex pairs as columns re, im), relative to max |a|. */
+    function eigenResidual(a: Float64Array, n: number, e: { re: Float64Array; im: Float64Array; vectors: Float64Array }): number {
+      let worst = 0;
+      const largest = Math.max(1e-300, ...Array.from(a, Math.abs));
+      const col = (j: number) => Float64Array.from({ length: n }, (_, i) => e.vectors[i * n + j]);
+      for (let j = 0; j < n; j++) {
+        const pair = e.im[j] !== 0;
+        const [x, y] = pair ? [col(j), col(j + 1)] : [col(j), new Float64Array(n)];
+        const [lr, li] = [e.re[j], e.im[j]];
+        const scale = Math.max(...Array.from(x, Math.abs), ...Array.from(y, Math.abs));
+        for (let i = 0; i < n; i++) {
+          let ar = 0, ai = 0;
+          for (let k = 0; k < n; k++) { ar += a[i * n + k] * x[k]; ai += a[i * n + k] * y[k]; }
+          worst = Math.max(worst, Math.abs(ar - (lr * x[i] - li * y[i])) / scale / largest,
+            Math.abs(ai - (lr * y[i] + li * x[i])) / scale / largest);
+        }
+        if (pair) j++;
+      }
+      return worst;
+    }
+
+    const eigenCases: [string, number, () => Float64Array][] = [
+      ...[1, 2, 3, 5, 17, 60, 200].map((n): [string, number, () => Float64Array] => [`a Gaussian matrix, n = ${n}`, n, () => gaussian(n, 100 + n)]),
+      ['the projected matrix of an Arnoldi cycle on a balanced bulk (Hessenberg)', 60, () => {
+        const n = 400, m = 60;
+        const basis = new Float64Array((m + 1) * n).fill(1 / Math.sqrt(n), 0, n);
+        const h = new Float64Array((m + 1) * m);
+        krylovCycleReference(balanced(n, 3), n, m, 0, basis, h, 0);
+        return h.slice(0, m * m);
+      }],
+      ['a known spectrum with complex pairs', 41, () => knownSpectrum(41, 5, 1.2, 0.7)],
+      ['a cyclic shift (eigenvalues on the unit circle: the exceptional shifts)', 12, () =>
+        Float64Array.from({ length: 144 }, (_, k) => ((Math.floor(k / 12) + 1) % 12 === k % 12 ? 1 : 0))],
+      ['a Jordan block plus a small perturbation (defective)', 9, () =>
+        Float64Array.from({ length: 81 }, (_, k) => (k % 10 === 0 ? 0.5 : k % 10 === 1 ? 1 : k === 72 ? 1e-6 : 0))],
+      ['a matrix with exact zeros in its subdiagonal (deflation)', 8, () =>
+        Float64Array.from({ length: 64 }, (_, k) => (Math.floor(k / 8) <= (k % 8) + ((k >> 4) % 2) ? ((k * 37) % 11) - 5 : 0))],
+      ['a symmetric matrix (ml-matrix path, not ported)', 30, () => {
+        const g = gaussian(30, 7);
+        return Float64Array.from(g, (_, k) => g[k] + g[(k % 30) * 30 + Math.floor(k / 30)]);
+      }],
+    ];
+    for (const [what, n, make] of eigenCases) {
+      it(`eigendecomposition, native = ml-matrix bit for bit: ${what}`, () => {
+        const a = make();
+        const before = a.slice();
+        const native = eigenDecomposition(a, n);
+        const reference = eigenDecompositionReference(a, n);
+        for (const key of ['re', 'im', 'vectors'] as const) {
+          assert.ok(Buffer.from(native[key].buffer).equals(Buffer.from(reference[key].buffer)), `${key} differs`);
+        }
+        assert.deepEqual(a, before, 'the input is not changed');
+        // Not two equal wrong answers: the pairs are eigenpairs, and the spectrum is not trivial.
+        assert.ok(eigenResidual(a, n, native) < 1e-9, `residual ${eigenResidual(a, n, native)}`);
+        assert.ok(native.re.some((v) => v !== 0), 'some eigenvalue is non-zero');
+        if (what.includes('complex') || what.includes('cyclic')) assert.ok(native.im.some((v) => v !== 0), 'complex pairs present');
       });
     }
 

@@ -92,10 +92,9 @@ function checkFinite(result: GradientResult, net: Network): GradientResult {
 export function failNonFinite(loss: number, grads: Params): void {
   if (!Number.isFinite(loss)) validate.fail('a finite loss (inputs or weights too large for float32?)', 'the result of gradients', loss);
   for (const k of ['win', 'wrec', 'wout', 'bout'] as const) {
-    const g = grads[k];
-    for (let i = 0; i < g.length; i++) {
-      if (!Number.isFinite(g[i])) validate.fail('finite gradients (inputs or weights too large for float32?)', 'the result of gradients', `${g[i]} at grads.${k}[${i}]`, true);
-    }
+    // Scanned natively for Wrec at large N (a JavaScript loop took 16 ms per call at N = 4096).
+    const i = validate.firstNonFinite(grads[k]);
+    if (i >= 0) validate.fail('finite gradients (inputs or weights too large for float32?)', 'the result of gradients', `${grads[k][i]} at grads.${k}[${i}]`, true);
   }
 }
 

@@ -134,19 +134,22 @@ export function disjointOutputs(outs: [string, ArrayBufferView][], inputs: [stri
 
 /** Every value finite; the message names the first offending index. */
 export function allFinite(arr: ArrayLike<number>, name: string): void {
+  const at = firstNonFinite(arr);
+  if (at >= 0) fail('finite values', name, `${describe(arr[at])} at index ${at}`, true);
+}
+
+/**
+ * The index of the first non-finite entry of arr, or -1: a large Float32Array scanned by the addon when it loads, a
+ * float array summed by `everyFinite` first (the index is searched only when that fails), anything else entry by entry.
+ */
+export function firstNonFinite(arr: ArrayLike<number>): number {
   if (arr instanceof Float32Array && arr.length >= NATIVE_SCAN_MIN) {
     const scan = nativeScan();
-    if (scan) {
-      const at = scan(arr);
-      if (at >= 0) fail('finite values', name, `${describe(arr[at])} at index ${at}`, true);
-      return;
-    }
+    if (scan) return scan(arr);
   }
-  if ((arr instanceof Float32Array || arr instanceof Float64Array) && everyFinite(arr)) return;
-  for (let i = 0; i < arr.length; i++) {
-    const v = arr[i];
-    if (!Number.isFinite(v)) fail('finite values', name, `${describe(v)} at index ${i}`, true);
-  }
+  if ((arr instanceof Float32Array || arr instanceof Float64Array) && everyFinite(arr)) return -1;
+  for (let i = 0; i < arr.length; i++) if (!Number.isFinite(arr[i])) return i;
+  return -1;
 }
 
 /**

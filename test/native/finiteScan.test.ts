@@ -4,7 +4,8 @@
  * an overflowing network naming that entry.
  */
 import assert from 'node:assert/strict';
-import { Network } from '../../lib/index';
+import { Network, ModpropError } from '../../lib/index';
+import { failNonFinite } from '../../lib/gradients';
 import { loadAddon } from '../../lib/native/addon';
 import { Random } from '../../lib/random';
 
@@ -34,6 +35,35 @@ describe('native finite scan', () => {
       const want = plainScan(arrays);
       assert.deepEqual(await scan(arrays), want);
       assert.deepEqual(want, [k, i], "the planted entry is the first");
+    }
+  });
+
+  it("gradients' finiteness check names the first non-finite gradient, for small and large (natively scanned) Wrec, on both paths", function () {
+    const rng = new Random(4, 0);
+    for (const backend of ['native', 'reference']) {
+      const saved = process.env.MODPROP_BACKEND;
+      if (backend === 'reference') process.env.MODPROP_BACKEND = 'reference';
+      try {
+        for (const n of [40, 300]) { // wrec of 1 600 and 90 000 entries: below and above the native scan's threshold
+          const grads = () => ({
+            win: Float32Array.from({ length: 2 * n }, () => rng.uniform() - 0.5), wrec: Float32Array.from({ length: n * n }, () => rng.uniform() - 0.5),
+            wout: Float32Array.from({ length: 2 * n }, () => rng.uniform() - 0.5), bout: Float32Array.of(0.1, -0.2),
+          });
+          assert.doesNotThrow(() => failNonFinite(0.5, grads()));
+          for (const [k, i, bad] of [['wrec', n * n - 1, NaN], ['wrec', 7, -Infinity], ['win', 0, Infinity], ['bout', 1, NaN]] as const) {
+            const g = grads();
+            g[k][i] = bad;
+            if (k !== 'bout') g.wout[3] = NaN; // a later array must not win over an earlier one
+            if (k === 'wrec') g.wrec[n * n - 1] = NaN; // nor a later entry over the first
+            assert.throws(() => failNonFinite(0.5, g), (err: Error) => err instanceof ModpropError &&
+              err.message === `Expected finite gradients (inputs or weights too large for float32?) for the result of gradients but received ${g[k][i]} at grads.${k}[${i}]`);
+          }
+          assert.throws(() => failNonFinite(NaN, grads()), /a finite loss/);
+        }
+      } finally {
+        if (saved === undefined) delete process.env.MODPROP_BACKEND;
+        else process.env.MODPROP_BACKEND = saved;
+      }
     }
   });
 

@@ -189,6 +189,19 @@ void runColumns(const Model<float>& m, const BatchView<float>& batch, const Rule
   offlineColumns(m, batch, credit, window, first, acc, losses, pool);
 }
 
+// From this many elements the accumulators' elementwise passes (zeroing, the reduction) are split over the pool: at
+// N = 4096 they stream 128 MB of accumulators and 64 MB of output, 30-40 ms of one thread per call (perf, session 11).
+// Each element's operations are the same however the range is split, so the bits are too.
+constexpr std::ptrdiff_t kParallelElements = std::ptrdiff_t(1) << 18;
+
+// f(begin, end) over [0, count), in pool-sized ranges for large counts.
+template <typename F>
+void forRanges(std::ptrdiff_t count, ThreadPool& pool, F&& f) {
+  const int tasks = count >= kParallelElements ? pool.size() : 1;
+  if (tasks == 1) return f(std::ptrdiff_t(0), count);
+  pool.parallelFor(tasks, [&](int t) { f(count * t / tasks, count * (t + 1) / tasks); });
+}
+
 // The per-chunk accumulators: win | wrec | wout | bout for each chunk, and each chunk's loss.
 template <typename Real>
 struct ChunkGrads {
@@ -197,10 +210,13 @@ struct ChunkGrads {
   Retained<Real> acc;  // chunks × per, zeroed; reused across calls (retained.h): 128 MB at N = 4096, 2 threads
   std::vector<double> losses;
 
-  ChunkGrads(const Dims& dims, int chunks)
+  ChunkGrads(const Dims& dims, int chunks, ThreadPool& pool)
       : sWin(std::ptrdiff_t(dims.nIn) * dims.nRec), sWrec(std::ptrdiff_t(dims.nRec) * dims.nRec),
         sWout(std::ptrdiff_t(dims.nRec) * dims.nOut), sBout(dims.nOut), per(sWin + sWrec + sWout + sBout),
-        chunks(chunks), acc(std::size_t(per) * chunks), losses(chunks, 0.0) {}
+        chunks(chunks), acc(std::size_t(per) * chunks, Uninitialized{}), losses(chunks, 0.0) {
+    Real* a = acc.data();
+    forRanges(per * chunks, pool, [a](std::ptrdiff_t b, std::ptrdiff_t e) { std::fill(a + b, a + e, Real(0)); });
+  }
 
   GradAccumulator<Real> of(int c) {
     Real* base = acc.data() + per * c;
@@ -229,25 +245,32 @@ void runChunks(const Model<Real>& m, const BatchView<Real>& batch, const RuleSpe
 
 // Accumulation: the chunks summed in chunk order into `grads` (bit-identical for a given thread count), the (1-α) the
 // offline recursion leaves out, no self-connections; returns the loss.
+// Each element in one pass, split over the pool when large: the chunk-0 value, plus each later chunk's in order, then
+// times (1-α) for win and wrec of an offline rule (the sequence of operations of a copy, an add per chunk and a scale).
 template <typename Real>
-double reduceChunks(const ChunkGrads<Real>& g, const Model<Real>& m, const RuleSpec& rule, GradView<Real>& grads) {
+double reduceChunks(const ChunkGrads<Real>& g, const Model<Real>& m, const RuleSpec& rule, GradView<Real>& grads,
+                    ThreadPool& pool) {
   double loss = 0;
   for (int c = 0; c < g.chunks; c++) loss += g.losses[c];
   Real* outs[4] = {grads.win, grads.wrec, grads.wout, grads.bout};
   const std::ptrdiff_t sizes4[4] = {g.sWin, g.sWrec, g.sWout, g.sBout};
+  // The offline recursion leaves the (1-α) of dWrec and dWin to be applied once here; online traces include it.
+  const bool scaled[4] = {!rule.online, !rule.online, false, false};
   std::ptrdiff_t offset = 0;
   for (int part = 0; part < 4; offset += sizes4[part], part++) {
     Real* out = outs[part];
-    std::copy(g.acc.data() + offset, g.acc.data() + offset + sizes4[part], out);
-    for (int c = 1; c < g.chunks; c++) {
-      const Real* src = g.acc.data() + g.per * c + offset;
-      for (std::ptrdiff_t i = 0; i < sizes4[part]; i++) out[i] += src[i];
-    }
-  }
-  // The offline recursion leaves the (1-α) of dWrec and dWin to be applied once here; online traces include it.
-  if (!rule.online) {
-    for (std::ptrdiff_t i = 0; i < g.sWin; i++) grads.win[i] *= m.leak;
-    for (std::ptrdiff_t i = 0; i < g.sWrec; i++) grads.wrec[i] *= m.leak;
+    const Real* acc = g.acc.data() + offset;
+    const std::ptrdiff_t per = g.per;
+    const int chunks = g.chunks;
+    const bool scale = scaled[part];
+    const Real leak = m.leak;
+    forRanges(sizes4[part], pool, [=](std::ptrdiff_t b, std::ptrdiff_t e) {
+      for (std::ptrdiff_t i = b; i < e; i++) {
+        Real sum = acc[i];
+        for (int c = 1; c < chunks; c++) sum += acc[per * c + i];
+        out[i] = scale ? sum * leak : sum;
+      }
+    });
   }
   const int n = m.d.nRec;
   for (int i = 0; i < n; i++) grads.wrec[std::ptrdiff_t(i) * n + i] = Real(0);  // no self-connections
@@ -263,9 +286,9 @@ double gradients(const Dims& dims, const ModelView<Real>& view, const BatchView<
   try {
     const Model<Real> m = buildModel(dims, view, rule);
     const FilterMatrices filter = stableFilter(dims, view, m, rule);
-    ChunkGrads<Real> chunks(dims, std::min(pool.size(), int(dims.batch)));
+    ChunkGrads<Real> chunks(dims, std::min(pool.size(), int(dims.batch)), pool);
     runChunks(m, batch, rule, filter, chunks, pool);
-    return reduceChunks(chunks, m, rule, grads);
+    return reduceChunks(chunks, m, rule, grads, pool);
   } catch (const std::bad_alloc&) {
     throw Error("Expected a problem that fits in memory but allocating the workspace for batch × steps × nRec = " +
                 std::to_string(sizes.state) + " failed");

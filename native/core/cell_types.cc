@@ -14,9 +14,24 @@ template <typename Real>
 std::vector<double> typeBlockMeans(const Dims& d, const ModelView<Real>& m) {
   const int c = d.nTypes, n = d.nRec;
   std::vector<double> sums(std::size_t(c) * c, 0.0);
+  // Each block's sum runs over p, then j, in index order, as one chain of double additions. The columns come in runs
+  // of one type (two runs for an E/I network laid out in blocks), each run summed into a register: the same
+  // additions in the same order as accumulating in sums[] entry by entry, without a store and reload per entry
+  // (30 ms per gradient call at N = 4096 before, in perf; one chain per block keeps it latency-bound all the same).
+  std::vector<int> runStart;
+  for (int j = 0; j < n; j++)
+    if (j == 0 || m.types[j] != m.types[j - 1]) runStart.push_back(j);
+  runStart.push_back(n);
+  const std::size_t runs = runStart.size() - 1;
   for (int p = 0; p < n; p++) {
     double* row = &sums[std::size_t(m.types[p]) * c];
-    for (int j = 0; j < n; j++) row[m.types[j]] += double(m.wrec[std::ptrdiff_t(p) * n + j]);
+    const Real* w = m.wrec + std::ptrdiff_t(p) * n;
+    for (std::size_t r = 0; r < runs; r++) {
+      const int j0 = runStart[r], j1 = runStart[r + 1];
+      double s = row[m.types[j0]];
+      for (int j = j0; j < j1; j++) s += double(w[j]);
+      row[m.types[j0]] = s;
+    }
   }
   const std::vector<double> counts = typeCounts(d, m.types);
   for (int a = 0; a < c; a++)

@@ -5,6 +5,7 @@
 #include <functional>
 #include <mutex>
 #include <stdexcept>
+#include <type_traits>
 
 #include "../core/kernels.h"
 #include "../core/model.h"
@@ -407,6 +408,50 @@ void spectralRadius(Checks& c) {
   c.check("spectral radius of a Jordan block", std::fabs(jordan - 0.9) < 1e-9, fmt(jordan));
 }
 
+void typeMeans(Checks& c) {
+  // typeBlockMeans sums each block as one chain of double additions over p, then j, in index order (its runs of
+  // equal column types are summed in registers): the bits of the plain entry-by-entry loop, for blocked, interleaved,
+  // one-per-unit and random type layouts (with an empty type), in float and double.
+  const int n = 203;
+  std::mt19937_64 rng(63);
+  std::normal_distribution<double> normal(0, 1);
+  std::vector<double> wd(std::size_t(n) * n);
+  for (double& v : wd) v = normal(rng) * (1 + 1e3 * (rng() % 7 == 0));  // some large entries: rounding matters
+  std::vector<float> wf(wd.begin(), wd.end());
+  struct Layout { const char* name; int c; std::function<int(int)> type; };
+  const Layout layouts[] = {
+      {"E/I blocks", 2, [](int p) { return p < 162 ? 0 : 1; }},
+      {"interleaved", 3, [](int p) { return p % 3; }},
+      {"one per unit", n, [](int p) { return p; }},
+      {"random, one type empty", 5, [&](int) { const int t = int(rng() % 4); return t == 2 ? 4 : t; }},
+  };
+  for (const Layout& l : layouts) {
+    std::vector<int32_t> types(n);
+    for (int p = 0; p < n; p++) types[p] = l.type(p);
+    const modprop::Dims d{1, 1, 1, n, 1, l.c};
+    auto check = [&](auto* w, const char* real) {
+      using Real = std::remove_const_t<std::remove_pointer_t<decltype(w)>>;
+      modprop::ModelView<Real> view{nullptr, w, nullptr, nullptr, nullptr, types.data(), 0.5, 0.0};
+      const std::vector<double> got = modprop::typeBlockMeans(d, view);
+      std::vector<double> sums(std::size_t(l.c) * l.c, 0.0), counts(l.c, 0.0);
+      for (int p = 0; p < n; p++) {
+        counts[types[p]] += 1;
+        for (int j = 0; j < n; j++) sums[std::size_t(types[p]) * l.c + types[j]] += double(w[std::size_t(p) * n + j]);
+      }
+      bool same = got.size() == sums.size(), nonzero = false;
+      for (std::size_t k = 0; same && k < sums.size(); k++) {
+        const double cells = counts[k / l.c] * counts[k % l.c];
+        const double want = cells > 0 ? sums[k] / cells : 0.0;
+        same = std::memcmp(&got[k], &want, sizeof want) == 0;
+        nonzero = nonzero || want != 0;
+      }
+      c.check(std::string("type block means, ") + l.name + " (" + real + "): the plain loop's bits", same && nonzero);
+    };
+    check(static_cast<const double*>(wd.data()), "double");
+    check(static_cast<const float*>(wf.data()), "float");
+  }
+}
+
 void krylov(Checks& c, ThreadPool& pool) {
   // One Arnoldi cycle: the basis stays orthonormal, A·V = V·H + β·v_{m+1}·e_mᵀ holds, and a rank-one matrix breaks
   // down at the second vector (A·v lies in span(u), so span(v₀, u) is invariant).
@@ -615,6 +660,7 @@ int main(int argc, char** argv) {
   threads(checks);
   errors(checks, pool);
   spectralRadius(checks);
+  typeMeans(checks);
   krylov(checks, pool);
   panels(checks);
   retainedCache(checks);

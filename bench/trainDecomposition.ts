@@ -1,7 +1,7 @@
 /**
  * `node --require tsx/cjs bench/trainDecomposition.ts [job] [repeats]` (default modprop-online, 8): where a training
  * iteration's cost goes beside its gradient (issue 13 goal 1), at the paper's size on the native engine, 2 threads.
- * Each repeat times train()'s marginal ms per iteration (a 5- and an 85-iteration run, as bench/trainPhase.ts) in three
+ * Each repeat times train()'s marginal ms per iteration (a 5- and an 85-iteration run, as bench/trainPhase.ts) in five
  * settings, interleaved: as train() runs by default (an evaluation every 20 iterations, batches drawn off the JS
  * thread), without evaluations, without evaluations on one fixed batch (no sampling at all), and without evaluations
  * with the batches drawn on the JS thread (the same numbers, no off-thread twin) or all drawn before the run (the

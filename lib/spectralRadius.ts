@@ -108,7 +108,8 @@ function prepare(m: ArrayLike<number>, n: number, copy: boolean): number | { a: 
 }
 
 function denseRadius(m: ArrayLike<number>, n: number): number {
-  const { re, im } = eigenDecomposition(Float64Array.from(m), n);
+  // eigenDecomposition leaves its input alone, so a Float64Array needs no copy.
+  const { re, im } = eigenDecomposition(m instanceof Float64Array ? m : Float64Array.from(m), n);
   let rho = 0;
   for (let i = 0; i < re.length; i++) rho = Math.max(rho, Math.hypot(re[i], im[i]));
   return rho;

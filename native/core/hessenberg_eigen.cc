@@ -1,6 +1,7 @@
 // See hessenberg_eigen.h. The algorithm is JAMA's (public domain), as ml-matrix 6.15 writes it; every expression keeps
 // its JavaScript evaluation order, and the build has -ffp-contract=off and no -ffast-math, so the bits agree
-// (test/unit/ritzNative.test.ts compares them on random, Arnoldi-projected, defective and complex-spectrum matrices).
+// (test/unit/spectralRadiusLarge.test.ts compares them on random, Arnoldi-projected, defective and complex-spectrum
+// matrices).
 // Variables that JavaScript declares without a value start at 0 here: a path that read one before assigning it would
 // have produced NaN there, and no such path is reached (each is assigned before use on every branch).
 #include "hessenberg_eigen.h"

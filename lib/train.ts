@@ -10,12 +10,12 @@ import { metricsOf } from './evaluate';
 import { checkRuleStability, network, preparedGradients, type PreparedGradients } from './gradients';
 import type { Network } from './network';
 import { PARAM_KEYS, createOptimizer, type OptimizerState } from './optimizer';
-import { applyStep, nativeIteration, nativeOptimizer, type NativeIteration } from './trainStep';
+import { applyStep, nativeIteration, nativeOptimizer, type IterationJob, type NativeIteration } from './trainStep';
 import { evaluationForward } from './trainEval';
 import type { Batch, Params } from './types';
 import { deriveSeed } from './random';
 import type { Task } from './tasks/task';
-import { sampleOffThread } from './tasks/nativeSampler';
+import { planDraw, sampleOffThread, type PlannedDraw } from './tasks/nativeSampler';
 import { engineNameFor } from './neurons/engine';
 import type { CurvePoint, TrainOptions, TrainResult } from './trainTypes';
 import * as validate from './validate';
@@ -184,7 +184,7 @@ async function trainFrom(net: Network, t: Task, o: Normalized, options: TrainCal
   // Checked once with the first batch; then each iteration is one native job (gradient + step, lib/trainStep.ts
   // nativeIteration) where the engine allows, else gradientsAsync followed by applyStep. Same numbers either way.
   let prepared: PreparedGradients | undefined;
-  let oneJob: ((batch: Batch, lr: number) => Promise<NativeIteration>) | undefined;
+  let oneJob: IterationJob | undefined;
   const save = (): void => {
     if (!o.checkpoint) return;
     try {
@@ -217,9 +217,13 @@ async function trainFrom(net: Network, t: Task, o: Normalized, options: TrainCal
         oneJob = process.env.MODPROP_TRAIN_ONE_JOB === '0' ? undefined : nativeIteration(prepared, optimizer, o.l2);
       }
       if (oneJob) {
-        const pending = oneJob(batch, lr);
-        if (it < o.iterations) batches.prefetch(it + 1);
+        // The next batch is drawn by this iteration's job where it can (beside the gradient, on the pool), else
+        // off the JS thread while the job runs (the same numbers either way).
+        const planned = it < o.iterations && oneJob.draws && process.env.MODPROP_TRAIN_JOB_DRAWS !== '0' ? batches.plan(it + 1) : undefined;
+        const pending = oneJob(batch, lr, planned?.args);
+        if (it < o.iterations && !planned) batches.prefetch(it + 1);
         const r = await pending;
+        if (planned) batches.drawn(it + 1, planned.batch);
         g = r;
         stepped = r.outcome;
       } else {
@@ -305,7 +309,14 @@ function evaluator(net: Network, t: Task, o: Normalized, options: TrainCallOptio
  * sample has a twin there (the built-in delayed XOR: 'fast' natively, Box–Muller on a worker thread), else on it. A
  * sampling error waits in its promise and is thrown when its iteration `take`s it.
  */
-function trainingBatches(t: Task, o: Normalized, taskBatch: (b: unknown, name: string) => Batch): { take(it: number): Promise<Batch>; prefetch(it: number): void } {
+function trainingBatches(t: Task, o: Normalized, taskBatch: (b: unknown, name: string) => Batch): {
+  take(it: number): Promise<Batch>;
+  prefetch(it: number): void;
+  /** Iteration it's batch as a draw for the native iteration job to run (lib/tasks/nativeSampler.ts planDraw). */
+  plan(it: number): PlannedDraw | undefined;
+  /** Iteration it's planned batch, once the job that drew it has ended: what `take(it)` returns. */
+  drawn(it: number, batch: Batch): void;
+} {
   // The x arrays of the last two batches taken: when iteration it + 1 is prefetched, iteration it's gradient job may
   // still read its batch, but iteration it - 1's has ended (the loop awaits each job), so its x is drawn into again
   // by a task whose off-thread twin accepts it (the built-in delayed XOR; the same numbers either way).
@@ -329,6 +340,22 @@ function trainingBatches(t: Task, o: Normalized, taskBatch: (b: unknown, name: s
       // The older of the two taken arrays: its iteration's job has ended.
       const spare = taken.length === 2 ? taken.shift() : undefined;
       prefetched = { iteration: it, batch: sample(it, spare) };
+      prefetched.batch.catch(() => undefined); // handled when iteration it takes it
+    },
+    plan(it) {
+      const seed = deriveSeed(o.seed, TRAIN_STREAM, it);
+      let planned: PlannedDraw | undefined;
+      try {
+        planned = planDraw(t.sample, o.batchSize, seed, taken.length === 2 ? taken[0] : undefined);
+      } catch {
+        return undefined; // drawn by prefetch instead, whose error waits until iteration it takes the batch
+      }
+      if (planned && planned.batch.x === taken[0]) taken.shift();
+      return planned;
+    },
+    drawn(it, batch) {
+      const seed = deriveSeed(o.seed, TRAIN_STREAM, it);
+      prefetched = { iteration: it, batch: (async () => taskBatch(batch, `task.sample(${o.batchSize}, ${seed})`))() };
       prefetched.batch.catch(() => undefined); // handled when iteration it takes it
     },
   };

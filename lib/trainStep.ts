@@ -7,7 +7,7 @@
  */
 import { gradientCallInPlace } from './backends/native';
 import { failNonFinite, type PreparedGradients } from './gradients';
-import { loadAddon, type NativeAddon } from './native/addon';
+import { loadAddon, type DelayedXorDrawArgs, type NativeAddon } from './native/addon';
 import type { Network } from './network';
 import { PARAM_KEYS, addL2, biasCorrections, project, step, type OptimizerState } from './optimizer';
 import type { Batch, Params } from './types';
@@ -46,7 +46,12 @@ export interface NativeIteration { loss: number; outcome: StepOutcome }
  * Errors are the separate path's: a refused input or a non-finite loss or gradient throws the ModpropError
  * gradientRunner would; a non-finite new parameter is an outcome, as from applyStep.
  */
-export function nativeIteration(p: PreparedGradients, optimizer: OptimizerState, l2: number): ((batch: Batch, lr: number) => Promise<NativeIteration>) | undefined {
+export type IterationJob = ((batch: Batch, lr: number, draw?: DelayedXorDrawArgs) => Promise<NativeIteration>) & {
+  /** Whether the job can draw the next batch (the `draw` argument: delayedXorFast's arguments, filled within the job). */
+  draws: boolean;
+};
+
+export function nativeIteration(p: PreparedGradients, optimizer: OptimizerState, l2: number): IterationJob | undefined {
   const native = nativeOptimizer();
   const loaded = loadAddon();
   const run = 'addon' in loaded ? loaded.addon.trainStepAsync : undefined;
@@ -59,14 +64,16 @@ export function nativeIteration(p: PreparedGradients, optimizer: OptimizerState,
   const list = <T>(r: Record<(typeof PARAM_KEYS)[number], T>): T[] => PARAM_KEYS.map((k) => r[k]);
   const gradList = list(grads);
   const signs = net.config.dale ? net.config.typeSigns : null;
-  return async (batch, lr) => {
+  const draws = 'addon' in loaded && loaded.addon.trainStepDraws === true;
+  const job = async (batch: Batch, lr: number, draw?: DelayedXorDrawArgs): Promise<NativeIteration> => {
+    if (draw !== undefined && !draws) throw new Error('modprop internal error: this addon cannot draw within a training iteration');
     const { c1, c2 } = optimizer.kind === 'adam' ? biasCorrections(optimizer.step + 1) : { c1: 1, c2: 1 };
     const floats = Float64Array.of(optimizer.kind === 'adam' ? 1 : 0, lr, l2, c1, c2);
     const [ints, header, arrays] = gradientCallInPlace(net, batch, p.rule, p.loss, p.threads, grads);
     let loss: number, status: number, matrix: number, index: number, message: string;
     try {
       [loss, status, matrix, index, message] = await run(ints, header, arrays, floats, list(net.params), gradList,
-        optimizer.m ? list(optimizer.m) : null, optimizer.v ? list(optimizer.v) : null, net.types, signs, net.nOut);
+        optimizer.m ? list(optimizer.m) : null, optimizer.v ? list(optimizer.v) : null, net.types, signs, net.nOut, draw);
     } catch (err) {
       if (err instanceof Error && (err as { code?: string }).code === 'MODPROP_INVALID') throw new ModpropError(err.message);
       throw err;
@@ -80,6 +87,7 @@ export function nativeIteration(p: PreparedGradients, optimizer: OptimizerState,
     if (status === 0) return { loss, outcome: { ok: true } };
     return { loss, outcome: { ok: false, what: 'parameter', where: `${PARAM_KEYS[matrix]}[${index}]` } };
   };
+  return Object.assign(job, { draws });
 }
 
 function firstNonFinite(p: Params): { where: string } | undefined {

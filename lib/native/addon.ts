@@ -24,6 +24,9 @@ export interface NativeInfo {
 }
 
 /** The addon's exports, written down once (native/binding/*.cc implements them). */
+/** delayedXorFast's arguments: [state, bits, bump, x, steps, baseline, noise] (native/binding/sampler.cc). */
+export type DelayedXorDrawArgs = [Uint32Array, Uint8Array, Float64Array, Float32Array, number, number, number];
+
 export interface NativeAddon {
   contract: NativeContract;
   info(): NativeInfo;
@@ -49,7 +52,9 @@ export interface NativeAddon {
   // the same arrays → [loss, status, matrix, index, message]; see lib/trainStep.ts.
   trainStepAsync?: (ints: Int32Array, floats: Float64Array, arrays: (Float32Array | Int32Array | Uint8Array | null)[], stepFloats: Float64Array,
     params: Float32Array[], grads: Float32Array[], m: Float64Array[] | null, v: Float64Array[] | null, types: Int32Array, typeSigns: Int8Array | null,
-    nOut: number) => Promise<[number, number, number, number, string]>;
+    nOut: number, draw?: DelayedXorDrawArgs) => Promise<[number, number, number, number, string]>;
+  /** true when trainStepAsync draws the next batch given as its 12th argument (older builds ignore it). */
+  trainStepDraws?: boolean;
   /** [array, index] of the first non-finite entry, or null (native/binding/finite.cc). */
   firstNonFiniteAsync?: (arrays: Float32Array[]) => Promise<[number, number] | null>;
   firstNonFinite?: (array: Float32Array) => number;

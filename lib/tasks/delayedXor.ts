@@ -13,7 +13,7 @@ import { Random, STREAMS } from '../random';
 import type { Batch } from '../types';
 import { sampleInWorker } from './boxMullerPool';
 import { fastNormal } from './fastNormal';
-import { loadNativeSampler, nativeSampler, registerAsyncSample, samplerError, type NativeSampler } from './nativeSampler';
+import { loadNativeSampler, nativeSampler, registerAsyncSample, registerDrawPlan, samplerError, type NativeSampler, type PlannedDraw } from './nativeSampler';
 import { ModpropError } from '../validate';
 import * as validate from '../validate';
 import type { Task } from './task';
@@ -128,6 +128,17 @@ export function delayedXor(options: DelayedXorOptions = {}): DelayedXorTask {
     }
     return { x, batchSize, steps, labels };
   };
+  // The same batch as a draw for train()'s native iteration job, which fills x beside its gradient (the 'fast'
+  // sampler with the addon loaded only; the arguments are delayedXorFast's, so the numbers are the same).
+  const planDraw = (batchSize: number, seed: number, into?: Float32Array): PlannedDraw | undefined => {
+    if (sampler !== 'fast' || !nativeSampler()) return undefined;
+    check(batchSize, seed);
+    const { bits, labels } = drawBits(batchSize, seed);
+    const x = into !== undefined && into.length === batchSize * steps * 2 ? into : new Float32Array(batchSize * steps * 2);
+    return { batch: { x, batchSize, steps, labels }, args: [new Random(seed, STREAMS.taskNoise).state(), bits, bump, x, steps, BASELINE, noise] };
+  };
+  const sample = registerAsyncSample((batchSize: number, seed: number) => sampleWith(batchSize, seed), sampleAsync);
+  registerDrawPlan(sample, planDraw);
   return {
     name: 'delayed-xor',
     nIn: 2,
@@ -136,7 +147,7 @@ export function delayedXor(options: DelayedXorOptions = {}): DelayedXorTask {
     metric: 'accuracy',
     steps,
     sampler,
-    sample: registerAsyncSample((batchSize: number, seed: number) => sampleWith(batchSize, seed), sampleAsync),
+    sample,
     sampleOn: (engine: 'native' | 'reference', batchSize: number, seed: number) => {
       validate.oneOf(engine, 'engine', ['native', 'reference'] as const);
       return sampleWith(batchSize, seed, engine);

@@ -3,7 +3,7 @@
  * reference engine (MODPROP_BACKEND=reference, or no addon) draws the same numbers in TypeScript (fastNormal.ts),
  * so which side runs changes no number, only the speed and which thread does the work.
  */
-import { loadAddon, type NativeAddon } from '../native/addon';
+import { loadAddon, type DelayedXorDrawArgs, type NativeAddon } from '../native/addon';
 import type { Batch } from '../types';
 import { ModpropError } from '../validate';
 
@@ -56,4 +56,27 @@ export function registerAsyncSample(sample: SampleFn, sampleAsync: AsyncSampleFn
  */
 export function sampleOffThread(sample: SampleFn, batchSize: number, seed: number, into?: Float32Array): Promise<Batch> | undefined {
   return twins.get(sample)?.(batchSize, seed, into);
+}
+
+/**
+ * A batch whose x a native training iteration draws (lib/trainStep.ts, native/binding/kernels.cc trainStepAsync):
+ * the batch (labels set, x filled only once that job has ended) and the arguments of delayedXorFast that fill it.
+ */
+export interface PlannedDraw { batch: Batch; args: DelayedXorDrawArgs }
+/** Plans the batch `sample(batchSize, seed)` would return, or undefined where only `sample` can draw it. */
+export type PlanDrawFn = (batchSize: number, seed: number, into?: Float32Array) => PlannedDraw | undefined;
+
+const planners = new WeakMap<SampleFn, PlanDrawFn>();
+
+export function registerDrawPlan(sample: SampleFn, plan: PlanDrawFn): SampleFn {
+  planners.set(sample, plan);
+  return sample;
+}
+
+/**
+ * The batch `sample(batchSize, seed)` would return, as a draw for a native training iteration to run (undefined when
+ * the task has no such plan or the native sampler is not loaded). Its x may be `into` (see AsyncSampleFn).
+ */
+export function planDraw(sample: SampleFn, batchSize: number, seed: number, into?: Float32Array): PlannedDraw | undefined {
+  return planners.get(sample)?.(batchSize, seed, into);
 }

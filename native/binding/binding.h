@@ -6,8 +6,10 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "optimizer.h"
+#include "sampler.h"
 #include "thread_pool.h"
 
 namespace modprop {
@@ -37,6 +39,10 @@ Napi::Error invalidInput(Napi::Env env, const std::string& message);
 
 // delayedXorFast(Async), fastNormals, samplerMath: the tasks' 'fast' sampler (native/core/sampler.h).
 void registerSampler(Napi::Env env, Napi::Object exports);
+
+// A delayed-XOR draw from its arguments [state, bits, bump, x, steps, baseline, noise] (delayedXorFast's, in a JS
+// array): checked as delayedXorFast checks them; the typed arrays are kept alive through `keep`.
+sampler::DelayedXorJob delayedXorJobOf(Napi::Env env, const Napi::Array& args, std::vector<Napi::ObjectReference>* keep);
 
 // optimizerStep(Async): train()'s L2, Adam/SGD, projection and finiteness checks (native/core/optimizer.h).
 void registerOptimizer(Napi::Env env, Napi::Object exports);

@@ -276,15 +276,28 @@ Napi::Value gradientsAsync(const Napi::CallbackInfo& cb) {
 // buffers while the call runs). status: 0 stepped, 1 non-finite gradient and 2 non-finite new parameter (as
 // optimizerStep; the parameters are as before), 3 non-finite loss (no step), 4 the gradient call refused its input
 // (message: the core's modprop::Error, raised as ModpropError by lib/trainStep.ts).
+// An optional 12th argument, [state, bits, bump, x, steps, baseline, noise] (delayedXorFast's), draws the next
+// iteration's batch into x within the same job: a pool thread that finishes its chunk of the gradient first draws it
+// (ThreadPool::HostedWork), instead of a separate libuv job that would take a core from the gradient (issue 13). The
+// draw is the serial stream of delayedXorFast, so its numbers do not depend on where it runs; it has always
+// completed when the promise settles, whatever the status.
 struct TrainStepJob {
   GradientJob gradient;
   optimizer::StepJob step;
+  bool drawing = false;
+  sampler::DelayedXorJob draw{};
   double loss = 0;
   optimizer::StepResult outcome{};
   int32_t status = 0;
   std::string message;
 
   void run() {
+    ThreadPool::HostedWork next(drawing ? std::function<void()>([this] { sampler::delayedXor(draw); }) : nullptr);
+    iterate();
+    next.finish();
+  }
+
+  void iterate() {
     try {
       loss = gradient.run();
     } catch (const Error& e) {
@@ -327,6 +340,26 @@ Napi::Value trainStepAsync(const Napi::CallbackInfo& cb) {
   }
   if (job.step.types != job.gradient.model.types)
     throw invalid(cb.Env(), "Expected the same types array for the gradient call and the optimizer step");
+  if (cb.Length() > 11 && !cb[11].IsUndefined()) {
+    if (!cb[11].IsArray()) throw invalid(cb.Env(), "Expected an array of delayedXorFast's arguments or undefined for the draw (argument 12)");
+    job.draw = delayedXorJobOf(cb.Env(), cb[11].As<Napi::Array>(), &keep);
+    job.drawing = true;
+    // The draw writes x while the gradient reads its batch and writes its gradients: x must be none of those.
+    const char* lo = reinterpret_cast<const char*>(job.draw.x);
+    const char* hi = lo + job.draw.batch * job.draw.steps * 2 * sizeof(float);
+    const Dims& d = job.gradient.dims;
+    const std::pair<const void*, size_t> read[] = {
+        {job.gradient.batch.x, size_t(d.batch) * d.steps * d.nIn * sizeof(float)},
+        {job.gradient.grads.win, size_t(d.nIn) * d.nRec * sizeof(float)},
+        {job.gradient.grads.wrec, size_t(d.nRec) * d.nRec * sizeof(float)},
+        {job.gradient.model.win, size_t(d.nIn) * d.nRec * sizeof(float)},
+        {job.gradient.model.wrec, size_t(d.nRec) * d.nRec * sizeof(float)}};
+    for (const auto& r : read) {
+      const char* b = static_cast<const char*>(r.first);
+      if (b != nullptr && b < hi && lo < b + r.second)
+        throw invalid(cb.Env(), "Expected the draw's x to share no memory with the batch, the parameters or the gradients of the iteration");
+    }
+  }
   return JobWorker<TrainStepJob>::queue(cb.Env(), "modprop.trainStep", std::move(job), std::move(keep));
 }
 
@@ -432,6 +465,8 @@ void registerKernels(Napi::Env env, Napi::Object exports) {
   exports.Set("gradientsAsync", guardedFunction<gradientsAsync>(env, "gradientsAsync"));
   exports.Set("setThreads", guardedFunction<setThreads>(env, "setThreads"));
   exports.Set("trainStepAsync", guardedFunction<trainStepAsync>(env, "trainStepAsync"));
+  // trainStepAsync takes the next batch's draw (argument 12): an addon without this flag would ignore it.
+  exports.Set("trainStepDraws", Napi::Boolean::New(env, true));
 }
 
 }  // namespace binding

@@ -22,23 +22,37 @@ Napi::Error samplerInvalid(Napi::Env env, const std::string& what, const std::st
   return invalidArgument(env, what, name, got);
 }
 
-Napi::Value argAt(const Napi::CallbackInfo& cb, size_t i) { return cb.Length() > i ? cb[i] : cb.Env().Undefined(); }
+// The arguments of a call, or of a JS array passed as one argument (trainStepAsync's draw), by position.
+struct Args {
+  Napi::Env env;
+  std::vector<Napi::Value> values;
+  Args(const Napi::CallbackInfo& cb) : env(cb.Env()) {  // NOLINT: implicit, so the entry points pass cb as is
+    for (size_t i = 0; i < cb.Length(); i++) values.push_back(cb[i]);
+  }
+  Args(Napi::Env e, const Napi::Array& a) : env(e) {
+    for (uint32_t i = 0; i < a.Length(); i++) values.push_back(a.Get(i));
+  }
+  size_t Length() const { return values.size(); }
+  Napi::Value operator[](size_t i) const { return i < values.size() ? values[i] : env.Undefined(); }
+  Napi::Env Env() const { return env; }
+};
+
+Napi::Value argAt(const Args& cb, size_t i) { return cb[i]; }
 
 template <typename T>
-Napi::TypedArrayOf<T> typedArg(const Napi::CallbackInfo& cb, size_t i, napi_typedarray_type type, const char* what,
-                               const char* name) {
+Napi::TypedArrayOf<T> typedArg(const Args& cb, size_t i, napi_typedarray_type type, const char* what, const char* name) {
   if (cb.Length() <= i || !cb[i].IsTypedArray() || cb[i].As<Napi::TypedArray>().TypedArrayType() != type)
     throw samplerInvalid(cb.Env(), what, name, argAt(cb, i));
   return cb[i].As<Napi::TypedArrayOf<T>>();
 }
 
-double numberArg(const Napi::CallbackInfo& cb, size_t i, const char* name) {
+double numberArg(const Args& cb, size_t i, const char* name) {
   if (cb.Length() <= i || !cb[i].IsNumber() || !std::isfinite(cb[i].As<Napi::Number>().DoubleValue()))
     throw samplerInvalid(cb.Env(), "a finite number", name, argAt(cb, i));
   return cb[i].As<Napi::Number>().DoubleValue();
 }
 
-sampler::Xoshiro128 stateArg(const Napi::CallbackInfo& cb, size_t i) {
+sampler::Xoshiro128 stateArg(const Args& cb, size_t i) {
   auto s = typedArg<uint32_t>(cb, i, napi_uint32_array, "a Uint32Array of 4 state words, not all 0", "state");
   if (s.ElementLength() != 4 || (s[0] | s[1] | s[2] | s[3]) == 0)
     throw samplerInvalid(cb.Env(), "a Uint32Array of 4 state words, not all 0", "state", cb[i]);
@@ -46,7 +60,7 @@ sampler::Xoshiro128 stateArg(const Napi::CallbackInfo& cb, size_t i) {
 }
 
 // delayedXorFast(state, bits, bump, x, steps, baseline, noise): the job and the arrays it points into.
-sampler::DelayedXorJob delayedXorJob(const Napi::CallbackInfo& cb, std::vector<Napi::ObjectReference>* keep) {
+sampler::DelayedXorJob delayedXorJob(const Args& cb, std::vector<Napi::ObjectReference>* keep) {
   Napi::Env env = cb.Env();
   const sampler::Xoshiro128 rng = stateArg(cb, 0);
   auto bits = typedArg<uint8_t>(cb, 1, napi_uint8_array, "a Uint8Array of 2 bits per sequence", "bits");
@@ -76,7 +90,7 @@ sampler::DelayedXorJob delayedXorJob(const Napi::CallbackInfo& cb, std::vector<N
 }
 
 Napi::Value delayedXorFast(const Napi::CallbackInfo& cb) {
-  sampler::delayedXor(delayedXorJob(cb, nullptr));
+  sampler::delayedXor(delayedXorJob(Args(cb), nullptr));
   return cb.Env().Undefined();
 }
 
@@ -88,7 +102,7 @@ struct DelayedXorRun {
 
 Napi::Value delayedXorFastAsync(const Napi::CallbackInfo& cb) {
   std::vector<Napi::ObjectReference> keep;
-  DelayedXorRun run{delayedXorJob(cb, &keep)};
+  DelayedXorRun run{delayedXorJob(Args(cb), &keep)};
   return JobWorker<DelayedXorRun>::queue(cb.Env(), "modprop.sample", run, std::move(keep));
 }
 
@@ -152,6 +166,10 @@ Napi::Value samplerMath(const Napi::CallbackInfo& cb) {
 }
 
 }  // namespace
+
+sampler::DelayedXorJob delayedXorJobOf(Napi::Env env, const Napi::Array& args, std::vector<Napi::ObjectReference>* keep) {
+  return delayedXorJob(Args(env, args), keep);
+}
 
 void registerSampler(Napi::Env env, Napi::Object exports) {
   exports.Set("delayedXorFast", guardedFunction<delayedXorFast>(env, "delayedXorFast"));

@@ -236,11 +236,15 @@ void runChunks(const Model<Real>& m, const BatchView<Real>& batch, const RuleSpe
     }
   }
   const int chunks = g.chunks, rowsTotal = m.d.batch;
-  pool.parallelFor(chunks, [&](int c) {
-    const int first = int(int64_t(rowsTotal) * c / chunks);
-    const int rows = int(int64_t(rowsTotal) * (c + 1) / chunks) - first;
-    g.losses[c] = runChunk(m, batch, rule, filter, first, rows, g.of(c));
-  });
+  // Hosting: a thread that finishes its chunk first runs the job's hosted work (train()'s next batch), if any.
+  pool.parallelFor(
+      chunks,
+      [&](int c) {
+        const int first = int(int64_t(rowsTotal) * c / chunks);
+        const int rows = int(int64_t(rowsTotal) * (c + 1) / chunks) - first;
+        g.losses[c] = runChunk(m, batch, rule, filter, first, rows, g.of(c));
+      },
+      true);
 }
 
 // Accumulation: the chunks summed in chunk order into `grads` (bit-identical for a given thread count), the (1-α) the

@@ -6,6 +6,40 @@ namespace modprop {
 
 namespace {
 thread_local const ThreadPool* insidePool = nullptr;
+// The innermost HostedWork scope open on this thread.
+thread_local ThreadPool::HostedWork* hostedHere = nullptr;
+}
+
+ThreadPool::HostedWork::HostedWork(std::function<void()> work) : work_(std::move(work)), outer_(hostedHere) {
+  hostedHere = this;
+}
+
+ThreadPool::HostedWork::~HostedWork() {
+  if (!claimed_) {
+    claimed_ = true;
+    runOnce();
+  }
+  hostedHere = outer_;
+}
+
+void ThreadPool::HostedWork::runOnce() noexcept {
+  try {
+    if (work_) work_();
+  } catch (...) {
+    failure_ = std::current_exception();
+  }
+}
+
+void ThreadPool::HostedWork::finish() {
+  if (!claimed_) {
+    claimed_ = true;
+    runOnce();
+  }
+  if (failure_) {
+    std::exception_ptr f = failure_;
+    failure_ = nullptr;
+    std::rethrow_exception(f);
+  }
 }
 
 ThreadPool::ThreadPool(int threads) {
@@ -76,8 +110,19 @@ void ThreadPool::workerLoop() {
   }
 }
 
-void ThreadPool::parallelFor(int tasks, const std::function<void(int)>& body) {
+void ThreadPool::parallelFor(int tasks, const std::function<void(int)>& body, bool hosting) {
   if (tasks <= 0) return;
+  HostedWork* hosted = hosting && insidePool == nullptr ? hostedHere : nullptr;
+  if (hosted != nullptr && !hosted->claimed_) {
+    // One task more, numbered last so that it is claimed after every task of the body.
+    hosted->claimed_ = true;
+    const std::function<void(int)> withHosted = [&](int t) {
+      if (t < tasks) return body(t);
+      hosted->ranInPool_ = true;
+      hosted->runOnce();
+    };
+    return parallelFor(tasks + 1, withHosted, false);
+  }
   if (insidePool != nullptr || size_ == 1 || tasks == 1) {
     for (int t = 0; t < tasks; t++) body(t);  // nested or trivially serial: no hand-off
     return;

@@ -26,7 +26,34 @@ class ThreadPool {
   // Runs body(task) for task = 0..tasks-1 and returns when all are done. Concurrent calls from different threads
   // are serialised; a call from inside a task runs inline. If tasks throw, the exception of the lowest task index
   // is rethrown after all tasks have finished.
-  void parallelFor(int tasks, const std::function<void(int)>& body);
+  // hosting: the call may also run the work of a HostedWork scope open on the calling thread (see below).
+  void parallelFor(int tasks, const std::function<void(int)>& body, bool hosting = false);
+
+  // Work a job runs beside its own (train()'s next batch beside the gradient): while the scope is open on a thread,
+  // the first parallelFor that this thread calls with hosting = true takes the work as one task more, after all of
+  // its own, so whichever thread runs out of tasks first runs it in time that thread would have waited; finish()
+  // runs it on the calling thread if no such call came (the destructor too, so it never outlives its scope).
+  // The work must not depend on when or where it runs, nor touch what the job computes. Its exception, if any, is
+  // rethrown by finish().
+  class HostedWork {
+   public:
+    explicit HostedWork(std::function<void()> work);
+    ~HostedWork();
+    HostedWork(const HostedWork&) = delete;
+    HostedWork& operator=(const HostedWork&) = delete;
+    void finish();
+    // Whether a hosting parallelFor ran it (for the tests).
+    bool ranInPool() const { return ranInPool_; }
+
+   private:
+    friend class ThreadPool;
+    void runOnce() noexcept;
+    std::function<void()> work_;
+    HostedWork* outer_;
+    bool claimed_ = false;  // claimed by a parallelFor or by finish (only ever on the opening thread's calls)
+    bool ranInPool_ = false;
+    std::exception_ptr failure_;
+  };
 
  private:
   void workerLoop();

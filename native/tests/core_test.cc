@@ -1,10 +1,12 @@
 // Checks of the C++ core against SPEC §1–4: finite differences, a literal transcription of the equations
 // (harness.cc), the identities between rules, float vs double, determinism across threads, and error handling.
 // Prints one line per check and ends with "N passed, M failed". `core_test --bench` runs bench_core.cc instead.
+#include <chrono>
 #include <cstring>
 #include <functional>
 #include <mutex>
 #include <stdexcept>
+#include <thread>
 #include <type_traits>
 
 #include "../core/kernels.h"
@@ -648,6 +650,91 @@ void modalForms(Checks& c) {
   }
 }
 
+// ThreadPool::HostedWork: the work runs exactly once, inside the first hosting parallelFor of its thread (after all
+// of that call's own tasks were claimed), else at finish(); its exception comes out of finish(); a gradient call
+// hosting it gives the same bits as one without.
+void hostedWork(Checks& c) {
+  for (int size : {1, 2, 3}) {
+    ThreadPool pool(size);
+    int runs = 0;
+    std::vector<int> claimedBefore;
+    std::mutex m;
+    int bodyTasksDone = 0;
+    bool inPool = false;
+    {
+      ThreadPool::HostedWork hosted([&] {
+        std::lock_guard<std::mutex> lock(m);
+        runs++;
+        claimedBefore.push_back(bodyTasksDone);
+      });
+      pool.parallelFor(4, [&](int) { std::lock_guard<std::mutex> lock(m); bodyTasksDone++; });  // not hosting
+      const int afterPlain = runs;
+      pool.parallelFor(6, [&](int) {
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+        std::lock_guard<std::mutex> lock(m);
+        bodyTasksDone++;
+      }, true);
+      const int afterHosting = runs;
+      pool.parallelFor(3, [&](int) {}, true);  // claimed already: not run again
+      hosted.finish();
+      inPool = hosted.ranInPool();
+      c.check("HostedWork on " + std::to_string(size) + " thread(s): not run by a parallelFor that does not host it",
+              afterPlain == 0);
+      c.check("HostedWork on " + std::to_string(size) + " thread(s): run once by the hosting parallelFor, not again",
+              afterHosting == 1 && runs == 1 && inPool);
+      // Claimed after the body's six tasks: at least size - 1 of them done (the others may still be running).
+      c.check("HostedWork on " + std::to_string(size) + " thread(s): claimed after the body's tasks",
+              claimedBefore.size() == 1 && claimedBefore[0] >= 4 + (size == 1 ? 6 : 6 - (size - 1)));
+    }
+  }
+  {
+    ThreadPool pool(2);
+    int runs = 0;
+    bool inPool = true;
+    {
+      ThreadPool::HostedWork hosted([&] { runs++; });
+      hosted.finish();
+      hosted.finish();
+      inPool = hosted.ranInPool();
+    }
+    c.check("HostedWork without a hosting parallelFor: finish() runs it once", runs == 1 && !inPool);
+    int dtor = 0;
+    { ThreadPool::HostedWork hosted([&] { dtor++; }); }
+    c.check("HostedWork never finished: the scope's end runs it", dtor == 1);
+    bool thrown = false;
+    try {
+      ThreadPool::HostedWork hosted([] { throw std::runtime_error("hosted failed"); });
+      pool.parallelFor(2, [](int) {}, true);
+      hosted.finish();
+    } catch (const std::runtime_error& e) {
+      thrown = std::string(e.what()) == "hosted failed";
+    }
+    c.check("HostedWork: its exception comes out of finish()", thrown);
+  }
+  {  // a gradient call hosting work (as train()'s iteration job does) computes the same bits as one without
+    ThreadPool pool(2);
+    Dims d{8, 30, 3, 24, 2, 2};
+    const Net net = randomNet(d, 77);
+    const Data data = randomData(d, Loss::XentLast, 77);
+    const RuleSpec rule = spec(Rule::Modprop, Feedback::Type, 0.25, true);
+    const auto plain = run<float>(net, data, rule, pool);
+    std::vector<double> sink(1000);
+    bool inPool = false;
+    Grads<float> hostedGrads;
+    {
+      ThreadPool::HostedWork hosted([&] { for (std::size_t i = 0; i < sink.size(); i++) sink[i] = std::sqrt(double(i)); });
+      hostedGrads = run<float>(net, data, rule, pool);
+      inPool = hosted.ranInPool();
+      hosted.finish();
+    }
+    bool moved = false;
+    for (float g : plain.wrec) moved = moved || g != 0;
+    c.check("a gradient call hosts the work (its chunk loop) with the same bits as without, and the work is done",
+            inPool && plain.wrec == hostedGrads.wrec && plain.win == hostedGrads.win && plain.wout == hostedGrads.wout &&
+                plain.loss == hostedGrads.loss && sink[999] == std::sqrt(999.0) && moved);
+  }
+}
+
 int main(int argc, char** argv) {
   if (argc > 1 && std::strcmp(argv[1], "--bench") == 0) return runBench(argc, argv);
   Checks checks;
@@ -665,5 +752,6 @@ int main(int argc, char** argv) {
   panels(checks);
   retainedCache(checks);
   modalForms(checks);
+  hostedWork(checks);
   return checks.finish();
 }

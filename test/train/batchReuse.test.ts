@@ -1,12 +1,13 @@
 /**
  * train() draws each training batch of the built-in delayed XOR into the x array of the batch two iterations back
- * (lib/train.ts trainingBatches: a fresh 230 KB array cost ≈ 0.4 ms of the JS thread per iteration at paper size).
+ * (lib/train.ts trainingBatches: a fresh 230 KB array cost ≈ 0.4 ms of the JS thread per iteration at paper size),
+ * whether the previous iteration's job draws it (the default) or a separate job off the JS thread does.
  * The reuse must change no number: the same parameters and curve, bit for bit, as a copy of the task without the
  * off-thread twin (fresh arrays drawn on the JS thread), for an online and an offline rule; and it must happen.
  */
 import assert from 'node:assert/strict';
 import { Network, tasks, train, type CurvePoint, type Task, type TrainCallOptions } from '../../lib/index';
-import type { NativeAddon } from '../../lib/native/addon';
+import { loadAddon, type NativeAddon } from '../../lib/native/addon';
 import { loadNativeSampler } from '../../lib/tasks/nativeSampler';
 import { describeNative } from '../native/common';
 
@@ -32,25 +33,46 @@ describeNative('train(): training batches drawn into spent arrays', () => {
       seen.add(x);
       return original!(state, bits, bump, x, ...rest);
     };
+    // Batches drawn by the iteration's own job (lib/train.ts, trainStepAsync's 12th argument) count as draws too.
+    const loaded = loadAddon() as { addon: NativeAddon };
+    kernels = loaded.addon;
+    step = kernels.trainStepAsync;
+    kernels.trainStepAsync = (...args) => {
+      if (args[11] !== undefined) {
+        calls++;
+        jobDraws++;
+        seen.add(args[11][3]);
+      }
+      return step!(...args);
+    };
   });
   after(() => {
     if (addon) addon.delayedXorFastAsync = original;
+    if (kernels) kernels.trainStepAsync = step;
+    delete process.env.MODPROP_TRAIN_JOB_DRAWS;
     if (savedBackend !== undefined) process.env.MODPROP_BACKEND = savedBackend;
   });
+  let kernels: NativeAddon;
+  let step: NativeAddon['trainStepAsync'];
+  let jobDraws = 0;
 
   const task = tasks.delayedXor({ cueSteps: 10, delaySteps: 30 });
   // The same task without the off-thread twin: train draws every batch with task.sample, fresh, on the JS thread.
   const plain: Task = { ...task, sample: (batchSize: number, seed: number) => task.sample(batchSize, seed) };
   const make = (): Network => Network.create({ nIn: 2, nRec: 40, nOut: 2, seed: 3 });
 
-  for (const rule of [{ rule: 'eprop', online: true }, { rule: 'bptt' }] as const) {
-    it(`${rule.rule}${'online' in rule ? ' online' : ''}: the same parameters and curve as fresh arrays, and the arrays reused`, async () => {
+  for (const [rule, inJob] of [[{ rule: 'eprop', online: true }, true], [{ rule: 'bptt' }, true], [{ rule: 'bptt' }, false]] as const) {
+    it(`${rule.rule}${'online' in rule ? ' online' : ''}, drawn ${inJob ? 'by the iteration jobs' : 'off the JS thread (MODPROP_TRAIN_JOB_DRAWS=0)'}: the same parameters and curve as fresh arrays, and the arrays reused`, async () => {
       const options: TrainCallOptions = { ...rule, iterations: 30, evalEvery: 10, batchSize: 8, seed: 5, backend: 'native', lr: 2e-3 };
+      if (inJob) delete process.env.MODPROP_TRAIN_JOB_DRAWS;
+      else process.env.MODPROP_TRAIN_JOB_DRAWS = '0';
       const a = make();
       seen.clear();
       calls = 0;
+      jobDraws = 0;
       const ra = await train(a, task, options);
       const reused = { calls, arrays: seen.size };
+      assert.equal(jobDraws, inJob ? 29 : 0, 'batches 2 to 30 drawn by the jobs before them, or none');
       const b = make();
       calls = 0;
       const rb = await train(b, plain, options);

@@ -6,6 +6,9 @@
 import assert from 'node:assert/strict';
 import { Network, tasks, train, type CurvePoint, type Task, type TrainCallOptions } from '../../lib/index';
 import { loadAddon, type NativeAddon } from '../../lib/native/addon';
+import { preparedGradients } from '../../lib/gradients';
+import { createOptimizer } from '../../lib/optimizer';
+import { nativeIteration } from '../../lib/trainStep';
 import { describeNative } from '../native/common';
 
 const xor = tasks.delayedXor({ cueSteps: 10, delaySteps: 20 });
@@ -72,6 +75,77 @@ describeNative('train(): the gradient and the step in one native job', () => {
       assert.deepEqual(one.curve, separate.curve);
     });
   }
+
+  describe("the next batch drawn by the iteration's job (MODPROP_TRAIN_JOB_DRAWS)", () => {
+    const drawsRun = async (draws: boolean, task: Task, options: TrainCallOptions): Promise<Outcome & { withDraw: number; asyncDraws: number }> => {
+      let withDraw = 0;
+      let asyncDraws = 0;
+      const step = addon.trainStepAsync!;
+      const asyncSample = addon.delayedXorFastAsync!;
+      addon.trainStepAsync = (...args) => {
+        if (args[11] !== undefined) withDraw++;
+        return step(...args);
+      };
+      addon.delayedXorFastAsync = (...args) => {
+        asyncDraws++;
+        return asyncSample(...args);
+      };
+      if (draws) delete process.env.MODPROP_TRAIN_JOB_DRAWS;
+      else process.env.MODPROP_TRAIN_JOB_DRAWS = '0';
+      try {
+        return { ...(await run(true, rate(), task, options)), withDraw, asyncDraws };
+      } finally {
+        addon.trainStepAsync = step;
+        addon.delayedXorFastAsync = asyncSample;
+        delete process.env.MODPROP_TRAIN_JOB_DRAWS;
+      }
+    };
+
+    for (const [label, options] of [
+      ['online modprop, 2 threads', { rule: 'modprop', mu: 0.25, online: true, iterations: 24, batchSize: 8, evalEvery: 10, lr: 5e-3, seed: 6 }],
+      ['bptt, 1 thread', { rule: 'bptt', iterations: 12, batchSize: 4, evalEvery: 5, lr: 3e-3, seed: 7, threads: 1 }],
+    ] as [string, TrainCallOptions][]) {
+      it(`${label}: the same parameters and curve as batches drawn off the JS thread, with every later batch drawn in the job`, async () => {
+        const initial = rate()().params.wrec;
+        const inJob = await drawsRun(true, xor, options);
+        const apart = await drawsRun(false, xor, options);
+        assert.equal(inJob.error, undefined, inJob.error);
+        assert.equal(apart.error, undefined, apart.error);
+        const iterations = options.iterations!;
+        const evaluations = Math.floor(iterations / options.evalEvery!) + (iterations % options.evalEvery! === 0 ? 0 : 1) + 1;
+        assert.equal(inJob.withDraw, iterations - 1, 'each job but the last drew the next batch');
+        assert.equal(apart.withDraw, 0);
+        // Off the JS thread: iteration 1's batch and the evaluations' (and, without draws in the job, every batch).
+        assert.equal(inJob.asyncDraws, 1 + evaluations);
+        assert.equal(apart.asyncDraws, iterations + evaluations);
+        assert.ok(inJob.params.wrec.some((w, i) => w !== initial[i]), 'training moved the weights');
+        for (const k of ['win', 'wrec', 'wout', 'bout'] as const) assert.deepEqual(inJob.params[k], apart.params[k], `params.${k}`);
+        assert.deepEqual(inJob.curve, apart.curve);
+      });
+    }
+
+    it('a task without a native plan (Box–Muller, or a copy with its own sample) draws as before', async () => {
+      const options: TrainCallOptions = { rule: 'eprop', iterations: 6, batchSize: 4, evalEvery: 3, lr: 3e-3, seed: 8 };
+      const boxMuller = await drawsRun(true, tasks.delayedXor({ cueSteps: 10, delaySteps: 20, sampler: 'box-muller' }), options);
+      const copied = await drawsRun(true, { ...xor, sample: (b: number, s: number) => xor.sample(b, s) }, options);
+      assert.equal(boxMuller.error, undefined, boxMuller.error);
+      assert.equal(copied.error, undefined, copied.error);
+      assert.equal(boxMuller.withDraw, 0);
+      assert.equal(copied.withDraw, 0);
+    });
+
+    it("the binding refuses a draw into the iteration's own batch", async () => {
+      const net = rate()();
+      const batch = xor.sample(4, 1);
+      const job = nativeIteration(preparedGradients(net, batch, { rule: 'bptt' } as never, { loss: xor.loss, backend: 'native' }, 'options'),
+        createOptimizer('adam', net.params), 0)!;
+      assert.equal(job.draws, true);
+      const args = [new Uint32Array([1, 2, 3, 4]), new Uint8Array(8), new Float64Array(10).fill(0.5), batch.x, batch.steps, 0.02, 0.01] as const;
+      await assert.rejects(job(batch, 1e-3, [...args]), /Expected the draw's x to share no memory with the batch/);
+      const wrongLength = [args[0], args[1], args[2], new Float32Array(3), args[4], args[5], args[6]] as const;
+      await assert.rejects(job(batch, 1e-3, [...wrongLength]), /x/);
+    });
+  });
 
   it('a masked network keeps the separate path (its Wrec gradient is masked in TypeScript) and still trains', async () => {
     const make = rate({ connectivity: 0.3 });

@@ -1,8 +1,8 @@
 /**
  * The training-iteration phase (issue 13 goal 1, issue 11 "Load"): per rule at the paper's size, train()'s marginal
  * cost per iteration (two runs differing only in their number of iterations), the gradient alone on the networks
- * those iterations train (gradientsAsync back to back on the parameters after `short` and after `long` iterations,
- * with that iteration's training batch: the mean of the two medians), their ratio (goal ≤ 1.15), and the event-loop
+ * those iterations train (gradientsAsync on the parameters after `short` and after `long` iterations, on batches
+ * those iterations drew: the mean of single calls), their ratio (goal ≤ 1.15), and the event-loop
  * delay while train() runs (perf_hooks, 1 ms resolution; goal p99 < 10 ms). Each repeat's ratio pairs its runs with
  * a gradient measured on its own networks right after them, and the reported ratio is the median of those: on the
  * shared VM the speed drifts by 10–40 % within minutes, and a ratio of two numbers measured minutes apart moved with it. The 'fast' sampler is measured
@@ -34,8 +34,16 @@ export interface TrainRow {
   /** train()'s marginal ms per iteration (median of `runsMs`). */
   medianMs: number;
   runsMs: number[];
-  /** gradientsAsync alone on the networks trained for `short` and `long` iterations (mean of their medians; the median over the repeats), ms. */
+  /**
+   * gradientsAsync alone on the networks trained for `short` and `long` iterations, on `gradientBatches` of the
+   * batches the measured iterations drew (the mean of single calls; the median over the repeats), ms. Results from
+   * before `gradientOneBatchMs` hold the one-batch figure here.
+   */
   gradientMs: number;
+  /** The same networks, each on one batch timed `gradientCalls` times (mean of the two medians; median over repeats), ms. */
+  gradientOneBatchMs?: number;
+  /** The median over the repeats of the iteration's ms over gradientOneBatchMs (the ratio benches before reported). */
+  oneBatchRatio?: number;
   /** The same on the untrained network (what earlier benches reported), ms. */
   gradientFreshMs: number;
   /**
@@ -54,7 +62,7 @@ export interface TrainRow {
   long: number;
 }
 
-export interface TrainPhaseOptions { nRec: number; batch: number; short: number; long: number; repeats: number; gradientCalls: number; threads: number; neuron?: 'lif' | 'alif' }
+export interface TrainPhaseOptions { nRec: number; batch: number; short: number; long: number; repeats: number; gradientCalls: number; gradientBatches: number; threads: number; neuron?: 'lif' | 'alif' }
 
 export async function measureTraining(job: Job, sampler: TaskSampler, o: TrainPhaseOptions): Promise<TrainRow> {
   const task = tasks.delayedXor({ sampler });
@@ -71,6 +79,25 @@ export async function measureTraining(job: Job, sampler: TaskSampler, o: TrainPh
       grads.push(performance.now() - t0);
     }
     return quantile(grads.sort((x, y) => x - y), 0.5);
+  };
+  // The mean of single gradientsAsync calls on the batches the measured iterations drew (every few iterations from
+  // short + 1 to long, each on the network after `short` and on the one after `long`, after one untimed call on
+  // each): the kernels skip ReLU zeros, so a batch's cost depends on its cues (measured: 2.3–3.4 ms over 40 batches
+  // of online ModProp on one network, interleaved), and one batch timed over and over stood for all of them.
+  const batchesMean = async (nets: Network[]): Promise<number> => {
+    const its: number[] = [];
+    for (let k = 0; k < o.gradientBatches; k++) its.push(o.short + 1 + Math.floor(((o.long - o.short - 1) * k) / Math.max(1, o.gradientBatches - 1)));
+    const batches = its.map(trainBatch);
+    let total = 0;
+    for (const net of nets) {
+      await gradientsAsync(net, batches[0], job.rule!, { backend: 'native', threads: o.threads });
+      for (const batch of batches) {
+        const t0 = performance.now();
+        await gradientsAsync(net, batch, job.rule!, { backend: 'native', threads: o.threads });
+        total += performance.now() - t0;
+      }
+    }
+    return total / (nets.length * batches.length);
   };
   const gradientFreshMs = await gradientMedian(fresh(), 1);
   const ms = (ns: number): number => ns / 1e6;
@@ -94,20 +121,28 @@ export async function measureTraining(job: Job, sampler: TaskSampler, o: TrainPh
   await run(1, false); // warm-up
   const perIteration: number[] = [];
   const gradients: number[] = [];
+  const oneBatchGradients: number[] = [];
   const ratios: number[] = [];
+  const oneBatchRatios: number[] = [];
   for (let r = 0; r < o.repeats; r++) {
     const a = await run(o.short, false);
     const b = await run(o.long, true);
     const iteration = (b.ms - a.ms) / (o.long - o.short);
-    // The gradient on the networks this repeat trained (after `short` and after `long` iterations), right after it.
-    const gradient = ((await gradientMedian(a.net, o.short + 1)) + (await gradientMedian(b.net, o.long))) / 2;
+    // The gradient on the networks this repeat trained (after `short` and after `long` iterations), right after it:
+    // on the batches those iterations drew (the ratio's denominator), and on one batch each, timed over and over
+    // (what benches before this field reported).
+    const gradient = await batchesMean([a.net, b.net]);
+    const oneBatch = ((await gradientMedian(a.net, o.short + 1)) + (await gradientMedian(b.net, o.long))) / 2;
     perIteration.push(iteration);
     gradients.push(gradient);
+    oneBatchGradients.push(oneBatch);
     ratios.push(iteration / gradient);
+    oneBatchRatios.push(iteration / oneBatch);
   }
   const median = (xs: number[]): number => quantile([...xs].sort((x, y) => x - y), 0.5);
   const medianMs = median(perIteration);
   const gradientMs = median(gradients);
+  const gradientOneBatchMs = median(oneBatchGradients);
   // Over the watched runs: the median p50, the worst p99 and the worst max.
   const eventLoop: EventLoopDelay = {
     p50: quantile(watched.map((w) => w.p50).sort((x, y) => x - y), 0.5),
@@ -115,7 +150,8 @@ export async function measureTraining(job: Job, sampler: TaskSampler, o: TrainPh
     max: Math.max(...watched.map((w) => w.max)),
   };
   return {
-    job: job.name, label: o.neuron ? `${job.label}, ${o.neuron}` : job.label, ...(o.neuron ? { neuron: o.neuron } : {}), sampler, threads: o.threads, medianMs, runsMs: perIteration, gradientMs, gradientFreshMs, ratio: median(ratios), ratios,
+    job: job.name, label: o.neuron ? `${job.label}, ${o.neuron}` : job.label, ...(o.neuron ? { neuron: o.neuron } : {}), sampler, threads: o.threads, medianMs, runsMs: perIteration, gradientMs, gradientOneBatchMs, gradientFreshMs, ratio: median(ratios), ratios,
+    oneBatchRatio: median(oneBatchRatios),
     ratioInterval: medianInterval(ratios, 0.95),
     eventLoop, short: o.short, long: o.long,
   };

@@ -39,13 +39,16 @@ double balancedPasses(sampler::Xoshiro128& rng, int n, const int8_t* rowSign, co
   // the totals of the stored values (summed in index order).
   std::vector<double> g(n);
   double pos = 0, neg = 0;
+  // One stream across the rows (sampler::NormalStream: the same normals as fastNormals, faster in bulk).
+  sampler::NormalStream stream(rng);
   for (int p = 0; p < n; p++) {
-    sampler::fastNormals(rng, g.data(), std::size_t(n));
+    stream.fill(g.data(), std::size_t(n));
     const double sign = rowSign != nullptr ? double(rowSign[p]) : 1.0;
     float* row = w32 + std::size_t(p) * n;
     const uint8_t* maskRow = mask != nullptr ? mask + std::size_t(p) * n : nullptr;
     storeRow(g.data(), n, p, sign, rowSign != nullptr, maskRow, row, pos, neg);
   }
+  rng = stream.state();
   // Pass 2: inhibitory rows × total excitation / total inhibition (not stored yet); column sums row by row.
   const double inhibition = rowSign != nullptr && pos > 0 && neg > 0 ? pos / neg : 1.0;
   auto scaled = [&](int p) { return inhibition != 1.0 && rowSign != nullptr && rowSign[p] < 0; };

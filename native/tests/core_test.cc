@@ -5,6 +5,7 @@
 #include <cstring>
 #include <functional>
 #include <mutex>
+#include <random>
 #include <stdexcept>
 #include <thread>
 #include <type_traits>
@@ -13,6 +14,8 @@
 #include "../core/model.h"
 #include "../core/retained.h"
 #include "../core/modal.h"
+#include "../core/sampler.h"
+#include "../core/ziggurat_tables.h"
 #include "harness.h"
 
 using namespace harness;
@@ -735,6 +738,84 @@ void hostedWork(Checks& c) {
   }
 }
 
+// sampler::NormalStream (jump-ahead rounds, four pairs at a time) against the serial fastNormal: the same normals bit
+// for bit and the same generator state after each request, for requests split across segment and round
+// boundaries; and the wedge test's shortcut against the series it stands for, right at its boundary.
+void normalStream(Checks& c) {
+  using namespace modprop::sampler;
+  const std::vector<std::vector<std::size_t>> splits = {
+      {1}, {7, 4089, 5}, {16384}, {32768, 1, 32767, 3}, {100000}, {65536 + 17, 250000}};
+  bool values = true, states = true;
+  std::size_t total = 0, tails = 0, wedges = 0;
+  for (uint32_t seed = 1; seed <= 3; seed++) {
+    for (const auto& split : splits) {
+      Xoshiro128 serial{{seed, 0x9e3779b9u, 7u * seed, 1u}};
+      NormalStream stream(serial);
+      for (std::size_t count : split) {
+        std::vector<double> got(count);
+        stream.fill(got.data(), count);
+        for (std::size_t i = 0; i < count; i++) {
+          const double want = fastNormal(serial);
+          values = values && std::memcmp(&want, &got[i], sizeof want) == 0;
+          tails += std::fabs(want) > modprop::ziggurat::kR ? 1 : 0;
+        }
+        total += count;
+        const Xoshiro128 after = stream.state();
+        states = states && std::memcmp(after.s, serial.s, sizeof serial.s) == 0;
+      }
+    }
+  }
+  // Pairs that went to the wedge test: a rejected first pair shows up as a stream that moved more than 2 words
+  // per normal; count them on one long serial run.
+  {
+    Xoshiro128 r{{5, 6, 7, 8}};
+    for (int i = 0; i < 200000; i++) {
+      Xoshiro128 before = r;
+      fastNormal(r);
+      before.next();
+      before.next();
+      wedges += std::memcmp(before.s, r.s, sizeof r.s) != 0 ? 1 : 0;
+    }
+  }
+  c.check("NormalStream == serial fastNormal, bit for bit (" + std::to_string(total) + " normals, " + std::to_string(tails) +
+              " from the tail; " + std::to_string(wedges) + " slow paths in 200000 serial draws)",
+          values && tails > 10 && wedges > 1000);
+  c.check("NormalStream's state after each request == the serial generator's", states);
+  {
+    Xoshiro128 a{{11, 12, 13, 14}}, b = a;
+    std::vector<double> x(kStreamFrom + 3);
+    fastNormals(a, x.data(), x.size());
+    for (std::size_t i = 0; i < x.size(); i++) fastNormal(b);
+    c.check("fastNormals in bulk (a NormalStream) leaves the serial state", std::memcmp(a.s, b.s, sizeof a.s) == 0);
+  }
+  {  // belowExpNonPositive(level, x) == (level < expNonPositive(x)), levels on and a few ulps around the boundary
+    std::mt19937_64 g(99);
+    std::uniform_real_distribution<double> ux(-8.0, 0.0), ul(0.0, 1.0);
+    bool same = true;
+    int near = 0;
+    for (int k = 0; k < 20000; k++) {
+      const double x = ux(g);
+      const double e = expNonPositive(x);
+      // A random level, and e itself with the four floats on either side of it.
+      double levels[10] = {ul(g), e};
+      double below = e, above = e;
+      for (int d = 0; d < 4; d++) {
+        below = std::nextafter(below, 0.0);
+        above = std::nextafter(above, 2.0);
+        levels[2 + 2 * d] = below;
+        levels[3 + 2 * d] = above;
+      }
+      for (double level : levels) {
+        const bool want = level < e;
+        same = same && belowExpNonPositive(level, x) == want;
+        near += std::fabs(level - e) <= 4 * std::fabs(e) * 2.3e-16 ? 1 : 0;
+      }
+    }
+    c.check("the wedge test's shortcut == level < expNonPositive(x) (" + std::to_string(near) + " levels within 4 ulps)",
+            same && near > 100000);
+  }
+}
+
 int main(int argc, char** argv) {
   if (argc > 1 && std::strcmp(argv[1], "--bench") == 0) return runBench(argc, argv);
   Checks checks;
@@ -753,5 +834,6 @@ int main(int argc, char** argv) {
   retainedCache(checks);
   modalForms(checks);
   hostedWork(checks);
+  normalStream(checks);
   return checks.finish();
 }

@@ -9,6 +9,7 @@ import { loadAddon, type NativeAddon } from '../../lib/native/addon';
 import { preparedGradients } from '../../lib/gradients';
 import { createOptimizer } from '../../lib/optimizer';
 import { nativeIteration } from '../../lib/trainStep';
+import { loadNativeSampler } from '../../lib/tasks/nativeSampler';
 import { describeNative } from '../native/common';
 
 const xor = tasks.delayedXor({ cueSteps: 10, delaySteps: 20 });
@@ -80,24 +81,32 @@ describeNative('train(): the gradient and the step in one native job', () => {
     const drawsRun = async (draws: boolean, task: Task, options: TrainCallOptions): Promise<Outcome & { withDraw: number; asyncDraws: number }> => {
       let withDraw = 0;
       let asyncDraws = 0;
-      const step = addon.trainStepAsync!;
-      const asyncSample = addon.delayedXorFastAsync!;
-      addon.trainStepAsync = (...args) => {
+      // The objects train() calls now: the kernels' addon (nativeIteration loads it per run) and the tasks' cached
+      // sampler (another file may have loaded the addon again since this file's before()).
+      const kernels = (loadAddon() as { addon: NativeAddon }).addon;
+      const sampler = loadNativeSampler() as unknown as NativeAddon;
+      const step = kernels.trainStepAsync!;
+      const asyncSample = sampler.delayedXorFastAsync!;
+      kernels.trainStepAsync = (...args) => {
         if (args[11] !== undefined) withDraw++;
         return step(...args);
       };
-      addon.delayedXorFastAsync = (...args) => {
+      sampler.delayedXorFastAsync = (...args) => {
         asyncDraws++;
         return asyncSample(...args);
       };
+      // Other test files set MODPROP_BACKEND=reference at load, which keeps the tasks off the native sampler.
+      const savedBackend = process.env.MODPROP_BACKEND;
+      delete process.env.MODPROP_BACKEND;
       if (draws) delete process.env.MODPROP_TRAIN_JOB_DRAWS;
       else process.env.MODPROP_TRAIN_JOB_DRAWS = '0';
       try {
         return { ...(await run(true, rate(), task, options)), withDraw, asyncDraws };
       } finally {
-        addon.trainStepAsync = step;
-        addon.delayedXorFastAsync = asyncSample;
+        kernels.trainStepAsync = step;
+        sampler.delayedXorFastAsync = asyncSample;
         delete process.env.MODPROP_TRAIN_JOB_DRAWS;
+        if (savedBackend !== undefined) process.env.MODPROP_BACKEND = savedBackend;
       }
     };
 

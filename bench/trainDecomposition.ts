@@ -1,14 +1,15 @@
 /**
  * `node --require tsx/cjs bench/trainDecomposition.ts [job] [repeats]` (default modprop-online, 8): where a training
  * iteration's cost goes beside its gradient (issue 13 goal 1), at the paper's size on the native engine, 2 threads.
- * Each repeat times train()'s marginal ms per iteration (a 5- and an 85-iteration run, as bench/trainPhase.ts) in five
- * settings, interleaved: as train() runs by default (an evaluation every 20 iterations, batches drawn off the JS
- * thread), without evaluations, without evaluations on one fixed batch (no sampling at all), and without evaluations
- * with the batches drawn on the JS thread (the same numbers, no off-thread twin) or all drawn before the run (the
- * same distinct batches, no drawing while training); after each setting
- * the gradient alone (gradientsAsync, median of 20 calls after one) on the network its long run trained, with that
- * run's last training batch (a network trained on one fixed batch differs, and so does its gradient's cost). Prints
- * each repeat, the medians and each setting's median ratio; measures, asserts nothing.
+ * Each repeat times train()'s marginal ms per iteration (a 5- and an 85-iteration run, as bench/trainPhase.ts) in six
+ * settings, interleaved: as train() runs by default (an evaluation every 20 iterations, each next batch drawn by the
+ * iteration job before it, on the pool beside its gradient), without evaluations, without evaluations on one fixed
+ * batch (no sampling at all), and without evaluations with the batches drawn by a separate job off the JS thread
+ * (MODPROP_TRAIN_JOB_DRAWS=0, as before the jobs drew them), on the JS thread (the same numbers, no off-thread twin) or
+ * all before the run (the same distinct batches, no drawing while training); after each setting the gradient alone
+ * (gradientsAsync on the network its long run trained, single calls on 20 of the batches that run drew, after one
+ * untimed call: the mean, as bench/trainPhase.ts). Prints each repeat, the medians and each setting's median ratio;
+ * measures, asserts nothing.
  */
 import { Network, gradientsAsync, setThreads, tasks, train } from '../lib/index';
 import { deriveSeed } from '../lib/random';
@@ -40,22 +41,26 @@ const THREADS = 2;
   const jsThreadTask = { ...task, sample: (b: number, s: number) => task.sample(b, s) };
   const fresh = (): Network => Network.create({ nIn: task.nIn, nRec: 120, nOut: task.nOut, seed: 1 });
   const median = (xs: number[]): number => quantile([...xs].sort((a, b) => a - b), 0.5);
-  const gradient = async (net: Network, batch: Batch): Promise<number> => {
-    await gradientsAsync(net, batch, rule, { backend: 'native', threads: THREADS });
-    const ms: number[] = [];
-    for (let i = 0; i < 20; i++) {
+  // The mean of single calls on 20 of the batches the long run drew (evenly spaced over the measured iterations).
+  const gradient = async (net: Network, sample: (b: number, s: number) => Batch): Promise<number> => {
+    const batches: Batch[] = [];
+    for (let k = 0; k < 20; k++) batches.push(sample(32, deriveSeed(1, TRAIN_STREAM, SHORT + 1 + Math.floor(((LONG - SHORT - 1) * k) / 19))));
+    await gradientsAsync(net, batches[0], rule, { backend: 'native', threads: THREADS });
+    let total = 0;
+    for (const batch of batches) {
       const t0 = performance.now();
       await gradientsAsync(net, batch, rule, { backend: 'native', threads: THREADS });
-      ms.push(performance.now() - t0);
+      total += performance.now() - t0;
     }
-    return median(ms);
+    return total / batches.length;
   };
   const settings = [
-    { label: 'default (eval every 20)', task, evalEvery: 20 },
-    { label: 'no evaluations', task, evalEvery: 1000 },
-    { label: 'no evaluations, one fixed batch', task: fixedTask, evalEvery: 1000 },
-    { label: 'no evaluations, drawn on JS thread', task: jsThreadTask, evalEvery: 1000 },
-    { label: 'no evaluations, drawn beforehand', task: predrawnTask, evalEvery: 1000 },
+    { label: 'default (eval every 20)', task, evalEvery: 20, jobDraws: true },
+    { label: 'no evaluations', task, evalEvery: 1000, jobDraws: true },
+    { label: 'no evaluations, one fixed batch', task: fixedTask, evalEvery: 1000, jobDraws: true },
+    { label: 'no evaluations, drawn by a separate job', task, evalEvery: 1000, jobDraws: false },
+    { label: 'no evaluations, drawn on JS thread', task: jsThreadTask, evalEvery: 1000, jobDraws: true },
+    { label: 'no evaluations, drawn beforehand', task: predrawnTask, evalEvery: 1000, jobDraws: true },
   ] as const;
   const iterations: Record<string, number[]> = {};
   const gradients: Record<string, number[]> = {};
@@ -63,6 +68,8 @@ const THREADS = 2;
   for (let r = 0; r < repeats; r++) {
     const line: string[] = [];
     for (const s of settings) {
+      if (s.jobDraws) delete process.env.MODPROP_TRAIN_JOB_DRAWS;
+      else process.env.MODPROP_TRAIN_JOB_DRAWS = '0';
       const run = async (count: number): Promise<{ ms: number; net: Network }> => {
         const net = fresh();
         const t0 = performance.now();
@@ -72,7 +79,7 @@ const THREADS = 2;
       const a = await run(SHORT);
       const b = await run(LONG);
       const perIteration = (b.ms - a.ms) / (LONG - SHORT);
-      const g = await gradient(b.net, s.task.sample(32, deriveSeed(1, TRAIN_STREAM, LONG)));
+      const g = await gradient(b.net, s.task.sample);
       (iterations[s.label] ??= []).push(perIteration);
       (gradients[s.label] ??= []).push(g);
       (ratios[s.label] ??= []).push(perIteration / g);
@@ -82,7 +89,7 @@ const THREADS = 2;
   }
   console.log(`\n${job.label}, medians over ${repeats} repeats:`);
   for (const s of settings) {
-    console.log(`  ${s.label.padEnd(32)} iteration ${median(iterations[s.label]).toFixed(2)} ms, gradient ${median(gradients[s.label]).toFixed(2)} ms, ratio ${median(ratios[s.label]).toFixed(2)}`);
+    console.log(`  ${s.label.padEnd(40)} iteration ${median(iterations[s.label]).toFixed(2)} ms, gradient ${median(gradients[s.label]).toFixed(2)} ms, ratio ${median(ratios[s.label]).toFixed(2)}`);
   }
 })().catch((err) => {
   console.error(err);

@@ -295,7 +295,7 @@ double gradients(const Dims& dims, const ModelView<Real>& view, const BatchView<
                  GradView<Real>& grads, ThreadPool& pool) {
   const Sizes sizes = validateCall(dims, view, batch, rule, grads);
   try {
-    const Model<Real> m = buildModel(dims, view, rule);
+    const Model<Real> m = buildModel(dims, view, rule, &pool);
     const FilterMatrices filter = stableFilter(dims, view, m, rule);
     ChunkGrads<Real> chunks(dims, std::min(pool.size(), int(dims.batch)), pool);
     runChunks(m, batch, rule, filter, chunks, pool);

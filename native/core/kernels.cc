@@ -142,38 +142,57 @@ void matmul<float>(std::ptrdiff_t m, int n, int k, const float* a, std::ptrdiff_
   matmulPlain(m, n, k, a, lda, w, ldw, c, ldc, accumulate);
 }
 
-Retained<float> packPanels(const float* w, int k, int n) {
+namespace {
+
+// body(b) for every panel b, split into contiguous ranges over the pool's threads when there is one.
+template <typename F>
+void forPanels(int panels, ThreadPool* pool, F&& body) {
+  const int tasks = pool != nullptr ? std::min(pool->size(), panels) : 1;
+  if (tasks <= 1) {
+    for (int b = 0; b < panels; b++) body(b);
+    return;
+  }
+  pool->parallelFor(tasks, [&](int t) {
+    for (int b = panels * t / tasks; b < panels * (t + 1) / tasks; b++) body(b);
+  });
+}
+
+}  // namespace
+
+Retained<float> packPanels(const float* w, int k, int n, ThreadPool* pool) {
 #ifdef MODPROP_X86_SIMD
   if (const isa::Kernels* f = floatKernels()) {
     const int p = f->panelWidth;
     const int panels = (n + p - 1) / p;
     Retained<float> out(std::size_t(panels) * p * k, Uninitialized{});  // every entry written below
-    for (int b = 0; b < panels; b++) {
+    float* data = out.data();
+    forPanels(panels, pool, [&](int b) {
       const int j = b * p, width = std::min(p, n - j);
-      float* panel = out.data() + std::ptrdiff_t(j) * k;  // block b starts at b·k·P = j·k
+      float* panel = data + std::ptrdiff_t(j) * k;  // block b starts at b·k·P = j·k
       for (int q = 0; q < k; q++) {
         float* row = panel + std::ptrdiff_t(q) * p;
         std::copy(w + std::ptrdiff_t(q) * n + j, w + std::ptrdiff_t(q) * n + j + width, row);
         std::fill(row + width, row + p, 0.0f);  // the last panel's padding
       }
-    }
+    });
     return out;
   }
 #endif
-  (void)w, (void)k, (void)n;
+  (void)w, (void)k, (void)n, (void)pool;
   return {};
 }
 
-Retained<float> packPanelsTransposed(const float* w, int n, int k) {
+Retained<float> packPanelsTransposed(const float* w, int n, int k, ThreadPool* pool) {
 #ifdef MODPROP_X86_SIMD
   if (const isa::Kernels* f = floatKernels()) {
     const int p = f->panelWidth;
     const int panels = (n + p - 1) / p;
     Retained<float> out(std::size_t(panels) * p * k, Uninitialized{});  // every entry written below
     constexpr int kRun = 64;  // floats of a row of W copied at a time: a p × kRun block of the panel stays in L1
-    for (int b = 0; b < panels; b++) {
+    float* data = out.data();
+    forPanels(panels, pool, [&](int b) {
       const int j = b * p, width = std::min(p, n - j);
-      float* panel = out.data() + std::ptrdiff_t(j) * k;
+      float* panel = data + std::ptrdiff_t(j) * k;
       for (int q0 = 0; q0 < k; q0 += kRun) {
         const int run = std::min(kRun, k - q0);
         for (int c = 0; c < width; c++) {
@@ -184,11 +203,11 @@ Retained<float> packPanelsTransposed(const float* w, int n, int k) {
         for (int q = 0; q < run && width < p; q++)  // the last panel's padding
           std::fill(panel + std::ptrdiff_t(q0 + q) * p + width, panel + std::ptrdiff_t(q0 + q) * p + p, 0.0f);
       }
-    }
+    });
     return out;
   }
 #endif
-  (void)w, (void)n, (void)k;
+  (void)w, (void)n, (void)k, (void)pool;
   return {};
 }
 

@@ -18,7 +18,7 @@ std::vector<Real> transpose(const Real* a, int rows, int cols) {
 }
 
 template <typename Real>
-Model<Real> buildModel(const Dims& d, const ModelView<Real>& m, const RuleSpec& rule) {
+Model<Real> buildModel(const Dims& d, const ModelView<Real>& m, const RuleSpec& rule, ThreadPool* pool) {
   Model<Real> out;
   out.d = d;
   out.win = m.win;
@@ -44,13 +44,13 @@ Model<Real> buildModel(const Dims& d, const ModelView<Real>& m, const RuleSpec& 
     // Below this Wrec (N²·4 bytes) fits in L2 and is read in place, as it always was.
     constexpr int kPanelsMinUnits = 512;
     if constexpr (std::is_same<Real, float>::value)
-      if (d.nRec >= kPanelsMinUnits) out.wrecPanels = kernels::packPanels(m.wrec, d.nRec, d.nRec);
+      if (d.nRec >= kPanelsMinUnits) out.wrecPanels = kernels::packPanels(m.wrec, d.nRec, d.nRec, pool);
     if (exact || (usesWfb && rule.feedback == Feedback::Cell)) {
       // Where Wrec is packed, only Wrecᵀ's panels are read (the same numbers): packed straight from Wrec, no Wrecᵀ.
       bool packed = false;
       if constexpr (std::is_same<Real, float>::value)
         if (!out.wrecPanels.empty()) {
-          out.wrecTPanels = kernels::packPanelsTransposed(m.wrec, d.nRec, d.nRec);
+          out.wrecTPanels = kernels::packPanelsTransposed(m.wrec, d.nRec, d.nRec, pool);
           packed = true;
         }
       if (!packed) out.wrecT = transpose(m.wrec, d.nRec, d.nRec);
@@ -72,7 +72,7 @@ Model<Real> buildModel(const Dims& d, const ModelView<Real>& m, const RuleSpec& 
 
 #define MODPROP_INSTANTIATE(Real)                                                                  \
   template std::vector<Real> transpose<Real>(const Real*, int, int);                               \
-  template Model<Real> buildModel<Real>(const Dims&, const ModelView<Real>&, const RuleSpec&);
+  template Model<Real> buildModel<Real>(const Dims&, const ModelView<Real>&, const RuleSpec&, ThreadPool*);
 MODPROP_INSTANTIATE(float)
 MODPROP_INSTANTIATE(double)
 #undef MODPROP_INSTANTIATE

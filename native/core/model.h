@@ -10,6 +10,7 @@
 #include "retained.h"
 #include "sparse.h"
 #include "spectral_radius.h"
+#include "thread_pool.h"
 
 namespace modprop {
 
@@ -74,8 +75,9 @@ constexpr int kManyTypes = 16;
 template <typename Real>
 void wrecGradient(const Model<Real>& m, std::ptrdiff_t rows, const Real* a, const Real* g, Real* dWrec);
 
+// pool: where given, Wrec's panels are packed over its threads (the same bytes).
 template <typename Real>
-Model<Real> buildModel(const Dims& d, const ModelView<Real>& m, const RuleSpec& rule);
+Model<Real> buildModel(const Dims& d, const ModelView<Real>& m, const RuleSpec& rule, ThreadPool* pool = nullptr);
 
 template <typename Real>
 std::vector<Real> transpose(const Real* a, int rows, int cols);

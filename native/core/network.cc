@@ -131,7 +131,7 @@ void forward(const Dims& dims, const ModelView<Real>& view, const Real* x, Real*
   if ((v == nullptr) != (z == nullptr)) throw Error("Expected arrays for both v and z, or for neither, but received one");
   requireFinite(x, sizes.input, "x");
   RuleSpec none{Rule::Eprop, Feedback::Type, LearningSignal::Symmetric, 0.0, false, 1};
-  const Model<Real> m = buildModel(dims, view, none);
+  const Model<Real> m = buildModel(dims, view, none, &pool);
   const int steps = dims.steps, n = dims.nRec, k = dims.nOut, nIn = dims.nIn;
   const int chunks = std::min(pool.size(), int(dims.batch));
   // Layout [B][T][·]: the rows of one step are one sequence apart.

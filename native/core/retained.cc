@@ -1,10 +1,16 @@
 // See retained.h.
 #include "retained.h"
 
+#include <cstdint>
 #include <cstdlib>
 #include <mutex>
 #include <new>
+#include <string>
 #include <vector>
+
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
 namespace modprop {
 namespace retained {
@@ -28,9 +34,31 @@ std::vector<Block>& cache() {
 
 std::size_t total = 0;
 
+// Linux: transparent huge pages for the 2 MiB-aligned interior of a fresh block (madvise before its first touch),
+// as lib/largeArrays.ts does for large typed arrays: the blocks are streamed whole every step (Wrec's panels, 64 MB at
+// N = 4096), and with 4 KiB pages each pass walks 16 Ki page-table entries, far beyond the TLB. Only the backing
+// changes, never a value; MODPROP_HUGE_PAGES=0 turns it off, for comparison.
+void adviseHugePages(void* p, std::size_t bytes) {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  static const bool enabled = [] {
+    const char* v = std::getenv("MODPROP_HUGE_PAGES");
+    return v == nullptr || std::string(v) != "0";
+  }();
+  constexpr std::uintptr_t huge = std::uintptr_t(2) << 20;
+  if (!enabled || bytes < 2 * huge) return;
+  const std::uintptr_t begin = (reinterpret_cast<std::uintptr_t>(p) + huge - 1) & ~(huge - 1);
+  const std::uintptr_t end = (reinterpret_cast<std::uintptr_t>(p) + bytes) & ~(huge - 1);
+  if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);  // advice: a refusal is fine
+#else
+  (void)p, (void)bytes;
+#endif
+}
+
 void* allocate(std::size_t bytes) {
-  void* p = std::aligned_alloc(64, (bytes + 63) & ~std::size_t(63));
+  const std::size_t rounded = (bytes + 63) & ~std::size_t(63);
+  void* p = std::aligned_alloc(64, rounded);
   if (p == nullptr) throw std::bad_alloc();
+  adviseHugePages(p, rounded);
   return p;
 }
 

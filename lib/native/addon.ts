@@ -23,10 +23,10 @@ export interface NativeInfo {
   portable: boolean;
 }
 
-/** The addon's exports, written down once (native/binding/*.cc implements them). */
 /** delayedXorFast's arguments: [state, bits, bump, x, steps, baseline, noise] (native/binding/sampler.cc). */
 export type DelayedXorDrawArgs = [Uint32Array, Uint8Array, Float64Array, Float32Array, number, number, number];
 
+/** The addon's exports, written down once (native/binding/*.cc implements them). */
 export interface NativeAddon {
   contract: NativeContract;
   info(): NativeInfo;

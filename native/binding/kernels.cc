@@ -342,21 +342,17 @@ Napi::Value trainStepAsync(const Napi::CallbackInfo& cb) {
     throw invalid(cb.Env(), "Expected the same types array for the gradient call and the optimizer step");
   if (cb.Length() > 11 && !cb[11].IsUndefined()) {
     if (!cb[11].IsArray()) throw invalid(cb.Env(), "Expected an array of delayedXorFast's arguments or undefined for the draw (argument 12)");
+    // Every array the gradient and the step read or write is in `keep` by now; the draw writes x meanwhile, so x
+    // must share no byte with any of them.
+    const size_t callArrays = keep.size();
     job.draw = delayedXorJobOf(cb.Env(), cb[11].As<Napi::Array>(), &keep);
     job.drawing = true;
-    // The draw writes x while the gradient reads its batch and writes its gradients: x must be none of those.
     const char* lo = reinterpret_cast<const char*>(job.draw.x);
     const char* hi = lo + job.draw.batch * job.draw.steps * 2 * sizeof(float);
-    const Dims& d = job.gradient.dims;
-    const std::pair<const void*, size_t> read[] = {
-        {job.gradient.batch.x, size_t(d.batch) * d.steps * d.nIn * sizeof(float)},
-        {job.gradient.grads.win, size_t(d.nIn) * d.nRec * sizeof(float)},
-        {job.gradient.grads.wrec, size_t(d.nRec) * d.nRec * sizeof(float)},
-        {job.gradient.model.win, size_t(d.nIn) * d.nRec * sizeof(float)},
-        {job.gradient.model.wrec, size_t(d.nRec) * d.nRec * sizeof(float)}};
-    for (const auto& r : read) {
-      const char* b = static_cast<const char*>(r.first);
-      if (b != nullptr && b < hi && lo < b + r.second)
+    for (size_t i = 0; i < callArrays; i++) {
+      Napi::TypedArray t = keep[i].Value().As<Napi::TypedArray>();
+      const char* b = static_cast<const char*>(t.ArrayBuffer().Data()) + t.ByteOffset();
+      if (b < hi && lo < b + t.ByteLength())
         throw invalid(cb.Env(), "Expected the draw's x to share no memory with the batch, the parameters or the gradients of the iteration");
     }
   }

@@ -37,18 +37,16 @@ struct Args {
   Napi::Env Env() const { return env; }
 };
 
-Napi::Value argAt(const Args& cb, size_t i) { return cb[i]; }
-
 template <typename T>
 Napi::TypedArrayOf<T> typedArg(const Args& cb, size_t i, napi_typedarray_type type, const char* what, const char* name) {
   if (cb.Length() <= i || !cb[i].IsTypedArray() || cb[i].As<Napi::TypedArray>().TypedArrayType() != type)
-    throw samplerInvalid(cb.Env(), what, name, argAt(cb, i));
+    throw samplerInvalid(cb.Env(), what, name, cb[i]);
   return cb[i].As<Napi::TypedArrayOf<T>>();
 }
 
 double numberArg(const Args& cb, size_t i, const char* name) {
   if (cb.Length() <= i || !cb[i].IsNumber() || !std::isfinite(cb[i].As<Napi::Number>().DoubleValue()))
-    throw samplerInvalid(cb.Env(), "a finite number", name, argAt(cb, i));
+    throw samplerInvalid(cb.Env(), "a finite number", name, cb[i]);
   return cb[i].As<Napi::Number>().DoubleValue();
 }
 
@@ -125,13 +123,13 @@ Napi::Value balancedWrecPasses(const Napi::CallbackInfo& cb) {
   const int n = static_cast<int>(nArg);
   const size_t nn = size_t(n) * n;
   const int8_t* rowSign = nullptr;
-  if (!argAt(cb, 2).IsNull()) {
+  if (!cb[2].IsNull()) {
     auto signs = typedArg<int8_t>(cb, 2, napi_int8_array, "an Int8Array of n signs or null", "rowSigns");
     if (signs.ElementLength() != size_t(n)) throw samplerInvalid(env, "an Int8Array of n signs or null", "rowSigns", cb[2]);
     rowSign = signs.Data();
   }
   const uint8_t* mask = nullptr;
-  if (!argAt(cb, 3).IsNull()) {
+  if (!cb[3].IsNull()) {
     auto m = typedArg<uint8_t>(cb, 3, napi_uint8_array, "a Uint8Array of n² entries or null", "mask");
     if (m.ElementLength() != nn) throw samplerInvalid(env, "a Uint8Array of n² entries or null", "mask", cb[3]);
     mask = m.Data();

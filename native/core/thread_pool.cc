@@ -15,11 +15,14 @@ ThreadPool::HostedWork::HostedWork(std::function<void()> work) : work_(std::move
 }
 
 ThreadPool::HostedWork::~HostedWork() {
-  if (!claimed_) {
-    claimed_ = true;
-    runOnce();
-  }
+  runUnclaimed();
   hostedHere = outer_;
+}
+
+void ThreadPool::HostedWork::runUnclaimed() noexcept {
+  if (claimed_) return;
+  claimed_ = true;
+  runOnce();
 }
 
 void ThreadPool::HostedWork::runOnce() noexcept {
@@ -31,10 +34,7 @@ void ThreadPool::HostedWork::runOnce() noexcept {
 }
 
 void ThreadPool::HostedWork::finish() {
-  if (!claimed_) {
-    claimed_ = true;
-    runOnce();
-  }
+  runUnclaimed();
   if (failure_) {
     std::exception_ptr f = failure_;
     failure_ = nullptr;

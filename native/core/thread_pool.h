@@ -48,6 +48,7 @@ class ThreadPool {
    private:
     friend class ThreadPool;
     void runOnce() noexcept;
+    void runUnclaimed() noexcept;  // runs it here unless a parallelFor or an earlier call took it
     std::function<void()> work_;
     HostedWork* outer_;
     bool claimed_ = false;  // claimed by a parallelFor or by finish (only ever on the opening thread's calls)

@@ -20,7 +20,7 @@ import { measureTraining, trainRowLine } from './trainPhase';
   const sampler = (args[0] ?? 'fast') as TaskSampler;
   if (sampler !== 'fast' && sampler !== 'box-muller') throw new Error(`Expected fast or box-muller for the sampler but received '${sampler}'`);
   const threads = args[1] === undefined ? getThreads() : Number(args[1]);
-  const settings = quick ? { short: 2, long: 10, repeats: 1, gradientCalls: 3, gradientBatches: 3 } : { short: 5, long: 45, repeats: 3, gradientCalls: 10, gradientBatches: 20 };
+  const settings = quick ? { short: 2, long: 10, measuredMs: 0, repeats: 1, gradientCalls: 3, gradientBatches: 3 } : { short: 5, long: 45, measuredMs: 0, repeats: 3, gradientCalls: 10, gradientBatches: 20 };
   console.log(`delayed XOR, N = 120, B = 32, T = 900, ${threads} threads, sampler ${sampler}`);
   for (const job of JOBS.filter((j) => j.rule)) {
     console.log(trainRowLine(await measureTraining(job, sampler, { nRec: 120, batch: 32, threads, ...settings })));

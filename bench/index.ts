@@ -55,16 +55,16 @@ const USAGE = `usage: npm run bench -- [--quick] [--phases LIST] [--threads 1,2]
 
 interface Settings {
   native: SuiteOptions; small: SuiteOptions; reference: SuiteOptions; gemmReps: number; placementPools: number;
-  train: { short: number; long: number; repeats: number; gradientCalls: number; gradientBatches: number }; torchReps: number; scaling: SuiteOptions;
+  train: { short: number; long: number; measuredMs: number; repeats: number; gradientCalls: number; gradientBatches: number }; torchReps: number; scaling: SuiteOptions;
 }
 const FULL: Settings = {
   native: { minSamples: 20, maxTime: 6 }, small: { minSamples: 10, maxTime: 1 }, reference: { minSamples: 5, maxTime: 5 },
-  gemmReps: 9, placementPools: 8, train: { short: 5, long: 85, repeats: 11, gradientCalls: 10, gradientBatches: 20 }, torchReps: 5,
+  gemmReps: 9, placementPools: 8, train: { short: 5, long: 85, measuredMs: 1000, repeats: 11, gradientCalls: 10, gradientBatches: 20 }, torchReps: 5,
   scaling: { minSamples: 3, maxTime: 1 },
 };
 const QUICK: Settings = {
   native: { minSamples: 3, maxTime: 0.5 }, small: { minSamples: 3, maxTime: 0.2 }, reference: { minSamples: 2, maxTime: 0.3 },
-  gemmReps: 3, placementPools: 4, train: { short: 2, long: 8, repeats: 1, gradientCalls: 3, gradientBatches: 3 }, torchReps: 1,
+  gemmReps: 3, placementPools: 4, train: { short: 2, long: 8, measuredMs: 0, repeats: 1, gradientCalls: 3, gradientBatches: 3 }, torchReps: 1,
   scaling: { minSamples: 2, maxTime: 0.1 },
 };
 

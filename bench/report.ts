@@ -140,9 +140,9 @@ function trainTable(r: Results): string[] {
   if (!r.train.length) return ['Not measured.'];
   const loop = (t: Results['train'][number]): string => (t.eventLoop ? `${f(t.eventLoop.p50)} / ${f(t.eventLoop.p99)} / ${f(t.eventLoop.max)}` : '—');
   return [
-    '| rule | sampler | threads | ms / training iteration (median) | gradient ms (trained networks, their batches) | iteration ÷ gradient (goal ≤ 1.15) | its 95 % interval: goal | gradient ms, one batch / its ratio | gradient ms (untrained network) | event loop p50 / p99 / max ms (goal p99 < 10) | runs |',
-    '|---|---|---:|---:|---:|---:|---|---|---:|---|---|',
-    ...r.train.map((t) => `| ${t.label} | ${t.sampler ?? 'box-muller'} | ${t.threads} | ${f(t.medianMs, 2)} | ${f(t.gradientMs, 2)} | ${f(t.ratio, 2)} | ${ratioVerdict(t.ratioInterval)} | ${t.gradientOneBatchMs === undefined || t.oneBatchRatio === undefined ? '—' : `${f(t.gradientOneBatchMs, 2)} / ${f(t.oneBatchRatio, 2)}`} | ${t.gradientFreshMs === undefined ? '—' : f(t.gradientFreshMs, 2)} | ${loop(t)} | ${t.runsMs.map((x, i) => (t.ratios ? `${f(x, 1)} (${f(t.ratios[i], 2)})` : f(x, 1))).join(', ')} |`),
+    '| rule | sampler | threads | ms / training iteration (median) | gradient ms (trained networks, their batches) | iteration ÷ gradient (goal ≤ 1.15) | its 95 % interval: goal | gradient ms, one batch / its ratio | gradient ms (untrained network) | event loop p50 / p99 / max ms (goal p99 < 10) | iterations timed | runs |',
+    '|---|---|---:|---:|---:|---:|---|---|---:|---|---:|---|',
+    ...r.train.map((t) => `| ${t.label} | ${t.sampler ?? 'box-muller'} | ${t.threads} | ${f(t.medianMs, 2)} | ${f(t.gradientMs, 2)} | ${f(t.ratio, 2)} | ${ratioVerdict(t.ratioInterval)} | ${t.gradientOneBatchMs === undefined || t.oneBatchRatio === undefined ? '—' : `${f(t.gradientOneBatchMs, 2)} / ${f(t.oneBatchRatio, 2)}`} | ${t.gradientFreshMs === undefined ? '—' : f(t.gradientFreshMs, 2)} | ${loop(t)} | ${t.long !== undefined && t.short !== undefined ? t.long - t.short : '—'} | ${t.runsMs.map((x, i) => (t.ratios ? `${f(x, 1)} (${f(t.ratios[i], 2)})` : f(x, 1))).join(', ')} |`),
   ];
 }
 
@@ -306,10 +306,12 @@ export function renderMarkdown(r: Results, profile: string | undefined): string 
     '## End-to-end training iteration',
     '',
     'train() on delayed XOR at the paper\'s size: batch sampling, gradientsAsync, L2, Adam, Dale projection; the marginal',
-    'cost per iteration (two runs differing only in their number of iterations, so set-up cancels; both evaluate every',
-    '20 iterations, train\'s default, so evaluation is included), the gradient alone (gradientsAsync on the networks',
-    'those iterations train, the parameters after the short and after the long run, each on 20 of the batches the',
-    'measured iterations drew: the mean of those single calls; the kernels skip ReLU zeros, so a batch\'s cost depends',
+    'cost per iteration (two runs differing only in their number of iterations, so set-up cancels: 5 and 5 + 80·k, k',
+    'the least that makes the measured iterations last about a second, so cheap rules are not timed over a fraction of',
+    'one; both evaluate every 20 iterations, train\'s default, so evaluation is included), the gradient alone',
+    '(gradientsAsync on the networks those iterations train, the parameters after the short and after the long run,',
+    'on the batches the measured iterations drew, as many single calls in all as measured iterations: their mean;',
+    'the kernels skip ReLU zeros, so a batch\'s cost depends',
     'on its cues, and an untrained network, the "untrained" column, computes a different amount; "one batch" is the',
     'earlier denominator, one batch per network timed over and over, with the ratio it gives) and the',
     'event-loop delay while train() ran (bench/trainPhase.ts). Each repeat divides its own iteration cost by the gradient',

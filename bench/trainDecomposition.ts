@@ -25,7 +25,7 @@ const repeats = Number(repeatsText);
 if (!Number.isInteger(repeats) || repeats < 1) throw new Error(`Expected an integer ≥ 1 for the repeats but received '${repeatsText}'`);
 
 const SHORT = 5;
-const LONG = 85;
+const LONG = Number(process.env.LONG ?? 85);
 const THREADS = 2;
 
 (async () => {

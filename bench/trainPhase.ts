@@ -35,9 +35,10 @@ export interface TrainRow {
   medianMs: number;
   runsMs: number[];
   /**
-   * gradientsAsync alone on the networks trained for `short` and `long` iterations, on `gradientBatches` of the
-   * batches the measured iterations drew (the mean of single calls; the median over the repeats), ms. Results from
-   * before `gradientOneBatchMs` hold the one-batch figure here.
+   * gradientsAsync alone on the networks trained for `short` and `long` iterations, on batches the measured
+   * iterations drew, as many calls in all as measured iterations (at least `gradientBatches` per network; results
+   * before `measuredMs` used exactly that many): the mean of single calls, the median over the repeats, ms. Results
+   * from before `gradientOneBatchMs` hold the one-batch figure here.
    */
   gradientMs: number;
   /** The same networks, each on one batch timed `gradientCalls` times (mean of the two medians; median over repeats), ms. */
@@ -62,7 +63,14 @@ export interface TrainRow {
   long: number;
 }
 
-export interface TrainPhaseOptions { nRec: number; batch: number; short: number; long: number; repeats: number; gradientCalls: number; gradientBatches: number; threads: number; neuron?: 'lif' | 'alif' }
+/**
+ * `long` is the long run's least number of iterations: it is short + k·(long − short), k the least whole number
+ * (at least 1) for which the measured iterations take `measuredMs` at the untrained network's gradient cost, so that
+ * a cheap rule's estimate is not one of a fraction of a second (measured at long = 85: online e-prop's per-repeat
+ * ratios spread 0.91–1.27). The gradient is timed on at least `gradientBatches` batches per network, and on as many
+ * calls in all as the measured iterations (the same stretch of time for the denominator as for the numerator).
+ */
+export interface TrainPhaseOptions { nRec: number; batch: number; short: number; long: number; measuredMs: number; repeats: number; gradientCalls: number; gradientBatches: number; threads: number; neuron?: 'lif' | 'alif' }
 
 export async function measureTraining(job: Job, sampler: TaskSampler, o: TrainPhaseOptions): Promise<TrainRow> {
   const task = tasks.delayedXor({ sampler });
@@ -85,21 +93,24 @@ export async function measureTraining(job: Job, sampler: TaskSampler, o: TrainPh
   // each): the kernels skip ReLU zeros, so a batch's cost depends on its cues (measured: 2.3–3.4 ms over 40 batches
   // of online ModProp on one network, interleaved), and one batch timed over and over stood for all of them.
   const batchesMean = async (nets: Network[]): Promise<number> => {
+    const count = Math.max(o.gradientBatches, Math.ceil((long - o.short) / nets.length));
     const its: number[] = [];
-    for (let k = 0; k < o.gradientBatches; k++) its.push(o.short + 1 + Math.floor(((o.long - o.short - 1) * k) / Math.max(1, o.gradientBatches - 1)));
-    const batches = its.map(trainBatch);
+    for (let k = 0; k < count; k++) its.push(o.short + 1 + Math.floor(((long - o.short - 1) * k) / Math.max(1, count - 1)));
     let total = 0;
     for (const net of nets) {
-      await gradientsAsync(net, batches[0], job.rule!, { backend: 'native', threads: o.threads });
-      for (const batch of batches) {
+      await gradientsAsync(net, trainBatch(its[0]), job.rule!, { backend: 'native', threads: o.threads });
+      for (const it of its) {
+        const batch = trainBatch(it); // drawn outside the timed call
         const t0 = performance.now();
         await gradientsAsync(net, batch, job.rule!, { backend: 'native', threads: o.threads });
         total += performance.now() - t0;
       }
     }
-    return total / (nets.length * batches.length);
+    return total / (nets.length * its.length);
   };
   const gradientFreshMs = await gradientMedian(fresh(), 1);
+  const span = o.long - o.short;
+  const long = o.short + span * Math.max(1, Math.ceil(o.measuredMs / (span * gradientFreshMs)));
   const ms = (ns: number): number => ns / 1e6;
   // One histogram per watched run: a monitorEventLoopDelay histogram that is disabled and enabled again records the
   // whole disabled interval as its next sample (measured: a 'max' of 100–190 ms that was the short run in between,
@@ -126,13 +137,13 @@ export async function measureTraining(job: Job, sampler: TaskSampler, o: TrainPh
   const oneBatchRatios: number[] = [];
   for (let r = 0; r < o.repeats; r++) {
     const a = await run(o.short, false);
-    const b = await run(o.long, true);
-    const iteration = (b.ms - a.ms) / (o.long - o.short);
+    const b = await run(long, true);
+    const iteration = (b.ms - a.ms) / (long - o.short);
     // The gradient on the networks this repeat trained (after `short` and after `long` iterations), right after it:
     // on the batches those iterations drew (the ratio's denominator), and on one batch each, timed over and over
     // (what benches before this field reported).
     const gradient = await batchesMean([a.net, b.net]);
-    const oneBatch = ((await gradientMedian(a.net, o.short + 1)) + (await gradientMedian(b.net, o.long))) / 2;
+    const oneBatch = ((await gradientMedian(a.net, o.short + 1)) + (await gradientMedian(b.net, long))) / 2;
     perIteration.push(iteration);
     gradients.push(gradient);
     oneBatchGradients.push(oneBatch);
@@ -153,7 +164,7 @@ export async function measureTraining(job: Job, sampler: TaskSampler, o: TrainPh
     job: job.name, label: o.neuron ? `${job.label}, ${o.neuron}` : job.label, ...(o.neuron ? { neuron: o.neuron } : {}), sampler, threads: o.threads, medianMs, runsMs: perIteration, gradientMs, gradientOneBatchMs, gradientFreshMs, ratio: median(ratios), ratios,
     oneBatchRatio: median(oneBatchRatios),
     ratioInterval: medianInterval(ratios, 0.95),
-    eventLoop, short: o.short, long: o.long,
+    eventLoop, short: o.short, long,
   };
 }
 

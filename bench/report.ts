@@ -138,9 +138,9 @@ function placementLines(r: Results): string[] {
 
 function trainTable(r: Results): string[] {
   if (!r.train.length) return ['Not measured.'];
-  const loop = (t: Results['train'][number]): string => (t.eventLoop ? `${f(t.eventLoop.p50)} / ${f(t.eventLoop.p99)} / ${f(t.eventLoop.max)}` : '—');
+  const loop = (t: Results['train'][number]): string => (t.eventLoop ? `${f(t.eventLoop.p50)} / ${f(t.eventLoop.p99)} / ${f(t.eventLoop.max)}${t.idleLoop ? ` (idle worker ${f(t.idleLoop.max)})` : ''}` : '—');
   return [
-    '| rule | sampler | threads | ms / training iteration (median) | gradient ms (trained networks, their batches) | iteration ÷ gradient (goal ≤ 1.15) | its 95 % interval: goal | gradient ms, one batch / its ratio | gradient ms (untrained network) | event loop p50 / p99 / max ms (goal p99 < 10) | iterations timed | runs |',
+    '| rule | sampler | threads | ms / training iteration (median) | gradient ms (trained networks, their batches) | iteration ÷ gradient (goal ≤ 1.15) | its 95 % interval: goal | gradient ms, one batch / its ratio | gradient ms (untrained network) | event loop p50 / p99 / max ms (goal p99 < 10; the max an idle worker thread saw in the same run) | iterations timed | runs |',
     '|---|---|---:|---:|---:|---:|---|---|---:|---|---:|---|',
     ...r.train.map((t) => `| ${t.label} | ${t.sampler ?? 'box-muller'} | ${t.threads} | ${f(t.medianMs, 2)} | ${f(t.gradientMs, 2)} | ${f(t.ratio, 2)} | ${ratioVerdict(t.ratioInterval)} | ${t.gradientOneBatchMs === undefined || t.oneBatchRatio === undefined ? '—' : `${f(t.gradientOneBatchMs, 2)} / ${f(t.oneBatchRatio, 2)}`} | ${t.gradientFreshMs === undefined ? '—' : f(t.gradientFreshMs, 2)} | ${loop(t)} | ${t.long !== undefined && t.short !== undefined ? t.long - t.short : '—'} | ${t.runsMs.map((x, i) => (t.ratios ? `${f(x, 1)} (${f(t.ratios[i], 2)})` : f(x, 1))).join(', ')} |`),
   ];
@@ -314,7 +314,8 @@ export function renderMarkdown(r: Results, profile: string | undefined): string 
     'the kernels skip ReLU zeros, so a batch\'s cost depends',
     'on its cues, and an untrained network, the "untrained" column, computes a different amount; "one batch" is the',
     'earlier denominator, one batch per network timed over and over, with the ratio it gives) and the',
-    'event-loop delay while train() ran (bench/trainPhase.ts). Each repeat divides its own iteration cost by the gradient',
+    'event-loop delay while train() ran (bench/trainPhase.ts; beside the worst max, the max an idle worker thread saw in',
+    'the same run, bench/idleProbe.ts: a delay both saw was the machine stalling, not the library). Each repeat divides its own iteration cost by the gradient',
     'measured on its own networks right after its runs (the machine\'s speed drifts within minutes); the ratio column is',
     'the median of those, and "runs" lists each repeat\'s ms per iteration with its ratio in brackets. The interval is',
     'the sign test\'s distribution-free 95 % interval for that median (order statistics; 98.8 % coverage with 11 repeats):',

@@ -21,6 +21,7 @@ import { TRAIN_STREAM } from '../lib/train';
 import type { TaskSampler } from '../lib/tasks/delayedXor';
 import { quantile, type Job } from './suites';
 import { medianInterval } from '../lib/cli/stats';
+import { IdleProbe } from './idleProbe';
 
 export interface EventLoopDelay { p50: number; p99: number; max: number }
 
@@ -59,6 +60,11 @@ export interface TrainRow {
   ratioInterval?: { lo: number; hi: number; coverage: number };
   /** While the long train() runs ran, in ms. */
   eventLoop: EventLoopDelay;
+  /**
+   * An idle worker thread's own event-loop delay during the run with the worst main-thread max (bench/idleProbe.ts):
+   * a max near the main thread's says the machine stalled both, not the library (absent in older results).
+   */
+  idleLoop?: EventLoopDelay;
   short: number;
   long: number;
 }
@@ -115,17 +121,19 @@ export async function measureTraining(job: Job, sampler: TaskSampler, o: TrainPh
   // One histogram per watched run: a monitorEventLoopDelay histogram that is disabled and enabled again records the
   // whole disabled interval as its next sample (measured: a 'max' of 100–190 ms that was the short run in between,
   // against 5–10 ms with a fresh histogram per run).
-  const watched: EventLoopDelay[] = [];
+  const watched: { main: EventLoopDelay; idle: EventLoopDelay }[] = [];
+  const probe = new IdleProbe();
   const run = async (iterations: number, watch: boolean): Promise<{ ms: number; net: Network }> => {
     const n = fresh();
     const delay = monitorEventLoopDelay({ resolution: 1 });
+    if (watch) await probe.start();
     const t0 = performance.now();
     if (watch) delay.enable();
     await train(n, task, { ...job.rule!, iterations, evalEvery: Math.min(20, iterations), batchSize: o.batch, backend: 'native', threads: o.threads, seed: 1 });
     const elapsed = performance.now() - t0;
     if (watch) {
       delay.disable();
-      watched.push({ p50: ms(delay.percentile(50)), p99: ms(delay.percentile(99)), max: ms(delay.max) });
+      watched.push({ main: { p50: ms(delay.percentile(50)), p99: ms(delay.percentile(99)), max: ms(delay.max) }, idle: await probe.stop() });
     }
     return { ms: elapsed, net: n };
   };
@@ -155,20 +163,24 @@ export async function measureTraining(job: Job, sampler: TaskSampler, o: TrainPh
   const gradientMs = median(gradients);
   const gradientOneBatchMs = median(oneBatchGradients);
   // Over the watched runs: the median p50, the worst p99 and the worst max.
+  const loops = watched.map((w) => w.main);
   const eventLoop: EventLoopDelay = {
-    p50: quantile(watched.map((w) => w.p50).sort((x, y) => x - y), 0.5),
-    p99: Math.max(...watched.map((w) => w.p99)),
-    max: Math.max(...watched.map((w) => w.max)),
+    p50: quantile(loops.map((w) => w.p50).sort((x, y) => x - y), 0.5),
+    p99: Math.max(...loops.map((w) => w.p99)),
+    max: Math.max(...loops.map((w) => w.max)),
   };
+  const idleLoop = watched.reduce((worst, w) => (w.main.max > worst.main.max ? w : worst)).idle;
+  await probe.close();
   return {
     job: job.name, label: o.neuron ? `${job.label}, ${o.neuron}` : job.label, ...(o.neuron ? { neuron: o.neuron } : {}), sampler, threads: o.threads, medianMs, runsMs: perIteration, gradientMs, gradientOneBatchMs, gradientFreshMs, ratio: median(ratios), ratios,
     oneBatchRatio: median(oneBatchRatios),
     ratioInterval: medianInterval(ratios, 0.95),
-    eventLoop, short: o.short, long,
+    eventLoop, idleLoop, short: o.short, long,
   };
 }
 
 export function trainRowLine(t: TrainRow): string {
   return `  ${t.label.padEnd(24)} ${t.sampler.padEnd(10)} ${t.medianMs.toFixed(2).padStart(8)} ms / iteration, gradient ${t.gradientMs.toFixed(2).padStart(7)} ms ` +
-    `(untrained ${t.gradientFreshMs.toFixed(2)}), ratio ${t.ratio.toFixed(2)}; event loop p50 ${t.eventLoop.p50.toFixed(1)} / p99 ${t.eventLoop.p99.toFixed(1)} / max ${t.eventLoop.max.toFixed(1)} ms`;
+    `(untrained ${t.gradientFreshMs.toFixed(2)}), ratio ${t.ratio.toFixed(2)}; event loop p50 ${t.eventLoop.p50.toFixed(1)} / p99 ${t.eventLoop.p99.toFixed(1)} / max ${t.eventLoop.max.toFixed(1)} ms` +
+    (t.idleLoop ? ` (an idle worker's max then ${t.idleLoop.max.toFixed(1)} ms)` : '');
 }

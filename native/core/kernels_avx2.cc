@@ -31,6 +31,11 @@ struct Avx2 {
     return _mm256_cmpgt_epi32(_mm256_set1_epi32(lanes), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
   }
   static Mask fullMask() { return _mm256_set1_epi32(-1); }
+  // Bit i set where p[i] != 0 (NaN included) for i < lanes; masked lanes are not read (they load as 0: bit clear).
+  static std::uint32_t nonzeroBits(const float* p, int lanes) {
+    const V v = lanes == kWidth ? load(p) : loadTail(p, maskOf(lanes));
+    return std::uint32_t(_mm256_movemask_ps(_mm256_cmp_ps(v, zero(), _CMP_NEQ_UQ)));
+  }
 };
 
 #include "kernels_tiles.h"

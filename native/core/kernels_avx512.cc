@@ -31,6 +31,11 @@ struct Avx512 {
   static V fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
   static Mask maskOf(int lanes) { return Mask((1u << lanes) - 1u); }
   static Mask fullMask() { return Mask(0xffff); }
+  // Bit i set where p[i] != 0 (NaN included) for i < lanes; masked lanes are not read.
+  static std::uint32_t nonzeroBits(const float* p, int lanes) {
+    const Mask m = maskOf(lanes);
+    return _mm512_mask_cmp_ps_mask(m, _mm512_maskz_loadu_ps(m, p), _mm512_setzero_ps(), _CMP_NEQ_UQ);
+  }
 };
 
 #include "kernels_tiles.h"

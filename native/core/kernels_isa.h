@@ -4,6 +4,7 @@
 // (matmul), `is` the output rows whose column of A is not (transA).
 #pragma once
 #include <cstddef>
+#include <cstdint>
 #include <algorithm>    // for kernels_tiles.h, which is included after a target pragma
 #include <type_traits>
 
@@ -34,6 +35,9 @@ struct Kernels {
                        const float* panels, float* c, std::ptrdiff_t ldc, bool accumulate);
   // step for the output columns [j0, j1) only, j0 a multiple of panelWidth (the column-split path, kernels.h).
   void (*stepRange)(const StepBlock& b, const int* ks, int nk, const int* inputs, int j0, int j1);
+  // The columns of A (rows×cols, row stride lda) not zero on every row, ascending, into list (room for cols);
+  // returns their count. NaN counts as non-zero, −0 as zero.
+  int (*nonzeroColumns)(const float* a, std::ptrdiff_t rows, int cols, std::ptrdiff_t lda, int* list);
 };
 
 extern const Kernels kAvx2;

@@ -275,10 +275,34 @@ void transAWith(std::ptrdiff_t rows, int n2, const int* is, int nl, const float*
   });
 }
 
+// Kernels::nonzeroColumns: per group of S::kWidth columns, the OR over the rows of a vector compare's lane bits
+// (S::nonzeroBits; lanes past the row's end are never read), row by row in memory order; then the set bits, lowest
+// first.
+template <class S>
+int nonzeroColumnsWith(const float* a, std::ptrdiff_t rows, int cols, std::ptrdiff_t lda, int* list) {
+  constexpr int L = S::kWidth;
+  constexpr int kGroups = 64;  // column groups per pass: the lane bits on the stack, the rows read in memory order
+  int count = 0;
+  for (int g0 = 0; g0 * L < cols; g0 += kGroups) {
+    const int q0 = g0 * L, span = std::min(kGroups * L, cols - q0);
+    const int full = span / L, rest = span % L;
+    std::uint32_t bits[kGroups + 1] = {};
+    for (std::ptrdiff_t r = 0; r < rows; r++) {
+      const float* ar = a + r * lda + q0;
+      for (int g = 0; g < full; g++) bits[g] |= S::nonzeroBits(ar + g * L, L);
+      if (rest != 0) bits[full] |= S::nonzeroBits(ar + full * L, rest);
+    }
+    for (int g = 0; g < full + (rest != 0 ? 1 : 0); g++)
+      for (std::uint32_t b = bits[g]; b != 0; b &= b - 1) list[count++] = q0 + g * L + __builtin_ctz(b);
+  }
+  return count;
+}
+
 // The table kernels.cc dispatches through.
 template <class S>
 constexpr Kernels kernelsOf() {
-  return Kernels{matmulWith<S>, transAWith<S>, stepWith<S>, S::kCols * S::kWidth, matmulPanelsWith<S>, stepRangeWith<S>};
+  return Kernels{matmulWith<S>,         transAWith<S>,   stepWith<S>, S::kCols * S::kWidth, matmulPanelsWith<S>,
+                 stepRangeWith<S>, nonzeroColumnsWith<S>};
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include "../core/sampler.h"
 #include "../core/ziggurat_tables.h"
 #include "harness.h"
+#include "../core/kernels_isa.h"
 
 using namespace harness;
 using modprop::ThreadPool;
@@ -531,6 +532,59 @@ void panels(Checks& c) {
   }
 }
 
+void nonzeroColumns(Checks& c) {
+  // Kernels::nonzeroColumns of each instruction set the CPU runs == a plain scan: the columns not zero on every row,
+  // ascending; NaN non-zero, −0 zero; the padding after each row's `cols` (non-zero here) never read; widths around
+  // the vector width and past one pass of column groups (AVX-512: 64 × 16 = 1024).
+#ifdef MODPROP_X86_SIMD
+  namespace k = modprop::kernels;
+  std::vector<std::pair<const char*, const k::isa::Kernels*>> tables;
+  if (k::simdLevel() >= k::Simd::Avx2) tables.push_back({"avx2", &k::isa::kAvx2});
+  if (k::simdLevel() >= k::Simd::Avx512) tables.push_back({"avx512", &k::isa::kAvx512});
+  std::mt19937_64 rng(97);
+  std::uniform_real_distribution<float> u(0, 1);
+  for (const auto& [name, f] : tables) {
+    bool same = true;
+    std::string where;
+    int cases = 0, nonzeroSeen = 0;
+    for (int cols : {1, 7, 8, 9, 15, 16, 17, 33, 120, 1029, 2100})
+      for (int rows : {1, 3, 48, 192})
+        for (double density : {0.0, 0.02, 0.4}) {
+          const int lda = cols + 5;
+          std::vector<float> a(std::size_t(rows) * lda);
+          for (int r = 0; r < rows; r++)
+            for (int q = 0; q < lda; q++) {
+              float& x = a[std::size_t(r) * lda + q];
+              const float p = u(rng);
+              x = q >= cols ? 1.0f : p < density ? (p < density / 4 ? NAN : p) : (p < 0.5f ? -0.0f : 0.0f);
+            }
+          std::vector<int> expected;
+          for (int q = 0; q < cols; q++) {
+            bool any = false;
+            for (int r = 0; r < rows; r++) any = any || !(a[std::size_t(r) * lda + q] == 0.0f);
+            if (any) expected.push_back(q);
+          }
+          std::vector<int> got(cols + 1, -1);
+          const int n = f->nonzeroColumns(a.data(), rows, cols, lda, got.data());
+          got.resize(n);
+          cases++;
+          nonzeroSeen += n;
+          if (got != expected && same) {
+            same = false;
+            where = "cols " + std::to_string(cols) + ", rows " + std::to_string(rows) + ", density " + fmt(density) +
+                    ": " + std::to_string(n) + " columns against " + std::to_string(expected.size());
+          }
+        }
+    c.check(std::string("nonzeroColumns (") + name + ") == a plain scan (" + std::to_string(cases) + " cases, " +
+                std::to_string(nonzeroSeen) + " non-zero columns in all)",
+            same && nonzeroSeen > 0, where);
+  }
+  if (tables.empty()) c.check("nonzeroColumns: no SIMD kernels on this CPU (nothing to compare)", true);
+#else
+  c.check("nonzeroColumns: built without SIMD kernels (nothing to compare)", true);
+#endif
+}
+
 void retainedCache(Checks& c) {
   // A large buffer returned by one call is the next call's, zeroed; a small one is not cached; the cache never holds
   // more than its budget.
@@ -831,6 +885,7 @@ int main(int argc, char** argv) {
   typeMeans(checks);
   krylov(checks, pool);
   panels(checks);
+  nonzeroColumns(checks);
   retainedCache(checks);
   modalForms(checks);
   hostedWork(checks);

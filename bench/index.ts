@@ -20,8 +20,8 @@ import { MEMORY_STEPS, runMemory } from './memory';
 import { runScaling } from './scaling';
 import { renderMarkdown, writeMarkdown, type Machine, type MeasuredRow, type Results } from './report';
 import { JOBS, callOf, runSuite, type SuiteOptions, type Timing } from './suites';
-import { measureTraining, trainRowLine, type TrainRow } from './trainPhase';
-import { peerRatios, runTorchPeer, type TorchPeer } from './torch';
+import { marginalIterationMs, measureTraining, trainRowLine, type TrainRow } from './trainPhase';
+import { PEER_GOALS, pairedPeer, peerRatios, runTorchPeer, type TorchPeer } from './torch';
 import { allowedCpus, canPin, placementProbe, setThreadsPlaced, unpinCaller } from './placement';
 import { judge, judgeMemory, nativePhase } from './targets';
 import { CONTENDED, watchLoad, type Load } from './load';
@@ -55,16 +55,16 @@ const USAGE = `usage: npm run bench -- [--quick] [--phases LIST] [--threads 1,2]
 
 interface Settings {
   native: SuiteOptions; small: SuiteOptions; reference: SuiteOptions; gemmReps: number; placementPools: number;
-  train: { short: number; long: number; measuredMs: number; repeats: number; gradientCalls: number; gradientBatches: number }; torchReps: number; scaling: SuiteOptions;
+  train: { short: number; long: number; measuredMs: number; repeats: number; gradientCalls: number; gradientBatches: number }; torchReps: number; torchRounds: number; scaling: SuiteOptions;
 }
 const FULL: Settings = {
   native: { minSamples: 20, maxTime: 6 }, small: { minSamples: 10, maxTime: 1 }, reference: { minSamples: 5, maxTime: 5 },
-  gemmReps: 9, placementPools: 8, train: { short: 5, long: 85, measuredMs: 1000, repeats: 11, gradientCalls: 10, gradientBatches: 20 }, torchReps: 5,
+  gemmReps: 9, placementPools: 8, train: { short: 5, long: 85, measuredMs: 1000, repeats: 11, gradientCalls: 10, gradientBatches: 20 }, torchReps: 5, torchRounds: 9,
   scaling: { minSamples: 3, maxTime: 1 },
 };
 const QUICK: Settings = {
   native: { minSamples: 3, maxTime: 0.5 }, small: { minSamples: 3, maxTime: 0.2 }, reference: { minSamples: 2, maxTime: 0.3 },
-  gemmReps: 3, placementPools: 4, train: { short: 2, long: 8, measuredMs: 0, repeats: 1, gradientCalls: 3, gradientBatches: 3 }, torchReps: 1,
+  gemmReps: 3, placementPools: 4, train: { short: 2, long: 8, measuredMs: 0, repeats: 1, gradientCalls: 3, gradientBatches: 3 }, torchReps: 1, torchRounds: 1,
   scaling: { minSamples: 2, maxTime: 0.1 },
 };
 
@@ -357,16 +357,26 @@ async function trainTimings(r: Run, pin: boolean, cpus: number[]): Promise<Train
   return train;
 }
 
-function torchPeer(r: Run, w: Workload, train: TrainRow[]): TorchPeer {
+async function torchPeer(r: Run, w: Workload, train: TrainRow[], native: boolean): Promise<TorchPeer> {
   r.log('\nPyTorch peer: a BPTT training step of the same network (/usr/bin/python3, bench/torch_peer.py)');
   const end = r.watch('torch');
   const torch = runTorchPeer({ batch: PAPER.batch, steps: w.paperTask.steps, nRec: PAPER.nRec, threads: [...new Set([1, Math.min(2, r.m.cores)])], reps: r.settings.torchReps });
-  end();
   if (!torch.available) r.log(`  skipped: ${torch.reason}`);
   else {
     r.log(`  torch ${torch.torch}, ${torch.blas}: best step ${torch.bestMs.toFixed(1)} ms (${torch.bestThreads} thread${torch.bestThreads > 1 ? 's' : ''})`);
     for (const p of peerRatios(torch, train)) r.log(`  ${p.label} (${p.sampler}): training iteration ${p.trainMs.toFixed(2)} ms, ${p.ratio.toFixed(1)}× faster than PyTorch (goal ≥ ${p.goal}×)`);
+    if (native) {
+      // The same ratio with both sides measured in alternation (bench/torch.ts pairedPeer), the peer at its best thread count.
+      const { short, long } = r.settings.train;
+      torch.paired = await pairedPeer({ batch: PAPER.batch, steps: w.paperTask.steps, nRec: PAPER.nRec, threads: torch.bestThreads,
+        rounds: r.settings.torchRounds, stepsPerRound: 3, jobs: JOBS.filter((j) => PEER_GOALS[j.name] !== undefined) },
+      (job) => marginalIterationMs(job, { nRec: PAPER.nRec, batch: PAPER.batch, short, long, threads: Math.min(2, r.m.cores) }));
+      for (const p of torch.paired.rows) {
+        r.log(`  paired, ${p.label}: PyTorch step ÷ training iteration ${p.ratio.toFixed(1)}× (median of ${p.ratios.length} rounds${p.interval ? `, 95 % interval ${p.interval.lo.toFixed(1)}–${p.interval.hi.toFixed(1)}` : ''}; goal ≥ ${p.goal}×)`);
+      }
+    }
   }
+  end();
   return torch;
 }
 
@@ -435,7 +445,7 @@ async function main(): Promise<void> {
   const train = native && run('train') ? await trainTimings(r, pin, cpus) : [];
   if (native) setThreads(r.defaultThreads);
   if (pin) unpinCaller(cpus);
-  const torch = run('torch') ? torchPeer(r, w, train) : undefined;
+  const torch = run('torch') ? await torchPeer(r, w, train, native) : undefined;
   const memory = run('memory') ? memoryPhase(r) : undefined;
   let typeScaling: Results['typeScaling'];
   if (run('types') && native) {

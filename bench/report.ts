@@ -164,6 +164,29 @@ function torchLines(r: Results): string[] {
     '| rule | sampler | training iteration ms | PyTorch step ÷ training iteration | goal |',
     '|---|---|---:|---:|---:|',
     ...peerRatios(t, r.train.filter((x): x is TrainRow => x.sampler !== undefined)).map((p) => `| ${p.label} | ${p.sampler} | ${f(p.trainMs, 2)} | ${f(p.ratio, 1)}× | ≥ ${p.goal}× |`),
+    '',
+    ...pairedLines(t.paired),
+  ];
+}
+
+/** The paired PyTorch comparison (bench/torch.ts pairedPeer), with the sign test's verdict on each goal. */
+function pairedLines(p: Extract<TorchPeer, { available: true }>['paired']): string[] {
+  if (!p) return ['Paired comparison: not measured in this run.'];
+  const verdict = (row: (typeof p.rows)[number]): string => {
+    if (!row.interval) return '—';
+    const v = row.interval.lo >= row.goal ? 'met' : row.interval.hi < row.goal ? 'missed' : 'undecided';
+    return `${f(row.interval.lo, 1)}–${f(row.interval.hi, 1)}: ${v}`;
+  };
+  return [
+    `The table above divides numbers from different phases of the run, minutes apart, and this VM's speed moves by up to`,
+    `1.6× in minutes. Paired: one Python process serves the peer's steps (bench/torch_peer.py --serve, ${p.threads} thread${p.threads > 1 ? 's' : ''}); each of`,
+    `${p.rounds} rounds takes the best of ${p.stepsPerRound} steps, then the rule's marginal training iteration (two train() runs, 'fast' sampler,`,
+    `unpinned) and divides. The ratio is the median over the rounds; the interval, the sign test's 95 % interval for it:`,
+    `the goal counts as met where its lower end is at least the goal, missed where its upper end is below.`,
+    '',
+    '| rule | PyTorch step ÷ training iteration (median) | its 95 % interval: goal | goal | rounds (PyTorch ms / iteration ms) |',
+    '|---|---:|---|---:|---|',
+    ...p.rows.map((row) => `| ${row.label} | ${f(row.ratio, 1)}× | ${verdict(row)} | ≥ ${row.goal}× | ${row.torchMs.map((t, i) => `${f(t, 0)} / ${f(row.trainMs[i], 2)}`).join(', ')} |`),
   ];
 }
 

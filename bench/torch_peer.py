@@ -5,6 +5,7 @@ diagonal of Wrec. Float32 on the CPU. Prints one JSON line: the best step time i
 BLAS (from torch.__config__.show()). Exits 3 with a message when torch cannot be imported.
 
 Usage: /usr/bin/python3 bench/torch_peer.py [--batch 32] [--steps 900] [--n-rec 120] [--threads 1,2] [--reps 5]
+       /usr/bin/python3 bench/torch_peer.py --serve [--threads 1] ...   (one step per stdin line; see serve())
 """
 import argparse
 import json
@@ -38,7 +39,7 @@ def blas_of(config: str) -> str:
     return f"BLAS_INFO={info}; loaded: {', '.join(sorted(mapped)) or 'none found'}"
 
 
-def step_ms(batch: int, steps: int, n_rec: int, n_in: int, n_out: int, reps: int, threshold: float, optimizer: bool) -> float:
+def make_step(batch: int, steps: int, n_rec: int, n_in: int, n_out: int, threshold: float, optimizer: bool):
     g = torch.Generator().manual_seed(1)
     alpha = math.exp(-1 / 100)
     win = (torch.randn(n_in, n_rec, generator=g) * math.sqrt(2 / n_in)).requires_grad_()
@@ -68,12 +69,28 @@ def step_ms(batch: int, steps: int, n_rec: int, n_in: int, n_out: int, reps: int
                 wrec.fill_diagonal_(0)
 
     train_step()  # warm-up
-    best = math.inf
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        train_step()
-        best = min(best, (time.perf_counter() - t0) * 1000)
-    return best
+    return train_step
+
+
+def timed_ms(train_step) -> float:
+    t0 = time.perf_counter()
+    train_step()
+    return (time.perf_counter() - t0) * 1000
+
+
+def step_ms(batch: int, steps: int, n_rec: int, n_in: int, n_out: int, reps: int, threshold: float, optimizer: bool) -> float:
+    train_step = make_step(batch, steps, n_rec, n_in, n_out, threshold, optimizer)
+    return min(timed_ms(train_step) for _ in range(reps))
+
+
+def serve(a) -> None:
+    """--serve: one step per line read from stdin, its ms printed as a JSON line, until stdin closes (bench/torch.ts
+    pairs these steps with train() iterations measured between them, so a drift of the machine's speed cancels)."""
+    torch.set_num_threads(int(a.threads.split(',')[0]))
+    train_step = make_step(a.batch, a.steps, a.n_rec, 2, 2, a.threshold, not a.no_optimizer)
+    print(json.dumps({'ready': True}), flush=True)
+    for _ in sys.stdin:
+        print(json.dumps({'ms': timed_ms(train_step)}), flush=True)
 
 
 def main() -> None:
@@ -86,7 +103,11 @@ def main() -> None:
     # The N-scaling table (bench/scaling.ts) times the gradient alone on the dense control (threshold -10).
     p.add_argument('--threshold', type=float, default=0.0)
     p.add_argument('--no-optimizer', action='store_true')
+    p.add_argument('--serve', action='store_true')
     a = p.parse_args()
+    if a.serve:
+        serve(a)
+        return
     per_threads = {}
     for n in [int(s) for s in a.threads.split(',')]:
         torch.set_num_threads(n)

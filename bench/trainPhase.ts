@@ -184,3 +184,21 @@ export function trainRowLine(t: TrainRow): string {
     `(untrained ${t.gradientFreshMs.toFixed(2)}), ratio ${t.ratio.toFixed(2)}; event loop p50 ${t.eventLoop.p50.toFixed(1)} / p99 ${t.eventLoop.p99.toFixed(1)} / max ${t.eventLoop.max.toFixed(1)} ms` +
     (t.idleLoop ? ` (an idle worker's max then ${t.idleLoop.max.toFixed(1)} ms)` : '');
 }
+
+/**
+ * train()'s marginal ms per iteration of one rule at the paper's size on the native engine, from one pair of runs
+ * (`short` and `long` iterations on fresh networks, as measureTraining times them): the quick measurement the
+ * PyTorch pairing (bench/torch.ts pairedPeer) interleaves with the peer's steps.
+ */
+export async function marginalIterationMs(job: Job, o: { nRec: number; batch: number; short: number; long: number; threads: number }): Promise<number> {
+  const task = tasks.delayedXor({ sampler: 'fast' });
+  const run = async (iterations: number): Promise<number> => {
+    const n = Network.create({ nIn: task.nIn, nRec: o.nRec, nOut: task.nOut, seed: 1 });
+    const t0 = performance.now();
+    await train(n, task, { ...job.rule!, iterations, evalEvery: Math.min(20, iterations), batchSize: o.batch, backend: 'native', threads: o.threads, seed: 1 });
+    return performance.now() - t0;
+  };
+  const a = await run(o.short);
+  const b = await run(o.long);
+  return (b - a) / (o.long - o.short);
+}

@@ -7,7 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { medianInterval } from '../lib/cli/stats';
-import type { Job } from './suites';
+import { quantile, type Job } from './suites';
 import type { TrainRow } from './trainPhase';
 
 /** The paired comparison (pairedPeer): per round the peer's best of a few steps and each rule's iteration right after. */
@@ -45,7 +45,7 @@ export async function pairedPeer(opts: { batch: number; steps: number; nRec: num
   };
   try {
     await next(); // ready (set up and warmed up)
-    const rows = opts.jobs.map((j) => ({ job: j.name, label: j.label, goal: PEER_GOALS[j.name], torchMs: [] as number[], trainMs: [] as number[], ratios: [] as number[], ratio: 0 }));
+    const rows = opts.jobs.map((j) => ({ job: j.name, label: j.label, goal: PEER_GOALS[j.name], torchMs: [] as number[], trainMs: [] as number[], ratios: [] as number[] }));
     for (let r = 0; r < opts.rounds; r++) {
       for (const [i, job] of opts.jobs.entries()) {
         let best = Infinity;
@@ -62,9 +62,8 @@ export async function pairedPeer(opts: { batch: number; steps: number; nRec: num
     return {
       threads: opts.threads, rounds: opts.rounds, stepsPerRound: opts.stepsPerRound,
       rows: rows.map((row) => {
-        const sorted = [...row.ratios].sort((a, b) => a - b);
         const interval = medianInterval(row.ratios, 0.95);
-        return { ...row, ratio: sorted[Math.floor(sorted.length / 2)], ...(interval ? { interval } : {}) };
+        return { ...row, ratio: quantile([...row.ratios].sort((a, b) => a - b), 0.5), ...(interval ? { interval } : {}) };
       }),
     };
   } finally {

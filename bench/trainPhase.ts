@@ -78,9 +78,25 @@ export interface TrainRow {
  */
 export interface TrainPhaseOptions { nRec: number; batch: number; short: number; long: number; measuredMs: number; repeats: number; gradientCalls: number; gradientBatches: number; threads: number; neuron?: 'lif' | 'alif' }
 
+type RunShape = { nRec: number; batch: number; threads: number; neuron?: 'lif' | 'alif' };
+
+const freshNetwork = (task: ReturnType<typeof tasks.delayedXor>, o: RunShape): Network =>
+  Network.create({ nIn: task.nIn, nRec: o.nRec, nOut: task.nOut, seed: 1, ...(o.neuron ? { neuron: { model: o.neuron } } : {}) });
+
+/** One timed train() run of `iterations` on a fresh network (seed 1, an evaluation every 20), and that network. */
+async function timedRun(job: Job, task: ReturnType<typeof tasks.delayedXor>, o: RunShape, iterations: number,
+  during?: { start(): void | Promise<void>; stop(): void | Promise<void> }): Promise<{ ms: number; net: Network }> {
+  const net = freshNetwork(task, o);
+  await during?.start();
+  const t0 = performance.now();
+  await train(net, task, { ...job.rule!, iterations, evalEvery: Math.min(20, iterations), batchSize: o.batch, backend: 'native', threads: o.threads, seed: 1 });
+  const ms = performance.now() - t0;
+  await during?.stop();
+  return { ms, net };
+}
+
 export async function measureTraining(job: Job, sampler: TaskSampler, o: TrainPhaseOptions): Promise<TrainRow> {
   const task = tasks.delayedXor({ sampler });
-  const fresh = (): Network => Network.create({ nIn: task.nIn, nRec: o.nRec, nOut: task.nOut, seed: 1, ...(o.neuron ? { neuron: { model: o.neuron } } : {}) });
   const trainBatch = (iteration: number) => task.sample(o.batch, deriveSeed(1, TRAIN_STREAM, iteration));
   // Median of back-to-back gradientsAsync calls on `net` with one batch (after one untimed call).
   const gradientMedian = async (net: Network, iteration: number): Promise<number> => {
@@ -114,7 +130,7 @@ export async function measureTraining(job: Job, sampler: TaskSampler, o: TrainPh
     }
     return total / (nets.length * its.length);
   };
-  const gradientFreshMs = await gradientMedian(fresh(), 1);
+  const gradientFreshMs = await gradientMedian(freshNetwork(task, o), 1);
   const span = o.long - o.short;
   const long = o.short + span * Math.max(1, Math.ceil(o.measuredMs / (span * gradientFreshMs)));
   const ms = (ns: number): number => ns / 1e6;
@@ -124,18 +140,18 @@ export async function measureTraining(job: Job, sampler: TaskSampler, o: TrainPh
   const watched: { main: EventLoopDelay; idle: EventLoopDelay }[] = [];
   const probe = new IdleProbe();
   const run = async (iterations: number, watch: boolean): Promise<{ ms: number; net: Network }> => {
-    const n = fresh();
+    if (!watch) return timedRun(job, task, o, iterations);
     const delay = monitorEventLoopDelay({ resolution: 1 });
-    if (watch) await probe.start();
-    const t0 = performance.now();
-    if (watch) delay.enable();
-    await train(n, task, { ...job.rule!, iterations, evalEvery: Math.min(20, iterations), batchSize: o.batch, backend: 'native', threads: o.threads, seed: 1 });
-    const elapsed = performance.now() - t0;
-    if (watch) {
-      delay.disable();
-      watched.push({ main: { p50: ms(delay.percentile(50)), p99: ms(delay.percentile(99)), max: ms(delay.max) }, idle: await probe.stop() });
-    }
-    return { ms: elapsed, net: n };
+    return timedRun(job, task, o, iterations, {
+      start: async () => {
+        await probe.start();
+        delay.enable();
+      },
+      stop: async () => {
+        delay.disable();
+        watched.push({ main: { p50: ms(delay.percentile(50)), p99: ms(delay.percentile(99)), max: ms(delay.max) }, idle: await probe.stop() });
+      },
+    });
   };
   await run(1, false); // warm-up
   const perIteration: number[] = [];
@@ -190,15 +206,9 @@ export function trainRowLine(t: TrainRow): string {
  * (`short` and `long` iterations on fresh networks, as measureTraining times them): the quick measurement the
  * PyTorch pairing (bench/torch.ts pairedPeer) interleaves with the peer's steps.
  */
-export async function marginalIterationMs(job: Job, o: { nRec: number; batch: number; short: number; long: number; threads: number }): Promise<number> {
+export async function marginalIterationMs(job: Job, o: RunShape & { short: number; long: number }): Promise<number> {
   const task = tasks.delayedXor({ sampler: 'fast' });
-  const run = async (iterations: number): Promise<number> => {
-    const n = Network.create({ nIn: task.nIn, nRec: o.nRec, nOut: task.nOut, seed: 1 });
-    const t0 = performance.now();
-    await train(n, task, { ...job.rule!, iterations, evalEvery: Math.min(20, iterations), batchSize: o.batch, backend: 'native', threads: o.threads, seed: 1 });
-    return performance.now() - t0;
-  };
-  const a = await run(o.short);
-  const b = await run(o.long);
-  return (b - a) / (o.long - o.short);
+  const a = await timedRun(job, task, o, o.short);
+  const b = await timedRun(job, task, o, o.long);
+  return (b.ms - a.ms) / (o.long - o.short);
 }

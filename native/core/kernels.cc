@@ -71,10 +71,8 @@ const isa::Kernels* floatKernels() {
 
 // The columns of A (rows×cols) that are not zero on every row, ascending; returns their count. A block of ReLU
 // states shares most of its silent units (in delayed XOR about half the units are silent across a whole chunk), so
-// the products below skip them for all rows at once.
-// The scan runs in the instruction set's own code (kernels_tiles.h nonzeroColumnsWith: a vector compare per row and
-// group of columns, the set bits of the OR of the masks): with the plain loop here, built for the baseline ISA, the
-// scan was 9 % of a paper-size bptt call's CPU time (perf, session 13). NaN counts as non-zero, −0 as zero.
+// the products below skip them for all rows at once. The scan is the instruction set's own (kernels_tiles.h
+// nonzeroColumnsWith): as a plain loop here, built for the baseline ISA, it was 9 % of a paper-size bptt call's CPU.
 int nonzeroColumns(const float* a, std::ptrdiff_t rows, int cols, std::ptrdiff_t lda, std::vector<int>& out) {
   if (int(out.size()) < cols) out.resize(cols);
   return floatKernels()->nonzeroColumns(a, rows, cols, lda, out.data());

@@ -286,7 +286,7 @@ int nonzeroColumnsWith(const float* a, std::ptrdiff_t rows, int cols, std::ptrdi
   for (int g0 = 0; g0 * L < cols; g0 += kGroups) {
     const int q0 = g0 * L, span = std::min(kGroups * L, cols - q0);
     const int full = span / L, rest = span % L;
-    std::uint32_t bits[kGroups + 1] = {};
+    std::uint32_t bits[kGroups] = {};  // full < kGroups wherever rest != 0
     for (std::ptrdiff_t r = 0; r < rows; r++) {
       const float* ar = a + r * lda + q0;
       for (int g = 0; g < full; g++) bits[g] |= S::nonzeroBits(ar + g * L, L);
@@ -301,8 +301,8 @@ int nonzeroColumnsWith(const float* a, std::ptrdiff_t rows, int cols, std::ptrdi
 // The table kernels.cc dispatches through.
 template <class S>
 constexpr Kernels kernelsOf() {
-  return Kernels{matmulWith<S>,         transAWith<S>,   stepWith<S>, S::kCols * S::kWidth, matmulPanelsWith<S>,
-                 stepRangeWith<S>, nonzeroColumnsWith<S>};
+  return Kernels{matmulWith<S>,       transAWith<S>,    stepWith<S>, S::kCols * S::kWidth,
+                 matmulPanelsWith<S>, stepRangeWith<S>, nonzeroColumnsWith<S>};
 }
 
 }  // namespace

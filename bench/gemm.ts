@@ -70,6 +70,19 @@ function probe(m: number, k: number, n: number, reps: number, concurrent: number
   return coretype ? { ...rate, coretype } : rate;
 }
 
+/**
+ * The large square product's rate right now (median of `reps`), with the thread count and OpenBLAS kernel family of
+ * `like` (the run's best): for a denominator measured beside the timing it divides, as the VM's speed drifts.
+ * Undefined where the probe cannot run.
+ */
+export function sgemmNow(like: GemmRate, reps: number): number | undefined {
+  try {
+    return probe(like.m, like.k, like.n, reps, like.concurrent, like.openblasThreads, like.coretype).gflopsMedian;
+  } catch {
+    return undefined;
+  }
+}
+
 export function cpuHasAvx512(): boolean {
   try {
     return /^flags\s*:.*\bavx512f\b/m.test(fs.readFileSync('/proc/cpuinfo', 'utf8'));

@@ -59,7 +59,7 @@ interface Settings {
 }
 const FULL: Settings = {
   native: { minSamples: 20, maxTime: 6 }, small: { minSamples: 10, maxTime: 1 }, reference: { minSamples: 5, maxTime: 5 },
-  gemmReps: 9, placementPools: 8, train: { short: 5, long: 85, measuredMs: 1000, repeats: 11, gradientCalls: 10, gradientBatches: 20 }, torchReps: 5, torchRounds: 9,
+  gemmReps: 9, placementPools: 8, train: { short: 5, long: 85, measuredMs: 1000, repeats: 21, gradientCalls: 10, gradientBatches: 20 }, torchReps: 5, torchRounds: 15,
   scaling: { minSamples: 3, maxTime: 1 },
 };
 const QUICK: Settings = {

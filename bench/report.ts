@@ -146,6 +146,12 @@ function trainTable(r: Results): string[] {
   ];
 }
 
+/** The sign test's coverage for the train rows' intervals, e.g. "97.3 % coverage with 21 repeats" (one line for the design). */
+function coverageText(rows: Results['train']): string {
+  const designs = [...new Set(rows.filter((t) => t.ratioInterval).map((t) => `${f(100 * t.ratioInterval!.coverage, 1)} % coverage with ${t.runsMs.length} repeats`))];
+  return designs.length ? designs.join('; ') : 'no row had enough repeats for one';
+}
+
 /** The sign test's interval for the median ratio, and what it says of the goal ≤ 1.15 (met, missed, or undecided). */
 function ratioVerdict(ci: TrainRow['ratioInterval']): string {
   if (!ci) return '—';
@@ -341,7 +347,7 @@ export function renderMarkdown(r: Results, profile: string | undefined): string 
     'the same run, bench/idleProbe.ts: a delay both saw was the machine stalling, not the library). Each repeat divides its own iteration cost by the gradient',
     'measured on its own networks right after its runs (the machine\'s speed drifts within minutes); the ratio column is',
     'the median of those, and "runs" lists each repeat\'s ms per iteration with its ratio in brackets. The interval is',
-    'the sign test\'s distribution-free 95 % interval for that median (order statistics; 98.8 % coverage with 11 repeats):',
+    `the sign test's distribution-free 95 % interval for that median (order statistics; ${coverageText(r.train)}):`,
     'the goal counts as met where its upper end is ≤ 1.15, missed where its lower end is above, undecided otherwise. Rows ending in lif',
     'or alif train a spiking network of those neurons (docs/neurons.md) on the native engine, beside the rate rows.',
     'The goal is for train() as it runs by default, with the task\'s default \'fast\' sampler; the box-muller rows, the',

@@ -71,8 +71,8 @@
       "cflags": ["-fPIC"],
       "conditions": [
         ["target_arch=='x64' and OS!='win'", {
-          "cflags": ["-mavx512f", "-mavx2", "-mfma"],
-          "xcode_settings": { "OTHER_CFLAGS": ["-mavx512f", "-mavx2", "-mfma"] }
+          "cflags": ["-mavx512f", "-mavx512vl", "-mavx2", "-mfma"],
+          "xcode_settings": { "OTHER_CFLAGS": ["-mavx512f", "-mavx512vl", "-mavx2", "-mfma"] }
         }]
       ]
     },

@@ -50,7 +50,8 @@ Simd detectSimd() {
   __builtin_cpu_init();
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
     best = Simd::Avx2;
-    if (__builtin_cpu_supports("avx512f")) best = Simd::Avx512;  // libgcc also checks that the OS saves zmm state
+    // libgcc also checks that the OS saves zmm state. VL: the kernels' 8-lane tail vectors (kernels_avx512.cc).
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl")) best = Simd::Avx512;
   }
 #endif
   const char* forced = std::getenv("MODPROP_SIMD");

@@ -15,7 +15,7 @@ namespace {
 struct Avx2 {
   using V = __m256;
   using Mask = __m256i;
-  static constexpr int kWidth = 8, kRows = 6, kCols = 2;
+  static constexpr int kWidth = 8, kRows = 6, kCols = 2, kPanel = kCols * kWidth;
   static V zero() { return _mm256_setzero_ps(); }
   static V load(const float* p) { return _mm256_loadu_ps(p); }
   static V loadTail(const float* p, Mask m) { return _mm256_maskload_ps(p, m); }

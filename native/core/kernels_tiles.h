@@ -84,7 +84,7 @@ inline void stepTile(const StepBlock& b, std::ptrdiff_t r0, int j, const int* ks
     for (int v = 0; v < NV; v++) acc[r][v] = first ? S::zero() : loadColumns<S, NV, Tail>(b.v + (r0 + r) * b.ld + j, v, tail);
   if (b.zPrev != nullptr && b.wrecPanels != nullptr)
     addProducts<S, MR, NV, Tail>(acc, nk, ks, b.zPrev + r0 * b.ldPrev, b.ldPrev, b.wrecPanels + std::ptrdiff_t(j) * b.n,
-                                 S::kCols * S::kWidth, tail);
+                                 S::kPanel, tail);
   else if (b.zPrev != nullptr)
     addProducts<S, MR, NV, Tail>(acc, nk, ks, b.zPrev + r0 * b.ldPrev, b.ldPrev, b.wrec + j, b.n, tail);
   if (!last) {
@@ -204,74 +204,110 @@ void transAColumns(std::ptrdiff_t rows, int nl, const int* is, const float* a, s
   }
 }
 
-// Splits the n columns into blocks of S::kCols vectors and calls block(Width<NV>, Masked<Tail>, offset, tail) for
-// each; the last block has as many vectors as the remainder needs, with a masked last vector when the width is not a
-// multiple. The block is a generic lambda that turns the two tags back into template arguments.
+// Splits the n columns into blocks of S::kCols vectors and calls block(Isa<T>, Width<NV>, Masked<Tail>, offset, tail)
+// for each; the last block has as many vectors as the remainder needs, with a masked last vector when the width is not
+// a multiple. Where S has narrower vectors (S::Half) and the remainder is at most three of them while a vector of S
+// would be at most half used, the last block runs on those instead (T = S::Half), read from S's panel layout. The block
+// is a generic lambda that turns the tags back into template arguments.
+template <class S>
+struct Isa {
+  using type = S;
+};
 template <int NV>
 using Width = std::integral_constant<int, NV>;
 template <bool Tail>
 using Masked = std::bool_constant<Tail>;
 
+template <class S, class = void>
+struct HasHalf : std::false_type {};
+template <class S>
+struct HasHalf<S, std::void_t<typename S::Half>> : std::true_type {};
+
 template <class S, class Block>
 inline void forColumnBlocks(int n, Block&& block) {
   constexpr int L = S::kWidth, NV = S::kCols;
   int j = 0;
-  for (; j + NV * L <= n; j += NV * L) block(Width<NV>{}, Masked<false>{}, j, S::fullMask());
+  for (; j + NV * L <= n; j += NV * L) block(Isa<S>{}, Width<NV>{}, Masked<false>{}, j, S::fullMask());
   const int rest = n - j;
   if (rest == 0) return;
+  if constexpr (HasHalf<S>::value) {
+    using H = typename S::Half;
+    constexpr int LH = H::kWidth;
+    static_assert(H::kPanel == S::kPanel, "forColumnBlocks: the tail vectors read S's panels");
+    if (rest % L != 0 && rest % L <= LH && rest <= 3 * LH) {
+      const bool tail = rest % LH != 0;
+      const typename H::Mask mask = H::maskOf(tail ? rest % LH : LH);
+      switch ((rest + LH - 1) / LH * 2 + (tail ? 1 : 0)) {
+        case 2: block(Isa<H>{}, Width<1>{}, Masked<false>{}, j, mask); return;
+        case 3: block(Isa<H>{}, Width<1>{}, Masked<true>{}, j, mask); return;
+        case 6: block(Isa<H>{}, Width<3>{}, Masked<false>{}, j, mask); return;
+        case 7: block(Isa<H>{}, Width<3>{}, Masked<true>{}, j, mask); return;
+        default: break;  // not reached: rest ≤ LH or 2·LH < rest ≤ 3·LH
+      }
+    }
+  }
   const int vectors = (rest + L - 1) / L;
   const bool tail = rest % L != 0;
   const typename S::Mask mask = S::maskOf(tail ? rest % L : L);
   static_assert(NV <= 3, "forColumnBlocks: add cases for wider blocks");
   switch (vectors * 2 + (tail ? 1 : 0)) {
-    case 2: block(Width<1>{}, Masked<false>{}, j, mask); break;
-    case 3: block(Width<1>{}, Masked<true>{}, j, mask); break;
-    case 4: if constexpr (NV >= 2) block(Width<2>{}, Masked<false>{}, j, mask); break;
-    case 5: if constexpr (NV >= 2) block(Width<2>{}, Masked<true>{}, j, mask); break;
-    case 6: if constexpr (NV >= 3) block(Width<3>{}, Masked<false>{}, j, mask); break;
-    case 7: if constexpr (NV >= 3) block(Width<3>{}, Masked<true>{}, j, mask); break;
+    case 2: block(Isa<S>{}, Width<1>{}, Masked<false>{}, j, mask); break;
+    case 3: block(Isa<S>{}, Width<1>{}, Masked<true>{}, j, mask); break;
+    case 4: if constexpr (NV >= 2) block(Isa<S>{}, Width<2>{}, Masked<false>{}, j, mask); break;
+    case 5: if constexpr (NV >= 2) block(Isa<S>{}, Width<2>{}, Masked<true>{}, j, mask); break;
+    case 6: if constexpr (NV >= 3) block(Isa<S>{}, Width<3>{}, Masked<false>{}, j, mask); break;
+    case 7: if constexpr (NV >= 3) block(Isa<S>{}, Width<3>{}, Masked<true>{}, j, mask); break;
     default: break;
   }
 }
 
+// The tile functions of one column block, for the vector type the block's Isa tag names.
+#define MODPROP_BLOCK_TYPES                              \
+  using T = typename decltype(isa)::type;               \
+  constexpr int NV = decltype(nv)::value;               \
+  constexpr bool Tail = decltype(masked)::value
+
 template <class S>
 void stepWith(const StepBlock& b, const int* ks, int nk, const int* inputs) {
-  forColumnBlocks<S>(b.n, [&](auto nv, auto masked, int j, typename S::Mask tail) {
-    stepColumns<S, decltype(nv)::value, decltype(masked)::value>(b, j, ks, nk, inputs, tail);
+  forColumnBlocks<S>(b.n, [&](auto isa, auto nv, auto masked, int j, auto tail) {
+    MODPROP_BLOCK_TYPES;
+    stepColumns<T, NV, Tail>(b, j, ks, nk, inputs, tail);
   });
 }
 
 // stepWith restricted to the columns [j0, j1), j0 at a column-block boundary: the same tiles on a part of the blocks.
 template <class S>
 void stepRangeWith(const StepBlock& b, const int* ks, int nk, const int* inputs, int j0, int j1) {
-  forColumnBlocks<S>(j1 - j0, [&](auto nv, auto masked, int j, typename S::Mask tail) {
-    stepColumns<S, decltype(nv)::value, decltype(masked)::value>(b, j0 + j, ks, nk, inputs, tail);
+  forColumnBlocks<S>(j1 - j0, [&](auto isa, auto nv, auto masked, int j, auto tail) {
+    MODPROP_BLOCK_TYPES;
+    stepColumns<T, NV, Tail>(b, j0 + j, ks, nk, inputs, tail);
   });
 }
 
 template <class S>
 void matmulWith(std::ptrdiff_t m, int n, const int* ks, int nk, const float* a, std::ptrdiff_t lda, const float* w,
                 std::ptrdiff_t ldw, float* c, std::ptrdiff_t ldc, bool accumulate) {
-  forColumnBlocks<S>(n, [&](auto nv, auto masked, int j, typename S::Mask tail) {
-    matmulColumns<S, decltype(nv)::value, decltype(masked)::value>(m, nk, ks, a, lda, w + j, ldw, c + j, ldc,
-                                                                    accumulate, tail);
+  forColumnBlocks<S>(n, [&](auto isa, auto nv, auto masked, int j, auto tail) {
+    MODPROP_BLOCK_TYPES;
+    matmulColumns<T, NV, Tail>(m, nk, ks, a, lda, w + j, ldw, c + j, ldc, accumulate, tail);
   });
 }
 
 template <class S>
 void matmulPanelsWith(std::ptrdiff_t m, int n, int k, const int* ks, int nk, const float* a, std::ptrdiff_t lda,
                       const float* panels, float* c, std::ptrdiff_t ldc, bool accumulate) {
-  forColumnBlocks<S>(n, [&](auto nv, auto masked, int j, typename S::Mask tail) {
-    matmulColumns<S, decltype(nv)::value, decltype(masked)::value>(m, nk, ks, a, lda, panels + std::ptrdiff_t(j) * k,
-                                                                    S::kCols * S::kWidth, c + j, ldc, accumulate, tail);
+  forColumnBlocks<S>(n, [&](auto isa, auto nv, auto masked, int j, auto tail) {
+    MODPROP_BLOCK_TYPES;
+    matmulColumns<T, NV, Tail>(m, nk, ks, a, lda, panels + std::ptrdiff_t(j) * k, S::kPanel, c + j, ldc, accumulate, tail);
   });
 }
 
 template <class S>
 void transAWith(std::ptrdiff_t rows, int n2, const int* is, int nl, const float* a, std::ptrdiff_t lda,
                 const float* g, std::ptrdiff_t ldg, float* c, std::ptrdiff_t ldc) {
-  forColumnBlocks<S>(n2, [&](auto nv, auto masked, int j, typename S::Mask tail) {
-    transAColumns<S, decltype(nv)::value, decltype(masked)::value>(rows, nl, is, a, lda, g + j, ldg, c + j, ldc, tail);
+  forColumnBlocks<S>(n2, [&](auto isa, auto nv, auto masked, int j, auto tail) {
+    MODPROP_BLOCK_TYPES;
+    transAColumns<T, NV, Tail>(rows, nl, is, a, lda, g + j, ldg, c + j, ldc, tail);
   });
 }
 
@@ -301,8 +337,10 @@ int nonzeroColumnsWith(const float* a, std::ptrdiff_t rows, int cols, std::ptrdi
 // The table kernels.cc dispatches through.
 template <class S>
 constexpr Kernels kernelsOf() {
-  return Kernels{matmulWith<S>,       transAWith<S>,    stepWith<S>, S::kCols * S::kWidth,
+  return Kernels{matmulWith<S>,       transAWith<S>,    stepWith<S>, S::kPanel,
                  matmulPanelsWith<S>, stepRangeWith<S>, nonzeroColumnsWith<S>};
 }
+
+#undef MODPROP_BLOCK_TYPES
 
 }  // namespace

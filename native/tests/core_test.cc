@@ -585,6 +585,76 @@ void nonzeroColumns(Checks& c) {
 #endif
 }
 
+// The AVX-512 and AVX2 kernels compute each element as the same sequence of single-precision multiply-adds, so they
+// give the same bits (the rate fingerprints are recorded once for both levels). Compared directly at every width
+// N = 1…100 and several row counts: every column tail, AVX-512's 8-lane last blocks (N mod 48 in 1…8 and 17…24)
+// included; matmul (fresh and accumulating), transA and the fused step, with ReLU-style zeros in A.
+void isaKernelsAgree(Checks& c) {
+#ifdef MODPROP_X86_SIMD
+  namespace k = modprop::kernels;
+  if (k::simdLevel() < k::Simd::Avx512) {
+    c.check("AVX-512 == AVX2 kernels: no AVX-512 on this CPU (nothing to compare)", true);
+    return;
+  }
+  const k::isa::Kernels& wide = k::isa::kAvx512;
+  const k::isa::Kernels& narrow = k::isa::kAvx2;
+  std::mt19937_64 rng(131);
+  std::normal_distribution<float> nd;
+  std::uniform_real_distribution<float> u(0, 1);
+  bool same = true;
+  std::string where;
+  int cases = 0;
+  double magnitude = 0;
+  auto compare = [&](const char* what, int n, int rows, const std::vector<float>& x, const std::vector<float>& y) {
+    cases++;
+    for (float v : x) magnitude += std::fabs(v);
+    if (same && std::memcmp(x.data(), y.data(), x.size() * sizeof(float)) != 0) {
+      same = false;
+      where = std::string(what) + " at N = " + std::to_string(n) + ", rows = " + std::to_string(rows);
+    }
+  };
+  for (int n = 1; n <= 100; n++)
+    for (int rows : {1, 5, 8, 19}) {
+      std::vector<float> a(std::size_t(rows) * n), w(std::size_t(n) * n), g(std::size_t(rows) * n), x(std::size_t(rows) * 2),
+          win(2 * std::size_t(n)), vPrev(std::size_t(rows) * n);
+      for (float& v : a) v = u(rng) < 0.4f ? 0.0f : std::fabs(nd(rng));
+      for (auto* vec : {&w, &g, &x, &win, &vPrev})
+        for (float& v : *vec) v = nd(rng);
+      std::vector<int> all(n);
+      for (int q = 0; q < n; q++) all[q] = q;
+      const int inputs[2] = {0, 1};
+      for (const bool accumulate : {false, true}) {
+        std::vector<float> c1(std::size_t(rows) * n, 0.5f), c2 = c1;
+        wide.matmul(rows, n, all.data(), n, a.data(), n, w.data(), n, c1.data(), n, accumulate);
+        narrow.matmul(rows, n, all.data(), n, a.data(), n, w.data(), n, c2.data(), n, accumulate);
+        compare(accumulate ? "matmul (accumulating)" : "matmul", n, rows, c1, c2);
+      }
+      {
+        std::vector<float> c1(std::size_t(n) * n, 0.25f), c2 = c1;
+        wide.transA(rows, n, all.data(), n, a.data(), n, g.data(), n, c1.data(), n);
+        narrow.transA(rows, n, all.data(), n, a.data(), n, g.data(), n, c2.data(), n);
+        compare("transA", n, rows, c1, c2);
+      }
+      {
+        std::vector<float> v1(std::size_t(rows) * n), z1(v1.size()), v2(v1.size()), z2(v1.size());
+        k::StepBlock b{rows, n, 2, x.data(), 2, win.data(), a.data(), vPrev.data(), n, w.data(), 0.9f, 0.1f, 0.05f,
+                       v1.data(), z1.data(), n};
+        wide.step(b, all.data(), n, inputs);
+        b.v = v2.data();
+        b.z = z2.data();
+        narrow.step(b, all.data(), n, inputs);
+        compare("step (v)", n, rows, v1, v2);
+        compare("step (z)", n, rows, z1, z2);
+      }
+    }
+  c.check("AVX-512 == AVX2 kernels bit for bit (matmul, transA, fused step; N = 1…100, 1–19 rows; " +
+              std::to_string(cases) + " comparisons)",
+          same && magnitude > 0, where);
+#else
+  c.check("AVX-512 == AVX2 kernels: built without SIMD kernels (nothing to compare)", true);
+#endif
+}
+
 void retainedCache(Checks& c) {
   // A large buffer returned by one call is the next call's, zeroed; a small one is not cached; the cache never holds
   // more than its budget.
@@ -886,6 +956,7 @@ int main(int argc, char** argv) {
   krylov(checks, pool);
   panels(checks);
   nonzeroColumns(checks);
+  isaKernelsAgree(checks);
   retainedCache(checks);
   modalForms(checks);
   hostedWork(checks);

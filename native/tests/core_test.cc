@@ -588,7 +588,9 @@ void nonzeroColumns(Checks& c) {
 // The AVX-512 and AVX2 kernels compute each element as the same sequence of single-precision multiply-adds, so they
 // give the same bits (the rate fingerprints are recorded once for both levels). Compared directly at every width
 // N = 1…100 and several row counts: every column tail, AVX-512's 8-lane last blocks (N mod 48 in 1…8 and 17…24)
-// included; matmul (fresh and accumulating), transA and the fused step, with ReLU-style zeros in A.
+// included; matmul (fresh and accumulating), transA and the fused step, with ReLU-style zeros in A. AVX-512's forms
+// that read W from its packed panels (matmulPanels, the step with wrecPanels; the 8-lane blocks read the same
+// 48-wide panels) are compared with its in-place forms, which the AVX2 comparison pins down.
 void isaKernelsAgree(Checks& c) {
 #ifdef MODPROP_X86_SIMD
   namespace k = modprop::kernels;
@@ -623,11 +625,14 @@ void isaKernelsAgree(Checks& c) {
       std::vector<int> all(n);
       for (int q = 0; q < n; q++) all[q] = q;
       const int inputs[2] = {0, 1};
+      const modprop::Retained<float> packed = k::packPanels(w.data(), n, n);
       for (const bool accumulate : {false, true}) {
-        std::vector<float> c1(std::size_t(rows) * n, 0.5f), c2 = c1;
+        std::vector<float> c1(std::size_t(rows) * n, 0.5f), c2 = c1, c3 = c1;
         wide.matmul(rows, n, all.data(), n, a.data(), n, w.data(), n, c1.data(), n, accumulate);
         narrow.matmul(rows, n, all.data(), n, a.data(), n, w.data(), n, c2.data(), n, accumulate);
+        wide.matmulPanels(rows, n, n, all.data(), n, a.data(), n, packed.data(), c3.data(), n, accumulate);
         compare(accumulate ? "matmul (accumulating)" : "matmul", n, rows, c1, c2);
+        compare(accumulate ? "matmulPanels (accumulating) against matmul" : "matmulPanels against matmul", n, rows, c3, c1);
       }
       {
         std::vector<float> c1(std::size_t(n) * n, 0.25f), c2 = c1;
@@ -645,9 +650,16 @@ void isaKernelsAgree(Checks& c) {
         narrow.step(b, all.data(), n, inputs);
         compare("step (v)", n, rows, v1, v2);
         compare("step (z)", n, rows, z1, z2);
+        std::vector<float> v3(v1.size()), z3(v1.size());
+        b.v = v3.data();
+        b.z = z3.data();
+        b.wrecPanels = packed.data();
+        wide.step(b, all.data(), n, inputs);
+        compare("step from panels (v) against in place", n, rows, v3, v1);
+        compare("step from panels (z) against in place", n, rows, z3, z1);
       }
     }
-  c.check("AVX-512 == AVX2 kernels bit for bit (matmul, transA, fused step; N = 1…100, 1–19 rows; " +
+  c.check("AVX-512 == AVX2 kernels bit for bit (matmul, transA, fused step; from panels too; N = 1…100, 1–19 rows; " +
               std::to_string(cases) + " comparisons)",
           same && magnitude > 0, where);
 #else

@@ -33,6 +33,12 @@ class Bptt final : public RecurrentCredit<Real> {
     leakyCombine<Real>(count, m_.alpha, gNext, ell, g);
   }
 
+  // g_{T+1} = 0, ℓ_t and the recurrent term are masked by relu', so a never-active unit's g_t is +0 at every step.
+  bool restrictable() const override { return true; }
+  std::unique_ptr<RecurrentCredit<Real>> restrictedTo(const Model<Real>& sub) const override {
+    return std::make_unique<Bptt<Real>>(sub, window_);
+  }
+
  private:
   const Model<Real>& m_;
   int window_;

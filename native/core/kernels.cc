@@ -96,6 +96,30 @@ void forRowPanels(std::ptrdiff_t m, int k, const float* a, std::ptrdiff_t lda, C
 
 }  // namespace
 
+std::vector<std::uint16_t> columnBits(const std::vector<int>& columns, int n) {
+  std::vector<std::uint16_t> bits(std::size_t(n + 15) / 16, 0);
+  for (int c : columns) bits[std::size_t(c) / 16] = std::uint16_t(bits[std::size_t(c) / 16] | (1u << (c % 16)));
+  return bits;
+}
+
+template <typename Real>
+void selectColumns(std::ptrdiff_t rows, int n, const Real* src, std::ptrdiff_t lds, const std::uint16_t* bits, Real* dst,
+                   std::ptrdiff_t ldd) {
+#ifdef MODPROP_X86_SIMD
+  if constexpr (std::is_same<Real, float>::value)
+    if (const isa::Kernels* f = floatKernels()) return f->selectColumns(rows, n, src, lds, bits, dst, ldd);
+#endif
+  for (std::ptrdiff_t r = 0; r < rows; r++) {
+    int out = 0;
+    for (int g = 0; g * 16 < n; g++)
+      for (unsigned b = bits[g]; b != 0; b &= b - 1) dst[r * ldd + out++] = src[r * lds + g * 16 + __builtin_ctz(b)];
+  }
+}
+template void selectColumns<float>(std::ptrdiff_t, int, const float*, std::ptrdiff_t, const std::uint16_t*, float*,
+                                   std::ptrdiff_t);
+template void selectColumns<double>(std::ptrdiff_t, int, const double*, std::ptrdiff_t, const std::uint16_t*, double*,
+                                    std::ptrdiff_t);
+
 Simd simdLevel() {
   static const Simd level = detectSimd();
   return level;

@@ -4,6 +4,7 @@
 // Every path skips the terms where A is exactly zero (ReLU zeros), which leaves each sum's value unchanged.
 #pragma once
 #include <cstddef>
+#include <cstdint>
 #include <vector>
 
 #include "retained.h"
@@ -79,6 +80,13 @@ struct ProductRows {
 // else read in place (row stride ldw).
 void matmulColumns(const ProductRows* blocks, int count, int k, const float* w, std::ptrdiff_t ldw,
                    const float* panels, int j0, int j1);
+
+// dst[r][·] = the columns of src[r] (rows×n, row strides lds and ldd) whose bit is set in `bits` (column c is bit c % 16
+// of bits[c / 16], ⌈n/16⌉ words; none at or past n), in order: a copy of the selected numbers.
+std::vector<std::uint16_t> columnBits(const std::vector<int>& columns, int n);
+template <typename Real>
+void selectColumns(std::ptrdiff_t rows, int n, const Real* src, std::ptrdiff_t lds, const std::uint16_t* bits, Real* dst,
+                   std::ptrdiff_t ldd);
 
 // The float kernels in use: the best the CPU supports, lowered by MODPROP_SIMD=avx2|scalar (read once, at the first
 // call). An unknown value, or a level the CPU lacks, leaves the best supported one.

@@ -334,11 +334,17 @@ int nonzeroColumnsWith(const float* a, std::ptrdiff_t rows, int cols, std::ptrdi
   return count;
 }
 
+template <class S>
+void selectColumnsWith(std::ptrdiff_t rows, int n, const float* src, std::ptrdiff_t lds, const std::uint16_t* bits,
+                       float* dst, std::ptrdiff_t ldd) {
+  for (std::ptrdiff_t r = 0; r < rows; r++) S::selectRow(src + r * lds, n, bits, dst + r * ldd);
+}
+
 // The table kernels.cc dispatches through.
 template <class S>
 constexpr Kernels kernelsOf() {
   return Kernels{matmulWith<S>,       transAWith<S>,    stepWith<S>, S::kPanel,
-                 matmulPanelsWith<S>, stepRangeWith<S>, nonzeroColumnsWith<S>};
+                 matmulPanelsWith<S>, stepRangeWith<S>, nonzeroColumnsWith<S>, selectColumnsWith<S>};
 }
 
 #undef MODPROP_BLOCK_TYPES

@@ -5,6 +5,9 @@
 //             dWout = Σ_t z_tᵀ δ_t,  dbout = Σ_t δ_t  (accumulated during the forward pass)
 // A chunk's buffers are laid out [T][rows][·], so each step's block is contiguous and the whole history is one
 // matrix of T·rows rows. They come from the thread's reusable Workspace, never from inside the time loop.
+// bptt and tbptt run the reverse recursion and the two products over the units active at some step of the chunk
+// (restrictedReverse), when at least an eighth never are: at paper size an untrained network leaves about 40 % of the
+// units silent for a whole chunk, and a silent unit's g_t is +0 throughout. Same bits (core_test restrictedReverse).
 #include <algorithm>
 #include <utility>
 
@@ -100,6 +103,84 @@ void feedbackProduct(const Model<Real>& m, Feedback feedback, int rows, const Re
   }
 }
 
+namespace {
+
+// The reverse recursion restricted to `units`, the units active at some step of the chunk (ascending): m with N =
+// |units|, Wrecᵀ and Fᵀ restricted to them. Only what RecurrentCredit::restrictedTo allows a rule to read is set.
+template <typename Real>
+Model<Real> restrictModel(const Model<Real>& m, const std::vector<int>& units) {
+  const int n = m.d.nRec, s = int(units.size()), k = m.d.nOut;
+  Model<Real> sub{};
+  sub.d = m.d;
+  sub.d.nRec = s;
+  sub.win = sub.wrec = sub.wout = sub.bout = nullptr;
+  sub.types = nullptr;
+  sub.alpha = m.alpha;
+  sub.leak = m.leak;
+  sub.threshold = m.threshold;
+  sub.neuron = m.neuron;
+  sub.wrecT.resize(std::size_t(s) * s);
+  for (int a = 0; a < s; a++)
+    for (int b = 0; b < s; b++) sub.wrecT[std::size_t(a) * s + b] = m.wrecT[std::size_t(units[a]) * n + units[b]];
+  sub.feedbackT.resize(std::size_t(k) * s);
+  for (int o = 0; o < k; o++)
+    for (int b = 0; b < s; b++) sub.feedbackT[std::size_t(o) * s + b] = m.feedbackT[std::size_t(o) * n + units[b]];
+  return sub;
+}
+
+// C[·][units] += Aᵀ @ G for G (rows × |units|, row stride |units|): the columns gathered, accumulated, put back, so
+// each element gets the sum matmulTransA over all N columns gives it (a column of G left out is all +0).
+template <typename Real>
+void transAColumns(std::ptrdiff_t rows, int n1, int n, const std::vector<int>& units, const Real* a, std::ptrdiff_t lda,
+                   const Real* g, Real* c) {
+  const int s = int(units.size());
+  std::vector<Real> part(std::size_t(n1) * s);
+  for (int i = 0; i < n1; i++)
+    for (int b = 0; b < s; b++) part[std::size_t(i) * s + b] = c[std::ptrdiff_t(i) * n + units[b]];
+  kernels::matmulTransA<Real>(rows, n1, s, a, lda, g, s, part.data(), s);
+  for (int i = 0; i < n1; i++)
+    for (int b = 0; b < s; b++) c[std::ptrdiff_t(i) * n + units[b]] = part[std::size_t(i) * s + b];
+}
+
+// offlineChunk's reverse recursion and the products after it over the units ever active in the chunk (`units`): every
+// other unit's g_t is +0 at every step (RecurrentCredit::restrictedTo), so its columns of g add nothing to any sum,
+// and each remaining element gets the same terms in the same order (the products skip zero columns of their left
+// operand, and the left-out ones are exactly those), hence the same bits. g is laid out [T][rows][|units|] in g's
+// storage; zc (rows × N room) holds z_t restricted to the units; ellCur and ellSpare as in offlineChunk.
+template <typename Real>
+void restrictedReverse(const Model<Real>& m, const BatchView<Real>& batch, const RecurrentCredit<Real>& credit,
+                       int rows, const std::vector<int>& units, const Real* z, const Real* x,
+                       const Real* delta, Real* g, Real* zc, Real* ellCur, Real* ellSpare,
+                       const GradAccumulator<Real>& acc) {
+  const int steps = m.d.steps, n = m.d.nRec, nIn = m.d.nIn, k = m.d.nOut, s = int(units.size());
+  const std::ptrdiff_t block = std::ptrdiff_t(rows) * n, part = std::ptrdiff_t(rows) * s;
+  if (s == 0) return;  // every g_t is +0: nothing to add
+  const Model<Real> sub = restrictModel(m, units);
+  const std::unique_ptr<RecurrentCredit<Real>> rc = credit.restrictedTo(sub);
+  const std::vector<std::uint16_t> bits = kernels::columnBits(units, n);
+  const Real* ellNext = nullptr;
+  for (int t = steps - 1; t >= 0; t--) {
+    const Real* zt = z + t * block;
+    // z_{t-1}, read next, is far down the history (in L3 or memory): ask for it a step ahead.
+    if (t > 0)
+      for (std::ptrdiff_t e = 0; e < block; e += 64 / std::ptrdiff_t(sizeof(Real))) __builtin_prefetch(zt - block + e);
+    kernels::selectColumns<Real>(rows, n, zt, n, bits.data(), zc, s);
+    const Real* ell = nullptr;
+    if (hasOutputError(batch.loss, t, steps)) {
+      const Real* dt = delta + std::ptrdiff_t(t) * rows * k;
+      if (!rc->signal(rows, dt, ellCur)) learningSignal(sub, rows, dt, zc, s, ellCur);
+      ell = ellCur;
+      std::swap(ellCur, ellSpare);
+    }
+    rc->step(t, rows, t + 1 < steps ? g + (t + 1) * part : nullptr, ell, ellNext, zc, g + t * part);
+    ellNext = ell;
+  }
+  if (steps > 1) transAColumns(std::ptrdiff_t(steps - 1) * rows, n, n, units, z, n, g + part, acc.wrec);
+  transAColumns(std::ptrdiff_t(steps) * rows, nIn, n, units, x, nIn, g, acc.win);
+}
+
+}  // namespace
+
 template <typename Real>
 double offlineChunk(const Model<Real>& m, const BatchView<Real>& batch, RecurrentCredit<Real>& credit, int first,
                     int rows, const GradAccumulator<Real>& acc) {
@@ -126,16 +207,33 @@ double offlineChunk(const Model<Real>& m, const BatchView<Real>& batch, Recurren
       std::copy(src, src + nIn, x + (std::ptrdiff_t(t) * rows + r) * nIn);
     }
 
+  // Which units are ever active (z ≠ 0; NaN counts) in this chunk, where the rule can run on those alone.
+  const bool restrictable = credit.restrictable() && !m.isSparse() && !m.wrecT.empty();
+  std::vector<unsigned char> active(restrictable ? n : 0, 0);
   double loss = 0;
   for (int t = 0; t < steps; t++) {
     Real* zt = z + t * block;
     const Real* xt = x + std::ptrdiff_t(t) * rows * nIn;
     networkStep(m, rows, xt, nIn, t > 0 ? vPrev : nullptr, t > 0 ? zt - block : nullptr, n, vCur, zt, n);
     std::swap(vPrev, vCur);
+    if (restrictable)
+      for (int r = 0; r < rows; r++)
+        for (int i = 0; i < n; i++) active[i] |= zt[std::ptrdiff_t(r) * n + i] != Real(0);
     if (hasOutputError(batch.loss, t, steps)) {
       Real* dt = delta + std::ptrdiff_t(t) * rows * k;
       loss += outputError(m, batch, first, rows, t, zt, n, y, dt);
       accumulateReadout(m, rows, zt, n, dt, acc.wout, acc.bout);
+    }
+  }
+
+  if (restrictable) {
+    std::vector<int> units;
+    for (int i = 0; i < n; i++)
+      if (active[i]) units.push_back(i);
+    // Worth it from an eighth of the units silent: the recursion and both products then shrink by as much.
+    if (8 * units.size() <= 7 * std::size_t(n)) {
+      restrictedReverse(m, batch, credit, rows, units, z, x, delta, g, vCur, ellCur, ellSpare, acc);
+      return loss;
     }
   }
 

@@ -30,6 +30,12 @@ class RecurrentCredit {
   // A rule that owns its combine step may take the unmasked signal δ_t Fᵀ as `ell` instead of ℓ_t (rflo): it writes
   // it to out (rows×N) from δ_t (rows×K) and returns true. The default leaves ℓ_t to offlineChunk.
   virtual bool signal(int /*rows*/, const Real* /*delta*/, Real* /*out*/) { return false; }
+  // A rule whose g_t is exactly zero, at every step, for a unit that is never active in the chunk (z = 0 at every
+  // step: ℓ_t and every term it adds are masked by relu'), and whose step reads only the dims, α, leak, wrecT and
+  // feedbackT of its model, may return itself for `sub`, the model restricted to the active units (restrictModel):
+  // offlineChunk then runs the reverse recursion over those units only. Null: always over all units.
+  virtual bool restrictable() const { return false; }
+  virtual std::unique_ptr<RecurrentCredit<Real>> restrictedTo(const Model<Real>& /*sub*/) const { return nullptr; }
 };
 
 // An online rule, run forward in time by onlineChunk (lib/reference/epropOnline.ts OnlineRule is the same

@@ -13,6 +13,7 @@
 #include "../core/kernels.h"
 #include "../core/model.h"
 #include "../core/retained.h"
+#include "../core/rules.h"
 #include "../core/modal.h"
 #include "../core/sampler.h"
 #include "../core/ziggurat_tables.h"
@@ -952,6 +953,140 @@ void normalStream(Checks& c) {
   }
 }
 
+// kernels::selectColumns at each instruction set this CPU has, and the plain loop (double), against gathering the
+// listed columns one by one: every width N = 1…100, subsets from none to all columns.
+void selectColumnsAgree(Checks& c) {
+  namespace k = modprop::kernels;
+  std::mt19937_64 rng(717);
+  std::uniform_real_distribution<float> u(-1, 1);
+  bool same = true;
+  std::string where;
+  int cases = 0, levels = 1;
+  std::vector<const k::isa::Kernels*> tables;
+#ifdef MODPROP_X86_SIMD
+  if (k::simdLevel() >= k::Simd::Avx2) tables.push_back(&k::isa::kAvx2);
+  if (k::simdLevel() >= k::Simd::Avx512) tables.push_back(&k::isa::kAvx512);
+#endif
+  levels += int(tables.size());
+  for (int n = 1; n <= 100; n++)
+    for (double share : {0.0, 0.3, 0.7, 1.0})
+      for (int rows : {1, 3}) {
+        std::vector<int> units;
+        for (int q = 0; q < n; q++)
+          if (std::uniform_real_distribution<double>(0, 1)(rng) < share) units.push_back(q);
+        const int s = int(units.size());
+        const std::vector<std::uint16_t> bits = k::columnBits(units, n);
+        const std::ptrdiff_t lds = n + 3, ldd = s + 2;
+        std::vector<float> src(std::size_t(rows) * lds);
+        for (float& v : src) v = u(rng);
+        std::vector<float> want(std::size_t(rows) * ldd, -7.0f);
+        for (int r = 0; r < rows; r++)
+          for (int b = 0; b < s; b++) want[std::size_t(r) * ldd + b] = src[std::size_t(r) * lds + units[b]];
+        auto compare = [&](const char* what, const std::vector<float>& got) {
+          cases++;
+          if (same && got != want) {
+            same = false;
+            where = std::string(what) + " at N = " + std::to_string(n) + ", " + std::to_string(s) + " selected";
+          }
+        };
+        for (const k::isa::Kernels* t : tables) {
+          std::vector<float> got(want.size(), -7.0f);
+          t->selectColumns(rows, n, src.data(), lds, bits.data(), got.data(), ldd);
+          compare(t == tables.back() ? "the best table" : "the AVX2 table", got);
+        }
+        std::vector<double> srcd(src.begin(), src.end()), gotd(want.size(), -7.0);
+        k::selectColumns<double>(rows, n, srcd.data(), lds, bits.data(), gotd.data(), ldd);
+        compare("the plain loop", std::vector<float>(gotd.begin(), gotd.end()));
+      }
+  c.check("selectColumns == the listed columns one by one (" + std::to_string(levels) + " forms, " +
+              std::to_string(cases) + " cases; past the selection untouched)",
+          same, where);
+}
+
+// The same rule, never restricted to the active units (RecurrentCredit::restrictedTo's default).
+template <typename Real>
+class AllUnits final : public modprop::RecurrentCredit<Real> {
+ public:
+  explicit AllUnits(std::unique_ptr<modprop::RecurrentCredit<Real>> inner) : inner_(std::move(inner)) {}
+  void step(int t, int rows, const Real* gNext, const Real* ell, const Real* ellNext, const Real* z, Real* g) override {
+    inner_->step(t, rows, gNext, ell, ellNext, z, g);
+  }
+  bool signal(int rows, const Real* delta, Real* out) override { return inner_->signal(rows, delta, out); }
+
+ private:
+  std::unique_ptr<modprop::RecurrentCredit<Real>> inner_;
+};
+
+// offlineChunk runs bptt's reverse recursion over the units active at some step of the chunk only (a never-active
+// unit's g_t is +0 throughout): it must give every gradient the bits the recursion over all units gives. Networks with
+// a share of units cut off (no input or recurrent weight in, so never active) and the rest firing at some steps.
+template <typename Real>
+void restrictedReverseCase(Checks& c, Dims d, double cutShare, Loss loss, int window, uint64_t seed) {
+  Net net = randomNet(d, seed, 0.7, 1.5, 0.2);
+  const int n = d.nRec;
+  std::mt19937_64 rng(seed + 99);
+  std::vector<char> cut(n, 0);
+  for (int i = 0; i < n; i++) cut[i] = std::uniform_real_distribution<double>(0, 1)(rng) < cutShare;
+  for (int i = 0; i < n; i++) {
+    if (!cut[i]) continue;
+    for (int j = 0; j < n; j++) net.wrec[std::size_t(j) * n + i] = 0;
+    for (int k = 0; k < d.nIn; k++) net.win[std::size_t(k) * n + i] = 0;
+  }
+  const Data data = randomData(d, loss, seed);
+  const std::vector<Real> win = cast<Real>(net.win), wrec = cast<Real>(net.wrec), wout = cast<Real>(net.wout),
+                          bout = cast<Real>(net.bout), x = cast<Real>(data.x), targets = cast<Real>(data.targets);
+  modprop::ModelView<Real> view{win.data(), wrec.data(), wout.data(), bout.data(), nullptr, net.types.data(),
+                                net.alpha, net.threshold};
+  modprop::BatchView<Real> batch{x.data(), data.labels.empty() ? nullptr : data.labels.data(),
+                                 targets.empty() ? nullptr : targets.data(), loss};
+  const RuleSpec rule = window > 0 ? spec(Rule::Tbptt, Feedback::Type, 0.25, false, window) : spec(Rule::Bptt);
+  const modprop::Model<Real> m = modprop::buildModel<Real>(d, view, rule);
+  // Units never active, and units active at some steps but not all, over the whole chunk (forward()).
+  std::vector<Real> v(std::size_t(d.batch) * d.steps * n), z(v.size()), y(std::size_t(d.batch) * d.steps * d.nOut);
+  ThreadPool one(1);
+  modprop::forward(d, view, x.data(), v.data(), z.data(), y.data(), one);
+  int never = 0, sometimes = 0;
+  for (int i = 0; i < n; i++) {
+    std::size_t on = 0;
+    for (std::size_t e = i; e < z.size(); e += n) on += z[e] != 0;
+    never += on == 0;
+    sometimes += on > 0 && on < z.size() / n;
+  }
+  auto gradient = [&](modprop::RecurrentCredit<Real>& credit) {
+    std::vector<Real> g(win.size() + wrec.size() + wout.size() + bout.size(), Real(0));
+    Real* p = g.data();
+    modprop::GradAccumulator<Real> acc{p, p + win.size(), p + win.size() + wrec.size(),
+                                       p + win.size() + wrec.size() + wout.size()};
+    const double l = modprop::offlineChunk(m, batch, credit, 0, d.batch, acc);
+    g.push_back(Real(l));
+    return g;
+  };
+  const auto restricted = modprop::bpttCredit(m, window);
+  AllUnits<Real> all(modprop::bpttCredit(m, window));
+  const std::vector<Real> a = gradient(*restricted), b = gradient(all);
+  const bool same = a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(Real)) == 0;
+  double wrecNorm = 0;
+  for (std::size_t e = win.size(); e < win.size() + wrec.size(); e++) wrecNorm += double(b[e]) * double(b[e]);
+  c.check(std::string("bptt over the active units only == over all units, bit for bit (") +
+              (std::is_same<Real, float>::value ? "float" : "double") + ", N " + std::to_string(n) + ", B " +
+              std::to_string(d.batch) + ", " + lossName(loss) + (window > 0 ? ", window " + std::to_string(window) : "") +
+              "; " + std::to_string(never) + " never active, " + std::to_string(sometimes) + " sometimes)",
+          same && 8 * (n - never) <= 7 * n && never < n && sometimes > 0 && wrecNorm > 0,
+          "|dWrec| " + fmt(std::sqrt(wrecNorm)));
+}
+
+void restrictedReverse(Checks& c) {
+  const Dims dims[] = {{5, 30, 3, 37, 2, 3}, {16, 40, 2, 120, 2, 2}, {1, 25, 2, 53, 3, 2}, {3, 20, 2, 17, 2, 1}};
+  uint64_t seed = 501;
+  for (const Dims& d : dims)
+    for (Loss loss : {Loss::XentLast, Loss::Mse})
+      for (int window : {0, 7}) {
+        restrictedReverseCase<float>(c, d, 0.4, loss, window, seed);
+        restrictedReverseCase<double>(c, d, 0.4, loss, window, seed);
+        seed++;
+      }
+}
+
 int main(int argc, char** argv) {
   if (argc > 1 && std::strcmp(argv[1], "--bench") == 0) return runBench(argc, argv);
   Checks checks;
@@ -969,6 +1104,8 @@ int main(int argc, char** argv) {
   panels(checks);
   nonzeroColumns(checks);
   isaKernelsAgree(checks);
+  selectColumnsAgree(checks);
+  restrictedReverse(checks);
   retainedCache(checks);
   modalForms(checks);
   hostedWork(checks);

@@ -28,9 +28,13 @@ class Bptt final : public RecurrentCredit<Real> {
       return;
     }
     wrecTransposeProduct(m_, rows, gNext, g);
-    const Real leak = m_.leak;
-    for (std::ptrdiff_t i = 0; i < count; i++) g[i] = z[i] > Real(0) ? leak * g[i] : Real(0);
-    leakyCombine<Real>(count, m_.alpha, gNext, ell, g);
+    // relu' and leakyCombine in one pass: g = (α gNext + ℓ) + [z > 0] (1-α) R, the same operations in the same order.
+    const Real leak = m_.leak, alpha = m_.alpha;
+    if (ell != nullptr)
+      for (std::ptrdiff_t i = 0; i < count; i++)
+        g[i] = (alpha * gNext[i] + ell[i]) + (z[i] > Real(0) ? leak * g[i] : Real(0));
+    else
+      for (std::ptrdiff_t i = 0; i < count; i++) g[i] = alpha * gNext[i] + (z[i] > Real(0) ? leak * g[i] : Real(0));
   }
 
   // g_{T+1} = 0, ℓ_t and the recurrent term are masked by relu', so a never-active unit's g_t is +0 at every step.

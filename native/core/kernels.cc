@@ -115,6 +115,19 @@ void selectColumns(std::ptrdiff_t rows, int n, const Real* src, std::ptrdiff_t l
       for (unsigned b = bits[g]; b != 0; b &= b - 1) dst[r * ldd + out++] = src[r * lds + g * 16 + __builtin_ctz(b)];
   }
 }
+template <typename Real>
+void orNonzeroColumns(std::ptrdiff_t rows, int n, const Real* a, std::ptrdiff_t lda, std::uint16_t* bits) {
+#ifdef MODPROP_X86_SIMD
+  if constexpr (std::is_same<Real, float>::value)
+    if (const isa::Kernels* f = floatKernels()) return f->orNonzeroColumns(rows, n, a, lda, bits);
+#endif
+  for (std::ptrdiff_t r = 0; r < rows; r++)
+    for (int c = 0; c < n; c++)
+      if (a[r * lda + c] != Real(0)) bits[c / 16] = std::uint16_t(bits[c / 16] | (1u << (c % 16)));
+}
+template void orNonzeroColumns<float>(std::ptrdiff_t, int, const float*, std::ptrdiff_t, std::uint16_t*);
+template void orNonzeroColumns<double>(std::ptrdiff_t, int, const double*, std::ptrdiff_t, std::uint16_t*);
+
 template void selectColumns<float>(std::ptrdiff_t, int, const float*, std::ptrdiff_t, const std::uint16_t*, float*,
                                    std::ptrdiff_t);
 template void selectColumns<double>(std::ptrdiff_t, int, const double*, std::ptrdiff_t, const std::uint16_t*, double*,

@@ -84,6 +84,9 @@ void matmulColumns(const ProductRows* blocks, int count, int k, const float* w, 
 // dst[r][·] = the columns of src[r] (rows×n, row strides lds and ldd) whose bit is set in `bits` (column c is bit c % 16
 // of bits[c / 16], ⌈n/16⌉ words; none at or past n), in order: a copy of the selected numbers.
 std::vector<std::uint16_t> columnBits(const std::vector<int>& columns, int n);
+// bits (as above) |= the columns of a (rows×n, row stride lda) not zero on some row (NaN counts, −0 does not).
+template <typename Real>
+void orNonzeroColumns(std::ptrdiff_t rows, int n, const Real* a, std::ptrdiff_t lda, std::uint16_t* bits);
 template <typename Real>
 void selectColumns(std::ptrdiff_t rows, int n, const Real* src, std::ptrdiff_t lds, const std::uint16_t* bits, Real* dst,
                    std::ptrdiff_t ldd);

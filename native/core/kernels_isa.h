@@ -41,6 +41,8 @@ struct Kernels {
   // kernels.h selectColumns<float>.
   void (*selectColumns)(std::ptrdiff_t rows, int n, const float* src, std::ptrdiff_t lds, const std::uint16_t* bits,
                         float* dst, std::ptrdiff_t ldd);
+  // kernels.h orNonzeroColumns<float>.
+  void (*orNonzeroColumns)(std::ptrdiff_t rows, int n, const float* a, std::ptrdiff_t lda, std::uint16_t* bits);
 };
 
 extern const Kernels kAvx2;

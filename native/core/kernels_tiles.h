@@ -334,6 +334,20 @@ int nonzeroColumnsWith(const float* a, std::ptrdiff_t rows, int cols, std::ptrdi
   return count;
 }
 
+// Kernels::orNonzeroColumns: per vector of columns, S::nonzeroBits OR-ed over the rows in a register, then shifted into
+// its 16-column word (an OR through memory per row was a store-to-load chain).
+template <class S>
+void orNonzeroColumnsWith(std::ptrdiff_t rows, int n, const float* a, std::ptrdiff_t lda, std::uint16_t* bits) {
+  constexpr int L = S::kWidth;
+  static_assert(16 % L == 0, "a vector's columns lie in one word");
+  for (int q = 0; q < n; q += L) {
+    const int lanes = std::min(L, n - q);
+    std::uint32_t any = 0;
+    for (std::ptrdiff_t r = 0; r < rows; r++) any |= S::nonzeroBits(a + r * lda + q, lanes);
+    bits[q / 16] = std::uint16_t(bits[q / 16] | (any << (q % 16)));
+  }
+}
+
 template <class S>
 void selectColumnsWith(std::ptrdiff_t rows, int n, const float* src, std::ptrdiff_t lds, const std::uint16_t* bits,
                        float* dst, std::ptrdiff_t ldd) {
@@ -344,7 +358,8 @@ void selectColumnsWith(std::ptrdiff_t rows, int n, const float* src, std::ptrdif
 template <class S>
 constexpr Kernels kernelsOf() {
   return Kernels{matmulWith<S>,       transAWith<S>,    stepWith<S>, S::kPanel,
-                 matmulPanelsWith<S>, stepRangeWith<S>, nonzeroColumnsWith<S>, selectColumnsWith<S>};
+                 matmulPanelsWith<S>, stepRangeWith<S>, nonzeroColumnsWith<S>, selectColumnsWith<S>,
+                 orNonzeroColumnsWith<S>};
 }
 
 #undef MODPROP_BLOCK_TYPES

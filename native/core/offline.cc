@@ -161,9 +161,6 @@ void restrictedReverse(const Model<Real>& m, const BatchView<Real>& batch, const
   const Real* ellNext = nullptr;
   for (int t = steps - 1; t >= 0; t--) {
     const Real* zt = z + t * block;
-    // z_{t-1}, read next, is far down the history (in L3 or memory): ask for it a step ahead.
-    if (t > 0)
-      for (std::ptrdiff_t e = 0; e < block; e += 64 / std::ptrdiff_t(sizeof(Real))) __builtin_prefetch(zt - block + e);
     kernels::selectColumns<Real>(rows, n, zt, n, bits.data(), zc, s);
     const Real* ell = nullptr;
     if (hasOutputError(batch.loss, t, steps)) {
@@ -209,16 +206,14 @@ double offlineChunk(const Model<Real>& m, const BatchView<Real>& batch, Recurren
 
   // Which units are ever active (z ≠ 0; NaN counts) in this chunk, where the rule can run on those alone.
   const bool restrictable = credit.restrictable() && !m.isSparse() && !m.wrecT.empty();
-  std::vector<unsigned char> active(restrictable ? n : 0, 0);
+  std::vector<std::uint16_t> active(restrictable ? std::size_t(n + 15) / 16 : 0, 0);
   double loss = 0;
   for (int t = 0; t < steps; t++) {
     Real* zt = z + t * block;
     const Real* xt = x + std::ptrdiff_t(t) * rows * nIn;
     networkStep(m, rows, xt, nIn, t > 0 ? vPrev : nullptr, t > 0 ? zt - block : nullptr, n, vCur, zt, n);
     std::swap(vPrev, vCur);
-    if (restrictable)
-      for (int r = 0; r < rows; r++)
-        for (int i = 0; i < n; i++) active[i] |= zt[std::ptrdiff_t(r) * n + i] != Real(0);
+    if (restrictable) kernels::orNonzeroColumns<Real>(rows, n, zt, n, active.data());
     if (hasOutputError(batch.loss, t, steps)) {
       Real* dt = delta + std::ptrdiff_t(t) * rows * k;
       loss += outputError(m, batch, first, rows, t, zt, n, y, dt);
@@ -229,7 +224,7 @@ double offlineChunk(const Model<Real>& m, const BatchView<Real>& batch, Recurren
   if (restrictable) {
     std::vector<int> units;
     for (int i = 0; i < n; i++)
-      if (active[i]) units.push_back(i);
+      if (active[i / 16] >> (i % 16) & 1u) units.push_back(i);
     // Worth it from an eighth of the units silent: the recursion and both products then shrink by as much.
     if (8 * units.size() <= 7 * std::size_t(n)) {
       restrictedReverse(m, batch, credit, rows, units, z, x, delta, g, vCur, ellCur, ellSpare, acc);

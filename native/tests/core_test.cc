@@ -953,8 +953,8 @@ void normalStream(Checks& c) {
   }
 }
 
-// kernels::selectColumns at each instruction set this CPU has, and the plain loop (double), against gathering the
-// listed columns one by one: every width N = 1…100, subsets from none to all columns.
+// kernels::selectColumns and orNonzeroColumns at each instruction set this CPU has, and the plain loops (double),
+// against gathering the listed columns one by one and their bits: every width N = 1…100, subsets from none to all.
 void selectColumnsAgree(Checks& c) {
   namespace k = modprop::kernels;
   std::mt19937_64 rng(717);
@@ -997,9 +997,39 @@ void selectColumnsAgree(Checks& c) {
         std::vector<double> srcd(src.begin(), src.end()), gotd(want.size(), -7.0);
         k::selectColumns<double>(rows, n, srcd.data(), lds, bits.data(), gotd.data(), ldd);
         compare("the plain loop", std::vector<float>(gotd.begin(), gotd.end()));
+        // orNonzeroColumns on rows that are zero (+0 or −0) outside `units`, NaN in some selected places: it must
+        // give back exactly `bits`, OR-ed onto words that already hold a bit of their own (kept).
+        std::vector<float> z(std::size_t(rows) * lds, 0.0f);
+        for (int r = 0; r < rows; r++)
+          for (int q = 0; q < n; q++) z[std::size_t(r) * lds + q] = (q + r) % 3 == 0 ? -0.0f : 0.0f;
+        for (int b = 0; b < s; b++) {
+          const int r = b % rows;
+          z[std::size_t(r) * lds + units[b]] = b % 5 == 4 ? std::nanf("") : u(rng) + 2.0f;
+        }
+        for (int q = n; q < lds; q++) z[q] = 1.0f;  // past the row's end: never read
+        std::vector<std::uint16_t> expect = bits;
+        expect[0] = std::uint16_t(expect[0] | 0x8000u);
+        auto orCompare = [&](const char* what, const std::vector<std::uint16_t>& got) {
+          cases++;
+          if (same && got != expect) {
+            same = false;
+            where = std::string(what) + " (orNonzeroColumns) at N = " + std::to_string(n) + ", " + std::to_string(s) + " set";
+          }
+        };
+        for (const k::isa::Kernels* t : tables) {
+          std::vector<std::uint16_t> got(bits.size(), 0);
+          got[0] = 0x8000u;
+          t->orNonzeroColumns(rows, n, z.data(), lds, got.data());
+          orCompare(t == tables.back() ? "the best table" : "the AVX2 table", got);
+        }
+        std::vector<double> zd(z.begin(), z.end());
+        std::vector<std::uint16_t> gotd2(bits.size(), 0);
+        gotd2[0] = 0x8000u;
+        k::orNonzeroColumns<double>(rows, n, zd.data(), lds, gotd2.data());
+        orCompare("the plain loop", gotd2);
       }
-  c.check("selectColumns == the listed columns one by one (" + std::to_string(levels) + " forms, " +
-              std::to_string(cases) + " cases; past the selection untouched)",
+  c.check("selectColumns == the listed columns one by one, orNonzeroColumns == their bits (" +
+              std::to_string(levels) + " forms, " + std::to_string(cases) + " cases; past the selection untouched)",
           same, where);
 }
 

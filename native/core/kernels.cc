@@ -103,35 +103,42 @@ std::vector<std::uint16_t> columnBits(const std::vector<int>& columns, int n) {
 }
 
 template <typename Real>
-void selectColumns(std::ptrdiff_t rows, int n, const Real* src, std::ptrdiff_t lds, const std::uint16_t* bits, Real* dst,
-                   std::ptrdiff_t ldd) {
+void reluBits(std::ptrdiff_t rows, int n, const Real* a, std::ptrdiff_t lda, std::uint16_t* positive, std::uint16_t* any) {
 #ifdef MODPROP_X86_SIMD
   if constexpr (std::is_same<Real, float>::value)
-    if (const isa::Kernels* f = floatKernels()) return f->selectColumns(rows, n, src, lds, bits, dst, ldd);
+    if (const isa::Kernels* f = floatKernels()) return f->reluBits(rows, n, a, lda, positive, any);
 #endif
+  const int words = (n + 15) / 16;
+  std::fill(positive, positive + rows * words, std::uint16_t(0));
+  for (std::ptrdiff_t r = 0; r < rows; r++)
+    for (int c = 0; c < n; c++) {
+      const Real v = a[r * lda + c];
+      if (v > Real(0)) positive[r * words + c / 16] = std::uint16_t(positive[r * words + c / 16] | (1u << (c % 16)));
+      if (v != Real(0)) any[c / 16] = std::uint16_t(any[c / 16] | (1u << (c % 16)));
+    }
+}
+template void reluBits<float>(std::ptrdiff_t, int, const float*, std::ptrdiff_t, std::uint16_t*, std::uint16_t*);
+template void reluBits<double>(std::ptrdiff_t, int, const double*, std::ptrdiff_t, std::uint16_t*, std::uint16_t*);
+
+template <typename Real>
+void expandBits(std::ptrdiff_t rows, int n, const std::uint16_t* rowBits, const std::uint16_t* bits, Real* dst,
+                std::ptrdiff_t ldd) {
+#ifdef MODPROP_X86_SIMD
+  if constexpr (std::is_same<Real, float>::value)
+    if (const isa::Kernels* f = floatKernels()) return f->expandBits(rows, n, rowBits, bits, dst, ldd);
+#endif
+  const int words = (n + 15) / 16;
   for (std::ptrdiff_t r = 0; r < rows; r++) {
     int out = 0;
     for (int g = 0; g * 16 < n; g++)
-      for (unsigned b = bits[g]; b != 0; b &= b - 1) dst[r * ldd + out++] = src[r * lds + g * 16 + __builtin_ctz(b)];
+      for (unsigned b = bits[g]; b != 0; b &= b - 1)
+        dst[r * ldd + out++] = (rowBits[r * words + g] >> __builtin_ctz(b) & 1u) != 0 ? Real(1) : Real(0);
   }
 }
-template <typename Real>
-void orNonzeroColumns(std::ptrdiff_t rows, int n, const Real* a, std::ptrdiff_t lda, std::uint16_t* bits) {
-#ifdef MODPROP_X86_SIMD
-  if constexpr (std::is_same<Real, float>::value)
-    if (const isa::Kernels* f = floatKernels()) return f->orNonzeroColumns(rows, n, a, lda, bits);
-#endif
-  for (std::ptrdiff_t r = 0; r < rows; r++)
-    for (int c = 0; c < n; c++)
-      if (a[r * lda + c] != Real(0)) bits[c / 16] = std::uint16_t(bits[c / 16] | (1u << (c % 16)));
-}
-template void orNonzeroColumns<float>(std::ptrdiff_t, int, const float*, std::ptrdiff_t, std::uint16_t*);
-template void orNonzeroColumns<double>(std::ptrdiff_t, int, const double*, std::ptrdiff_t, std::uint16_t*);
+template void expandBits<float>(std::ptrdiff_t, int, const std::uint16_t*, const std::uint16_t*, float*, std::ptrdiff_t);
+template void expandBits<double>(std::ptrdiff_t, int, const std::uint16_t*, const std::uint16_t*, double*,
+                                 std::ptrdiff_t);
 
-template void selectColumns<float>(std::ptrdiff_t, int, const float*, std::ptrdiff_t, const std::uint16_t*, float*,
-                                   std::ptrdiff_t);
-template void selectColumns<double>(std::ptrdiff_t, int, const double*, std::ptrdiff_t, const std::uint16_t*, double*,
-                                    std::ptrdiff_t);
 
 Simd simdLevel() {
   static const Simd level = detectSimd();

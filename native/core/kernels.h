@@ -81,15 +81,16 @@ struct ProductRows {
 void matmulColumns(const ProductRows* blocks, int count, int k, const float* w, std::ptrdiff_t ldw,
                    const float* panels, int j0, int j1);
 
-// dst[r][·] = the columns of src[r] (rows×n, row strides lds and ldd) whose bit is set in `bits` (column c is bit c % 16
-// of bits[c / 16], ⌈n/16⌉ words; none at or past n), in order: a copy of the selected numbers.
+// Sets of columns as bits: column c is bit c % 16 of word c / 16, W = ⌈n/16⌉ words, none at or past n.
 std::vector<std::uint16_t> columnBits(const std::vector<int>& columns, int n);
-// bits (as above) |= the columns of a (rows×n, row stride lda) not zero on some row (NaN counts, −0 does not).
+// positive[r·W …] (overwritten) = the columns of row r of a (rows×n, row stride lda) that are > 0 (NaN and −0 not:
+// relu' of a ReLU state), and any |= the columns not zero on some row (NaN counts, −0 does not), in one pass over a.
 template <typename Real>
-void orNonzeroColumns(std::ptrdiff_t rows, int n, const Real* a, std::ptrdiff_t lda, std::uint16_t* bits);
+void reluBits(std::ptrdiff_t rows, int n, const Real* a, std::ptrdiff_t lda, std::uint16_t* positive, std::uint16_t* any);
+// dst[r][·] (row stride ldd) = 1 where row r's bit (rowBits + r·W) is set, else 0, for the columns in `bits`, in order.
 template <typename Real>
-void selectColumns(std::ptrdiff_t rows, int n, const Real* src, std::ptrdiff_t lds, const std::uint16_t* bits, Real* dst,
-                   std::ptrdiff_t ldd);
+void expandBits(std::ptrdiff_t rows, int n, const std::uint16_t* rowBits, const std::uint16_t* bits, Real* dst,
+                std::ptrdiff_t ldd);
 
 // The float kernels in use: the best the CPU supports, lowered by MODPROP_SIMD=avx2|scalar (read once, at the first
 // call). An unknown value, or a level the CPU lacks, leaves the best supported one.

@@ -36,11 +36,16 @@ struct Avx2 {
     const V v = lanes == kWidth ? load(p) : loadTail(p, maskOf(lanes));
     return std::uint32_t(_mm256_movemask_ps(_mm256_cmp_ps(v, zero(), _CMP_NEQ_UQ)));
   }
-  // Kernels::selectColumns for one row (AVX2 has no compress: the set bits one by one).
-  static void selectRow(const float* src, int n, const std::uint16_t* bits, float* dst) {
+  // Bit i set where p[i] > 0 (not NaN, not −0) for i < lanes; masked lanes are not read.
+  static std::uint32_t positiveBits(const float* p, int lanes) {
+    const V v = lanes == kWidth ? load(p) : loadTail(p, maskOf(lanes));
+    return std::uint32_t(_mm256_movemask_ps(_mm256_cmp_ps(v, zero(), _CMP_GT_OQ)));
+  }
+  // Kernels::expandBits for one row (the set bits one by one).
+  static void expandRow(int n, const std::uint16_t* rowBits, const std::uint16_t* bits, float* dst) {
     int out = 0;
     for (int g = 0; g * 16 < n; g++)
-      for (unsigned b = bits[g]; b != 0; b &= b - 1) dst[out++] = src[g * 16 + __builtin_ctz(b)];
+      for (unsigned b = bits[g]; b != 0; b &= b - 1) dst[out++] = (rowBits[g] >> __builtin_ctz(b) & 1u) != 0 ? 1.0f : 0.0f;
   }
 };
 

@@ -60,15 +60,21 @@ struct Avx512 {
     const Mask m = maskOf(lanes);
     return _mm512_mask_cmp_ps_mask(m, _mm512_maskz_loadu_ps(m, p), _mm512_setzero_ps(), _CMP_NEQ_UQ);
   }
-  // Kernels::selectColumns for one row: each group's selected lanes compressed to the front of a register (only those
-  // lanes are read) and stored with a mask (no write past them; Zen 4 runs a compress to memory in microcode).
-  static void selectRow(const float* src, int n, const std::uint16_t* bits, float* dst) {
+  // Bit i set where p[i] > 0 (not NaN, not −0) for i < lanes; masked lanes are not read.
+  static std::uint32_t positiveBits(const float* p, int lanes) {
+    const Mask m = maskOf(lanes);
+    return _mm512_mask_cmp_ps_mask(m, _mm512_maskz_loadu_ps(m, p), _mm512_setzero_ps(), _CMP_GT_OQ);
+  }
+  // Kernels::expandBits for one row: 1.0 in the set lanes of each group's word, compressed to the front of a register
+  // (Zen 4 runs a compress to memory in microcode) and stored with a mask, no write past them.
+  static void expandRow(int n, const std::uint16_t* rowBits, const std::uint16_t* bits, float* dst) {
     int out = 0;
+    const V one = _mm512_set1_ps(1.0f);
     for (int g = 0; g * kWidth < n; g++) {
       const Mask b = bits[g];
       if (b == 0) continue;
       const int count = __builtin_popcount(b);
-      _mm512_mask_storeu_ps(dst + out, maskOf(count), _mm512_maskz_compress_ps(b, _mm512_maskz_loadu_ps(b, src + g * kWidth)));
+      _mm512_mask_storeu_ps(dst + out, maskOf(count), _mm512_maskz_compress_ps(b, _mm512_maskz_mov_ps(rowBits[g], one)));
       out += count;
     }
   }

@@ -38,11 +38,11 @@ struct Kernels {
   // The columns of A (rows×cols, row stride lda) not zero on every row, ascending, into list (room for cols);
   // returns their count. NaN counts as non-zero, −0 as zero.
   int (*nonzeroColumns)(const float* a, std::ptrdiff_t rows, int cols, std::ptrdiff_t lda, int* list);
-  // kernels.h selectColumns<float>.
-  void (*selectColumns)(std::ptrdiff_t rows, int n, const float* src, std::ptrdiff_t lds, const std::uint16_t* bits,
-                        float* dst, std::ptrdiff_t ldd);
-  // kernels.h orNonzeroColumns<float>.
-  void (*orNonzeroColumns)(std::ptrdiff_t rows, int n, const float* a, std::ptrdiff_t lda, std::uint16_t* bits);
+  // kernels.h reluBits<float> and expandBits<float>.
+  void (*reluBits)(std::ptrdiff_t rows, int n, const float* a, std::ptrdiff_t lda, std::uint16_t* positive,
+                   std::uint16_t* any);
+  void (*expandBits)(std::ptrdiff_t rows, int n, const std::uint16_t* rowBits, const std::uint16_t* bits, float* dst,
+                     std::ptrdiff_t ldd);
 };
 
 extern const Kernels kAvx2;

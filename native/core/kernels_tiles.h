@@ -334,32 +334,41 @@ int nonzeroColumnsWith(const float* a, std::ptrdiff_t rows, int cols, std::ptrdi
   return count;
 }
 
-// Kernels::orNonzeroColumns: per vector of columns, S::nonzeroBits OR-ed over the rows in a register, then shifted into
-// its 16-column word (an OR through memory per row was a store-to-load chain).
+// Kernels::reluBits: each row's words of positive lanes, and the OR over the rows of the non-zero ones (in a register
+// per vector of columns: an OR through memory per row is a store-to-load chain).
 template <class S>
-void orNonzeroColumnsWith(std::ptrdiff_t rows, int n, const float* a, std::ptrdiff_t lda, std::uint16_t* bits) {
+void reluBitsWith(std::ptrdiff_t rows, int n, const float* a, std::ptrdiff_t lda, std::uint16_t* positive,
+                  std::uint16_t* any) {
   constexpr int L = S::kWidth;
   static_assert(16 % L == 0, "a vector's columns lie in one word");
+  const int words = (n + 15) / 16;
+  std::fill(positive, positive + rows * words, std::uint16_t(0));
   for (int q = 0; q < n; q += L) {
     const int lanes = std::min(L, n - q);
-    std::uint32_t any = 0;
-    for (std::ptrdiff_t r = 0; r < rows; r++) any |= S::nonzeroBits(a + r * lda + q, lanes);
-    bits[q / 16] = std::uint16_t(bits[q / 16] | (any << (q % 16)));
+    std::uint32_t nonzero = 0;
+    for (std::ptrdiff_t r = 0; r < rows; r++) {
+      const float* p = a + r * lda + q;
+      nonzero |= S::nonzeroBits(p, lanes);
+      std::uint16_t& w = positive[r * words + q / 16];
+      w = std::uint16_t(w | (S::positiveBits(p, lanes) << (q % 16)));
+    }
+    any[q / 16] = std::uint16_t(any[q / 16] | (nonzero << (q % 16)));
   }
 }
 
 template <class S>
-void selectColumnsWith(std::ptrdiff_t rows, int n, const float* src, std::ptrdiff_t lds, const std::uint16_t* bits,
-                       float* dst, std::ptrdiff_t ldd) {
-  for (std::ptrdiff_t r = 0; r < rows; r++) S::selectRow(src + r * lds, n, bits, dst + r * ldd);
+void expandBitsWith(std::ptrdiff_t rows, int n, const std::uint16_t* rowBits, const std::uint16_t* bits, float* dst,
+                    std::ptrdiff_t ldd) {
+  const int words = (n + 15) / 16;
+  for (std::ptrdiff_t r = 0; r < rows; r++) S::expandRow(n, rowBits + r * words, bits, dst + r * ldd);
 }
 
 // The table kernels.cc dispatches through.
 template <class S>
 constexpr Kernels kernelsOf() {
   return Kernels{matmulWith<S>,       transAWith<S>,    stepWith<S>, S::kPanel,
-                 matmulPanelsWith<S>, stepRangeWith<S>, nonzeroColumnsWith<S>, selectColumnsWith<S>,
-                 orNonzeroColumnsWith<S>};
+                 matmulPanelsWith<S>, stepRangeWith<S>, nonzeroColumnsWith<S>, reluBitsWith<S>,
+                 expandBitsWith<S>};
 }
 
 #undef MODPROP_BLOCK_TYPES

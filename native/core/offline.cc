@@ -146,22 +146,23 @@ void transAColumns(std::ptrdiff_t rows, int n1, int n, const std::vector<int>& u
 // other unit's g_t is +0 at every step (RecurrentCredit::restrictedTo), so its columns of g add nothing to any sum,
 // and each remaining element gets the same terms in the same order (the products skip zero columns of their left
 // operand, and the left-out ones are exactly those), hence the same bits. g is laid out [T][rows][|units|] in g's
-// storage; zc (rows × N room) holds z_t restricted to the units; ellCur and ellSpare as in offlineChunk.
+// storage. The rule reads relu'(v_t − thr) of the units, as 0/1 in zc (rows × N room), from `positive` (reluBits' words
+// of every step, recorded by the forward pass) rather than z_t itself: the history of z is megabytes behind and each
+// step's block of it missed the caches (5 % of a paper-size call). ellCur and ellSpare as in offlineChunk.
 template <typename Real>
 void restrictedReverse(const Model<Real>& m, const BatchView<Real>& batch, const RecurrentCredit<Real>& credit,
-                       int rows, const std::vector<int>& units, const Real* z, const Real* x,
-                       const Real* delta, Real* g, Real* zc, Real* ellCur, Real* ellSpare,
+                       int rows, const std::vector<int>& units, const std::uint16_t* positive, const Real* z,
+                       const Real* x, const Real* delta, Real* g, Real* zc, Real* ellCur, Real* ellSpare,
                        const GradAccumulator<Real>& acc) {
-  const int steps = m.d.steps, n = m.d.nRec, nIn = m.d.nIn, k = m.d.nOut, s = int(units.size());
-  const std::ptrdiff_t block = std::ptrdiff_t(rows) * n, part = std::ptrdiff_t(rows) * s;
+  const int steps = m.d.steps, n = m.d.nRec, nIn = m.d.nIn, k = m.d.nOut, s = int(units.size()), words = (n + 15) / 16;
+  const std::ptrdiff_t part = std::ptrdiff_t(rows) * s;
   if (s == 0) return;  // every g_t is +0: nothing to add
   const Model<Real> sub = restrictModel(m, units);
   const std::unique_ptr<RecurrentCredit<Real>> rc = credit.restrictedTo(sub);
   const std::vector<std::uint16_t> bits = kernels::columnBits(units, n);
   const Real* ellNext = nullptr;
   for (int t = steps - 1; t >= 0; t--) {
-    const Real* zt = z + t * block;
-    kernels::selectColumns<Real>(rows, n, zt, n, bits.data(), zc, s);
+    kernels::expandBits<Real>(rows, n, positive + std::ptrdiff_t(t) * rows * words, bits.data(), zc, s);
     const Real* ell = nullptr;
     if (hasOutputError(batch.loss, t, steps)) {
       const Real* dt = delta + std::ptrdiff_t(t) * rows * k;
@@ -185,9 +186,13 @@ double offlineChunk(const Model<Real>& m, const BatchView<Real>& batch, Recurren
   const std::ptrdiff_t block = std::ptrdiff_t(rows) * n;  // one step of state
   const std::size_t nState = std::size_t(block) * steps, nX = std::size_t(rows) * nIn * steps,
                     nDelta = std::size_t(rows) * k * steps, nY = std::size_t(rows) * k;
+  // Where the rule can run on the units ever active alone: relu' of every state as bits, W words per row.
+  const bool restrictable = credit.restrictable() && !m.isSparse() && !m.wrecT.empty();
+  const int words = (n + 15) / 16;
+  const std::size_t nBits = restrictable ? std::size_t(rows) * words * steps : 0;
   Workspace ws(sizeof(Real) * 2 * nState + Workspace::round(sizeof(Real) * nX) +
                Workspace::round(sizeof(Real) * nDelta) + 4 * Workspace::round(sizeof(Real) * block) +
-               Workspace::round(sizeof(Real) * nY) + 64 * 8);
+               Workspace::round(sizeof(Real) * nY) + Workspace::round(sizeof(std::uint16_t) * nBits) + 64 * 9);
   Real* const z = ws.take<Real>(nState);
   Real* const g = ws.take<Real>(nState);
   Real* const x = ws.take<Real>(nX);
@@ -197,6 +202,7 @@ double offlineChunk(const Model<Real>& m, const BatchView<Real>& batch, Recurren
   Real* vCur = ws.take<Real>(block);
   Real* ellCur = ws.take<Real>(block);
   Real* ellSpare = ws.take<Real>(block);
+  std::uint16_t* const positive = ws.take<std::uint16_t>(nBits);
 
   for (int t = 0; t < steps; t++)
     for (int r = 0; r < rows; r++) {
@@ -204,16 +210,15 @@ double offlineChunk(const Model<Real>& m, const BatchView<Real>& batch, Recurren
       std::copy(src, src + nIn, x + (std::ptrdiff_t(t) * rows + r) * nIn);
     }
 
-  // Which units are ever active (z ≠ 0; NaN counts) in this chunk, where the rule can run on those alone.
-  const bool restrictable = credit.restrictable() && !m.isSparse() && !m.wrecT.empty();
-  std::vector<std::uint16_t> active(restrictable ? std::size_t(n + 15) / 16 : 0, 0);
+  // Which units are ever active (z ≠ 0; NaN counts) in this chunk.
+  std::vector<std::uint16_t> active(restrictable ? words : 0, 0);
   double loss = 0;
   for (int t = 0; t < steps; t++) {
     Real* zt = z + t * block;
     const Real* xt = x + std::ptrdiff_t(t) * rows * nIn;
     networkStep(m, rows, xt, nIn, t > 0 ? vPrev : nullptr, t > 0 ? zt - block : nullptr, n, vCur, zt, n);
     std::swap(vPrev, vCur);
-    if (restrictable) kernels::orNonzeroColumns<Real>(rows, n, zt, n, active.data());
+    if (restrictable) kernels::reluBits<Real>(rows, n, zt, n, positive + std::ptrdiff_t(t) * rows * words, active.data());
     if (hasOutputError(batch.loss, t, steps)) {
       Real* dt = delta + std::ptrdiff_t(t) * rows * k;
       loss += outputError(m, batch, first, rows, t, zt, n, y, dt);
@@ -227,7 +232,7 @@ double offlineChunk(const Model<Real>& m, const BatchView<Real>& batch, Recurren
       if (active[i / 16] >> (i % 16) & 1u) units.push_back(i);
     // Worth it from an eighth of the units silent: the recursion and both products then shrink by as much.
     if (8 * units.size() <= 7 * std::size_t(n)) {
-      restrictedReverse(m, batch, credit, rows, units, z, x, delta, g, vCur, ellCur, ellSpare, acc);
+      restrictedReverse(m, batch, credit, rows, units, positive, z, x, delta, g, vCur, ellCur, ellSpare, acc);
       return loss;
     }
   }

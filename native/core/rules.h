@@ -31,9 +31,10 @@ class RecurrentCredit {
   // it to out (rows×N) from δ_t (rows×K) and returns true. The default leaves ℓ_t to offlineChunk.
   virtual bool signal(int /*rows*/, const Real* /*delta*/, Real* /*out*/) { return false; }
   // A rule whose g_t is exactly zero, at every step, for a unit that is never active in the chunk (z = 0 at every
-  // step: ℓ_t and every term it adds are masked by relu'), and whose step reads only the dims, α, leak, wrecT and
-  // feedbackT of its model, may return itself for `sub`, the model restricted to the active units (restrictModel):
-  // offlineChunk then runs the reverse recursion over those units only. Null: always over all units.
+  // step: ℓ_t and every term it adds are masked by relu'), whose step reads only the dims, α, leak, wrecT and
+  // feedbackT of its model, and of z only its sign, may return itself for `sub`, the model restricted to the active
+  // units (offline.cc restrictModel): offlineChunk then runs the reverse recursion over those units only, giving the
+  // restricted rule relu'(v_t − thr) as 0/1 for z. Null: always over all units.
   virtual bool restrictable() const { return false; }
   virtual std::unique_ptr<RecurrentCredit<Real>> restrictedTo(const Model<Real>& /*sub*/) const { return nullptr; }
 };

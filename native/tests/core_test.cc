@@ -953,12 +953,13 @@ void normalStream(Checks& c) {
   }
 }
 
-// kernels::selectColumns and orNonzeroColumns at each instruction set this CPU has, and the plain loops (double),
-// against gathering the listed columns one by one and their bits: every width N = 1…100, subsets from none to all.
-void selectColumnsAgree(Checks& c) {
+// kernels::reluBits and expandBits at each instruction set this CPU has, and the plain loops (double), against the
+// bits and 0/1 values worked out one by one: every width N = 1…100, rows of positive, negative, +0, −0 and NaN
+// entries, selections from none to all columns.
+void reluBitsAgree(Checks& c) {
   namespace k = modprop::kernels;
   std::mt19937_64 rng(717);
-  std::uniform_real_distribution<float> u(-1, 1);
+  std::uniform_real_distribution<double> u(0, 1);
   bool same = true;
   std::string where;
   int cases = 0, levels = 1;
@@ -968,68 +969,62 @@ void selectColumnsAgree(Checks& c) {
   if (k::simdLevel() >= k::Simd::Avx512) tables.push_back(&k::isa::kAvx512);
 #endif
   levels += int(tables.size());
+  auto name = [&](const k::isa::Kernels* t) { return t == nullptr ? "the plain loop" : t == tables.back() ? "the best table" : "the AVX2 table"; };
   for (int n = 1; n <= 100; n++)
     for (double share : {0.0, 0.3, 0.7, 1.0})
       for (int rows : {1, 3}) {
+        const int words = (n + 15) / 16;
+        const std::ptrdiff_t lda = n + 3, ldd = n + 2;
+        std::vector<float> a(std::size_t(rows) * lda, 5.0f);  // past each row's end: never read
+        std::vector<std::uint16_t> positive(std::size_t(rows) * words, 0), any(words, 0);
+        for (int r = 0; r < rows; r++)
+          for (int q = 0; q < n; q++) {
+            const double p = u(rng);
+            float v = p < 0.25 ? 0.0f : p < 0.45 ? -0.0f : p < 0.6 ? -1.5f : p < 0.65 ? std::nanf("") : 0.5f + float(p);
+            a[std::size_t(r) * lda + q] = v;
+            if (v > 0) positive[std::size_t(r) * words + q / 16] |= std::uint16_t(1u << (q % 16));
+            if (v != 0) any[q / 16] |= std::uint16_t(1u << (q % 16));
+          }
+        any[0] |= 0x8000u;  // OR-ed onto what is there: a bit of its own is kept
         std::vector<int> units;
         for (int q = 0; q < n; q++)
-          if (std::uniform_real_distribution<double>(0, 1)(rng) < share) units.push_back(q);
+          if (u(rng) < share) units.push_back(q);
         const int s = int(units.size());
         const std::vector<std::uint16_t> bits = k::columnBits(units, n);
-        const std::ptrdiff_t lds = n + 3, ldd = s + 2;
-        std::vector<float> src(std::size_t(rows) * lds);
-        for (float& v : src) v = u(rng);
         std::vector<float> want(std::size_t(rows) * ldd, -7.0f);
         for (int r = 0; r < rows; r++)
-          for (int b = 0; b < s; b++) want[std::size_t(r) * ldd + b] = src[std::size_t(r) * lds + units[b]];
-        auto compare = [&](const char* what, const std::vector<float>& got) {
+          for (int b = 0; b < s; b++) want[std::size_t(r) * ldd + b] = a[std::size_t(r) * lda + units[b]] > 0 ? 1.0f : 0.0f;
+        auto compare = [&](const char* who, const char* what, bool ok) {
           cases++;
-          if (same && got != want) {
+          if (same && !ok) {
             same = false;
-            where = std::string(what) + " at N = " + std::to_string(n) + ", " + std::to_string(s) + " selected";
+            where = std::string(who) + ", " + what + " at N = " + std::to_string(n) + ", rows = " + std::to_string(rows) +
+                    ", " + std::to_string(s) + " selected";
           }
         };
-        for (const k::isa::Kernels* t : tables) {
+        std::vector<const k::isa::Kernels*> forms = tables;
+        forms.push_back(nullptr);
+        for (const k::isa::Kernels* t : forms) {
+          std::vector<std::uint16_t> gotPositive(positive.size(), 0xffffu), gotAny(words, 0);
+          gotAny[0] = 0x8000u;
           std::vector<float> got(want.size(), -7.0f);
-          t->selectColumns(rows, n, src.data(), lds, bits.data(), got.data(), ldd);
-          compare(t == tables.back() ? "the best table" : "the AVX2 table", got);
-        }
-        std::vector<double> srcd(src.begin(), src.end()), gotd(want.size(), -7.0);
-        k::selectColumns<double>(rows, n, srcd.data(), lds, bits.data(), gotd.data(), ldd);
-        compare("the plain loop", std::vector<float>(gotd.begin(), gotd.end()));
-        // orNonzeroColumns on rows that are zero (+0 or −0) outside `units`, NaN in some selected places: it must
-        // give back exactly `bits`, OR-ed onto words that already hold a bit of their own (kept).
-        std::vector<float> z(std::size_t(rows) * lds, 0.0f);
-        for (int r = 0; r < rows; r++)
-          for (int q = 0; q < n; q++) z[std::size_t(r) * lds + q] = (q + r) % 3 == 0 ? -0.0f : 0.0f;
-        for (int b = 0; b < s; b++) {
-          const int r = b % rows;
-          z[std::size_t(r) * lds + units[b]] = b % 5 == 4 ? std::nanf("") : u(rng) + 2.0f;
-        }
-        for (int q = n; q < lds; q++) z[q] = 1.0f;  // past the row's end: never read
-        std::vector<std::uint16_t> expect = bits;
-        expect[0] = std::uint16_t(expect[0] | 0x8000u);
-        auto orCompare = [&](const char* what, const std::vector<std::uint16_t>& got) {
-          cases++;
-          if (same && got != expect) {
-            same = false;
-            where = std::string(what) + " (orNonzeroColumns) at N = " + std::to_string(n) + ", " + std::to_string(s) + " set";
+          if (t != nullptr) {
+            t->reluBits(rows, n, a.data(), lda, gotPositive.data(), gotAny.data());
+            t->expandBits(rows, n, positive.data(), bits.data(), got.data(), ldd);
+          } else {
+            const std::vector<double> ad(a.begin(), a.end());
+            std::vector<double> gotd(want.size(), -7.0);
+            k::reluBits<double>(rows, n, ad.data(), lda, gotPositive.data(), gotAny.data());
+            k::expandBits<double>(rows, n, positive.data(), bits.data(), gotd.data(), ldd);
+            got.assign(gotd.begin(), gotd.end());
           }
-        };
-        for (const k::isa::Kernels* t : tables) {
-          std::vector<std::uint16_t> got(bits.size(), 0);
-          got[0] = 0x8000u;
-          t->orNonzeroColumns(rows, n, z.data(), lds, got.data());
-          orCompare(t == tables.back() ? "the best table" : "the AVX2 table", got);
+          compare(name(t), "reluBits' row words", gotPositive == positive);
+          compare(name(t), "reluBits' OR of non-zero columns", gotAny == any);
+          compare(name(t), "expandBits (past the selection untouched)", got == want);
         }
-        std::vector<double> zd(z.begin(), z.end());
-        std::vector<std::uint16_t> gotd2(bits.size(), 0);
-        gotd2[0] = 0x8000u;
-        k::orNonzeroColumns<double>(rows, n, zd.data(), lds, gotd2.data());
-        orCompare("the plain loop", gotd2);
       }
-  c.check("selectColumns == the listed columns one by one, orNonzeroColumns == their bits (" +
-              std::to_string(levels) + " forms, " + std::to_string(cases) + " cases; past the selection untouched)",
+  c.check("reluBits and expandBits == worked out one by one (" + std::to_string(levels) + " forms, " +
+              std::to_string(cases) + " cases)",
           same, where);
 }
 
@@ -1134,7 +1129,7 @@ int main(int argc, char** argv) {
   panels(checks);
   nonzeroColumns(checks);
   isaKernelsAgree(checks);
-  selectColumnsAgree(checks);
+  reluBitsAgree(checks);
   restrictedReverse(checks);
   retainedCache(checks);
   modalForms(checks);

@@ -12,6 +12,17 @@ namespace modprop {
 
 namespace {
 
+// relu' and leakyCombine in one pass: g = (α gNext + ℓ) + [z > 0] (1-α) R with g holding R, the same operations in the
+// same order as the two passes.
+template <typename Real>
+MODPROP_CLONES void combine(std::ptrdiff_t count, Real alpha, Real leak, const Real* __restrict gNext,
+                            const Real* __restrict ell, const Real* __restrict z, Real* __restrict g) {
+  if (ell != nullptr)
+    for (std::ptrdiff_t i = 0; i < count; i++) g[i] = (alpha * gNext[i] + ell[i]) + (z[i] > Real(0) ? leak * g[i] : Real(0));
+  else
+    for (std::ptrdiff_t i = 0; i < count; i++) g[i] = alpha * gNext[i] + (z[i] > Real(0) ? leak * g[i] : Real(0));
+}
+
 template <typename Real>
 class Bptt final : public RecurrentCredit<Real> {
  public:
@@ -28,13 +39,7 @@ class Bptt final : public RecurrentCredit<Real> {
       return;
     }
     wrecTransposeProduct(m_, rows, gNext, g);
-    // relu' and leakyCombine in one pass: g = (α gNext + ℓ) + [z > 0] (1-α) R, the same operations in the same order.
-    const Real leak = m_.leak, alpha = m_.alpha;
-    if (ell != nullptr)
-      for (std::ptrdiff_t i = 0; i < count; i++)
-        g[i] = (alpha * gNext[i] + ell[i]) + (z[i] > Real(0) ? leak * g[i] : Real(0));
-    else
-      for (std::ptrdiff_t i = 0; i < count; i++) g[i] = alpha * gNext[i] + (z[i] > Real(0) ? leak * g[i] : Real(0));
+    combine(count, m_.alpha, m_.leak, gNext, ell, z, g);
   }
 
   // g_{T+1} = 0, ℓ_t and the recurrent term are masked by relu', so a never-active unit's g_t is +0 at every step.

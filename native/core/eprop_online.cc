@@ -32,6 +32,24 @@ typename OnlineChunk<Real>::Step OnlineChunk<Real>::step(int t) const {
               t > 0 ? vPrev_ : nullptr, t > 0 ? zPrev_ : nullptr, vCur_, zCur_};
 }
 
+namespace {
+
+// ε ← α ε + (1-α) z_{t-1} over a chunk's block, recording ε_{t-1} in keep where given (one pass rather than a copy):
+// 9 % of a paper-size online ModProp call as the baseline build's 4-lane loop.
+template <typename Real>
+MODPROP_CLONES void traceStep(std::ptrdiff_t count, Real alpha, Real leak, const Real* z, Real* eps, Real* keep) {
+  if (keep != nullptr)
+    for (std::ptrdiff_t i = 0; i < count; i++) {
+      const Real e = eps[i];
+      keep[i] = e;
+      eps[i] = alpha * e + leak * z[i];
+    }
+  else
+    for (std::ptrdiff_t i = 0; i < count; i++) eps[i] = alpha * eps[i] + leak * z[i];
+}
+
+}  // namespace
+
 template <typename Real>
 void OnlineChunk<Real>::afterStep(int t) {
   const Model<Real>& m = m_;
@@ -46,19 +64,15 @@ void OnlineChunk<Real>::afterStep(int t) {
   std::vector<Real>& eps = eps_;
   std::vector<Real>& epsIn = epsIn_;
   Real* keep = rule != nullptr ? rule->traceSlot() : nullptr;
-  if (keep != nullptr) {  // the rule records ε_{t-1} on the way (one pass over ε rather than a copy)
+  if (keep != nullptr) {  // the rule records ε_{t-1} on the way
     if (t > 0)
-      for (std::ptrdiff_t i = 0; i < block; i++) {
-        const Real e = eps[i];
-        keep[i] = e;
-        eps[i] = alpha * e + leak * zPrev[i];
-      }
+      traceStep<Real>(block, alpha, leak, zPrev, eps.data(), keep);
     else
       std::copy(eps.begin(), eps.end(), keep);
     std::copy(epsIn.begin(), epsIn.end(), rule->inputTraceSlot());
     rule->advance();
   } else if (t > 0) {  // z_0 = 0
-    for (std::ptrdiff_t i = 0; i < block; i++) eps[i] = alpha * eps[i] + leak * zPrev[i];
+    traceStep<Real>(block, alpha, leak, zPrev, eps.data(), nullptr);
   }
   for (int r = 0; r < rows; r++) {
     Real* er = epsIn.data() + std::ptrdiff_t(r) * nIn;

@@ -10,6 +10,15 @@
 #include "retained.h"
 #include "thread_pool.h"
 
+// For an elementwise loop outside the kernels below: in a portable build (x86-64-v2) GCC's target_clones also compiles
+// the function for AVX2 and AVX-512 and an ifunc picks one at load (glibc only). Each element goes through the same
+// operations either way (no FMA contraction: -ffp-contract=off), so every clone gives the same bits.
+#if defined(MODPROP_PORTABLE) && defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__GLIBC__)
+#define MODPROP_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define MODPROP_CLONES
+#endif
+
 namespace modprop {
 namespace kernels {
 

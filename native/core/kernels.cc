@@ -96,12 +96,6 @@ void forRowPanels(std::ptrdiff_t m, int k, const float* a, std::ptrdiff_t lda, C
 
 }  // namespace
 
-std::vector<std::uint16_t> columnBits(const std::vector<int>& columns, int n) {
-  std::vector<std::uint16_t> bits(std::size_t(n + 15) / 16, 0);
-  for (int c : columns) bits[std::size_t(c) / 16] = std::uint16_t(bits[std::size_t(c) / 16] | (1u << (c % 16)));
-  return bits;
-}
-
 template <typename Real>
 void reluBits(std::ptrdiff_t rows, int n, const Real* a, std::ptrdiff_t lda, std::uint16_t* positive, std::uint16_t* any) {
 #ifdef MODPROP_X86_SIMD
@@ -138,7 +132,6 @@ void expandBits(std::ptrdiff_t rows, int n, const std::uint16_t* rowBits, const 
 template void expandBits<float>(std::ptrdiff_t, int, const std::uint16_t*, const std::uint16_t*, float*, std::ptrdiff_t);
 template void expandBits<double>(std::ptrdiff_t, int, const std::uint16_t*, const std::uint16_t*, double*,
                                  std::ptrdiff_t);
-
 
 Simd simdLevel() {
   static const Simd level = detectSimd();

@@ -91,7 +91,6 @@ void matmulColumns(const ProductRows* blocks, int count, int k, const float* w, 
                    const float* panels, int j0, int j1);
 
 // Sets of columns as bits: column c is bit c % 16 of word c / 16, W = ⌈n/16⌉ words, none at or past n.
-std::vector<std::uint16_t> columnBits(const std::vector<int>& columns, int n);
 // positive[r·W …] (overwritten) = the columns of row r of a (rows×n, row stride lda) that are > 0 (NaN and −0 not:
 // relu' of a ReLU state), and any |= the columns not zero on some row (NaN counts, −0 does not), in one pass over a.
 template <typename Real>

@@ -6,8 +6,9 @@
 // A chunk's buffers are laid out [T][rows][·], so each step's block is contiguous and the whole history is one
 // matrix of T·rows rows. They come from the thread's reusable Workspace, never from inside the time loop.
 // bptt and tbptt run the reverse recursion and the two products over the units active at some step of the chunk
-// (restrictedReverse), when at least an eighth never are: at paper size an untrained network leaves about 40 % of the
-// units silent for a whole chunk, and a silent unit's g_t is +0 throughout. Same bits (core_test restrictedReverse).
+// (restrictedReverse), when at least an eighth never are: at paper size the untrained bench network leaves 24–25 of
+// 120 units silent for a whole 16-row chunk, and a silent unit's g_t is +0 throughout. Same bits (core_test
+// restrictedReverse).
 #include <algorithm>
 #include <utility>
 
@@ -105,6 +106,28 @@ void feedbackProduct(const Model<Real>& m, Feedback feedback, int rows, const Re
 
 namespace {
 
+// The reverse recursion of SPEC §3 over mm's N units (the network's, or restrictModel's): g_t from t = T down to 1 into
+// g ([T][rows][N]); zOf(t) gives the rule z_t (rows×N). ellCur and ellSpare hold rows×N.
+template <typename Real, class ZOf>
+void reverseRecursion(const Model<Real>& mm, const BatchView<Real>& batch, RecurrentCredit<Real>& credit, int rows,
+                      const Real* delta, ZOf&& zOf, Real* g, Real* ellCur, Real* ellSpare) {
+  const int steps = mm.d.steps, n = mm.d.nRec, k = mm.d.nOut;
+  const std::ptrdiff_t block = std::ptrdiff_t(rows) * n;
+  const Real* ellNext = nullptr;
+  for (int t = steps - 1; t >= 0; t--) {
+    const Real* zt = zOf(t);
+    const Real* ell = nullptr;
+    if (hasOutputError(batch.loss, t, steps)) {
+      const Real* dt = delta + std::ptrdiff_t(t) * rows * k;
+      if (!credit.signal(rows, dt, ellCur)) learningSignal(mm, rows, dt, zt, n, ellCur);
+      ell = ellCur;
+      std::swap(ellCur, ellSpare);  // keep ℓ_t alive as the next iteration's ℓ_{t+1}
+    }
+    credit.step(t, rows, t + 1 < steps ? g + (t + 1) * block : nullptr, ell, ellNext, zt, g + t * block);
+    ellNext = ell;
+  }
+}
+
 // The reverse recursion restricted to `units`, the units active at some step of the chunk (ascending): m with N =
 // |units|, Wrecᵀ and Fᵀ restricted to them. Only what RecurrentCredit::restrictedTo allows a rule to read is set.
 template <typename Real>
@@ -148,31 +171,22 @@ void transAColumns(std::ptrdiff_t rows, int n1, int n, const std::vector<int>& u
 // operand, and the left-out ones are exactly those), hence the same bits. g is laid out [T][rows][|units|] in g's
 // storage. The rule reads relu'(v_t − thr) of the units, as 0/1 in zc (rows × N room), from `positive` (reluBits' words
 // of every step, recorded by the forward pass) rather than z_t itself: the history of z is megabytes behind and each
-// step's block of it missed the caches (5 % of a paper-size call). ellCur and ellSpare as in offlineChunk.
+// step's block of it missed the caches (5 % of a paper-size call). `active` holds the units as bits (reluBits' any).
 template <typename Real>
 void restrictedReverse(const Model<Real>& m, const BatchView<Real>& batch, const RecurrentCredit<Real>& credit,
-                       int rows, const std::vector<int>& units, const std::uint16_t* positive, const Real* z,
-                       const Real* x, const Real* delta, Real* g, Real* zc, Real* ellCur, Real* ellSpare,
-                       const GradAccumulator<Real>& acc) {
-  const int steps = m.d.steps, n = m.d.nRec, nIn = m.d.nIn, k = m.d.nOut, s = int(units.size()), words = (n + 15) / 16;
-  const std::ptrdiff_t part = std::ptrdiff_t(rows) * s;
+                       int rows, const std::vector<int>& units, const std::uint16_t* active,
+                       const std::uint16_t* positive, const Real* z, const Real* x, const Real* delta, Real* g, Real* zc,
+                       Real* ellCur, Real* ellSpare, const GradAccumulator<Real>& acc) {
+  const int steps = m.d.steps, n = m.d.nRec, nIn = m.d.nIn, s = int(units.size()), words = (n + 15) / 16;
   if (s == 0) return;  // every g_t is +0: nothing to add
   const Model<Real> sub = restrictModel(m, units);
   const std::unique_ptr<RecurrentCredit<Real>> rc = credit.restrictedTo(sub);
-  const std::vector<std::uint16_t> bits = kernels::columnBits(units, n);
-  const Real* ellNext = nullptr;
-  for (int t = steps - 1; t >= 0; t--) {
-    kernels::expandBits<Real>(rows, n, positive + std::ptrdiff_t(t) * rows * words, bits.data(), zc, s);
-    const Real* ell = nullptr;
-    if (hasOutputError(batch.loss, t, steps)) {
-      const Real* dt = delta + std::ptrdiff_t(t) * rows * k;
-      if (!rc->signal(rows, dt, ellCur)) learningSignal(sub, rows, dt, zc, s, ellCur);
-      ell = ellCur;
-      std::swap(ellCur, ellSpare);
-    }
-    rc->step(t, rows, t + 1 < steps ? g + (t + 1) * part : nullptr, ell, ellNext, zc, g + t * part);
-    ellNext = ell;
-  }
+  const auto zOf = [&](int t) {
+    kernels::expandBits<Real>(rows, n, positive + std::ptrdiff_t(t) * rows * words, active, zc, s);
+    return static_cast<const Real*>(zc);
+  };
+  reverseRecursion(sub, batch, *rc, rows, delta, zOf, g, ellCur, ellSpare);
+  const std::ptrdiff_t part = std::ptrdiff_t(rows) * s;
   if (steps > 1) transAColumns(std::ptrdiff_t(steps - 1) * rows, n, n, units, z, n, g + part, acc.wrec);
   transAColumns(std::ptrdiff_t(steps) * rows, nIn, n, units, x, nIn, g, acc.win);
 }
@@ -232,24 +246,14 @@ double offlineChunk(const Model<Real>& m, const BatchView<Real>& batch, Recurren
       if (active[i / 16] >> (i % 16) & 1u) units.push_back(i);
     // Worth it from an eighth of the units silent: the recursion and both products then shrink by as much.
     if (8 * units.size() <= 7 * std::size_t(n)) {
-      restrictedReverse(m, batch, credit, rows, units, positive, z, x, delta, g, vCur, ellCur, ellSpare, acc);
+      restrictedReverse(m, batch, credit, rows, units, active.data(), positive, z, x, delta, g, vCur, ellCur, ellSpare,
+                        acc);
       return loss;
     }
   }
 
-  const Real* ellNext = nullptr;
-  for (int t = steps - 1; t >= 0; t--) {
-    const Real* zt = z + t * block;
-    const Real* ell = nullptr;
-    if (hasOutputError(batch.loss, t, steps)) {
-      const Real* dt = delta + std::ptrdiff_t(t) * rows * k;
-      if (!credit.signal(rows, dt, ellCur)) learningSignal(m, rows, dt, zt, n, ellCur);
-      ell = ellCur;
-      std::swap(ellCur, ellSpare);  // keep ℓ_t alive as the next iteration's ℓ_{t+1}
-    }
-    credit.step(t, rows, t + 1 < steps ? g + (t + 1) * block : nullptr, ell, ellNext, zt, g + t * block);
-    ellNext = ell;
-  }
+  reverseRecursion(m, batch, credit, rows, delta, [&](int t) { return static_cast<const Real*>(z + t * block); }, g,
+                   ellCur, ellSpare);
 
   // z_0 = 0, so step 1 contributes nothing to dWrec: pair z_1..z_{T-1} with g_2..g_T.
   if (steps > 1)

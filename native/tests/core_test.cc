@@ -956,6 +956,13 @@ void normalStream(Checks& c) {
 // kernels::reluBits and expandBits at each instruction set this CPU has, and the plain loops (double), against the
 // bits and 0/1 values worked out one by one: every width N = 1…100, rows of positive, negative, +0, −0 and NaN
 // entries, selections from none to all columns.
+// A set of columns as kernels.h's words.
+std::vector<std::uint16_t> columnBits(const std::vector<int>& columns, int n) {
+  std::vector<std::uint16_t> bits(std::size_t(n + 15) / 16, 0);
+  for (int q : columns) bits[std::size_t(q) / 16] = std::uint16_t(bits[std::size_t(q) / 16] | (1u << (q % 16)));
+  return bits;
+}
+
 void reluBitsAgree(Checks& c) {
   namespace k = modprop::kernels;
   std::mt19937_64 rng(717);
@@ -990,7 +997,7 @@ void reluBitsAgree(Checks& c) {
         for (int q = 0; q < n; q++)
           if (u(rng) < share) units.push_back(q);
         const int s = int(units.size());
-        const std::vector<std::uint16_t> bits = k::columnBits(units, n);
+        const std::vector<std::uint16_t> bits = columnBits(units, n);
         std::vector<float> want(std::size_t(rows) * ldd, -7.0f);
         for (int r = 0; r < rows; r++)
           for (int b = 0; b < s; b++) want[std::size_t(r) * ldd + b] = a[std::size_t(r) * lda + units[b]] > 0 ? 1.0f : 0.0f;
